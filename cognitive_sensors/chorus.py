@@ -1,0 +1,55 @@
+"""Chorus: titles, descriptions and tags for a clip, within YouTube's limits.
+
+YouTube rejects titles over 100 characters, descriptions over 5000 bytes, the
+characters ``<`` and ``>`` in either, and tag lists over 500 characters in all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+TITLE_MAX = 100
+DESCRIPTION_MAX_BYTES = 5000
+TAGS_MAX_CHARS = 500
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("<", "").replace(">", "")).strip()
+
+
+def make_title(text: str, keywords: Sequence[str], creator: str) -> str:
+    """First sentence of the clip, trimmed on a word boundary, with #Shorts."""
+    first = _clean(re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]).rstrip(".")
+    if len(first.split()) < 3 and keywords:
+        first = f"{first} — {keywords[0]}" if first else keywords[0].title()
+    suffix = " #Shorts"
+    room = TITLE_MAX - len(suffix)
+    if len(first) > room:
+        first = first[: room - 1].rsplit(" ", 1)[0] + "…"
+    return (first or f"A moment from {creator}") + suffix
+
+
+def make_tags(keywords: Sequence[str], creator: str) -> tuple[str, ...]:
+    tags: list[str] = []
+    total = 0
+    for tag in [*keywords, creator, "shorts"]:
+        tag = _clean(tag).lower()
+        # YouTube counts a quoted tag (one with a space) with its quotes.
+        cost = len(tag) + (2 if " " in tag else 0) + (1 if tags else 0)
+        if not tag or tag in tags or total + cost > TAGS_MAX_CHARS or len(tags) >= 15:
+            continue
+        tags.append(tag)
+        total += cost
+    return tuple(tags)
+
+
+def make_description(text: str, creator: str, source_url: str, reasons: Sequence[str]) -> str:
+    body = _clean(text)
+    credit = f"Clip from {creator}: {source_url}"
+    why = "Picked by Omniva: " + "; ".join(reasons) if reasons else ""
+    description = "\n\n".join(p for p in (body, credit, why, "#Shorts") if p)
+    encoded = description.encode()
+    if len(encoded) > DESCRIPTION_MAX_BYTES:
+        description = encoded[: DESCRIPTION_MAX_BYTES - 3].decode(errors="ignore") + "..."
+    return description

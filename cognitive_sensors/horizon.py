@@ -1,0 +1,97 @@
+"""Horizon's first duty: a publish plan that honours a daily quota, one upload per slot.
+
+Pure function: given the clips ready to publish (with priorities) and the slots
+already committed, assign each new clip the earliest free slot. Committed slots
+never move, so re-planning is stable and idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from omniva.records import PlannedSlot, PublishPlan
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyClip:
+    clip_id: str
+    clip_key: str
+    channel: str
+    priority: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRules:
+    daily_quota: int = 5
+    slot_times_utc: tuple[str, ...] = ("14:00", "16:00", "18:00", "20:00", "22:00")
+    horizon_days: int = 60
+    lead_time: timedelta = timedelta(hours=1)
+
+
+def _slots(day: datetime, rules: PlanRules) -> list[datetime]:
+    times = sorted(time.fromisoformat(t) for t in rules.slot_times_utc)[: rules.daily_quota]
+    return [datetime.combine(day.date(), t, tzinfo=UTC) for t in times]
+
+
+def plan_publish(
+    ready: Sequence[ReadyClip],
+    committed: Iterable[PlannedSlot],
+    now: datetime,
+    rules: PlanRules = PlanRules(),
+) -> PublishPlan:
+    committed = list(committed)
+    taken = {(s.channel, s.publish_at) for s in committed}
+    known = {s.clip_key for s in committed}
+    per_day: dict[tuple[str, str], int] = {}
+    for s in committed:
+        key = (s.channel, s.publish_at[:10])
+        per_day[key] = per_day.get(key, 0) + 1
+    slots = list(committed)
+    deferred: list[tuple[str, str]] = []
+    earliest = now + rules.lead_time
+    for clip in sorted(ready, key=lambda c: (-c.priority, c.clip_key)):
+        if clip.clip_key in known:
+            continue
+        placed = None
+        for offset in range(rules.horizon_days):
+            day = earliest + timedelta(days=offset)
+            if per_day.get((clip.channel, day.date().isoformat()), 0) >= rules.daily_quota:
+                continue
+            for at in _slots(day, rules):
+                iso = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                if at >= earliest and (clip.channel, iso) not in taken:
+                    placed = (at, iso)
+                    break
+            if placed:
+                break
+        if placed is None:
+            deferred.append((clip.clip_key, f"no free slot within {rules.horizon_days} days"))
+            continue
+        at, iso = placed
+        taken.add((clip.channel, iso))
+        per_day[(clip.channel, iso[:10])] = per_day.get((clip.channel, iso[:10]), 0) + 1
+        reason = (
+            f"priority {clip.priority:.2f}: earliest free slot on {iso[:10]} "
+            f"({per_day[(clip.channel, iso[:10])]}/{rules.daily_quota} that day)"
+        )
+        slots.append(PlannedSlot(clip.clip_id, clip.clip_key, clip.channel, iso, clip.priority, reason))
+    slots.sort(key=lambda s: (s.publish_at, s.channel))
+    return PublishPlan(tuple(slots), rules.daily_quota, rules.slot_times_utc, tuple(deferred))
+
+
+def double_booked(plan: PublishPlan) -> list[str]:
+    """Paradox: slots used twice on one channel, and days over quota."""
+    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    per_day: dict[tuple[str, str], int] = {}
+    for s in plan.slots:
+        key = (s.channel, s.publish_at)
+        if key in seen:
+            problems.append(f"{s.clip_key} and {seen[key]} share {s.publish_at} on {s.channel}")
+        seen[key] = s.clip_key
+        per_day[(s.channel, s.publish_at[:10])] = per_day.get((s.channel, s.publish_at[:10]), 0) + 1
+    problems += [f"{c} has {n} uploads on {d} (quota {plan.daily_quota})"
+                 for (c, d), n in per_day.items() if n > plan.daily_quota]
+    return problems

@@ -1,0 +1,606 @@
+"""Loopback emulator of the YouTube Data API v3 pieces Omniva uses.
+
+Standard library only. It speaks the same wire protocol that
+``google-api-python-client`` drives for::
+
+    videos().insert(..., media_body=MediaFileUpload(..., resumable=True))  # + next_chunk()
+    videos().list(part=..., id="a,b")
+    thumbnails().set(videoId=..., media_body=...)
+
+Resumable upload protocol (as used by the client library):
+
+* ``POST /upload/youtube/v3/videos?uploadType=resumable&part=...`` with the
+  JSON metadata body -> ``200`` + ``Location: <session uri>``.
+* ``PUT <session uri>`` with ``Content-Range: bytes a-b/total`` -> ``308`` with
+  ``Range: bytes=0-<last confirmed byte>`` until complete, then ``200`` with the
+  video resource.
+* ``PUT <session uri>`` with ``Content-Range: bytes */total`` and an empty body
+  is a status query -> ``308`` with the confirmed ``Range`` (none when nothing is
+  confirmed yet), or ``200`` + resource when the upload already finished.
+
+State lives in ``data_dir`` (``state.json``, ``sessions/*.part``,
+``videos/<id>.mp4`` + ``videos/<id>.json``, ``thumbnails/``) so a restarted
+emulator still knows its videos, open sessions and the quota spent today.
+
+Run standalone with ``python -m omniva.youtube_emulator --port 8089 --data-dir DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import socket
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+log = logging.getLogger(__name__)
+
+#: YouTube Data API quota costs (units) of the calls we emulate.
+QUOTA_COSTS = {"videos.insert": 1600, "videos.list": 1, "thumbnails.set": 50}
+DEFAULT_DAILY_QUOTA = 10_000
+#: Non-final chunks of a resumable upload must be multiples of this.
+CHUNK_GRANULARITY = 256 * 1024
+MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+
+_VIDEO_UPLOAD_PATHS = ("/upload/youtube/v3/videos", "/resumable/upload/youtube/v3/videos")
+_THUMBNAIL_PATHS = ("/upload/youtube/v3/thumbnails/set", "/resumable/upload/youtube/v3/thumbnails/set")
+_CONTENT_RANGE_RE = re.compile(r"^bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)$")
+_PRIVACY_VALUES = ("private", "public", "unlisted")
+_DROP_CONNECTION = 0
+
+
+def _pacific_today() -> str:
+    """Quota day: YouTube quotas reset at midnight Pacific time."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        tz: dt.tzinfo = ZoneInfo("America/Los_Angeles")
+    except Exception:  # pragma: no cover - no tz database available
+        tz = dt.timezone(dt.timedelta(hours=-8))
+    return dt.datetime.now(tz).date().isoformat()
+
+
+def _now_rfc3339() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error_body(code: int, message: str, reason: str, domain: str = "global", **extra: str) -> dict:
+    err: dict[str, Any] = {"message": message, "domain": domain, "reason": reason}
+    err.update(extra)
+    return {"error": {"code": code, "message": message, "errors": [err]}}
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, message: str, reason: str, domain: str = "global", **extra: str):
+        super().__init__(message)
+        self.code = code
+        self.body = _error_body(code, message, reason, domain, **extra)
+
+
+_FAULT_REASONS = {
+    400: "badRequest",
+    401: "authError",
+    403: "forbidden",
+    404: "notFound",
+    429: "rateLimitExceeded",
+    500: "backendError",
+    502: "backendError",
+    503: "backendError",
+    504: "backendError",
+}
+
+
+class YouTubeEmulator:
+    """In-process HTTP emulator; see module docstring."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        daily_quota: int = DEFAULT_DAILY_QUOTA,
+        channel_id: str = "UComnivaEmulatorChannel0",
+        channel_title: str = "Omniva Emulator",
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port
+        self.daily_quota = daily_quota
+        self.channel_id = channel_id
+        self.channel_title = channel_title
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._faults: list[int] = []  # statuses for the next data-chunk PUTs
+        self._fault_skip = 0
+        self._videos: dict[str, dict] = {}
+        self._sessions: dict[str, dict] = {}
+        self._quota = {"day": _pacific_today(), "used": 0}
+        for sub in ("videos", "sessions", "thumbnails"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._load_state()
+
+    # ------------------------------------------------------------------ public
+    def start(self) -> str:
+        if self._server is not None:
+            return self.url
+        handler = type("_BoundHandler", (_Handler,), {"emulator": self})
+        server = ThreadingHTTPServer((self.host, self.port), handler)
+        server.daemon_threads = True
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever, name=f"youtube-emulator:{self.port}", daemon=True
+        )
+        self._thread.start()
+        log.info("YouTube emulator listening on %s (data in %s)", self.url, self.data_dir)
+        return self.url
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def serve_forever(self) -> None:
+        self.start()
+        assert self._thread is not None
+        try:
+            while self._thread.is_alive():
+                self._thread.join(timeout=1)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    @property
+    def url(self) -> str:
+        host = self.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    def __enter__(self) -> YouTubeEmulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail_next(self, status: int, count: int = 1, *, skip: int = 0) -> None:
+        """Make the next ``count`` data-chunk PUTs answer ``status`` without storing the chunk.
+
+        ``skip`` lets that many data-chunk PUTs succeed first (to hit a middle
+        chunk). ``status=0`` drops the connection after reading the request
+        instead of answering. Status-query PUTs (``bytes */N``) are never failed.
+        """
+        with self._lock:
+            self._fault_skip = skip
+            self._faults = [status] * count
+
+    def videos(self) -> list[dict]:
+        with self._lock:
+            return [
+                {k: v for k, v in json.loads(json.dumps(video)).items() if not k.startswith("_")}
+                for video in self._videos.values()
+            ]
+
+    def video_path(self, video_id: str) -> Path:
+        return self.data_dir / "videos" / f"{video_id}.mp4"
+
+    @property
+    def quota_used(self) -> int:
+        with self._lock:
+            self._roll_quota_day()
+            return self._quota["used"]
+
+    def reset_quota(self) -> None:
+        with self._lock:
+            self._quota = {"day": _pacific_today(), "used": 0}
+            self._save_state()
+
+    # ----------------------------------------------------------------- state
+    @property
+    def _state_file(self) -> Path:
+        return self.data_dir / "state.json"
+
+    def _load_state(self) -> None:
+        if self._state_file.exists():
+            state = json.loads(self._state_file.read_text())
+            self._sessions = state.get("sessions", {})
+            self._quota = state.get("quota", self._quota)
+        for meta in sorted((self.data_dir / "videos").glob("*.json")):
+            video = json.loads(meta.read_text())
+            self._videos[video["id"]] = video
+        # The .part file is the source of truth for the confirmed offset.
+        for sid in list(self._sessions):
+            if not self._part_path(sid).exists():
+                self._part_path(sid).touch()
+        self._roll_quota_day()
+
+    def _save_state(self) -> None:
+        state = {"sessions": self._sessions, "quota": self._quota}
+        tmp = self._state_file.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+        os.replace(tmp, self._state_file)
+
+    def _part_path(self, sid: str) -> Path:
+        return self.data_dir / "sessions" / f"{sid}.part"
+
+    def _roll_quota_day(self) -> None:
+        today = _pacific_today()
+        if self._quota.get("day") != today:
+            self._quota = {"day": today, "used": 0}
+
+    def _charge(self, method: str) -> None:
+        cost = QUOTA_COSTS[method]
+        with self._lock:
+            self._roll_quota_day()
+            if self._quota["used"] + cost > self.daily_quota:
+                msg = (
+                    "The request cannot be completed because you have exceeded your "
+                    '<a href="/youtube/v3/getting-started#quota">quota</a>.'
+                )
+                raise _ApiError(403, msg, "quotaExceeded", "youtube.quota")
+            self._quota["used"] += cost
+            self._save_state()
+
+    def _take_fault(self) -> int | None:
+        with self._lock:
+            if not self._faults:
+                return None
+            if self._fault_skip > 0:
+                self._fault_skip -= 1
+                return None
+            return self._faults.pop(0)
+
+    # ------------------------------------------------------------ operations
+    def _new_video_id(self) -> str:
+        while True:
+            vid = secrets.token_urlsafe(8)[:11]  # 11 chars of [A-Za-z0-9_-]
+            if vid not in self._videos:
+                return vid
+
+    def _render(self, video: dict, parts: set[str]) -> dict:
+        out = {k: video[k] for k in ("kind", "etag", "id")}
+        for part in ("snippet", "status", "contentDetails", "fileDetails"):
+            if part in parts and part in video:
+                out[part] = video[part]
+        return out
+
+    def insert_start(self, query: dict[str, str], headers: dict[str, str], body: bytes, base: str) -> str:
+        if query.get("uploadType") != "resumable":
+            raise _ApiError(400, "Only uploadType=resumable is supported by the emulator.", "badRequest")
+        parts = {p.strip() for p in query.get("part", "").split(",") if p.strip()}
+        if not parts:
+            raise _ApiError(400, "'part' is required.", "required", location="part", locationType="parameter")
+        try:
+            meta = json.loads(body or b"{}")
+        except ValueError as exc:
+            raise _ApiError(400, f"Request body is not valid JSON: {exc}", "parseError") from exc
+        snippet = dict(meta.get("snippet") or {})
+        status = dict(meta.get("status") or {})
+        title = snippet.get("title", "")
+        if not title or len(title) > 100:
+            raise _ApiError(400, "The request metadata specifies an invalid video title.", "invalidTitle", "youtube.video")
+        if len(snippet.get("description", "")) > 5000:
+            raise _ApiError(400, "The request metadata specifies an invalid video description.", "invalidDescription", "youtube.video")
+        privacy = status.setdefault("privacyStatus", "public")
+        if privacy not in _PRIVACY_VALUES:
+            raise _ApiError(400, f"Invalid privacyStatus {privacy!r}.", "invalidVideoMetadata", "youtube.video")
+        if status.get("publishAt"):
+            if privacy != "private":
+                raise _ApiError(
+                    400,
+                    "The request metadata specifies a scheduled-publishing time, but the video's privacy status is not private.",
+                    "invalidPublishAt",
+                    "youtube.video",
+                )
+            try:
+                dt.datetime.fromisoformat(status["publishAt"].replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise _ApiError(400, "The publishAt time is invalid.", "invalidPublishAt", "youtube.video") from exc
+        total = headers.get("x-upload-content-length")
+        self._charge("videos.insert")
+        sid = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sessions[sid] = {
+                "parts": sorted(parts),
+                "snippet": snippet,
+                "status": status,
+                "total": int(total) if total and total.isdigit() else None,
+                "mimetype": headers.get("x-upload-content-type", "video/*"),
+                "created": _now_rfc3339(),
+            }
+            self._part_path(sid).write_bytes(b"")
+            self._save_state()
+        return f"{base}upload/youtube/v3/videos?uploadType=resumable&upload_id={sid}"
+
+    def insert_chunk(self, sid: str, content_range: str | None, body: bytes) -> tuple[int, dict[str, str], dict | None]:
+        """Returns (status, extra headers, json body or None)."""
+        with self._lock:
+            session = self._sessions.get(sid)
+            if session is None:
+                done = self._finished_by_session(sid)
+                if done is not None:
+                    return 200, {}, done
+                raise _ApiError(404, "The upload session was not found or has expired.", "notFound")
+            part = self._part_path(sid)
+            received = part.stat().st_size if part.exists() else 0
+            m = _CONTENT_RANGE_RE.match((content_range or "").strip())
+            if content_range and not m:
+                raise _ApiError(400, f"Invalid Content-Range header: {content_range!r}", "badContent")
+            total: int | None = session["total"]
+            if m and m.group(3) != "*":
+                claimed = int(m.group(3))
+                if total is not None and claimed != total:
+                    raise _ApiError(
+                        400,
+                        f"Content-Range total {claimed} does not match the declared upload length {total}.",
+                        "badContent",
+                    )
+                total = claimed
+            if m is None or m.group(1) is None:
+                # Status query (or an empty final PUT).
+                if body:
+                    raise _ApiError(400, "Content-Range 'bytes */N' must not carry data.", "badContent")
+                if total is not None and received == total:
+                    session["total"] = total
+                    return 200, {}, self._finalize(sid, session)
+                return 308, self._range_header(received), None
+            start, end = int(m.group(1)), int(m.group(2))
+            if end < start or len(body) != end - start + 1:
+                raise _ApiError(
+                    400,
+                    f"Content-Range {content_range!r} does not match the {len(body)} bytes received.",
+                    "badContent",
+                )
+            if total is not None and end >= total:
+                raise _ApiError(400, "Content-Range ends past the total upload length.", "badContent")
+            if start > received:
+                # A gap: tell the client what we really have.
+                return 308, self._range_header(received), None
+            is_last = total is not None and end + 1 == total
+            if not is_last and (end + 1) % CHUNK_GRANULARITY != 0:
+                raise _ApiError(
+                    400,
+                    f"Non-final chunks must end on a multiple of {CHUNK_GRANULARITY} bytes.",
+                    "badContent",
+                )
+            new = body[received - start :]
+            if new:
+                with part.open("ab") as fh:
+                    fh.write(new)
+            received = end + 1 if end + 1 > received else received
+            session["total"] = total
+            if total is not None and received == total:
+                return 200, {}, self._finalize(sid, session)
+            self._save_state()
+            return 308, self._range_header(received), None
+
+    @staticmethod
+    def _range_header(received: int) -> dict[str, str]:
+        return {"Range": f"bytes=0-{received - 1}"} if received > 0 else {}
+
+    def _finished_by_session(self, sid: str) -> dict | None:
+        for video in self._videos.values():
+            if video.get("_session") == sid:
+                return self._render(video, set(video.get("_parts", ["snippet", "status"])))
+        return None
+
+    def _finalize(self, sid: str, session: dict) -> dict:
+        part = self._part_path(sid)
+        size = part.stat().st_size
+        if session["total"] is not None and size != session["total"]:
+            raise _ApiError(400, f"Upload incomplete: {size} of {session['total']} bytes.", "badContent")
+        vid = self._new_video_id()
+        digest = hashlib.sha256(part.read_bytes()).hexdigest()
+        os.replace(part, self.video_path(vid))
+        snippet = dict(session["snippet"])
+        snippet.setdefault("description", "")
+        snippet.setdefault("categoryId", "22")
+        snippet.update(
+            publishedAt=_now_rfc3339(),
+            channelId=self.channel_id,
+            channelTitle=self.channel_title,
+            liveBroadcastContent="none",
+            localized={"title": snippet.get("title", ""), "description": snippet.get("description", "")},
+        )
+        status = dict(session["status"])
+        status.setdefault("license", "youtube")
+        status.setdefault("embeddable", True)
+        status.setdefault("publicStatsViewable", True)
+        status["uploadStatus"] = "uploaded"
+        if "selfDeclaredMadeForKids" in status:
+            status["madeForKids"] = bool(status["selfDeclaredMadeForKids"])
+        video = {
+            "kind": "youtube#video",
+            "etag": hashlib.sha1(f"{vid}:{digest}".encode()).hexdigest()[:27],
+            "id": vid,
+            "snippet": snippet,
+            "status": status,
+            "fileDetails": {"fileSize": str(size), "fileType": "video", "sha256": digest},
+            "_session": sid,
+            "_parts": session["parts"],
+        }
+        (self.data_dir / "videos" / f"{vid}.json").write_text(json.dumps(video, indent=1, sort_keys=True))
+        self._videos[vid] = video
+        del self._sessions[sid]
+        self._save_state()
+        log.info("emulator stored video %s (%d bytes)", vid, size)
+        return self._render(video, set(session["parts"]))
+
+    def list_videos(self, query: dict[str, str]) -> dict:
+        parts = {p.strip() for p in query.get("part", "").split(",") if p.strip()}
+        if not parts:
+            raise _ApiError(400, "'part' is required.", "required", location="part", locationType="parameter")
+        ids = [i for i in query.get("id", "").split(",") if i]
+        self._charge("videos.list")
+        with self._lock:
+            items = [self._render(self._videos[i], parts) for i in ids if i in self._videos]
+        return {
+            "kind": "youtube#videoListResponse",
+            "etag": hashlib.sha1(",".join(ids).encode()).hexdigest()[:27],
+            "items": items,
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+        }
+
+    def set_thumbnail(self, query: dict[str, str], headers: dict[str, str], body: bytes) -> dict:
+        vid = query.get("videoId", "")
+        with self._lock:
+            if vid not in self._videos:
+                raise _ApiError(404, f"The video identified by videoId {vid!r} cannot be found.", "videoNotFound", "youtube.thumbnail")
+        if not body:
+            raise _ApiError(400, "The thumbnail image is empty.", "mediaBodyRequired", "youtube.thumbnail")
+        if len(body) > MAX_THUMBNAIL_BYTES:
+            raise _ApiError(400, "The provided image content is too large.", "mediaBodyTooLarge", "youtube.thumbnail")
+        self._charge("thumbnails.set")
+        ctype = headers.get("content-type", "application/octet-stream")
+        ext = {"image/jpeg": ".jpg", "image/png": ".png"}.get(ctype.split(";")[0].strip(), ".bin")
+        with self._lock:
+            (self.data_dir / "thumbnails" / f"{vid}{ext}").write_bytes(body)
+            url = f"{self.url}vi/{vid}/default{ext}"
+            thumbs = {"default": {"url": url, "width": 120, "height": 90}}
+            self._videos[vid]["snippet"]["thumbnails"] = thumbs
+            (self.data_dir / "videos" / f"{vid}.json").write_text(
+                json.dumps(self._videos[vid], indent=1, sort_keys=True)
+            )
+        return {
+            "kind": "youtube#thumbnailSetResponse",
+            "etag": hashlib.sha1(body).hexdigest()[:27],
+            "items": [thumbs],
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: YouTubeEmulator  # set on the bound subclass
+    protocol_version = "HTTP/1.1"
+    server_version = "OmnivaYouTubeEmulator/1.0"
+    timeout = 60
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    # ------------------------------------------------------------- plumbing
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, code: int, payload: dict | None = None, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode() if payload is not None else b""
+        self.send_response(code)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host") or f"{self.emulator.host}:{self.emulator.port}"
+        return f"http://{host}/"
+
+    def _authorized(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return True
+        body = _error_body(
+            401,
+            "Request is missing required authentication credential. Expected OAuth 2 access token, "
+            "login cookie or other valid authentication credential.",
+            "required",
+            location="Authorization",
+            locationType="header",
+        )
+        body["error"]["errors"][0]["message"] = "Login Required."
+        body["error"]["status"] = "UNAUTHENTICATED"
+        self._send(401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+        return False
+
+    def _dispatch(self, method: str) -> None:
+        body = self._read_body()
+        split = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        path = split.path.rstrip("/")
+        if not self._authorized():
+            return
+        em = self.emulator
+        try:
+            if method == "POST" and path in _VIDEO_UPLOAD_PATHS:
+                location = em.insert_start(query, headers, body, self._base_url())
+                self._send(200, None, {"Location": location, "X-GUploader-UploadID": _upload_id(location)})
+            elif method == "PUT" and path in _VIDEO_UPLOAD_PATHS and "upload_id" in query:
+                content_range = headers.get("content-range")
+                is_data = bool(content_range) and not content_range.strip().startswith("bytes */")
+                fault = em._take_fault() if is_data else None
+                if fault == _DROP_CONNECTION:
+                    self.close_connection = True
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fault is not None:
+                    reason = _FAULT_REASONS.get(fault, "backendError")
+                    raise _ApiError(fault, f"Injected fault {fault}.", reason)
+                code, extra, payload = em.insert_chunk(query["upload_id"], content_range, body)
+                self._send(code, payload, extra)
+            elif method == "GET" and path == "/youtube/v3/videos":
+                self._send(200, em.list_videos(query))
+            elif method == "POST" and path in _THUMBNAIL_PATHS:
+                self._send(200, em.set_thumbnail(query, headers, body))
+            else:
+                raise _ApiError(404, f"No emulated endpoint for {method} {split.path}.", "notFound")
+        except _ApiError as exc:
+            self._send(exc.code, exc.body)
+        except Exception as exc:  # pragma: no cover - keep the server alive, report as 500
+            log.exception("emulator failure on %s %s", method, split.path)
+            self._send(500, _error_body(500, f"Emulator internal error: {exc}", "backendError"))
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch("PUT")
+
+
+def _upload_id(location: str) -> str:
+    return parse_qs(urlsplit(location).query).get("upload_id", [""])[0]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Loopback YouTube Data API v3 emulator.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--daily-quota", type=int, default=DEFAULT_DAILY_QUOTA)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    emulator = YouTubeEmulator(args.data_dir, host=args.host, port=args.port, daily_quota=args.daily_quota)
+    url = emulator.start()
+    print(f"YouTube emulator serving on {url} (data: {args.data_dir})", flush=True)
+    emulator.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

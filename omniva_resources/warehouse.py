@@ -1,0 +1,164 @@
+"""The one place that opens DuckDB.
+
+Writes: each asset partition replaces its own Parquet file per table. Rows are typed
+by the DDL in ``sql/schema.sql`` (an in-memory DuckDB validates and converts them),
+then written to a temporary file and renamed, so a reader never sees half a file
+and two runs writing different partitions never contend.
+
+Reads: ``omniva.duckdb`` holds views over those files (``refresh_views``), created
+by one process at a time under a file lock, since DuckDB allows one writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from omniva.errors import StorageFullError
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def table_ddl() -> dict[str, str]:
+    text = (SQL_DIR / "schema.sql").read_text()
+    text = re.sub(r"--[^\n]*", "", text)
+    out = {}
+    for stmt in text.split(";"):
+        m = re.search(r"CREATE TABLE (\w+)", stmt)
+        if m:
+            out[m.group(1)] = stmt.strip()
+    return out
+
+
+@cache
+def table_columns(table: str) -> tuple[str, ...]:
+    con = duckdb.connect()
+    con.execute(table_ddl()[table])
+    return tuple(r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
+
+
+def partition_file_name(partition_key: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", partition_key)[:80]
+    return f"{safe}-{hashlib.sha1(partition_key.encode()).hexdigest()[:8]}.parquet"
+
+
+def _jsonable(value):
+    if isinstance(value, dict | list) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return json.dumps(value, default=str, sort_keys=True)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class Warehouse:
+    def __init__(self, root: Path, duckdb_path: Path):
+        self.root = Path(root)
+        self.duckdb_path = Path(duckdb_path)
+
+    def table_dir(self, table: str) -> Path:
+        return self.root / table
+
+    def write_partition(self, table: str, partition_key: str, rows: Sequence[dict]) -> Path:
+        """Replace this partition's rows of ``table`` (no rows: remove the file)."""
+        if table not in table_ddl():
+            raise KeyError(f"unknown warehouse table {table!r}")
+        path = self.table_dir(table) / partition_file_name(partition_key)
+        if not rows:
+            path.unlink(missing_ok=True)
+            return path
+        columns = table_columns(table)
+        unknown = set().union(*(r.keys() for r in rows)) - set(columns)
+        if unknown:
+            raise KeyError(f"{table}: unknown columns {sorted(unknown)}")
+        con = duckdb.connect()
+        con.execute(table_ddl()[table])
+        placeholders = ", ".join("?" for _ in columns)
+        con.executemany(
+            f"INSERT INTO {table} VALUES ({placeholders})",  # table and columns come from schema.sql
+            [[_jsonable(r.get(c)) for c in columns] for r in rows],
+        )
+        arrow = con.sql(f"SELECT * FROM {table}").to_arrow_table()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            pq.write_table(arrow, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno == 28:
+                raise StorageFullError(
+                    f"disk full writing {table} for {partition_key} under {self.root}; free space and rerun"
+                ) from exc
+            raise
+        return path
+
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """In-memory connection with one view per table over the Parquet files."""
+        con = duckdb.connect()
+        _create_views(con, self.root)
+        return con
+
+    def query(self, sql: str, params: Sequence = ()) -> list[dict]:
+        con = self._reader()
+        cur = con.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def query_file(self, name: str, params: Sequence = ()) -> list[dict]:
+        return self.query((SQL_DIR / "queries" / f"{name}.sql").read_text(), params)
+
+    def refresh_views(self) -> Path:
+        """(Re)create the analyst database: views over every table and the derived views."""
+        self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        with _file_lock(self.duckdb_path.with_suffix(".lock")):
+            con = duckdb.connect(str(self.duckdb_path))
+            try:
+                _create_views(con, self.root)
+            finally:
+                con.close()
+        return self.duckdb_path
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS ddl")
+    for table, ddl in table_ddl().items():
+        con.execute(ddl.replace(f"CREATE TABLE {table}", f"CREATE OR REPLACE TABLE ddl.{table}", 1))
+        files = sorted((root / table).glob("*.parquet"))
+        con.execute(f"DROP TABLE IF EXISTS main.{table}")
+        if files:
+            # DDL takes no bound parameters; the glob is our own folder, quoted.
+            glob = str(root / table / "*.parquet").replace("'", "''")
+            con.execute(
+                f"CREATE OR REPLACE VIEW main.{table} AS "
+                f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+            )
+        else:
+            con.execute(f"CREATE OR REPLACE VIEW main.{table} AS SELECT * FROM ddl.{table}")
+    for stmt in _statements((SQL_DIR / "views.sql").read_text()):
+        con.execute(stmt)
+
+
+def _statements(text: str) -> Iterable[str]:
+    text = re.sub(r"--[^\n]*", "", text)
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+@contextmanager
+def _file_lock(path: Path):
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
