@@ -28,6 +28,7 @@ Run standalone with ``python -m omniva.youtube_emulator --port 8089 --data-dir D
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -37,7 +38,6 @@ import re
 import secrets
 import socket
 import threading
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,7 @@ def _pacific_today() -> str:
 
 
 def _now_rfc3339() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _error_body(code: int, message: str, reason: str, domain: str = "global", **extra: str) -> dict:
@@ -136,12 +136,14 @@ class YouTubeEmulator:
         if self._server is not None:
             return self.url
         handler = type("_BoundHandler", (_Handler,), {"emulator": self})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
-        server.daemon_threads = True
+        server = _Server((self.host, self.port), handler)
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"youtube-emulator:{self.port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # fast stop() (shutdown waits for a poll)
+            name=f"youtube-emulator:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         log.info("YouTube emulator listening on %s (data in %s)", self.url, self.data_dir)
@@ -153,6 +155,7 @@ class YouTubeEmulator:
             return
         server.shutdown()
         server.server_close()
+        server.close_connections()  # keep-alive clients must not talk to a stopped instance
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -297,12 +300,21 @@ class YouTubeEmulator:
         status = dict(meta.get("status") or {})
         title = snippet.get("title", "")
         if not title or len(title) > 100:
-            raise _ApiError(400, "The request metadata specifies an invalid video title.", "invalidTitle", "youtube.video")
+            raise _ApiError(
+                400, "The request metadata specifies an invalid video title.", "invalidTitle", "youtube.video"
+            )
         if len(snippet.get("description", "")) > 5000:
-            raise _ApiError(400, "The request metadata specifies an invalid video description.", "invalidDescription", "youtube.video")
+            raise _ApiError(
+                400,
+                "The request metadata specifies an invalid video description.",
+                "invalidDescription",
+                "youtube.video",
+            )
         privacy = status.setdefault("privacyStatus", "public")
         if privacy not in _PRIVACY_VALUES:
-            raise _ApiError(400, f"Invalid privacyStatus {privacy!r}.", "invalidVideoMetadata", "youtube.video")
+            raise _ApiError(
+                400, f"Invalid privacyStatus {privacy!r}.", "invalidVideoMetadata", "youtube.video"
+            )
         if status.get("publishAt"):
             if privacy != "private":
                 raise _ApiError(
@@ -314,7 +326,9 @@ class YouTubeEmulator:
             try:
                 dt.datetime.fromisoformat(status["publishAt"].replace("Z", "+00:00"))
             except ValueError as exc:
-                raise _ApiError(400, "The publishAt time is invalid.", "invalidPublishAt", "youtube.video") from exc
+                raise _ApiError(
+                    400, "The publishAt time is invalid.", "invalidPublishAt", "youtube.video"
+                ) from exc
         total = headers.get("x-upload-content-length")
         self._charge("videos.insert")
         sid = secrets.token_urlsafe(24)
@@ -331,7 +345,9 @@ class YouTubeEmulator:
             self._save_state()
         return f"{base}upload/youtube/v3/videos?uploadType=resumable&upload_id={sid}"
 
-    def insert_chunk(self, sid: str, content_range: str | None, body: bytes) -> tuple[int, dict[str, str], dict | None]:
+    def insert_chunk(
+        self, sid: str, content_range: str | None, body: bytes
+    ) -> tuple[int, dict[str, str], dict | None]:
         """Returns (status, extra headers, json body or None)."""
         with self._lock:
             session = self._sessions.get(sid)
@@ -464,11 +480,18 @@ class YouTubeEmulator:
         vid = query.get("videoId", "")
         with self._lock:
             if vid not in self._videos:
-                raise _ApiError(404, f"The video identified by videoId {vid!r} cannot be found.", "videoNotFound", "youtube.thumbnail")
+                raise _ApiError(
+                    404,
+                    f"The video identified by videoId {vid!r} cannot be found.",
+                    "videoNotFound",
+                    "youtube.thumbnail",
+                )
         if not body:
             raise _ApiError(400, "The thumbnail image is empty.", "mediaBodyRequired", "youtube.thumbnail")
         if len(body) > MAX_THUMBNAIL_BYTES:
-            raise _ApiError(400, "The provided image content is too large.", "mediaBodyTooLarge", "youtube.thumbnail")
+            raise _ApiError(
+                400, "The provided image content is too large.", "mediaBodyTooLarge", "youtube.thumbnail"
+            )
         self._charge("thumbnails.set")
         ctype = headers.get("content-type", "application/octet-stream")
         ext = {"image/jpeg": ".jpg", "image/png": ".png"}.get(ctype.split(";")[0].strip(), ".bin")
@@ -487,11 +510,41 @@ class YouTubeEmulator:
         }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def track(self, conn: socket.socket, alive: bool) -> None:
+        with self._conns_lock:
+            (self._conns.add if alive else self._conns.discard)(conn)
+
+    def close_connections(self) -> None:
+        with self._conns_lock:
+            conns, self._conns = list(self._conns), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
 class _Handler(BaseHTTPRequestHandler):
     emulator: YouTubeEmulator  # set on the bound subclass
     protocol_version = "HTTP/1.1"
     server_version = "OmnivaYouTubeEmulator/1.0"
     timeout = 60
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s - %s", self.address_string(), format % args)

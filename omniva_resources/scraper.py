@@ -103,7 +103,7 @@ def _post_from_entry(creator: str, entry: dict) -> Post:
         posted_at = f"{d[:4]}-{d[4:6]}-{d[6:8]}T00:00:00Z"
     else:
         posted_at = None
-    raw = {
+    raw = {"ytdlp_url": url} | {
         k: entry.get(k)
         for k in ("title", "description", "duration", "view_count", "like_count", "comment_count",
                   "tags", "license", "uploader", "channel", "ie_key", "live_status")
@@ -112,7 +112,7 @@ def _post_from_entry(creator: str, entry: dict) -> Post:
     return Post(
         creator=creator,
         platform_post_id=platform_id,
-        url=url,
+        url=plain_url,
         title=entry.get("title") or platform_id,
         posted_at=posted_at,
         video_key=video_key_for(creator, platform_id),
@@ -139,7 +139,7 @@ def download(post: Post, dest: Path, archive: Path) -> Path:
                 opts["download_archive"] = str(archive)
             try:
                 with yt_dlp.YoutubeDL(opts) as ydl:
-                    ydl.extract_info(post.url, download=True)
+                    ydl.extract_info(post.raw_metadata.get("ytdlp_url") or post.url, download=True)
             except DownloadError as exc:
                 raise _classify(exc, what) from exc
             files = [p for p in Path(tmp).iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))]

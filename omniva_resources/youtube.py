@@ -37,6 +37,8 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 
+from omniva.errors import OmnivaError
+
 log = logging.getLogger(__name__)
 
 #: OAuth scopes Omniva needs (upload + thumbnails, read back video status).
@@ -59,7 +61,7 @@ _PACIFIC = "America/Los_Angeles"
 
 
 # --------------------------------------------------------------------- errors
-class YouTubeError(Exception):
+class YouTubeError(OmnivaError):
     """Any failure talking to YouTube. ``status``/``reason`` are set for API errors."""
 
     def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
@@ -92,9 +94,9 @@ def next_quota_reset(now: dt.datetime | None = None) -> dt.datetime:
         tz: dt.tzinfo = ZoneInfo(_PACIFIC)
     except Exception:  # pragma: no cover - no tz database
         tz = dt.timezone(dt.timedelta(hours=-8))
-    local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(tz)
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
     midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    return midnight.astimezone(dt.timezone.utc)
+    return midnight.astimezone(dt.UTC)
 
 
 def _error_reason(exc: HttpError) -> tuple[str | None, str]:
@@ -132,7 +134,9 @@ def _translate(exc: HttpError, what: str) -> YouTubeError:
             status=status,
             reason=reason,
         )
-    return YouTubeError(f"YouTube {what} failed: HTTP {status} {reason or ''}: {message}", status=status, reason=reason)
+    return YouTubeError(
+        f"YouTube {what} failed: HTTP {status} {reason or ''}: {message}", status=status, reason=reason
+    )
 
 
 # ---------------------------------------------------------------- credentials
@@ -233,7 +237,7 @@ def _normalize_publish_at(value: str) -> str:
         raise ValueError(f"publish_at must be an RFC3339 timestamp, got {value!r}") from exc
     if parsed.tzinfo is None:
         raise ValueError(f"publish_at must carry a timezone (UTC 'Z'), got {value!r}")
-    return parsed.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class YouTubeUploader:
@@ -252,7 +256,9 @@ class YouTubeUploader:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if chunk_size <= 0 or chunk_size % CHUNK_GRANULARITY:
-            raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_GRANULARITY}, got {chunk_size}")
+            raise ValueError(
+                f"chunk_size must be a positive multiple of {CHUNK_GRANULARITY}, got {chunk_size}"
+            )
         self.api_root = api_root
         self.chunk_size = chunk_size
         self.max_retries = max_retries
@@ -276,7 +282,12 @@ class YouTubeUploader:
         delay = min(self.backoff_base * (2 ** (failures - 1)), MAX_BACKOFF_S)
         log.warning(
             "YouTube %s: %s (%s); retry %d/%d in %.1fs",
-            what, type(err).__name__, _short(err), failures, self.max_retries, delay,
+            what,
+            type(err).__name__,
+            _short(err),
+            failures,
+            self.max_retries,
+            delay,
         )
         self._sleep(delay)
 
@@ -311,7 +322,11 @@ class YouTubeUploader:
         }
         if req.publish_at:
             if req.privacy_status != "private":
-                log.info("publish_at set: uploading %s as private (scheduled), not %s", path.name, req.privacy_status)
+                log.info(
+                    "publish_at set: uploading %s as private (scheduled), not %s",
+                    path.name,
+                    req.privacy_status,
+                )
             status["privacyStatus"] = "private"
             status["publishAt"] = _normalize_publish_at(req.publish_at)
         body = {

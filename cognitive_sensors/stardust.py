@@ -1,0 +1,94 @@
+"""Stardust: the fixed provenance keys every materialization carries.
+
+One helper builds them; every asset calls it. The same packet goes into Dagster's
+materialization metadata (the ledger the UI shows) and into the warehouse's
+``stardust_metadata`` table (the ledger analysts query).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cache
+
+import dagster as dg
+
+from omniva.records import stable_id
+
+
+def trace_id_for(video_key: str) -> str:
+    """Stable per source video: every stage of one video shares it."""
+    return stable_id("trace", video_key)
+
+
+@cache
+def tool_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for dist in ("dagster", "yt-dlp", "whisperx", "faster-whisper", "spacy", "duckdb",
+                 "google-api-python-client"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def packet(
+    context: dg.AssetExecutionContext,
+    *,
+    entity_type: str,
+    entity_id: str,
+    trace_id: str,
+    source_url: str | None,
+    creator: str | None,
+    inputs: Mapping[str, str] | None = None,
+    outputs: Mapping[str, str] | None = None,
+    tools: Mapping[str, str] | None = None,
+    params: Mapping[str, object] | None = None,
+    decision: str | None = None,
+) -> tuple[dict, dict]:
+    """Return (dagster metadata, stardust_metadata row) for this materialization."""
+    asset_key = context.asset_key.to_user_string()
+    partition = context.partition_key if context.has_partition_key else None
+    lineage = {
+        "trace_id": trace_id,
+        "source_url": source_url,
+        "creator": creator,
+        "inputs": dict(inputs or {}),
+        "outputs": dict(outputs or {}),
+        "tools": {**tool_versions(), **dict(tools or {})},
+        "params": dict(params or {}),
+        "run_id": context.run.run_id,
+        "partition": partition,
+    }
+    metadata = {
+        "stardust/trace_id": trace_id,
+        "stardust/source_url": dg.MetadataValue.url(source_url) if source_url else "",
+        "stardust/creator": creator or "",
+        "stardust/inputs": dg.MetadataValue.json(lineage["inputs"]),
+        "stardust/outputs": dg.MetadataValue.json(lineage["outputs"]),
+        "stardust/tools": dg.MetadataValue.json(lineage["tools"]),
+        "stardust/params": dg.MetadataValue.json(json.loads(json.dumps(lineage["params"], default=str))),
+    }
+    if decision:
+        metadata["stardust/decision"] = dg.MetadataValue.md(decision)
+    row = {
+        "stardust_id": stable_id("stardust", asset_key, partition),
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "asset_key": asset_key,
+        "partition_key": partition,
+        "trace_id": trace_id,
+        "run_id": context.run.run_id,
+        "lineage": lineage,
+        "decision_chain": {"summary": decision} if decision else None,
+        "created_at": now_iso(),
+    }
+    return metadata, row
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

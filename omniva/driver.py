@@ -1,0 +1,149 @@
+"""Run a creator's backlog from the command line, on the same Dagster instance the UI shows.
+
+This is Zenith's policy executed in-process (no daemon needed): list posts per day,
+register the videos found, run each video, then each clip Pantheon selected, plan
+publishing, upload. Partitions already materialized are skipped, so a rerun only
+does what is missing or failed. Every step is a real Dagster run of a named job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import dagster as dg
+
+from cognitive_sensors.zenith import decide_partitions, new_partition_keys
+from omniva_assets.partitions import clip_key, creators_partitions, post_key, videos_partitions
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class Failure:
+    job: str
+    partition: str
+    step: str
+    message: str
+
+
+@dataclass
+class Report:
+    runs: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    video_keys: list[str] = field(default_factory=list)
+    clip_keys: list[str] = field(default_factory=list)
+
+
+def _failure_messages(result) -> list[tuple[str, str]]:
+    out = []
+    for ev in result.all_events:
+        if ev.is_step_failure:
+            data = ev.event_specific_data
+            user = getattr(data, "user_failure_data", None)
+            msg = user.description if user and user.description else (data.error.message if data.error else "")
+            out.append((ev.step_key or "?", msg.strip().splitlines()[0] if msg else "failed"))
+    return out
+
+
+class Runner:
+    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = print):
+        self.defs = defs
+        self.instance = instance
+        self.echo = echo
+        self.report = Report()
+
+    def _run(self, job_name: str, partition_key: str | dg.MultiPartitionKey | None, stage: str) -> bool:
+        job = self.defs.resolve_job_def(job_name)
+        started = time.perf_counter()
+        result = job.execute_in_process(
+            partition_key=partition_key, instance=self.instance, raise_on_error=False, run_config=QUIET,
+            tags={"omniva/launched_by": "omniva-cli"},
+        )
+        self.report.stage_seconds[stage] = self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
+        self.report.runs += 1
+        if not result.success:
+            for step, message in _failure_messages(result) or [("?", "run failed")]:
+                self.report.failures.append(Failure(job_name, str(partition_key), step, message))
+                self.echo(f"  ✗ {partition_key} [{step}]: {message}")
+        return result.success
+
+    def _done(self, asset: str) -> set[str]:
+        return self.instance.get_materialized_partitions(dg.AssetKey(asset))
+
+    def run_creator(self, creator: str, since: date, until: date) -> Report:
+        if creator not in self.instance.get_dynamic_partitions(creators_partitions.name):
+            self.instance.add_dynamic_partitions(creators_partitions.name, [creator])
+        self._run("creators_job", creator, "creators")
+
+        days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+        self.echo(f"listing {creator}'s posts for {len(days)} day(s) with yt-dlp …")
+        keys: list[str] = []
+        for day in days:
+            pkey = post_key(creator, day.isoformat())
+            if self._run("posts_job", pkey, "posts"):
+                records = self.instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=dg.AssetKey("posts"), asset_partitions=[str(pkey)]), limit=1
+                ).records
+                mat = records[0].asset_materialization if records else None
+                if mat and "video_keys" in mat.metadata:
+                    keys += list(mat.metadata["video_keys"].value)
+        self.report.video_keys = list(dict.fromkeys(keys))
+        self.run_videos(self.report.video_keys)
+        return self.report
+
+    def run_videos(self, video_keys: list[str]) -> Report:
+        existing = set(self.instance.get_dynamic_partitions(videos_partitions.name))
+        new = new_partition_keys(video_keys, existing)
+        if new:
+            self.instance.add_dynamic_partitions(videos_partitions.name, new)
+        done = self._done("clip_selections")
+        todo = [d.partition_key for d in decide_partitions(video_keys, done) if d.action == "request"]
+        self.echo(f"{len(video_keys)} video(s); {len(todo)} to download, transcribe, analyse and vote on …")
+        for key in todo:
+            self.echo(f"  video {key}")
+            self._run("video_job", key, "video")
+
+        selected = self._selected_clips([k for k in video_keys if k in self._done("clip_selections")])
+        rendered = self._done("renders") & self._done("clip_copy")
+        todo_clips = [d.partition_key for d in decide_partitions(selected, rendered) if d.action == "request"]
+        self.echo(f"{len(selected)} clip(s) selected; {len(todo_clips)} to edit and render …")
+        for key in todo_clips:
+            self.echo(f"  clip {key}")
+            self._run("clip_job", dg.MultiPartitionKey(_dims(key)), "clip")
+        self.report.clip_keys = selected
+
+        self.echo("planning publish slots …")
+        self._run("publish_plan_job", None, "publish_plan")
+        planned = self._planned()
+        uploaded = self._done("uploads")
+        todo_up = [d.partition_key for d in decide_partitions(planned, uploaded) if d.action == "request"]
+        self.echo(f"{len(planned)} clip(s) planned; {len(todo_up)} to upload …")
+        for key in todo_up:
+            self._run("upload_job", dg.MultiPartitionKey(_dims(key)), "upload")
+        return self.report
+
+    def _selected_clips(self, video_keys: list[str]) -> list[str]:
+        out = []
+        for video in video_keys:
+            records = self.instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("clip_selections"), asset_partitions=[video]), limit=1
+            ).records
+            if records and "ranks" in records[0].asset_materialization.metadata:
+                out += [str(clip_key(video, r)) for r in records[0].asset_materialization.metadata["ranks"].value]
+        return out
+
+    def _planned(self) -> list[str]:
+        records = self.instance.fetch_materializations(dg.AssetKey("publish_plan"), limit=1).records
+        if not records:
+            return []
+        meta = records[0].asset_materialization.metadata
+        return list(meta["clip_keys"].value) if "clip_keys" in meta else []
+
+
+def _dims(key: str) -> dict[str, str]:
+    rank, _, video = key.partition("|")
+    return {"rank": rank, "video": video}

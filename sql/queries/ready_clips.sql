@@ -1,0 +1,8 @@
+-- Clips with a finished render and copy: what the publish plan may schedule.
+SELECT c.clip_id,
+       CAST(c.rank AS VARCHAR) || '|' || c.video_key AS clip_key,
+       c.lattice_priority AS priority
+FROM clips c
+JOIN renders r ON r.clip_id = c.clip_id
+JOIN clip_copy cc ON cc.clip_id = c.clip_id
+ORDER BY c.lattice_priority DESC, clip_key
