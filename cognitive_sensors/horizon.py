@@ -92,6 +92,9 @@ def double_booked(plan: PublishPlan) -> list[str]:
             problems.append(f"{s.clip_key} and {seen[key]} share {s.publish_at} on {s.channel}")
         seen[key] = s.clip_key
         per_day[(s.channel, s.publish_at[:10])] = per_day.get((s.channel, s.publish_at[:10]), 0) + 1
-    problems += [f"{c} has {n} uploads on {d} (quota {plan.daily_quota})"
-                 for (c, d), n in per_day.items() if n > plan.daily_quota]
+    problems += [
+        f"{c} has {n} uploads on {d} (quota {plan.daily_quota})"
+        for (c, d), n in per_day.items()
+        if n > plan.daily_quota
+    ]
     return problems

@@ -121,8 +121,11 @@ def select_clips(
     for consensus, cand, votes in judged:
         span = (cand.start_time, cand.end_time)
         clash = next(
-            (c for c in chosen if overlap_s(span, (c.candidate.start_time, c.candidate.end_time))
-             > cfg.max_overlap_s),
+            (
+                c
+                for c in chosen
+                if overlap_s(span, (c.candidate.start_time, c.candidate.end_time)) > cfg.max_overlap_s
+            ),
             None,
         )
         if clash is not None:

@@ -27,8 +27,15 @@ def tool_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for dist in ("dagster", "yt-dlp", "whisperx", "faster-whisper", "spacy", "duckdb",
-                 "google-api-python-client"):
+    for dist in (
+        "dagster",
+        "yt-dlp",
+        "whisperx",
+        "faster-whisper",
+        "spacy",
+        "duckdb",
+        "google-api-python-client",
+    ):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:

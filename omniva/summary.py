@@ -8,8 +8,16 @@ from omniva.driver import Failure, Report
 from omniva.settings import Layout
 from omniva_resources.warehouse import Warehouse
 
-EXPECTED = ("CorruptMediaError", "NoAudioError", "NoSpeechError", "DeadLinkError",
-            "not a readable media file", "has no audio stream", "no speech found", "the link is dead")
+EXPECTED = (
+    "CorruptMediaError",
+    "NoAudioError",
+    "NoSpeechError",
+    "DeadLinkError",
+    "not a readable media file",
+    "has no audio stream",
+    "no speech found",
+    "the link is dead",
+)
 
 
 def is_expected_bad_input(f: Failure) -> bool:
@@ -28,14 +36,23 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
     failures = {f.partition: f for f in report.failures}
     videos = {r["video_key"]: r for r in wh.query("SELECT * FROM videos")}
     posts = {r["video_key"]: r for r in wh.query("SELECT video_key, title FROM posts")}
-    clip_counts = {r["video_key"]: r["n"] for r in wh.query("SELECT video_key, count(*) n FROM clips GROUP BY 1")}
+    clip_counts = {
+        r["video_key"]: r["n"] for r in wh.query("SELECT video_key, count(*) n FROM clips GROUP BY 1")
+    }
     vrows = []
     for key in report.video_keys:
         v = videos.get(key)
         f = failures.get(key)
-        status = f"FAILED: {f.message}" if f else "ok"
-        vrows.append([key[:44], (posts.get(key, {}).get("title") or "")[:36],
-                      f"{v['duration_seconds']:.1f}s" if v else "-", clip_counts.get(key, 0), status[:110]])
+        status = f"FAILED at {f.step}: {f.message.split(']: ', 1)[-1]}" if f else "ok"
+        vrows.append(
+            [
+                key,
+                (posts.get(key, {}).get("title") or "")[:36],
+                f"{v['duration_seconds']:.1f}s" if v else "-",
+                clip_counts.get(key, 0),
+                status[:100],
+            ]
+        )
     crows = []
     for r in wh.query(
         "SELECT c.video_key, c.rank, c.start_time, c.end_time, r.duration_seconds, r.size_bytes, "
@@ -43,22 +60,44 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
         "FROM clips c JOIN renders r USING (clip_id) LEFT JOIN upload_jobs u USING (clip_id) "
         "ORDER BY u.scheduled_time NULLS LAST, c.video_key, c.rank"
     ):
-        crows.append([f"{r['video_key'][:36]} #{r['rank']}", f"{r['start_time']:.1f}-{r['end_time']:.1f}s",
-                      f"{r['duration_seconds']:.1f}s", r["resolution"], f"{r['size_bytes'] / 1e6:.1f} MB",
-                      f"{r['integrated_lufs']:.1f}", r["yt_video_id"] or "-",
-                      r["scheduled_time"].strftime("%Y-%m-%d %H:%M UTC") if r["scheduled_time"] else "-",
-                      r["status"] or "-"])
+        crows.append(
+            [
+                f"{r['video_key']} #{r['rank']}",
+                f"{r['start_time']:.1f}-{r['end_time']:.1f}s",
+                f"{r['duration_seconds']:.1f}s",
+                r["resolution"],
+                f"{r['size_bytes'] / 1e6:.1f} MB",
+                f"{r['integrated_lufs']:.1f}",
+                r["yt_video_id"] or "-",
+                r["scheduled_time"].strftime("%Y-%m-%d %H:%M UTC") if r["scheduled_time"] else "-",
+                r["status"] or "-",
+            ]
+        )
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items())
-    return "\n".join([
-        "VIDEOS",
-        _table(["video", "title", "length", "clips", "status"], vrows),
-        "",
-        "CLIPS (rendered 1080x1920 H.264/AAC) AND UPLOADS",
-        _table(["clip", "source span", "length", "size", "file", "LUFS", "youtube id", "publish at", "upload"],
-               [[r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]] for r in crows]),
-        "",
-        f"wall time {wall_s:.1f}s in {report.runs} Dagster run(s): {stages}",
-        f"renders:   {layout.media / 'renders'}",
-        f"warehouse: {db}  (duckdb {db} -c 'SELECT * FROM clip_lineage')",
-        f"dagster:   DAGSTER_HOME={layout.dagster_home}  (make ui, then http://127.0.0.1:3000)",
-    ])
+    return "\n".join(
+        [
+            "VIDEOS",
+            _table(["video", "title", "length", "clips", "status"], vrows),
+            "",
+            "CLIPS (rendered 1080x1920 H.264/AAC) AND UPLOADS",
+            _table(
+                [
+                    "clip",
+                    "source span",
+                    "length",
+                    "size",
+                    "file",
+                    "LUFS",
+                    "youtube id",
+                    "publish at",
+                    "upload",
+                ],
+                [[r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]] for r in crows],
+            ),
+            "",
+            f"wall time {wall_s:.1f}s in {report.runs} Dagster run(s): {stages}",
+            f"renders:   {layout.media / 'renders'}",
+            f"warehouse: {db}  (duckdb {db} -c 'SELECT * FROM clip_lineage')",
+            f"dagster:   DAGSTER_HOME={layout.dagster_home}  (make ui, then http://127.0.0.1:3000)",
+        ]
+    )

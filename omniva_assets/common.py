@@ -1,6 +1,5 @@
 """Small helpers every asset uses."""
 
-
 from contextlib import contextmanager
 
 import dagster as dg
@@ -25,8 +24,15 @@ def user_errors(context: dg.AssetExecutionContext, store: OmnivaStore):
     except OmnivaError as exc:
         partition = context.partition_key if context.has_partition_key else None
         asset = context.asset_key.to_user_string()
-        store.log(asset, "ERROR", str(exc), partition=partition, error=type(exc).__name__,
-                  run_id=context.run.run_id)
+        store.log(
+            asset,
+            "ERROR",
+            str(exc),
+            partition=partition,
+            error=type(exc).__name__,
+            retryable=exc.retryable,
+            run_id=context.run.run_id,
+        )
         raise dg.Failure(
             description=f"{asset} [{partition}]: {exc}",
             metadata={"error": type(exc).__name__, "partition": partition or ""},

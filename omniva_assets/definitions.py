@@ -12,8 +12,20 @@ from omniva_assets.sources.assets import creators, posts, videos
 from omniva_assets.understanding.assets import analyses, clip_candidates, clip_selections, transcripts
 from omniva_resources.resources import resources_from_env
 
-ASSETS = [creators, posts, videos, transcripts, analyses, clip_candidates, clip_selections,
-          clips, renders, clip_copy, publish_plan, uploads]
+ASSETS = [
+    creators,
+    posts,
+    videos,
+    transcripts,
+    analyses,
+    clip_candidates,
+    clip_selections,
+    clips,
+    renders,
+    clip_copy,
+    publish_plan,
+    uploads,
+]
 
 defs = dg.Definitions(
     assets=ASSETS,

@@ -11,7 +11,10 @@ videos_partitions = dg.DynamicPartitionsDefinition(name="videos")
 days_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
 posts_partitions = dg.MultiPartitionsDefinition({"creator": creators_partitions, "day": days_partitions})
 clip_partitions = dg.MultiPartitionsDefinition(
-    {"video": videos_partitions, "rank": dg.StaticPartitionsDefinition([str(r) for r in range(1, MAX_RANK + 1)])}
+    {
+        "video": videos_partitions,
+        "rank": dg.StaticPartitionsDefinition([str(r) for r in range(1, MAX_RANK + 1)]),
+    }
 )
 
 video_of_clip = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="video")

@@ -1,6 +1,5 @@
 """Sensors and the schedule: the thin Dagster side of Zenith."""
 
-
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -15,14 +14,20 @@ from omniva_resources.resources import OmnivaStore
 def _new_materializations(context, asset: str, limit: int = 200):
     cursor = int(context.cursor or 0)
     result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), after_storage_id=cursor), limit=limit, ascending=True
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), after_storage_id=cursor),
+        limit=limit,
+        ascending=True,
     )
     records = list(result.records)
     new_cursor = str(max([cursor, *(r.storage_id for r in records)]))
     return records, new_cursor
 
 
-@dg.sensor(job=creators_job, minimum_interval_seconds=30, description="Registers creators added with `omniva creators add`.")
+@dg.sensor(
+    job=creators_job,
+    minimum_interval_seconds=30,
+    description="Registers creators added with `omniva creators add`.",
+)
 def creator_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     active = [c.name for c in creator_registry.active(store.layout)]
     existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))
@@ -30,7 +35,9 @@ def creator_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     if not new:
         return dg.SkipReason(f"{len(active)} creator(s), none new")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=n, run_key=f"creator-{n}", tags={"omniva/creator": n}) for n in new],
+        run_requests=[
+            dg.RunRequest(partition_key=n, run_key=f"creator-{n}", tags={"omniva/creator": n}) for n in new
+        ],
         dynamic_partitions_requests=[creators_partitions.build_add_request(new)],
     )
 
@@ -44,23 +51,35 @@ def video_keys_from(records) -> list[str]:
     return keys
 
 
-@dg.sensor(job=video_job, minimum_interval_seconds=30, description="Registers videos found in new posts and runs them.")
-def video_sensor(context: dg.SensorEvaluationContext):
+@dg.sensor(
+    job=video_job,
+    minimum_interval_seconds=30,
+    description="Registers videos found in new posts and runs them.",
+)
+def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     records, cursor = _new_materializations(context, "posts")
     keys = video_keys_from(records)
     existing = set(context.instance.get_dynamic_partitions(videos_partitions.name))
     done = context.instance.get_materialized_partitions(dg.AssetKey("videos")) if existing else set()
-    decisions = decide_partitions(keys, done)
+    decisions = decide_partitions(keys, done, store.quarantined())
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=d.partition_key, run_key=f"video-{d.partition_key}",
-                                    tags={"omniva/zenith": d.reason})
-                      for d in decisions if d.action == "request"],
+        run_requests=[
+            dg.RunRequest(
+                partition_key=d.partition_key,
+                run_key=f"video-{d.partition_key}",
+                tags={"omniva/zenith": d.reason},
+            )
+            for d in decisions
+            if d.action == "request"
+        ],
         dynamic_partitions_requests=[videos_partitions.build_add_request(new_partition_keys(keys, existing))],
         cursor=cursor,
     )
 
 
-@dg.sensor(job=clip_job, minimum_interval_seconds=30, description="Edits and renders the clips Pantheon selected.")
+@dg.sensor(
+    job=clip_job, minimum_interval_seconds=30, description="Edits and renders the clips Pantheon selected."
+)
 def clip_sensor(context: dg.SensorEvaluationContext):
     records, cursor = _new_materializations(context, "clip_selections")
     requests = []
@@ -73,7 +92,9 @@ def clip_sensor(context: dg.SensorEvaluationContext):
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-@dg.sensor(job=publish_plan_job, minimum_interval_seconds=60, description="Re-plans publishing when renders land.")
+@dg.sensor(
+    job=publish_plan_job, minimum_interval_seconds=60, description="Re-plans publishing when renders land."
+)
 def publish_plan_sensor(context: dg.SensorEvaluationContext):
     records, cursor = _new_materializations(context, "renders")
     if not records:
@@ -90,21 +111,31 @@ def upload_sensor(context: dg.SensorEvaluationContext):
     slots = records[-1].asset_materialization.metadata.get("clip_keys")
     keys = list(slots.value) if slots else []
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=d.partition_key, run_key=f"upload-{d.partition_key}")
-                      for d in decide_partitions(keys, uploaded) if d.action == "request"],
+        run_requests=[
+            dg.RunRequest(partition_key=d.partition_key, run_key=f"upload-{d.partition_key}")
+            for d in decide_partitions(keys, uploaded)
+            if d.action == "request"
+        ],
         cursor=cursor,
     )
 
 
-@dg.schedule(job=posts_job, cron_schedule="0 6 * * *", execution_timezone="UTC",
-             description="Every morning, list each active creator's posts of the day before.")
+@dg.schedule(
+    job=posts_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    description="Every morning, list each active creator's posts of the day before.",
+)
 def daily_posts_schedule(context: dg.ScheduleEvaluationContext):
     day = ((context.scheduled_execution_time or datetime.now(UTC)) - timedelta(days=1)).date().isoformat()
     store = OmnivaStore()
     names = [c.name for c in creator_registry.active(store.layout)]
     existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))
-    return [dg.RunRequest(partition_key=post_key(n, day), run_key=f"posts-{n}-{day}")
-            for n in names if n in existing]
+    return [
+        dg.RunRequest(partition_key=post_key(n, day), run_key=f"posts-{n}-{day}")
+        for n in names
+        if n in existing
+    ]
 
 
 ALL_SENSORS = [creator_sensor, video_sensor, clip_sensor, publish_plan_sensor, upload_sensor]

@@ -140,8 +140,12 @@ def transcribe(path: Path, settings: AsrSettings = AsrSettings()) -> Transcript:
             if seg.no_speech_prob > 0.8 and seg.avg_logprob < -1.0:
                 continue
             words += [
-                Word(w.word.strip(), round(float(w.start), 3), round(min(float(w.end), duration), 3),
-                     round(float(w.probability), 3))
+                Word(
+                    w.word.strip(),
+                    round(float(w.start), 3),
+                    round(min(float(w.end), duration), 3),
+                    round(float(w.probability), 3),
+                )
                 for w in seg.words or []
                 if w.word.strip()
             ]

@@ -202,8 +202,20 @@ def detect_silences(
     if not facts.has_audio:
         return [(0.0, facts.duration_s)]
     proc = _run(
-        [FFMPEG, "-nostdin", "-hide_banner", "-i", str(path), "-map", "0:a:0", "-af",
-         f"silencedetect=noise={noise_db}dB:d={min_duration_s}", "-f", "null", "-"],
+        [
+            FFMPEG,
+            "-nostdin",
+            "-hide_banner",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            f"silencedetect=noise={noise_db}dB:d={min_duration_s}",
+            "-f",
+            "null",
+            "-",
+        ],
         what=f"silencedetect {Path(path).name}",
     )
     spans: list[tuple[float, float]] = []
@@ -222,8 +234,20 @@ def detect_silences(
 def measure_loudness(path: Path) -> Loudness:
     """EBU R128 integrated loudness and true peak, measured by ffmpeg's ebur128 filter."""
     proc = _run(
-        [FFMPEG, "-nostdin", "-hide_banner", "-i", str(path), "-map", "0:a:0",
-         "-af", "ebur128=peak=true", "-f", "null", "-"],
+        [
+            FFMPEG,
+            "-nostdin",
+            "-hide_banner",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
         what=f"ebur128 {Path(path).name}",
     )
     summary = proc.stderr[proc.stderr.rfind("Summary:") :]
@@ -248,8 +272,23 @@ def h264_encoder() -> str:
     """
     if os.environ.get("OMNIVA_DISABLE_NVENC"):
         return "libx264"
-    probe_cmd = [FFMPEG, "-nostdin", "-v", "error", "-f", "lavfi", "-i", "color=s=256x256:d=0.1",
-                 "-frames:v", "1", "-c:v", "h264_nvenc", "-f", "null", "-"]
+    probe_cmd = [
+        FFMPEG,
+        "-nostdin",
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "color=s=256x256:d=0.1",
+        "-frames:v",
+        "1",
+        "-c:v",
+        "h264_nvenc",
+        "-f",
+        "null",
+        "-",
+    ]
     try:
         ok = subprocess.run(probe_cmd, capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -313,8 +352,20 @@ def render_vertical(
     # Pass 1: measure the loudness of the edited audio only (cheap, no video decode).
     graph1 = _segments_graph(spans, with_video=False, fade=spec.fade_s)
     graph1 += f";[ac]{_audio_chain(spec, None)}[aout]"
-    cmd1 = [FFMPEG, "-nostdin", "-hide_banner", "-i", str(source), "-filter_complex", graph1,
-            "-map", "[aout]", "-f", "null", "-"]
+    cmd1 = [
+        FFMPEG,
+        "-nostdin",
+        "-hide_banner",
+        "-i",
+        str(source),
+        "-filter_complex",
+        graph1,
+        "-map",
+        "[aout]",
+        "-f",
+        "null",
+        "-",
+    ]
     proc = _run(cmd1, what=f"loudness pass of {source.name}")
     measured = json.loads(proc.stderr[proc.stderr.rfind("{") : proc.stderr.rfind("}") + 1])
     if measured.get("input_i") in ("-inf", None):
@@ -345,11 +396,36 @@ def render_vertical(
             )
         graph += f";[{audio_label}]{_audio_chain(spec, measured)},aresample=48000[aout]"
         tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
-        cmd = [FFMPEG, "-nostdin", "-hide_banner", "-y", "-i", str(source), "-filter_complex", graph,
-               "-map", "[vout]", "-map", "[aout]"]
+        cmd = [
+            FFMPEG,
+            "-nostdin",
+            "-hide_banner",
+            "-y",
+            "-i",
+            str(source),
+            "-filter_complex",
+            graph,
+            "-map",
+            "[vout]",
+            "-map",
+            "[aout]",
+        ]
         cmd += _video_codec_args(encoder, spec, video_kbps)
-        cmd += ["-c:a", "aac", "-b:a", f"{spec.audio_kbps}k", "-ar", "48000", "-ac", "2",
-                "-movflags", "+faststart", "-t", f"{duration:.3f}", str(tmp)]
+        cmd += [
+            "-c:a",
+            "aac",
+            "-b:a",
+            f"{spec.audio_kbps}k",
+            "-ar",
+            "48000",
+            "-ac",
+            "2",
+            "-movflags",
+            "+faststart",
+            "-t",
+            f"{duration:.3f}",
+            str(tmp),
+        ]
         commands.append(" ".join(cmd))
         try:
             _run(cmd, what=f"render of {source.name} -> {out_path.name}")
@@ -370,21 +446,62 @@ def render_vertical(
 def _video_codec_args(encoder: str, spec: RenderSpec, kbps: int) -> list[str]:
     rate = ["-maxrate", f"{kbps}k", "-bufsize", f"{kbps * 2}k"]
     if encoder == "h264_nvenc":
-        return ["-c:v", "h264_nvenc", "-preset", "p5", "-profile:v", "high", "-cq", str(spec.crf),
-                "-b:v", f"{int(kbps * 0.7)}k", *rate, "-pix_fmt", "yuv420p"]
-    return ["-c:v", "libx264", "-preset", spec.preset, "-profile:v", "high", "-crf", str(spec.crf),
-            *rate, "-pix_fmt", "yuv420p"]
+        return [
+            "-c:v",
+            "h264_nvenc",
+            "-preset",
+            "p5",
+            "-profile:v",
+            "high",
+            "-cq",
+            str(spec.crf),
+            "-b:v",
+            f"{int(kbps * 0.7)}k",
+            *rate,
+            "-pix_fmt",
+            "yuv420p",
+        ]
+    return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        spec.preset,
+        "-profile:v",
+        "high",
+        "-crf",
+        str(spec.crf),
+        *rate,
+        "-pix_fmt",
+        "yuv420p",
+    ]
 
 
 def extract_frame(source: Path, at_s: float, out_path: Path, width: int = 1280, height: int = 720) -> Path:
     """One JPEG frame at ``at_s``, letterboxed to width x height (thumbnails)."""
     out_path = Path(out_path)
     tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
-    _run([FFMPEG, "-nostdin", "-v", "error", "-y", "-ss", f"{at_s:.3f}", "-i", str(source),
-          "-frames:v", "1", "-vf",
-          f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
-          f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2", "-q:v", "3", str(tmp)],
-         what=f"thumbnail of {Path(source).name}")
+    _run(
+        [
+            FFMPEG,
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-ss",
+            f"{at_s:.3f}",
+            "-i",
+            str(source),
+            "-frames:v",
+            "1",
+            "-vf",
+            f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2",
+            "-q:v",
+            "3",
+            str(tmp),
+        ],
+        what=f"thumbnail of {Path(source).name}",
+    )
     os.replace(tmp, out_path)
     return out_path
 
@@ -401,16 +518,25 @@ def make_sample_video(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
-    cmd = [FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-           f"color=c={color}:s={size}:r=30"]
+    cmd = [FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=c={color}:s={size}:r=30"]
     if audio is not None:
         cmd += ["-i", str(audio), "-map", "0:v", "-map", "1:a", "-shortest"]
     elif silent_audio:
         cmd += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-map", "0:v", "-map", "1:a"]
     if duration_s:
         cmd += ["-t", f"{duration_s:.3f}"]
-    cmd += ["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "30",
-            "-pix_fmt", "yuv420p"]
+    cmd += [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-tune",
+        "stillimage",
+        "-crf",
+        "30",
+        "-pix_fmt",
+        "yuv420p",
+    ]
     if audio is not None or silent_audio:
         cmd += ["-c:a", "aac", "-b:a", "96k", "-ac", "2"]
     cmd += ["-movflags", "+faststart", "-f", "mp4", str(tmp)]

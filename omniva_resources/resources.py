@@ -52,9 +52,21 @@ class OmnivaStore(dg.ConfigurableResource):
         self.warehouse.write_partition(
             "logs",
             log_id,
-            [{"log_id": log_id, "source": source, "level": level, "message": message,
-              "metadata": metadata, "created_at": now_iso()}],
+            [
+                {
+                    "log_id": log_id,
+                    "source": source,
+                    "level": level,
+                    "message": message,
+                    "metadata": metadata,
+                    "created_at": now_iso(),
+                }
+            ],
         )
+
+    def quarantined(self) -> set[str]:
+        """Partitions whose last error cannot heal by retrying (bad media, dead links)."""
+        return {r["partition"] for r in self.warehouse.query_file("quarantined_partitions") if r["partition"]}
 
     def find_post(self, video_key: str) -> Post:
         rows = self.warehouse.query(
@@ -130,8 +142,9 @@ class YouTubeResource(dg.ConfigurableResource):
         from omniva_resources import youtube
 
         if self.api_root:
-            return youtube.YouTubeUploader(self.api_root, youtube.emulator_credentials(),
-                                           chunk_size=self.chunk_size)
+            return youtube.YouTubeUploader(
+                self.api_root, youtube.emulator_credentials(), chunk_size=self.chunk_size
+            )
         token = Path(self.token_file or Path(omniva_home()) / "youtube-token.json")
         return youtube.YouTubeUploader(None, youtube.load_user_credentials(token), chunk_size=self.chunk_size)
 

@@ -8,6 +8,7 @@ archive records every id so the same post is never fetched twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shutil
 import tempfile
@@ -39,8 +40,22 @@ def video_key_for(creator: str, platform_post_id: str) -> str:
     return f"{creator}-{slug}-{digest}" if slug else f"{creator}-{digest}"
 
 
+class _YtdlpLog:
+    """yt-dlp prints errors and tracebacks to stderr even when quiet; we raise typed
+    errors instead, so its messages go to Python logging at debug level."""
+
+    def __init__(self) -> None:
+        self.log = logging.getLogger("omniva.yt_dlp")
+
+    def debug(self, msg: str) -> None:
+        self.log.debug(msg)
+
+    info = warning = error = debug
+
+
 def _options(**extra) -> dict:
     opts = {
+        "logger": _YtdlpLog(),
         "quiet": True,
         "no_warnings": True,
         "noprogress": True,
@@ -105,8 +120,20 @@ def _post_from_entry(creator: str, entry: dict) -> Post:
         posted_at = None
     raw = {"ytdlp_url": url} | {
         k: entry.get(k)
-        for k in ("title", "description", "duration", "view_count", "like_count", "comment_count",
-                  "tags", "license", "uploader", "channel", "ie_key", "live_status")
+        for k in (
+            "title",
+            "description",
+            "duration",
+            "view_count",
+            "like_count",
+            "comment_count",
+            "tags",
+            "license",
+            "uploader",
+            "channel",
+            "ie_key",
+            "live_status",
+        )
         if entry.get(k) is not None
     }
     return Post(
@@ -142,7 +169,9 @@ def download(post: Post, dest: Path, archive: Path) -> Path:
                     ydl.extract_info(post.raw_metadata.get("ytdlp_url") or post.url, download=True)
             except DownloadError as exc:
                 raise _classify(exc, what) from exc
-            files = [p for p in Path(tmp).iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))]
+            files = [
+                p for p in Path(tmp).iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))
+            ]
             if files:
                 break
         if not files:

@@ -54,7 +54,9 @@ def partition_file_name(partition_key: str) -> str:
 
 
 def _jsonable(value):
-    if isinstance(value, dict | list) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+    if isinstance(value, dict | list) and not (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
         return json.dumps(value, default=str, sort_keys=True)
     if isinstance(value, tuple):
         return list(value)
@@ -135,7 +137,6 @@ def _create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     for table, ddl in table_ddl().items():
         con.execute(ddl.replace(f"CREATE TABLE {table}", f"CREATE OR REPLACE TABLE ddl.{table}", 1))
         files = sorted((root / table).glob("*.parquet"))
-        con.execute(f"DROP TABLE IF EXISTS main.{table}")
         if files:
             # DDL takes no bound parameters; the glob is our own folder, quoted.
             glob = str(root / table / "*.parquet").replace("'", "''")

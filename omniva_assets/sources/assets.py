@@ -1,6 +1,5 @@
 """Sources: creators, their posts per day, and the downloaded videos."""
 
-
 import os
 from datetime import date
 
@@ -27,17 +26,32 @@ def creators(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Materi
     with user_errors(context, store):
         creator = store.creator(context.partition_key)
     added = creator_registry.added_at(store.layout, creator.name) or stardust.now_iso()
-    store.record("creators", creator.name, [{
-        "creator_id": creator.creator_id, "platform": creator.platform, "username": creator.name,
-        "profile_url": creator.url, "created_at": added, "updated_at": stardust.now_iso(),
-    }])
+    store.record(
+        "creators",
+        creator.name,
+        [
+            {
+                "creator_id": creator.creator_id,
+                "platform": creator.platform,
+                "username": creator.name,
+                "profile_url": creator.url,
+                "created_at": added,
+                "updated_at": stardust.now_iso(),
+            }
+        ],
+    )
     meta, row = stardust.packet(
-        context, entity_type="creators", entity_id=creator.creator_id,
-        trace_id=stable_id("trace", "creator", creator.name), source_url=creator.url, creator=creator.name,
+        context,
+        entity_type="creators",
+        entity_id=creator.creator_id,
+        trace_id=stable_id("trace", "creator", creator.name),
+        source_url=creator.url,
+        creator=creator.name,
     )
     store.record_stardust(row)
-    return dg.MaterializeResult(metadata={**meta, "platform": creator.platform},
-                                data_version=dg.DataVersion(stable_id(creator.url)))
+    return dg.MaterializeResult(
+        metadata={**meta, "platform": creator.platform}, data_version=dg.DataVersion(stable_id(creator.url))
+    )
 
 
 @dg.asset(
@@ -55,28 +69,44 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Post]:
     with user_errors(context, store):
         creator = store.creator(creator_name)
         found = scraper.list_posts(creator_name, creator.url, day)
-    rows = [{
-        "post_id": p.post_id, "creator_id": creator.creator_id, "creator": creator_name,
-        "platform_post_id": p.platform_post_id, "url": p.url, "title": p.title,
-        "posted_at": p.posted_at, "listed_on": day.isoformat(), "video_key": p.video_key,
-        "raw_metadata": p.raw_metadata,
-    } for p in found]
+    rows = [
+        {
+            "post_id": p.post_id,
+            "creator_id": creator.creator_id,
+            "creator": creator_name,
+            "platform_post_id": p.platform_post_id,
+            "url": p.url,
+            "title": p.title,
+            "posted_at": p.posted_at,
+            "listed_on": day.isoformat(),
+            "video_key": p.video_key,
+            "raw_metadata": p.raw_metadata,
+        }
+        for p in found
+    ]
     store.record("posts", str(context.partition_key), rows)
     meta, row = stardust.packet(
-        context, entity_type="posts", entity_id=stable_id("posts", context.partition_key),
-        trace_id=stable_id("trace", "creator", creator_name), source_url=creator.url,
-        creator=creator_name, tools={"yt-dlp": scraper.ytdlp_version()}, params={"day": day.isoformat()},
+        context,
+        entity_type="posts",
+        entity_id=stable_id("posts", context.partition_key),
+        trace_id=stable_id("trace", "creator", creator_name),
+        source_url=creator.url,
+        creator=creator_name,
+        tools={"yt-dlp": scraper.ytdlp_version()},
+        params={"day": day.isoformat()},
         decision=f"{len(found)} post(s) on {day}",
     )
     store.record_stardust(row)
-    context.add_output_metadata({
-        **meta,
-        "post_count": len(found),
-        "video_keys": dg.MetadataValue.json([p.video_key for p in found]),
-        "posts": dg.MetadataValue.md(
-            "\n".join(f"- {p.posted_at} [{p.title}]({p.url}) → `{p.video_key}`" for p in found) or "none"
-        ),
-    })
+    context.add_output_metadata(
+        {
+            **meta,
+            "post_count": len(found),
+            "video_keys": dg.MetadataValue.json([p.video_key for p in found]),
+            "posts": dg.MetadataValue.md(
+                "\n".join(f"- {p.posted_at} [{p.title}]({p.url}) → `{p.video_key}`" for p in found) or "none"
+            ),
+        }
+    )
     return found
 
 
@@ -87,8 +117,14 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Post]:
     kinds={"yt-dlp", "ffmpeg"},
     code_version="1",
     retry_policy=RETRY,
-    check_specs=[dg.AssetCheckSpec("unique_source_checksum", asset="videos", blocking=True,
-                                   description="Paradox: the same file is not already a video under another key")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "unique_source_checksum",
+            asset="videos",
+            blocking=True,
+            description="Paradox: the same file is not already a video under another key",
+        )
+    ],
 )
 def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
     """The post's media in the content store, with its sha256 and ffprobe facts."""
@@ -113,26 +149,55 @@ def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
             raise CorruptMediaError(f"{post.url}: ffprobe reports no duration; the file is unusable")
     sha = media.sha256_file(dest)
     video = Video(key, post.post_id, post.creator, post.url, str(dest), sha, facts.as_dict(), fetched_by)
-    store.record("videos", key, [{
-        "video_id": video.video_id, "post_id": post.post_id, "video_key": key, "creator": post.creator,
-        "source_url": post.url, "file_path": str(dest), "duration_seconds": facts.duration_s,
-        "resolution": facts.resolution, "checksum": sha, "ffprobe": facts.as_dict(),
-        "created_at": stardust.now_iso(),
-    }])
-    twins = [r["video_key"] for r in store.warehouse.query(
-        "SELECT video_key FROM videos WHERE checksum = ? AND video_key <> ?", [sha, key])]
+    store.record(
+        "videos",
+        key,
+        [
+            {
+                "video_id": video.video_id,
+                "post_id": post.post_id,
+                "video_key": key,
+                "creator": post.creator,
+                "source_url": post.url,
+                "file_path": str(dest),
+                "duration_seconds": facts.duration_s,
+                "resolution": facts.resolution,
+                "checksum": sha,
+                "ffprobe": facts.as_dict(),
+                "created_at": stardust.now_iso(),
+            }
+        ],
+    )
+    twins = [
+        r["video_key"]
+        for r in store.warehouse.query(
+            "SELECT video_key FROM videos WHERE checksum = ? AND video_key <> ?", [sha, key]
+        )
+    ]
     meta, row = stardust.packet(
-        context, entity_type="videos", entity_id=video.video_id, trace_id=stardust.trace_id_for(key),
-        source_url=post.url, creator=post.creator, outputs={"source.mp4": sha},
-        tools={"ffmpeg": media.ffmpeg_version()}, params={"format": scraper.FORMAT},
+        context,
+        entity_type="videos",
+        entity_id=video.video_id,
+        trace_id=stardust.trace_id_for(key),
+        source_url=post.url,
+        creator=post.creator,
+        outputs={"source.mp4": sha},
+        tools={"ffmpeg": media.ffmpeg_version()},
+        params={"format": scraper.FORMAT},
     )
     store.record_stardust(row)
     yield dg.Output(
         video,
-        metadata={**meta, "sha256": sha, "path": dg.MetadataValue.path(str(dest)),
-                  "duration_s": facts.duration_s, "resolution": facts.resolution or "audio only",
-                  "has_audio": facts.has_audio, "fetched_by": fetched_by,
-                  "ffprobe": dg.MetadataValue.json(facts.as_dict())},
+        metadata={
+            **meta,
+            "sha256": sha,
+            "path": dg.MetadataValue.path(str(dest)),
+            "duration_s": facts.duration_s,
+            "resolution": facts.resolution or "audio only",
+            "has_audio": facts.has_audio,
+            "fetched_by": fetched_by,
+            "ffprobe": dg.MetadataValue.json(facts.as_dict()),
+        },
         data_version=dg.DataVersion(sha),
     )
     yield dg.AssetCheckResult(

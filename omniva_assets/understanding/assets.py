@@ -1,7 +1,6 @@
 """Understanding a video: words (whisperx), language (spaCy), silences (ffmpeg),
 clip candidates and the Pantheon vote."""
 
-
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -25,32 +24,53 @@ from omniva_resources.resources import AsrResource, ClipRules, NlpResource, Omni
     code_version="1",
     pool="asr",
 )
-def transcripts(context: dg.AssetExecutionContext, store: OmnivaStore, asr_model: AsrResource,
-                videos: Video) -> dg.Output[Transcript]:
+def transcripts(
+    context: dg.AssetExecutionContext, store: OmnivaStore, asr_model: AsrResource, videos: Video
+) -> dg.Output[Transcript]:
     """Every spoken word with its start and end time (whisperx; model configurable)."""
     settings = asr_model.settings()
     with user_errors(context, store):
         transcript = asr.transcribe(Path(videos.file_path), settings)
-    store.record("transcripts", videos.video_key, [{
-        "video_id": videos.video_id, "video_key": videos.video_key, "language": transcript.language,
-        "model": transcript.model, "word_timing": transcript.word_timing, "text": transcript.text,
-        "word_count": len(transcript.words), "words": transcript.as_json()["words"],
-        "created_at": stardust.now_iso(),
-    }])
+    store.record(
+        "transcripts",
+        videos.video_key,
+        [
+            {
+                "video_id": videos.video_id,
+                "video_key": videos.video_key,
+                "language": transcript.language,
+                "model": transcript.model,
+                "word_timing": transcript.word_timing,
+                "text": transcript.text,
+                "word_count": len(transcript.words),
+                "words": transcript.as_json()["words"],
+                "created_at": stardust.now_iso(),
+            }
+        ],
+    )
     meta, row = stardust.packet(
-        context, entity_type="transcripts", entity_id=videos.video_id,
-        trace_id=stardust.trace_id_for(videos.video_key), source_url=videos.source_url,
-        creator=videos.creator, inputs={"video": videos.sha256},
+        context,
+        entity_type="transcripts",
+        entity_id=videos.video_id,
+        trace_id=stardust.trace_id_for(videos.video_key),
+        source_url=videos.source_url,
+        creator=videos.creator,
+        inputs={"video": videos.sha256},
         tools={"asr_model": transcript.model, "asr_backend": transcript.backend},
         params={**asdict(settings), "word_timing_used": transcript.word_timing},
     )
     store.record_stardust(row)
     return dg.Output(
         transcript,
-        metadata={**meta, "language": transcript.language, "model": transcript.model,
-                  "word_timing": transcript.word_timing, "words": len(transcript.words),
-                  "asr_loads_in_process": asr.LOAD_COUNT["asr"],
-                  "preview": dg.MetadataValue.md(transcript.text[:600])},
+        metadata={
+            **meta,
+            "language": transcript.language,
+            "model": transcript.model,
+            "word_timing": transcript.word_timing,
+            "words": len(transcript.words),
+            "asr_loads_in_process": asr.LOAD_COUNT["asr"],
+            "preview": dg.MetadataValue.md(transcript.text[:600]),
+        },
         data_version=dg.DataVersion(stable_id(videos.sha256, json.dumps(asdict(settings), sort_keys=True))),
     )
 
@@ -61,8 +81,14 @@ def transcripts(context: dg.AssetExecutionContext, store: OmnivaStore, asr_model
     kinds={"spacy", "ffmpeg"},
     code_version="1",
 )
-def analyses(context: dg.AssetExecutionContext, store: OmnivaStore, nlp_model: NlpResource,
-             clip_rules: ClipRules, videos: Video, transcripts: Transcript) -> Analysis:
+def analyses(
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    nlp_model: NlpResource,
+    clip_rules: ClipRules,
+    videos: Video,
+    transcripts: Transcript,
+) -> Analysis:
     """Sentences with times, keywords and entities (spaCy), and silent spans (ffmpeg silencedetect)."""
     with user_errors(context, store):
         sentences, keywords, entities = nlp.analyze_text(transcripts, nlp_model.pipeline)
@@ -71,29 +97,68 @@ def analyses(context: dg.AssetExecutionContext, store: OmnivaStore, nlp_model: N
     silent = sum(overlap_s((0, duration), s) for s in silences)
     speech_ratio = round(max(0.0, 1 - silent / duration), 3) if duration else 0.0
     wps = len(transcripts.words) / max(1.0, duration * speech_ratio)
-    virality = round(min(1.0, 0.5 * min(1.0, wps / 2.5) + 0.3 * speech_ratio + 0.2 * min(1.0, len(entities) / 5)), 3)
+    virality = round(
+        min(1.0, 0.5 * min(1.0, wps / 2.5) + 0.3 * speech_ratio + 0.2 * min(1.0, len(entities) / 5)), 3
+    )
     relevance = round(min(1.0, len(keywords) / 12), 3)
-    analysis = Analysis(videos.video_key, sentences, keywords, entities, tuple(silences), speech_ratio,
-                        virality, relevance, nlp.spacy_version(nlp_model.pipeline))
-    store.record("analysis", videos.video_key, [{
-        "analysis_id": analysis.analysis_id, "video_id": videos.video_id, "video_key": videos.video_key,
-        "transcript": transcripts.text, "keywords": list(keywords), "virality_score": virality,
-        "relevance_score": relevance, "created_at": stardust.now_iso(),
-        "raw_ai_output": {"sentences": [asdict(s) for s in sentences], "entities": entities,
-                          "silences": silences, "speech_ratio": speech_ratio,
-                          "nlp_pipeline": analysis.nlp_pipeline,
-                          "scores": "heuristic: pace, speech ratio, entities (engagement data not used yet)"},
-    }])
+    analysis = Analysis(
+        videos.video_key,
+        sentences,
+        keywords,
+        entities,
+        tuple(silences),
+        speech_ratio,
+        virality,
+        relevance,
+        nlp.spacy_version(nlp_model.pipeline),
+    )
+    store.record(
+        "analysis",
+        videos.video_key,
+        [
+            {
+                "analysis_id": analysis.analysis_id,
+                "video_id": videos.video_id,
+                "video_key": videos.video_key,
+                "transcript": transcripts.text,
+                "keywords": list(keywords),
+                "virality_score": virality,
+                "relevance_score": relevance,
+                "created_at": stardust.now_iso(),
+                "raw_ai_output": {
+                    "sentences": [asdict(s) for s in sentences],
+                    "entities": entities,
+                    "silences": silences,
+                    "speech_ratio": speech_ratio,
+                    "nlp_pipeline": analysis.nlp_pipeline,
+                    "scores": "heuristic: pace, speech ratio, entities (engagement data not used yet)",
+                },
+            }
+        ],
+    )
     meta, row = stardust.packet(
-        context, entity_type="analysis", entity_id=analysis.analysis_id,
-        trace_id=stardust.trace_id_for(videos.video_key), source_url=videos.source_url, creator=videos.creator,
-        inputs={"video": videos.sha256}, tools={"spacy": analysis.nlp_pipeline},
+        context,
+        entity_type="analysis",
+        entity_id=analysis.analysis_id,
+        trace_id=stardust.trace_id_for(videos.video_key),
+        source_url=videos.source_url,
+        creator=videos.creator,
+        inputs={"video": videos.sha256},
+        tools={"spacy": analysis.nlp_pipeline},
         params={"silence_noise_db": clip_rules.silence_noise_db},
     )
     store.record_stardust(row)
-    context.add_output_metadata({**meta, "sentences": len(sentences), "keywords": ", ".join(keywords),
-                                 "entities": len(entities), "silences": len(silences),
-                                 "speech_ratio": speech_ratio, "virality_score": virality})
+    context.add_output_metadata(
+        {
+            **meta,
+            "sentences": len(sentences),
+            "keywords": ", ".join(keywords),
+            "entities": len(entities),
+            "silences": len(silences),
+            "speech_ratio": speech_ratio,
+            "virality_score": virality,
+        }
+    )
     return analysis
 
 
@@ -103,25 +168,45 @@ def analyses(context: dg.AssetExecutionContext, store: OmnivaStore, nlp_model: N
     kinds={"python"},
     code_version="1",
 )
-def clip_candidates(context: dg.AssetExecutionContext, store: OmnivaStore, clip_rules: ClipRules,
-                    videos: Video, transcripts: Transcript, analyses: Analysis) -> list[Candidate]:
+def clip_candidates(
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    clip_rules: ClipRules,
+    videos: Video,
+    transcripts: Transcript,
+    analyses: Analysis,
+) -> list[Candidate]:
     """Windows of whole sentences (5-120 s by default) with their features and score."""
-    rules = CandidateRules(min_s=clip_rules.min_clip_s, max_s=clip_rules.max_clip_s,
-                           target_s=clip_rules.target_clip_s)
-    found = extract_candidates(videos.video_key, analyses.sentences, transcripts.words, analyses.silences,
-                               analyses.keywords, videos.duration_s, rules)
+    rules = CandidateRules(
+        min_s=clip_rules.min_clip_s, max_s=clip_rules.max_clip_s, target_s=clip_rules.target_clip_s
+    )
+    found = extract_candidates(
+        videos.video_key,
+        analyses.sentences,
+        transcripts.words,
+        analyses.silences,
+        analyses.keywords,
+        videos.duration_s,
+        rules,
+    )
     meta, row = stardust.packet(
-        context, entity_type="analysis", entity_id=analyses.analysis_id,
-        trace_id=stardust.trace_id_for(videos.video_key), source_url=videos.source_url,
-        creator=videos.creator, params=asdict(rules),
-        decision=f"{len(found)} candidate window(s)" if found else
-        f"no window of whole sentences between {rules.min_s:.0f} and {rules.max_s:.0f} s",
+        context,
+        entity_type="analysis",
+        entity_id=analyses.analysis_id,
+        trace_id=stardust.trace_id_for(videos.video_key),
+        source_url=videos.source_url,
+        creator=videos.creator,
+        params=asdict(rules),
+        decision=f"{len(found)} candidate window(s)"
+        if found
+        else f"no window of whole sentences between {rules.min_s:.0f} and {rules.max_s:.0f} s",
     )
     store.record_stardust(row)
     if not found:
         context.log.warning(f"{videos.video_key}: no clip candidates (speech too short or fragmented)")
-    context.add_output_metadata({**meta, "candidates": len(found),
-                                 "best_score": found[0].score if found else 0.0})
+    context.add_output_metadata(
+        {**meta, "candidates": len(found), "best_score": found[0].score if found else 0.0}
+    )
     return found
 
 
@@ -130,11 +215,22 @@ def clip_candidates(context: dg.AssetExecutionContext, store: OmnivaStore, clip_
     group_name="understanding",
     kinds={"python"},
     code_version="1",
-    check_specs=[dg.AssetCheckSpec("no_overlapping_clips", asset="clip_selections", blocking=True,
-                                   description="Paradox: selected clips do not overlap and lie inside the video")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_overlapping_clips",
+            asset="clip_selections",
+            blocking=True,
+            description="Paradox: selected clips do not overlap and lie inside the video",
+        )
+    ],
 )
-def clip_selections(context: dg.AssetExecutionContext, store: OmnivaStore, clip_rules: ClipRules,
-                    videos: Video, clip_candidates: list[Candidate]):
+def clip_selections(
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    clip_rules: ClipRules,
+    videos: Video,
+    clip_candidates: list[Candidate],
+):
     """Pantheon's vote: every agent scores every candidate with a reason; the best
     non-overlapping ones with quorum and no veto become ranked clips."""
     cfg = PantheonConfig(quorum=clip_rules.quorum, max_clips=clip_rules.max_clips_per_video)
@@ -147,29 +243,47 @@ def clip_selections(context: dg.AssetExecutionContext, store: OmnivaStore, clip_
     for cand in clip_candidates:
         votes, consensus, _, _ = deliberate(cand, DEFAULT_AGENTS, cfg)
         ranked = by_candidate.get(cand.candidate_id)
-        cand_rows.append({
-            "candidate_id": cand.candidate_id, "video_id": videos.video_id, "video_key": videos.video_key,
-            "start_time": cand.start_time, "end_time": cand.end_time, "score": cand.score,
-            "consensus": consensus, "selected_rank": ranked.rank if ranked else None,
-            "rejected_because": rejected.get(cand.candidate_id), "semantic_tags": list(cand.semantic_tags),
-            "features": cand.features, "text": cand.text,
-        })
-        vote_rows += [{"candidate_id": cand.candidate_id, "video_key": videos.video_key, **asdict(v)}
-                      for v in votes]
+        cand_rows.append(
+            {
+                "candidate_id": cand.candidate_id,
+                "video_id": videos.video_id,
+                "video_key": videos.video_key,
+                "start_time": cand.start_time,
+                "end_time": cand.end_time,
+                "score": cand.score,
+                "consensus": consensus,
+                "selected_rank": ranked.rank if ranked else None,
+                "rejected_because": rejected.get(cand.candidate_id),
+                "semantic_tags": list(cand.semantic_tags),
+                "features": cand.features,
+                "text": cand.text,
+            }
+        )
+        vote_rows += [
+            {"candidate_id": cand.candidate_id, "video_key": videos.video_key, **asdict(v)} for v in votes
+        ]
     store.record("clip_candidates", videos.video_key, cand_rows)
     store.record("pantheon_votes", videos.video_key, vote_rows)
-    lines = [f"**{len(selection.clips)} clip(s)** chosen from {len(clip_candidates)} candidates "
-             f"by {', '.join(selection.agents)} (quorum {cfg.quorum:.0%})."]
+    lines = [
+        f"**{len(selection.clips)} clip(s)** chosen from {len(clip_candidates)} candidates "
+        f"by {', '.join(selection.agents)} (quorum {cfg.quorum:.0%})."
+    ]
     for c in selection.clips:
-        lines.append(f"\n**Rank {c.rank}** {c.candidate.start_time:.1f}–{c.candidate.end_time:.1f}s, "
-                     f"consensus {c.consensus:.2f}: “{c.candidate.text[:120]}”")
+        lines.append(
+            f"\n**Rank {c.rank}** {c.candidate.start_time:.1f}–{c.candidate.end_time:.1f}s, "
+            f"consensus {c.consensus:.2f}: “{c.candidate.text[:120]}”"
+        )
         lines += [f"- {v.agent}: **{v.vote}** ({v.score:.2f}) {v.reason}" for v in c.votes]
     decision = "\n".join(lines)
     meta, row = stardust.packet(
-        context, entity_type="clips", entity_id=stable_id("selection", videos.video_key),
-        trace_id=stardust.trace_id_for(videos.video_key), source_url=videos.source_url,
-        creator=videos.creator, params={"quorum": cfg.quorum, "max_clips": cfg.max_clips,
-                                        "weights": cfg.weights}, decision=decision,
+        context,
+        entity_type="clips",
+        entity_id=stable_id("selection", videos.video_key),
+        trace_id=stardust.trace_id_for(videos.video_key),
+        source_url=videos.source_url,
+        creator=videos.creator,
+        params={"quorum": cfg.quorum, "max_clips": cfg.max_clips, "weights": cfg.weights},
+        decision=decision,
     )
     store.record_stardust(row)
     problems = []
@@ -177,9 +291,21 @@ def clip_selections(context: dg.AssetExecutionContext, store: OmnivaStore, clip_
     for i, a in enumerate(spans):
         if a[0] >= a[1] or a[0] < 0 or a[1] > videos.duration_s + 0.01:
             problems.append(f"rank {i + 1} {a} is outside 0–{videos.duration_s}s or empty")
-        problems += [f"ranks {i + 1} and {j + 1} overlap" for j, b in enumerate(spans[i + 1 :], i + 1)
-                     if overlap_s(a, b) > 0]
-    yield dg.Output(selection, metadata={**meta, "selected": len(selection.clips),
-                                         "ranks": dg.MetadataValue.json([c.rank for c in selection.clips])})
-    yield dg.AssetCheckResult(check_name="no_overlapping_clips", passed=not problems,
-                              description="; ".join(problems) or "clips are disjoint and in bounds")
+        problems += [
+            f"ranks {i + 1} and {j + 1} overlap"
+            for j, b in enumerate(spans[i + 1 :], i + 1)
+            if overlap_s(a, b) > 0
+        ]
+    yield dg.Output(
+        selection,
+        metadata={
+            **meta,
+            "selected": len(selection.clips),
+            "ranks": dg.MetadataValue.json([c.rank for c in selection.clips]),
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_overlapping_clips",
+        passed=not problems,
+        description="; ".join(problems) or "clips are disjoint and in bounds",
+    )

@@ -1,0 +1,42 @@
+# Omniva: `make demo` runs the whole pipeline on the bundled sample; `make test` runs the tests.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export OMNIVA_HOME ?= $(CURDIR)/.omniva
+
+.PHONY: setup demo test test-fast lint ui emulator bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(BIN)/omniva demo
+
+test: setup
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DAGSTER_HOME=$$(mktemp -d) $(BIN)/dagster definitions validate -m omniva_assets.definitions
+
+# The Dagster UI (webserver + daemon) on http://127.0.0.1:3000 over the demo's instance,
+# with the YouTube emulator beside it so uploads launched from the UI have somewhere to go.
+ui: setup
+	@mkdir -p $(OMNIVA_HOME)/dagster
+	@test -f $(OMNIVA_HOME)/dagster/dagster.yaml || cp dagster.yaml $(OMNIVA_HOME)/dagster/dagster.yaml
+	$(BIN)/omniva youtube-emulator --port 8089 & \
+	DAGSTER_HOME=$(OMNIVA_HOME)/dagster $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000; \
+	kill %1 2>/dev/null || true
+
+emulator: setup
+	$(BIN)/omniva youtube-emulator --port 8089
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .omniva .pytest_cache

@@ -1,0 +1,185 @@
+"""The whole pipeline on the bundled sample creator, through Dagster, twice.
+
+Real yt-dlp against the loopback creator site, real whisperx, spaCy and ffmpeg, the
+real google-api-python-client against the loopback YouTube emulator.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from omniva_resources import media
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _demo(home: Path, site_port: int, yt_port: int) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omniva.cli",
+            "demo",
+            "--port",
+            str(site_port),
+            "--youtube-port",
+            str(yt_port),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    home = tmp_path_factory.mktemp("omniva-home")
+    ports = (free_port(), free_port())
+    first = _demo(home, *ports)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    db = duckdb.connect(str(home / "omniva.duckdb"), read_only=True)
+    counts = {
+        t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("videos", "clips", "renders", "upload_jobs", "schedules", "posts")
+    }
+    db.close()
+    return {"home": home, "ports": ports, "first": first, "counts": counts}
+
+
+def _db(demo):
+    return duckdb.connect(str(demo["home"] / "omniva.duckdb"), read_only=True)
+
+
+def _rows(con, sql):
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def test_summary_lists_videos_clips_and_scheduled_uploads(demo):
+    out = demo["first"].stdout
+    assert "VIDEOS" in out and "CLIPS" in out and "SCHEDULED" in out
+    assert "warehouse:" in out and "renders:" in out
+
+
+def test_renders_meet_the_shorts_spec(demo):
+    con = _db(demo)
+    renders = _rows(con, "SELECT * FROM renders")
+    assert len(renders) >= 2
+    for r in renders:
+        f = media.probe(Path(r["file_path"]))
+        assert (f.width, f.height) == (1080, 1920)
+        assert (f.video_codec, f.audio_codec) == ("h264", "aac")
+        assert 5.0 <= f.duration_s <= 120.0
+        assert f.size_bytes <= 60 * 1024 * 1024
+        loud = media.measure_loudness(Path(r["file_path"]))
+        assert abs(loud.integrated_lufs - (-14.0)) <= 1.0, (r["file_path"], loud)
+        assert media.sha256_file(Path(r["file_path"])) == r["checksum"]
+
+
+def test_at_least_two_clips_come_from_one_real_speech_video(demo):
+    con = _db(demo)
+    most = con.execute("SELECT max(n) FROM (SELECT count(*) n FROM clips GROUP BY video_key)").fetchone()[0]
+    assert most >= 2
+
+
+def test_every_upload_traces_back_to_its_source_url_and_checksum(demo):
+    con = _db(demo)
+    uploads = _rows(con, "SELECT * FROM upload_jobs")
+    lineage = {r["clip_id"]: r for r in _rows(con, "SELECT * FROM clip_lineage")}
+    assert uploads
+    for u in uploads:
+        row = lineage[u["clip_id"]]
+        assert row["source_url"].startswith("http://127.0.0.1:")
+        assert row["yt_video_id"] == u["yt_video_id"] and len(u["yt_video_id"]) == 11
+        assert media.sha256_file(Path(row["source_path"])) == row["source_checksum"]
+        assert row["creator"] == "sample"
+        assert u["scheduled_time"] is not None and u["privacy_status"] == "private"
+    # The publish plan keeps the daily quota and uses every slot once.
+    slots = con.execute("SELECT final_scheduled_time, count(*) FROM schedules GROUP BY 1").fetchall()
+    assert all(n == 1 for _, n in slots)
+    per_day = con.execute(
+        "SELECT max(n) FROM (SELECT count(*) n FROM schedules GROUP BY CAST(final_scheduled_time AS DATE))"
+    ).fetchone()[0]
+    assert per_day <= 5
+
+
+def test_pantheon_votes_and_reasons_are_stored(demo):
+    con = _db(demo)
+    votes = _rows(con, "SELECT * FROM clip_votes WHERE selected_rank IS NOT NULL")
+    assert {v["agent"] for v in votes} >= {"strategist", "editor", "guardian"}
+    assert all(v["reason"] for v in votes)
+
+
+def test_bad_inputs_fail_alone_with_clear_messages(demo):
+    out = demo["first"].stdout
+    expectations = {
+        "sample-omniva-sample-corrupt": "not a readable media file",
+        "sample-omniva-sample-no-audio": "has no audio stream",
+        "sample-omniva-sample-silent": "no speech found",
+        "sample-omniva-sample-deleted": "the link is dead",
+    }
+    lines = out.splitlines()
+    for key, reason in expectations.items():
+        assert any(key in line and reason in line for line in lines), (key, reason)
+    con = _db(demo)
+    logged = " ".join(r[0] for r in con.execute("SELECT message FROM logs WHERE level = 'ERROR'").fetchall())
+    for reason in expectations.values():
+        assert reason in logged
+    media_dir = demo["home"] / "media"
+    assert not [p for p in media_dir.rglob("*") if ".partial" in p.name or p.name.startswith(".download-")]
+    dead = [p for p in (media_dir / "videos").iterdir() if p.name.startswith("sample-omniva-sample-deleted")]
+    assert not any((d / "source.mp4").exists() for d in dead)
+    corrupt = [
+        p for p in (media_dir / "videos").iterdir() if p.name.startswith("sample-omniva-sample-corrupt")
+    ]
+    assert not any((d / "source.mp4").exists() for d in corrupt)
+
+
+def test_the_dagster_instance_shows_the_runs(demo):
+    os.environ["DAGSTER_HOME"] = str(demo["home"] / "dagster")
+    try:
+        instance = dg.DagsterInstance.get()
+        renders = instance.get_materialized_partitions(dg.AssetKey("renders"))
+        uploads = instance.get_materialized_partitions(dg.AssetKey("uploads"))
+        assert len(renders) >= 2 and uploads == renders
+        failed = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+        assert {r.tags.get("dagster/partition", "")[:28] for r in failed} >= {
+            "sample-omniva-sample-corrupt",
+            "sample-omniva-sample-deleted",
+        }
+
+        from omniva_assets.sensors import video_sensor
+        from omniva_resources.resources import OmnivaStore
+
+        ctx = dg.build_sensor_context(instance=instance, cursor="0")
+        result = video_sensor(ctx, store=OmnivaStore(home=str(demo["home"])))
+        # Everything is done or quarantined (bad input): the sensor asks for nothing new.
+        assert not result.run_requests
+        assert int(result.cursor) > 0
+    finally:
+        os.environ.pop("DAGSTER_HOME", None)
+
+
+def test_rerun_is_idempotent(demo):
+    emulator_state = demo["home"] / "youtube-emulator"
+    before = sorted(p.name for p in (emulator_state / "videos").glob("*.mp4"))
+    second = _demo(demo["home"], *demo["ports"])
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    con = _db(demo)
+    for table, n in demo["counts"].items():
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == n, table
+    after = sorted(p.name for p in (emulator_state / "videos").glob("*.mp4"))
+    assert after == before, "a clip was uploaded twice"
+    ledger = [json.loads(p.read_text()) for p in (demo["home"] / "uploads").glob("*.json")]
+    assert ledger and all(e["state"] == "done" for e in ledger)

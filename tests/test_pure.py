@@ -1,0 +1,133 @@
+"""Decision logic: pure functions, no media."""
+
+from datetime import UTC, datetime
+
+from cognitive_sensors import chorus
+from cognitive_sensors.horizon import PlanRules, ReadyClip, double_booked, plan_publish
+from cognitive_sensors.pantheon import PantheonConfig, select_clips
+from cognitive_sensors.zenith import decide_partitions
+from omniva.candidates import CandidateRules, extract_candidates
+from omniva.editing import plan_keep_spans
+from omniva.records import Candidate, Sentence, Word
+
+
+def _words(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
+    return [Word(w, start + i * step, start + i * step + 0.3) for i, w in enumerate(text.split())]
+
+
+def _sentences(words: list[Word], sizes: list[int]) -> list[Sentence]:
+    out, i = [], 0
+    for n in sizes:
+        ws = words[i : i + n]
+        out.append(Sentence(" ".join(w.word for w in ws), ws[0].start, ws[-1].end, i, i + n - 1))
+        i += n
+    return out
+
+
+def test_candidates_lie_on_sentence_boundaries_and_within_limits():
+    words = _words(" ".join(f"word{i}." if i % 10 == 9 else f"word{i}" for i in range(200)))
+    sentences = _sentences(words, [10] * 20)
+    cands = extract_candidates("v", sentences, words, [], ["word3"], 80.0, CandidateRules(min_s=5, max_s=30))
+    assert cands
+    starts = {s.start for s in sentences}
+    ends = {s.end for s in sentences}
+    for c in cands:
+        assert 5 <= c.duration_s <= 30
+        assert any(abs(c.start_time - (s - 0.15)) < 1e-6 or c.start_time == 0 for s in starts)
+        assert any(abs(c.end_time - min(80.0, e + 0.35)) < 1e-6 for e in ends)
+    assert cands == sorted(cands, key=lambda c: (-c.score, c.start_time))
+
+
+def _cand(start, end, text="You will never guess why this works so well today.", **feat):
+    features = {
+        "duration_s": end - start,
+        "sentences": 2,
+        "words": 30,
+        "words_per_s": 2.4,
+        "silence_ratio": 0.05,
+        "keyword_density": 0.1,
+        "hook": True,
+        "ends_complete": True,
+        "length_fit": 0.9,
+    } | feat
+    return Candidate("v", start, end, text, features, 0.8, ("physics",))
+
+
+def test_pantheon_picks_disjoint_clips_and_records_votes():
+    cands = [_cand(0, 30), _cand(10, 40), _cand(50, 80), _cand(90, 100)]
+    sel = select_clips("v", cands, PantheonConfig(max_clips=2))
+    assert [c.rank for c in sel.clips] == [1, 2]
+    spans = [(c.candidate.start_time, c.candidate.end_time) for c in sel.clips]
+    assert spans[0][1] <= spans[1][0] or spans[1][1] <= spans[0][0]
+    assert all(len(c.votes) >= 3 and all(v.reason for v in c.votes) for c in sel.clips)
+    assert any("overlaps" in why or "top 2" in why for _, why in sel.rejected)
+
+
+def test_guardian_veto_is_never_outvoted():
+    sel = select_clips("v", [_cand(0, 30, text="This is fucking great, you know why.")])
+    assert not sel.clips
+    assert "vetoed by guardian" in sel.rejected[0][1]
+
+
+def test_no_quorum_rejects():
+    weak = _cand(
+        0,
+        30,
+        hook=False,
+        words_per_s=0.2,
+        silence_ratio=0.9,
+        keyword_density=0.0,
+        ends_complete=False,
+        length_fit=0.1,
+    )
+    sel = select_clips("v", [weak], PantheonConfig(quorum=0.9))
+    assert not sel.clips and "no quorum" in sel.rejected[0][1]
+
+
+def test_publish_plan_honours_quota_and_never_double_books():
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    ready = [ReadyClip(f"id{i}", f"{i}|v", "ch", 1 - i / 100) for i in range(12)]
+    rules = PlanRules(daily_quota=5)
+    plan = plan_publish(ready, [], now, rules)
+    assert len(plan.slots) == 12 and not double_booked(plan)
+    per_day = {}
+    for s in plan.slots:
+        per_day[s.publish_at[:10]] = per_day.get(s.publish_at[:10], 0) + 1
+        assert s.publish_at >= "2026-01-01T13:00:00Z"
+    assert max(per_day.values()) <= 5
+    # Re-planning keeps committed slots and adds only the new clip.
+    again = plan_publish([*ready, ReadyClip("new", "1|w", "ch", 0.99)], plan.slots, now, rules)
+    old = {s.clip_key: s.publish_at for s in plan.slots}
+    assert all(old[s.clip_key] == s.publish_at for s in again.slots if s.clip_key in old)
+    assert len(again.slots) == 13 and not double_booked(again)
+
+
+def test_double_booking_is_detected():
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    plan = plan_publish([ReadyClip("a", "1|v", "ch", 1)], [], now)
+    from dataclasses import replace
+
+    clash = replace(plan, slots=(*plan.slots, replace(plan.slots[0], clip_key="2|v")))
+    assert double_booked(clash)
+
+
+def test_autocut_removes_long_silence_but_never_cuts_a_word():
+    words = _words("one two three", 0.0, 0.4) + _words("four five", 5.0, 0.4)
+    keep, removed = plan_keep_spans(0.0, 6.0, words, [(1.0, 4.9)])
+    assert removed and removed[0][0] >= words[2].end and removed[0][1] <= words[3].start
+    for w in words:
+        assert any(a <= w.start and w.end <= b for a, b in keep), w
+
+
+def test_chorus_respects_youtube_limits():
+    title = chorus.make_title("x" * 300 + ". Second sentence.", ["k"], "c")
+    assert len(title) <= 100 and title.endswith("#Shorts")
+    tags = chorus.make_tags([f"tag number {i}" for i in range(100)], "creator")
+    assert sum(len(t) + 2 for t in tags) <= 500 + len(tags)
+    desc = chorus.make_description("<b>" + "é" * 4000, "c", "http://x", ["r"])
+    assert len(desc.encode()) <= 5000 and "<" not in desc
+
+
+def test_zenith_requests_each_new_partition_once():
+    d = decide_partitions(["a", "b", "a", "c"], materialized={"b"}, quarantined={"c"})
+    assert [(x.partition_key, x.action) for x in d] == [("a", "request"), ("b", "skip"), ("c", "skip")]
