@@ -117,10 +117,14 @@ def cmd_run(args) -> int:
     from omniva import creators
 
     creators.get(layout(), args.creator)  # clear error for an unknown creator
+    started = time.perf_counter()
     report = runner.run_creator(args.creator, since, until)
     lay = layout()
-    Warehouse(lay.warehouse, lay.duckdb_path).refresh_views()
-    print(f"{report.runs} run(s), {len(report.failures)} failed partition step(s)")
+    db = Warehouse(lay.warehouse, lay.duckdb_path).refresh_views()
+    from omniva import summary
+
+    print()
+    print(summary.render(lay, report, time.perf_counter() - started, db))
     return 0
 
 

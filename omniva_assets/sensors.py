@@ -1,6 +1,6 @@
 """Sensors and the schedule: the thin Dagster side of Zenith."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dagster as dg
 
@@ -127,7 +127,7 @@ def upload_sensor(context: dg.SensorEvaluationContext):
     description="Every morning, list each active creator's posts of the day before.",
 )
 def daily_posts_schedule(context: dg.ScheduleEvaluationContext):
-    day = ((context.scheduled_execution_time or datetime.now(UTC)) - timedelta(days=1)).date().isoformat()
+    day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
     store = OmnivaStore()
     names = [c.name for c in creator_registry.active(store.layout)]
     existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))

@@ -112,7 +112,10 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Post]:
 
 @dg.asset(
     partitions_def=videos_partitions,
-    deps=[posts],
+    # A video comes from one post, but which one is data (the post's listing), not a
+    # function of the keys Dagster can express. The edge keeps the graph readable; the
+    # partition-level link is in Stardust metadata and the warehouse (videos.post_id).
+    deps=[dg.AssetDep(posts, partition_mapping=dg.SpecificPartitionsPartitionMapping([]))],
     group_name="sources",
     kinds={"yt-dlp", "ffmpeg"},
     code_version="1",
@@ -130,7 +133,7 @@ def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
     """The post's media in the content store, with its sha256 and ffprobe facts."""
     key = context.partition_key
     layout = store.layout
-    dest = layout.media / "videos" / key / "source.mp4"
+    dest = layout.media / "videos" / key / f"{key}.mp4"
     with user_errors(context, store):
         post = store.find_post(key)
         fetched_by = "media-store (already downloaded)"
@@ -181,7 +184,7 @@ def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
         trace_id=stardust.trace_id_for(key),
         source_url=post.url,
         creator=post.creator,
-        outputs={"source.mp4": sha},
+        outputs={dest.name: sha},
         tools={"ffmpeg": media.ffmpeg_version()},
         params={"format": scraper.FORMAT},
     )
