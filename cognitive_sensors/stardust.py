@@ -43,6 +43,15 @@ def tool_versions() -> dict[str, str]:
     return out
 
 
+def _ffmpeg_build() -> str:
+    from omniva_resources.media import ffmpeg_version
+
+    try:
+        return ffmpeg_version()
+    except Exception as exc:  # ffmpeg missing is reported where it is used
+        return f"unavailable ({exc})"
+
+
 def packet(
     context: dg.AssetExecutionContext,
     *,
@@ -95,6 +104,24 @@ def packet(
         "created_at": now_iso(),
     }
     return metadata, row
+
+
+def content_version(*parts: object) -> dg.DataVersion:
+    """A data version from content: sha256 of the canonical JSON of ``parts``.
+
+    Dataclass records are serialised field by field, so the same output gives the same
+    version whatever run produced it, and downstream assets stay fresh.
+    """
+    import dataclasses
+    import hashlib
+
+    def plain(o):
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            return dataclasses.asdict(o)
+        return str(o)
+
+    blob = json.dumps(parts, default=plain, sort_keys=True).encode()
+    return dg.DataVersion(hashlib.sha256(blob).hexdigest())
 
 
 def now_iso() -> str:

@@ -97,30 +97,29 @@ def cmd_creators(args) -> int:
     return 0
 
 
-def _runner():
+def _runner(refresh_stale: bool = False):
     from omniva.driver import Runner
     from omniva_assets.definitions import defs
 
-    return Runner(defs, _instance())
+    return Runner(defs, _instance(), refresh_stale=refresh_stale)
 
 
 def cmd_run(args) -> int:
     from omniva.settings import layout
-    from omniva_resources.warehouse import Warehouse
 
     today = date.today()
     since = date.fromisoformat(args.since) if args.since else today
     until = date.fromisoformat(args.until) if args.until else today
     if until < since:
         raise OmnivaError(f"--until {until} is before --since {since}")
-    runner = _runner()
+    runner = _runner(refresh_stale=args.refresh_stale)
     from omniva import creators
 
     creators.get(layout(), args.creator)  # clear error for an unknown creator
     started = time.perf_counter()
     report = runner.run_creator(args.creator, since, until)
     lay = layout()
-    db = Warehouse(lay.warehouse, lay.duckdb_path).refresh_views()
+    db = _sync_and_refresh(lay)
     from omniva import summary
 
     print()
@@ -133,7 +132,6 @@ def cmd_demo(args) -> int:
     from omniva.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
     from omniva.settings import layout
     from omniva.youtube_emulator import YouTubeEmulator
-    from omniva_resources.warehouse import Warehouse
 
     lay = layout()
     started = time.perf_counter()
@@ -152,11 +150,66 @@ def cmd_demo(args) -> int:
     finally:
         if emulator:
             emulator.stop()
-    db = Warehouse(lay.warehouse, lay.duckdb_path).refresh_views()
+    db = _sync_and_refresh(lay)
     print()
     print(summary.render(lay, report, time.perf_counter() - started, db))
     unexpected = [f for f in report.failures if not summary.is_expected_bad_input(f)]
     return 1 if unexpected else 0
+
+
+def _sync_and_refresh(lay) -> Path:
+    """Mirror Dagster's events into the warehouse, then (re)create the DuckDB views."""
+    from omniva_resources.lineage import sync_lineage
+    from omniva_resources.warehouse import Warehouse
+
+    wh = Warehouse(lay.warehouse, lay.duckdb_path)
+    sync_lineage(_instance(), wh)
+    return wh.refresh_views()
+
+
+def cmd_explain(args) -> int:
+    from cognitive_sensors import halolux
+    from omniva.insights import load_bundle
+    from omniva.settings import layout
+    from omniva_resources.warehouse import Warehouse
+
+    lay = layout()
+    bundle = load_bundle(Warehouse(lay.warehouse, lay.duckdb_path), args.clip)
+    if args.json:
+        print(json.dumps(bundle | {"explanation": halolux.explain_markdown(bundle)}, default=str, indent=2))
+    else:
+        print(halolux.explain_markdown(bundle) if args.markdown else halolux.explain_text(bundle))
+    return 0
+
+
+def cmd_lineage(args) -> int:
+    from omniva import insights
+    from omniva.settings import layout
+    from omniva_resources.lineage import sync_lineage
+    from omniva_resources.warehouse import Warehouse
+
+    lay = layout()
+    wh = Warehouse(lay.warehouse, lay.duckdb_path)
+    if args.clip == "sync":
+        r = sync_lineage(_instance(), wh)
+        wh.refresh_views()
+        print(
+            f"mirrored {r.runs_synced} of {r.runs_seen} finished run(s): {r.materializations} "
+            f"materialization(s), {r.checks} check result(s)"
+        )
+        return 0
+    rows = insights.lineage(wh, args.clip)
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['step_order']:>2} {r['step']:<11} {r['asset_key']:<16} {r['location'] or ''}")
+        extra = "  ".join(
+            x for x in (f"sha256 {r['checksum']}" if r["checksum"] else "", r["detail"] or "") if x
+        )
+        if extra:
+            print(f"   {'':<11} {extra}")
+    return 0
 
 
 def _answers(api_root: str) -> bool:
@@ -224,12 +277,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--creator", required=True)
     run.add_argument("--since")
     run.add_argument("--until")
+    run.add_argument(
+        "--refresh-stale",
+        action="store_true",
+        help="also re-render clips Dagster reports unsynced (render code or parameters changed)",
+    )
     run.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="the whole pipeline on the bundled sample creator")
     d.add_argument("--port", type=int, default=int(os.environ.get("OMNIVA_SAMPLE_PORT", "8088")))
     d.add_argument("--youtube-port", type=int, default=8089)
     d.set_defaults(func=cmd_demo)
+
+    x = sub.add_parser("explain", help="HaloLux: why a clip was chosen, cut, titled and scheduled")
+    x.add_argument("clip", help="clip id, RANK|VIDEO_KEY or VIDEO_KEY#RANK")
+    x.add_argument("--json", action="store_true")
+    x.add_argument("--markdown", action="store_true")
+    x.set_defaults(func=cmd_explain)
+
+    li = sub.add_parser(
+        "lineage", help="a clip's chain back to its source, with checksums ('sync' mirrors Dagster's events)"
+    )
+    li.add_argument("clip", help="clip id, RANK|VIDEO_KEY, VIDEO_KEY#RANK, or 'sync'")
+    li.add_argument("--json", action="store_true")
+    li.set_defaults(func=cmd_lineage)
 
     w = sub.add_parser("warehouse", help="refresh the DuckDB views over the warehouse")
     w.set_defaults(func=cmd_warehouse)

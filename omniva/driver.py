@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from cognitive_sensors.zenith import decide_partitions, new_partition_keys
+from omniva.staleness import stale_partitions
 from omniva_assets.partitions import clip_key, creators_partitions, post_key, videos_partitions
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -53,8 +54,13 @@ def _failure_messages(result) -> list[tuple[str, str]]:
 
 class Runner:
     def __init__(
-        self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = print
+        self,
+        defs: dg.Definitions,
+        instance: dg.DagsterInstance,
+        echo: Callable[[str], None] = print,
+        refresh_stale: bool = False,
     ):
+        self.refresh_stale = refresh_stale
         self.defs = defs
         self.instance = instance
         self.echo = echo
@@ -119,6 +125,12 @@ class Runner:
 
         selected = self._selected_clips([k for k in video_keys if k in self._done("clip_selections")])
         rendered = self._done("renders") & self._done("clip_copy")
+        if self.refresh_stale:
+            # Unsynced in the UI: code or upstream data changed since the render was made.
+            stale = stale_partitions(self.instance, self.defs, "renders", [k for k in selected if k in rendered])
+            for key, causes in stale.items():
+                self.echo(f"  stale {key}: {'; '.join(causes[:2])}")
+            rendered = rendered - set(stale)
         todo_clips = [d.partition_key for d in decide_partitions(selected, rendered) if d.action == "request"]
         self.echo(f"{len(selected)} clip(s) selected; {len(todo_clips)} to edit and render …")
         for key in todo_clips:

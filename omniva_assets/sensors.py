@@ -139,3 +139,18 @@ def daily_posts_schedule(context: dg.ScheduleEvaluationContext):
 
 
 ALL_SENSORS = [creator_sensor, video_sensor, clip_sensor, publish_plan_sensor, upload_sensor]
+
+
+@dg.sensor(
+    minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Stardust: mirrors Dagster's runs, materializations and checks into the DuckDB warehouse.",
+)
+def lineage_sync_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
+    from omniva_resources.lineage import sync_lineage
+
+    report = sync_lineage(context.instance, store.warehouse)
+    return dg.SkipReason(
+        f"mirrored {report.runs_synced} of {report.runs_seen} finished run(s): "
+        f"{report.materializations} materialization(s), {report.checks} check result(s)"
+    )

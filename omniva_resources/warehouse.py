@@ -31,7 +31,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 @cache
 def table_ddl() -> dict[str, str]:
-    text = (SQL_DIR / "schema.sql").read_text()
+    text = "\n".join(p.read_text() for p in sorted(SQL_DIR.glob("schema*.sql")))
     text = re.sub(r"--[^\n]*", "", text)
     out = {}
     for stmt in text.split(";"):

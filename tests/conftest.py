@@ -1,8 +1,11 @@
 import os
 import socket
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
+import duckdb
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "media"
@@ -24,3 +27,39 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_demo(home: Path, site_port: int, yt_port: int) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omniva.cli",
+            "demo",
+            "--port",
+            str(site_port),
+            "--youtube-port",
+            str(yt_port),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    home = tmp_path_factory.mktemp("omniva-home")
+    ports = (free_port(), free_port())
+    first = run_demo(home, *ports)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    db = duckdb.connect(str(home / "omniva.duckdb"), read_only=True)
+    counts = {
+        t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("videos", "clips", "renders", "upload_jobs", "schedules", "posts")
+    }
+    db.close()
+    return {"home": home, "ports": ports, "first": first, "counts": counts}

@@ -6,8 +6,6 @@ real google-api-python-client against the loopback YouTube emulator.
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -15,45 +13,9 @@ import duckdb
 import pytest
 
 from omniva_resources import media
-from tests.conftest import free_port
+from tests.conftest import run_demo as _demo
 
 pytestmark = pytest.mark.slow
-
-
-def _demo(home: Path, site_port: int, yt_port: int) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
-    env.pop("DAGSTER_HOME", None)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "omniva.cli",
-            "demo",
-            "--port",
-            str(site_port),
-            "--youtube-port",
-            str(yt_port),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-    )
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    home = tmp_path_factory.mktemp("omniva-home")
-    ports = (free_port(), free_port())
-    first = _demo(home, *ports)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    db = duckdb.connect(str(home / "omniva.duckdb"), read_only=True)
-    counts = {
-        t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-        for t in ("videos", "clips", "renders", "upload_jobs", "schedules", "posts")
-    }
-    db.close()
-    return {"home": home, "ports": ports, "first": first, "counts": counts}
 
 
 def _db(demo):
@@ -96,7 +58,7 @@ def test_at_least_two_clips_come_from_one_real_speech_video(demo):
 def test_every_upload_traces_back_to_its_source_url_and_checksum(demo):
     con = _db(demo)
     uploads = _rows(con, "SELECT * FROM upload_jobs")
-    lineage = {r["clip_id"]: r for r in _rows(con, "SELECT * FROM clip_lineage")}
+    lineage = {r["clip_id"]: r for r in _rows(con, "SELECT * FROM upload_sources")}
     assert uploads
     for u in uploads:
         row = lineage[u["clip_id"]]
@@ -112,6 +74,30 @@ def test_every_upload_traces_back_to_its_source_url_and_checksum(demo):
         "SELECT max(n) FROM (SELECT count(*) n FROM schedules GROUP BY CAST(final_scheduled_time AS DATE))"
     ).fetchone()[0]
     assert per_day <= 5
+
+
+def test_clip_lineage_is_a_complete_chain_with_matching_checksums(demo):
+    con = _db(demo)
+    uploads = _rows(con, "SELECT clip_id FROM upload_jobs")
+    steps = [
+        "upload",
+        "render",
+        "clip",
+        "selection",
+        "candidates",
+        "analysis",
+        "transcript",
+        "video",
+        "post",
+        "creator",
+    ]
+    for u in uploads:
+        chain = _rows(con, f"SELECT * FROM clip_lineage WHERE clip_id = '{u['clip_id']}' ORDER BY step_order")
+        assert [r["step"] for r in chain] == steps
+        by_step = {r["step"]: r for r in chain}
+        for step in ("render", "video"):
+            assert media.sha256_file(Path(by_step[step]["location"])) == by_step[step]["checksum"], step
+        assert by_step["post"]["location"].startswith("http://127.0.0.1:")
 
 
 def test_pantheon_votes_and_reasons_are_stored(demo):

@@ -62,7 +62,7 @@ def creators(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Materi
     code_version="1",
     retry_policy=RETRY,
 )
-def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Post]:
+def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output[list[Post]]:
     """The creator's posts published on this day (UTC), listed by yt-dlp without downloading."""
     keys = context.partition_key.keys_by_dimension
     creator_name, day = keys["creator"], date.fromisoformat(keys["day"])
@@ -97,17 +97,18 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Post]:
         decision=f"{len(found)} post(s) on {day}",
     )
     store.record_stardust(row)
-    context.add_output_metadata(
-        {
+    return dg.Output(
+        found,
+        data_version=stardust.content_version(found),
+        metadata={
             **meta,
             "post_count": len(found),
             "video_keys": dg.MetadataValue.json([p.video_key for p in found]),
             "posts": dg.MetadataValue.md(
                 "\n".join(f"- {p.posted_at} [{p.title}]({p.url}) → `{p.video_key}`" for p in found) or "none"
             ),
-        }
+        },
     )
-    return found
 
 
 @dg.asset(

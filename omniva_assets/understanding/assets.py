@@ -88,7 +88,7 @@ def analyses(
     clip_rules: ClipRules,
     videos: Video,
     transcripts: Transcript,
-) -> Analysis:
+) -> dg.Output[Analysis]:
     """Sentences with times, keywords and entities (spaCy), and silent spans (ffmpeg silencedetect)."""
     with user_errors(context, store):
         sentences, keywords, entities = nlp.analyze_text(transcripts, nlp_model.pipeline)
@@ -148,8 +148,9 @@ def analyses(
         params={"silence_noise_db": clip_rules.silence_noise_db},
     )
     store.record_stardust(row)
-    context.add_output_metadata(
-        {
+    return dg.Output(
+        analysis,
+        metadata={
             **meta,
             "sentences": len(sentences),
             "keywords": ", ".join(keywords),
@@ -157,9 +158,9 @@ def analyses(
             "silences": len(silences),
             "speech_ratio": speech_ratio,
             "virality_score": virality,
-        }
+        },
+        data_version=stardust.content_version(analysis),
     )
-    return analysis
 
 
 @dg.asset(
@@ -175,7 +176,7 @@ def clip_candidates(
     videos: Video,
     transcripts: Transcript,
     analyses: Analysis,
-) -> list[Candidate]:
+) -> dg.Output[list[Candidate]]:
     """Windows of whole sentences (5-120 s by default) with their features and score."""
     rules = CandidateRules(
         min_s=clip_rules.min_clip_s, max_s=clip_rules.max_clip_s, target_s=clip_rules.target_clip_s
@@ -204,10 +205,11 @@ def clip_candidates(
     store.record_stardust(row)
     if not found:
         context.log.warning(f"{videos.video_key}: no clip candidates (speech too short or fragmented)")
-    context.add_output_metadata(
-        {**meta, "candidates": len(found), "best_score": found[0].score if found else 0.0}
+    return dg.Output(
+        found,
+        metadata={**meta, "candidates": len(found), "best_score": found[0].score if found else 0.0},
+        data_version=stardust.content_version(found),
     )
-    return found
 
 
 @dg.asset(
@@ -302,7 +304,9 @@ def clip_selections(
             **meta,
             "selected": len(selection.clips),
             "ranks": dg.MetadataValue.json([c.rank for c in selection.clips]),
+            "halolux": dg.MetadataValue.md(decision),
         },
+        data_version=stardust.content_version(selection),
     )
     yield dg.AssetCheckResult(
         check_name="no_overlapping_clips",

@@ -1,0 +1,98 @@
+"""HaloLux: a readable account of why a clip exists, from the evidence the pipeline stored.
+
+Pure functions over a plain bundle (what ``omniva.insights.load_bundle`` reads from the
+warehouse): the moment and its words, every agent's vote and reason, the dissent, what
+autocut removed, the title, and the schedule slot with its reason.
+"""
+
+from __future__ import annotations
+
+
+def _fmt_s(x) -> str:
+    return f"{float(x):.1f}s" if x is not None else "?"
+
+
+def explain_markdown(b: dict) -> str:
+    clip, cand = b["clip"], b.get("candidate") or {}
+    lines = [
+        f"## Clip {clip['rank']} of `{clip['video_key']}`",
+        "",
+        f"**The moment:** {_fmt_s(clip['start_time'])}–{_fmt_s(clip['end_time'])} of "
+        f"“{b['source'].get('title') or clip['video_key']}” by **{b['source'].get('creator', '?')}** "
+        f"({b['source'].get('source_url', '?')}).",
+        "",
+        f"> {cand.get('text', '').strip()}",
+        "",
+        f"**Why this one:** Pantheon consensus {clip.get('confidence') or 0:.2f} "
+        f"(candidate score {cand.get('score', 0):.2f}); it ranked {clip['rank']} of "
+        f"{b.get('candidate_count', '?')} candidates.",
+    ]
+    features = cand.get("features") or {}
+    if features:
+        lines.append(
+            f"Features: {features.get('duration_s', '?')} s, {features.get('words_per_s', '?')} words/s, "
+            f"{float(features.get('silence_ratio', 0)):.0%} silence, hook: {'yes' if features.get('hook') else 'no'}, "
+            f"ends on a full sentence: {'yes' if features.get('ends_complete') else 'no'}."
+        )
+    lines += ["", "| agent | vote | score | reason |", "|---|---|---|---|"]
+    lines += [
+        f"| {v['agent']} | {v['vote']} | {v['score']:.2f} | {v['reason']} |" for v in b.get("votes", [])
+    ]
+    dissent = [v for v in b.get("votes", []) if v["vote"] != "yes"]
+    lines += ["", "**Dissent:** " + ("; ".join(f"{v['agent']} — {v['reason']}" for v in dissent) or "none")]
+    rejected = b.get("rejected_sample", [])
+    if rejected:
+        lines.append(
+            "**Alternatives set aside:** "
+            + "; ".join(
+                f"{r['start_time']:.1f}–{r['end_time']:.1f}s ({r['rejected_because']})" for r in rejected
+            )
+        )
+    cuts = b.get("cuts", [])
+    lines += [
+        "",
+        "**What autocut removed:** "
+        + (
+            "; ".join(f"{c['start']:.2f}–{c['end']:.2f}s ({c.get('reason', 'cut')})" for c in cuts)
+            or "nothing"
+        ),
+    ]
+    render = b.get("render") or {}
+    if render:
+        lines.append(
+            f"**Render:** {render.get('duration_seconds', 0):.1f} s, {render.get('resolution')}, "
+            f"{render.get('encoder')}, {render.get('integrated_lufs', 0):.1f} LUFS, sha256 `{render.get('checksum', '')[:16]}…`"
+        )
+    copy = b.get("copy") or {}
+    if copy:
+        lines += ["", f"**Title:** {copy.get('title')}", f"**Tags:** {', '.join(copy.get('keywords') or [])}"]
+    slot = b.get("schedule") or {}
+    if slot:
+        lines.append(
+            f"**Scheduled:** {slot.get('final_scheduled_time')} on `{slot.get('channel')}` — {slot.get('reason')}"
+        )
+    upload = b.get("upload") or {}
+    if upload:
+        lines.append(
+            f"**Upload:** YouTube id `{upload.get('yt_video_id')}`, {upload.get('privacy_status')}, "
+            f"status {upload.get('status')}"
+        )
+    return "\n".join(lines)
+
+
+def explain_text(b: dict) -> str:
+    """The same account for a terminal: Markdown markers dropped, tables as aligned rows."""
+    out = []
+    for line in explain_markdown(b).splitlines():
+        if line.startswith("|---"):
+            continue
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            out.append(f"  {cells[0]:<11} {cells[1]:<5} {cells[2]:<6} {cells[3]}")
+            continue
+        out.append(
+            line.replace("**", "").replace("`", "").lstrip("#").strip()
+            if line.startswith("#")
+            else line.replace("**", "").replace("`", "")
+        )
+    return "\n".join(out)
