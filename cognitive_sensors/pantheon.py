@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from omniva.candidates import overlap_s
-from omniva.records import AgentVote, Candidate, RankedClip, Selection
+from omniva.records import AgentVote, Ballot, Candidate, RankedClip, Selection
 
 Agent = Callable[[Candidate], AgentVote]
 
@@ -107,8 +107,10 @@ def select_clips(
     agents = agents or DEFAULT_AGENTS
     judged = []
     rejected: list[tuple[str, str]] = []
+    ballots: list[Ballot] = []
     for cand in candidates:
         votes, consensus, yes_share, vetoed = deliberate(cand, agents, cfg)
+        ballots.append(Ballot(cand.candidate_id, votes, consensus))
         if vetoed:
             why = next(v.reason for v in votes if v.vote == "veto")
             rejected.append((cand.candidate_id, f"vetoed by guardian: {why}"))
@@ -136,4 +138,6 @@ def select_clips(
             continue
         dissent = tuple(f"{v.agent}: {v.reason}" for v in votes if v.vote != "yes")
         chosen.append(RankedClip(len(chosen) + 1, cand, votes, consensus, dissent))
-    return Selection(video_key, tuple(chosen), tuple(rejected), cfg.quorum, tuple(sorted(agents)))
+    return Selection(
+        video_key, tuple(chosen), tuple(rejected), cfg.quorum, tuple(sorted(agents)), tuple(ballots)
+    )

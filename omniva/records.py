@@ -159,12 +159,22 @@ class RankedClip:
 
 
 @dataclass(frozen=True, slots=True)
+class Ballot:
+    """Every agent's vote on one candidate, and the weighted consensus."""
+
+    candidate_id: str
+    votes: tuple[AgentVote, ...]
+    consensus: float
+
+
+@dataclass(frozen=True, slots=True)
 class Selection:
     video_key: str
     clips: tuple[RankedClip, ...]
     rejected: tuple[tuple[str, str], ...]  # (candidate_id, why)
     quorum: float
     agents: tuple[str, ...]
+    ballots: tuple[Ballot, ...] = ()  # one per candidate, selected or not
 
 
 @dataclass(frozen=True, slots=True)

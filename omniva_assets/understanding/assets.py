@@ -240,10 +240,9 @@ def clip_selections(
     by_candidate = {c.candidate.candidate_id: c for c in selection.clips}
     rejected = dict(selection.rejected)
     cand_rows, vote_rows = [], []
-    from cognitive_sensors.pantheon import DEFAULT_AGENTS, deliberate
-
+    ballots = {b.candidate_id: b for b in selection.ballots}
     for cand in clip_candidates:
-        votes, consensus, _, _ = deliberate(cand, DEFAULT_AGENTS, cfg)
+        votes, consensus = ballots[cand.candidate_id].votes, ballots[cand.candidate_id].consensus
         ranked = by_candidate.get(cand.candidate_id)
         cand_rows.append(
             {
