@@ -77,7 +77,13 @@ def explain_markdown(b: dict) -> str:
             f"**Upload:** YouTube id `{upload.get('yt_video_id')}`, {upload.get('privacy_status')}, "
             f"status {upload.get('status')}"
         )
-    return "\n".join(lines)
+    # Markdown joins consecutive lines into one paragraph: keep each statement apart.
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("**") and out and out[-1] != "":
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def explain_text(b: dict) -> str:

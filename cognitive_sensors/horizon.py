@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 
 from omniva.records import PlannedSlot, PublishPlan
 
@@ -98,3 +98,57 @@ def double_booked(plan: PublishPlan) -> list[str]:
         if n > plan.daily_quota
     ]
     return problems
+
+
+# ----------------------------------------------------------------- quota days
+#: YouTube's daily quota resets at midnight Pacific time (PST/PDT, DST included).
+QUOTA_TIMEZONE = "America/Los_Angeles"
+
+
+def _pacific() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(QUOTA_TIMEZONE)
+    except Exception:  # pragma: no cover - no tz database: PST, one hour off in summer
+        return timezone(timedelta(hours=-8))
+
+
+def quota_day(now: datetime) -> str:
+    """The YouTube quota day (``YYYY-MM-DD``, Pacific) that ``now`` falls in."""
+    return now.astimezone(_pacific()).date().isoformat()
+
+
+def next_quota_reset(now: datetime) -> datetime:
+    """The next midnight Pacific time after ``now``, as an aware UTC datetime."""
+    tz = _pacific()
+    local = now.astimezone(tz)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
+    return midnight.astimezone(UTC)
+
+
+def fits_quota(used: int, cost: int, budget: int) -> bool:
+    """Whether spending ``cost`` more units keeps the day's total within ``budget``."""
+    return used + cost <= budget
+
+
+def effective_publish_at(
+    planned: str | None, now: datetime, min_lead: timedelta = timedelta(minutes=15)
+) -> tuple[str | None, str]:
+    """The ``publishAt`` to send for a planned slot, and why.
+
+    A slot that is still ahead (by at least ``min_lead``) is kept. A slot that has passed
+    (the upload was deferred past it, e.g. by the API quota) is not moved to a far day,
+    which would break the plan's order: the clip goes out as soon as YouTube allows a
+    scheduled publish, ``min_lead`` from now, rounded up to the minute.
+    """
+    if not planned:
+        return None, "no slot: publish on upload"
+    at = datetime.fromisoformat(planned.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    if at - now >= min_lead:
+        return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), f"planned slot {planned}"
+    late = (now + min_lead).astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    iso = late.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso, f"planned slot {planned} has passed: publishing late at {iso}"

@@ -52,9 +52,11 @@ def editor(c: Candidate) -> AgentVote:
     )
 
 
-def guardian(c: Candidate) -> AgentVote:
-    """Safety: vetoes language a brand-safe channel would not publish."""
+def guardian(c: Candidate, banned_words: tuple[str, ...] = ()) -> AgentVote:
+    """Safety and brand rules: vetoes language a brand-safe channel would not publish."""
     hits = sorted({m.group(0).lower() for m in UNSAFE.finditer(c.text)})
+    lowered = c.text.lower()
+    hits += [f"brand rule '{w}'" for w in banned_words if re.search(rf"\b{re.escape(w)}\b", lowered)]
     if hits:
         return AgentVote("guardian", 0.0, "veto", 1.0, f"unsafe language: {', '.join(hits)}")
     if c.features["words"] < 8:
@@ -68,6 +70,24 @@ def audience(c: Candidate) -> AgentVote:
     score = 0.5 + 0.5 * min(1.0, f["keyword_density"] * 8) - 0.3 * f["silence_ratio"]
     tags = ", ".join(c.semantic_tags[:4]) or "no topical keywords"
     return _vote("audience", score, f"topics: {tags}")
+
+
+def make_guardian(banned_words: tuple[str, ...]) -> Agent:
+    return lambda c: guardian(c, banned_words)
+
+
+def make_horizon_delegate(gap: dict[str, float], topic_of: Callable[[Candidate], str | None]) -> Agent:
+    """Content mix: favours topics the channel has had too little of lately (Horizon's gap)."""
+
+    def horizon(c: Candidate) -> AgentVote:
+        topic = topic_of(c)
+        if topic is None or topic not in gap:
+            return _vote("horizon", 0.5, "no goal topic; neutral on the content mix")
+        need = gap[topic]
+        verb = "needs more" if need > 0 else "has enough"
+        return _vote("horizon", 0.55 + need, f"{topic}: the week {verb} ({need:+.0%} vs target mix)")
+
+    return horizon
 
 
 DEFAULT_AGENTS: dict[str, Agent] = {

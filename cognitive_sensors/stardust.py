@@ -26,7 +26,7 @@ def trace_id_for(video_key: str) -> str:
 def tool_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {}
+    out = {"ffmpeg": _ffmpeg_build()}
     for dist in (
         "dagster",
         "yt-dlp",

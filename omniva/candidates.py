@@ -25,6 +25,8 @@ class CandidateRules:
     lead_in_s: float = 0.15  # start a little before the first word
     tail_s: float = 0.35  # end a little after the last word
     max_candidates: int = 40
+    cut_gap_s: float = 0.75  # autocut removes silences longer than this ...
+    cut_margin_s: float = 0.2  # ... keeping this much air on each side
 
 
 def overlap_s(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -60,6 +62,9 @@ def extract_candidates(
             span_sentences = sentences[i : j + 1]
             span_words = words[first.first_word : last.last_word + 1]
             features = window_features(span_sentences, span_words, silences, keyword_set, start, end, rules)
+            # What the viewer gets is the window after autocut: it must still fit the limits.
+            if features["edited_s"] < rules.min_s:
+                continue
             text = " ".join(s.text for s in span_sentences)
             found.append(
                 Candidate(
@@ -87,12 +92,18 @@ def window_features(
 ) -> dict:
     length = end - start
     silent = sum(overlap_s((start, end), s) for s in silences)
+    cut = sum(
+        o - 2 * rules.cut_margin_s
+        for o in (overlap_s((start, end), s) for s in silences)
+        if o > rules.cut_gap_s
+    )
     tokens = [re.sub(r"[^\w']", "", w.word).lower() for w in words]
     kw_hits = sum(1 for t in tokens if t in keyword_set)
     first_text = sentences[0].text.strip()
     last_text = sentences[-1].text.strip()
     return {
         "duration_s": round(length, 3),
+        "edited_s": round(length - cut, 3),
         "sentences": len(sentences),
         "words": len(words),
         "words_per_s": round(len(words) / length, 3) if length else 0.0,
@@ -100,7 +111,7 @@ def window_features(
         "keyword_density": round(kw_hits / max(1, len(words)), 3),
         "hook": bool(HOOK_PATTERNS.search(first_text)) or first_text.endswith("?"),
         "ends_complete": last_text.endswith((".", "!", "?")),
-        "length_fit": round(max(0.0, 1.0 - abs(length - rules.target_s) / rules.target_s), 3),
+        "length_fit": round(max(0.0, 1.0 - abs(length - cut - rules.target_s) / rules.target_s), 3),
     }
 
 

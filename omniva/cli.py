@@ -117,8 +117,13 @@ def cmd_run(args) -> int:
 
     creators.get(layout(), args.creator)  # clear error for an unknown creator
     started = time.perf_counter()
-    report = runner.run_creator(args.creator, since, until)
     lay = layout()
+    emulator = _loopback_emulator(lay)
+    try:
+        report = runner.run_creator(args.creator, since, until)
+    finally:
+        if emulator:
+            emulator.stop()
     db = _sync_and_refresh(lay)
     from omniva import summary
 
@@ -131,16 +136,14 @@ def cmd_demo(args) -> int:
     from omniva import creators, summary
     from omniva.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
     from omniva.settings import layout
-    from omniva.youtube_emulator import YouTubeEmulator
 
     lay = layout()
     started = time.perf_counter()
-    api_root = os.environ.setdefault("OMNIVA_YOUTUBE_API_ROOT", f"http://127.0.0.1:{args.youtube_port}/")
-    emulator = None
-    if not _answers(api_root):
-        port = int(api_root.rstrip("/").rsplit(":", 1)[1])
-        emulator = YouTubeEmulator(lay.home / "youtube-emulator", port=port)
-        emulator.start()
+    os.environ.setdefault("OMNIVA_YOUTUBE_API_ROOT", f"http://127.0.0.1:{args.youtube_port}/")
+    # Two clips per video keeps the sample inside one day of YouTube API quota (10,000 units,
+    # ~1,650 per upload); more would be deferred to the next quota window, by design.
+    os.environ.setdefault("OMNIVA_MAX_CLIPS_PER_VIDEO", "2")
+    emulator = _loopback_emulator(lay)
     try:
         with SampleSite(lay.home / "sample-site", port=args.port) as site:
             print(f"sample creator site: {site.feed_url}")
@@ -212,6 +215,42 @@ def cmd_lineage(args) -> int:
     return 0
 
 
+def cmd_quarantine(args) -> int:
+    from omniva_resources.resources import OmnivaStore
+
+    store = OmnivaStore(home=os.environ.get("OMNIVA_HOME", ""))
+    if args.action == "release":
+        released = store.release(args.partition, by=os.environ.get("USER", "operator"))
+        if not released:
+            raise OmnivaError(f"{args.partition!r} is not quarantined (see `omniva quarantine list`)")
+        print(f"released {args.partition} ({', '.join(released)}); the next run or sensor tick retries it")
+        return 0
+    rows = store.warehouse.query_file("quarantined_partitions")
+    for r in rows:
+        print(
+            f"{r['partition']}\t{r['asset_key']}\t{r['failure_class']}\t{r['failures']}x\t{r['reason'][:160]}"
+        )
+    if not rows:
+        print("nothing is quarantined")
+    return 0
+
+
+def _loopback_emulator(lay):
+    """Start the YouTube emulator for this command when uploads are configured to go to a
+    loopback address and nothing answers there (real YouTube is never emulated)."""
+    from urllib.parse import urlparse
+
+    from omniva.youtube_emulator import YouTubeEmulator
+
+    api_root = os.environ.get("OMNIVA_YOUTUBE_API_ROOT", "http://127.0.0.1:8089/")
+    url = urlparse(api_root)
+    if not api_root or url.hostname not in ("127.0.0.1", "localhost") or _answers(api_root):
+        return None
+    emulator = YouTubeEmulator(lay.home / "youtube-emulator", port=url.port or 80)
+    emulator.start()
+    return emulator
+
+
 def _answers(api_root: str) -> bool:
     try:
         urllib.request.urlopen(api_root, timeout=1)  # noqa: S310 - loopback
@@ -244,6 +283,56 @@ def cmd_emulator(args) -> int:
             time.sleep(3600)
     except KeyboardInterrupt:
         emu.stop()
+    return 0
+
+
+def cmd_youtube(args) -> int:
+    """Connect YouTube channels (OAuth) and show tokens and quota; never prints a secret."""
+    import json as _json
+
+    from omniva.settings import layout
+    from omniva.youtube_auth import TokenStore, authorize
+    from omniva_resources import youtube
+
+    store = TokenStore(Path(args.secrets_dir).expanduser() if args.secrets_dir else None)
+    if args.action == "auth":
+        token = authorize(
+            Path(args.client_secrets).expanduser(),
+            args.channel,
+            store=store,
+            console=args.console,
+            open_browser=args.browser,
+            port=args.port,
+            scopes=youtube.MINIMAL_SCOPES if args.minimal_scopes else youtube.YOUTUBE_SCOPES,
+        )
+        who = f"{token.channel_title} ({token.channel_id})" if token.channel_id else "channel not read back"
+        print(f"connected {args.channel}: {who}; token saved to {token.path} (mode {token.mode})")
+        print(f"uploads use it with OMNIVA_CHANNEL={args.channel} and OMNIVA_YOUTUBE_API_ROOT= (empty)")
+        return 0
+    api_root = os.environ.get("OMNIVA_YOUTUBE_API_ROOT", "http://127.0.0.1:8089/")
+    print(f"uploads go to {api_root or 'YouTube (' + youtube.YOUTUBE_API_ROOT + ')'}")
+    print(f"tokens in {store.root}")
+    channels = store.channels()
+    for name in channels:
+        t = store.describe(name)
+        who = f"{t.channel_title} ({t.channel_id})" if t.channel_id else "?"
+        scopes = ",".join(s.rsplit("/", 1)[-1] for s in t.scopes) or "?"
+        refresh = "refresh token" if t.has_refresh_token else "NO refresh token"
+        print(
+            f"  {name}\t{who}\tscopes {scopes}\t{refresh}\taccess token expires {t.expiry or '?'}\tmode {t.mode}"
+        )
+    if not channels:
+        print("  (none: run `omniva youtube auth --client-secrets client_secret.json --channel NAME`)")
+    quota_dir = layout().home / "youtube-quota"
+    print(f"quota (units per Google Cloud project, per Pacific day) in {quota_dir}")
+    for path in sorted(quota_dir.glob("*.json")):
+        data = _json.loads(path.read_text())
+        ledger = youtube.QuotaLedger(path, data.get("project", path.stem), int(data.get("budget", 10_000)))
+        st = ledger.status()
+        spent = f", exhausted ({st['exhausted']})" if st["exhausted"] else ""
+        print(
+            f"  {st['project']}\t{st['day']}\t{st['used']}/{st['budget']} used{spent}\tresets {st['resets_at']}"
+        )
     return 0
 
 
@@ -302,6 +391,13 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--json", action="store_true")
     li.set_defaults(func=cmd_lineage)
 
+    q = sub.add_parser("quarantine", help="Eclipse's quarantined partitions: list, or release one")
+    qsub = q.add_subparsers(dest="action", required=True)
+    qsub.add_parser("list")
+    qr = qsub.add_parser("release")
+    qr.add_argument("partition")
+    q.set_defaults(func=cmd_quarantine)
+
     w = sub.add_parser("warehouse", help="refresh the DuckDB views over the warehouse")
     w.set_defaults(func=cmd_warehouse)
 
@@ -309,6 +405,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--port", type=int, default=8089)
     e.add_argument("--data-dir")
     e.set_defaults(func=cmd_emulator)
+
+    yt = sub.add_parser("youtube", help="connect YouTube channels (OAuth) and show tokens and quota")
+    ytsub = yt.add_subparsers(dest="action", required=True)
+    ya = ytsub.add_parser("auth", help="authorize a channel with a Desktop-app OAuth client")
+    ya.add_argument(
+        "--client-secrets", required=True, help="client_secret.json of a 'Desktop app' OAuth client"
+    )
+    ya.add_argument("--channel", default=os.environ.get("OMNIVA_CHANNEL", "omniva-demo"), help="token name")
+    ya.add_argument("--console", action="store_true", help="no local browser: paste the redirected address")
+    ya.add_argument("--browser", action="store_true", help="open the link in this machine's browser")
+    ya.add_argument("--port", type=int, default=0, help="loopback redirect port (default: any free one)")
+    ya.add_argument(
+        "--minimal-scopes", action="store_true", help="upload + read only (no captions, playlists)"
+    )
+    ya.add_argument("--secrets-dir", default=os.environ.get("OMNIVA_YOUTUBE_SECRETS_DIR"))
+    ys = ytsub.add_parser("status", help="connected channels, token expiry and today's quota")
+    ys.add_argument("--secrets-dir", default=os.environ.get("OMNIVA_YOUTUBE_SECRETS_DIR"))
+    yt.set_defaults(func=cmd_youtube)
     return p
 
 

@@ -8,6 +8,7 @@ does what is missing or failed. Every step is a real Dagster run of a named job.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,11 +16,15 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from cognitive_sensors.zenith import decide_partitions, new_partition_keys
+from cognitive_sensors import lattice
+from cognitive_sensors.zenith import Decision, decide_partitions, new_partition_keys
 from omniva.staleness import stale_partitions
+from omniva_assets.eclipse import handle_failed_run, stage_crisis
 from omniva_assets.partitions import clip_key, creators_partitions, post_key, videos_partitions
+from omniva_resources.resources import OmnivaStore
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The CLI prints its own one-line reasons; the full event log is in the instance (UI).
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -61,12 +66,20 @@ class Runner:
         refresh_stale: bool = False,
     ):
         self.refresh_stale = refresh_stale
+        self.creator: str | None = None
+        self.store = OmnivaStore(home=os.environ.get("OMNIVA_HOME", ""))
         self.defs = defs
         self.instance = instance
         self.echo = echo
         self.report = Report()
 
-    def _run(self, job_name: str, partition_key: str | dg.MultiPartitionKey | None, stage: str) -> bool:
+    def _run(
+        self,
+        job_name: str,
+        partition_key: str | dg.MultiPartitionKey | None,
+        stage: str,
+        priority: float = 0.5,
+    ) -> bool:
         job = self.defs.resolve_job_def(job_name)
         started = time.perf_counter()
         result = job.execute_in_process(
@@ -74,22 +87,46 @@ class Runner:
             instance=self.instance,
             raise_on_error=False,
             run_config=QUIET,
-            tags={"omniva/launched_by": "omniva-cli"},
+            tags={"omniva/launched_by": "omniva-cli", **lattice.route(stage, priority, creator=self.creator)},
         )
         self.report.stage_seconds[stage] = (
             self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
         )
         self.report.runs += 1
         if not result.success:
+            for verdict in handle_failed_run(self.instance, self.store, result.dagster_run):
+                if verdict.action != "retry":
+                    self.echo(f"  Eclipse: {verdict.failure_class} -> {verdict.action} ({verdict.reason})")
             for step, message in _failure_messages(result) or [("?", "run failed")]:
                 self.report.failures.append(Failure(job_name, str(partition_key), step, message))
                 self.echo(f"  ✗ {partition_key} [{step}]: {message}")
         return result.success
 
+    def _decide(self, stage: str, keys: list[str], done: set[str]) -> list[str]:
+        """Zenith: request what is new, skip what is done or quarantined, stop a stage in crisis."""
+        decisions = decide_partitions(keys, done, self.store.quarantined())
+        crisis = stage_crisis(self.instance, self.store, f"{stage}_job")
+        if crisis:
+            self.echo(f"  Zenith: {crisis}; not launching {stage} work")
+            decisions = [
+                Decision(
+                    d.partition_key,
+                    "defer" if d.action == "request" else d.action,
+                    crisis if d.action == "request" else d.reason,
+                )
+                for d in decisions
+            ]
+        self.store.record_decisions("omniva-cli", stage, decisions)
+        for d in decisions:
+            if d.action != "request" and d.reason != "already materialized":
+                self.echo(f"  Zenith: {d.action} {d.partition_key}: {d.reason}")
+        return [d.partition_key for d in decisions if d.action == "request"]
+
     def _done(self, asset: str) -> set[str]:
         return self.instance.get_materialized_partitions(dg.AssetKey(asset))
 
     def run_creator(self, creator: str, since: date, until: date) -> Report:
+        self.creator = creator
         if creator not in self.instance.get_dynamic_partitions(creators_partitions.name):
             self.instance.add_dynamic_partitions(creators_partitions.name, [creator])
         self._run("creators_job", creator, "creators")
@@ -117,7 +154,7 @@ class Runner:
         if new:
             self.instance.add_dynamic_partitions(videos_partitions.name, new)
         done = self._done("clip_selections")
-        todo = [d.partition_key for d in decide_partitions(video_keys, done) if d.action == "request"]
+        todo = self._decide("video", video_keys, done)
         self.echo(f"{len(video_keys)} video(s); {len(todo)} to download, transcribe, analyse and vote on …")
         for key in todo:
             self.echo(f"  video {key}")
@@ -127,11 +164,13 @@ class Runner:
         rendered = self._done("renders") & self._done("clip_copy")
         if self.refresh_stale:
             # Unsynced in the UI: code or upstream data changed since the render was made.
-            stale = stale_partitions(self.instance, self.defs, "renders", [k for k in selected if k in rendered])
+            stale = stale_partitions(
+                self.instance, self.defs, "renders", [k for k in selected if k in rendered]
+            )
             for key, causes in stale.items():
                 self.echo(f"  stale {key}: {'; '.join(causes[:2])}")
             rendered = rendered - set(stale)
-        todo_clips = [d.partition_key for d in decide_partitions(selected, rendered) if d.action == "request"]
+        todo_clips = self._decide("clip", selected, rendered)
         self.echo(f"{len(selected)} clip(s) selected; {len(todo_clips)} to edit and render …")
         for key in todo_clips:
             self.echo(f"  clip {key}")
@@ -141,8 +180,8 @@ class Runner:
         self.echo("planning publish slots …")
         self._run("publish_plan_job", None, "publish_plan")
         planned = self._planned()
-        uploaded = self._done("uploads")
-        todo_up = [d.partition_key for d in decide_partitions(planned, uploaded) if d.action == "request"]
+        uploaded = self._done("uploads") & self._done("clip_explanations")
+        todo_up = self._decide("upload", planned, uploaded)
         self.echo(f"{len(planned)} clip(s) planned; {len(todo_up)} to upload …")
         for key in todo_up:
             self._run("upload_job", dg.MultiPartitionKey(_dims(key)), "upload")

@@ -188,10 +188,15 @@ class EditDecisionList:
     keep: tuple[tuple[float, float], ...]
     removed: tuple[tuple[float, float, str], ...]  # (start, end, reason)
     words: tuple[Word, ...]  # words inside the clip, source times
+    crossfade_s: float = 0.0  # audio crossfade at each cut (the picture drops as much)
+    frame_rate: float = 30.0  # the source frame grid the cuts are snapped to
+    rules: dict = field(default_factory=dict)  # the autocut rules used
+    filled_pauses: tuple[tuple[float, float, float], ...] = ()  # (start, end, F0 Hz) found acoustically
+    timeline_path: str = ""  # OpenTimelineIO export of this EDL
 
     @property
     def output_duration_s(self) -> float:
-        return sum(e - s for s, e in self.keep)
+        return sum(e - s for s, e in self.keep) - self.crossfade_s * max(0, len(self.keep) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +215,15 @@ class Render:
     encoder: str
     thumbnail_path: str
     ffmpeg_commands: tuple[str, ...]
+    layout: str = "fit-on-blurred"  # crop | split | fit-on-blurred | waveform
+    reframe: dict = field(default_factory=dict)  # faces seen, crop path keyframes, jitter
+    srt_path: str = ""  # SRT sidecar, output timeline
+    captions_burned: bool = False
+    faststart: bool = False
+    video_profile: str = ""
+    pix_fmt: str = ""
+    audio_sample_rate: int = 0
+    loudness_corrections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

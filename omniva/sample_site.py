@@ -152,8 +152,18 @@ def write_feed(site_dir: Path, base_url: str, items=ITEMS, title: str = "Omniva 
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files; a file with a ``<name>.unavailable`` marker beside it answers 503
+    (a source that is down for a while, for Eclipse's retry and quarantine tests)."""
+
     def log_message(self, format, *args):  # noqa: A002 - stdlib signature
         pass
+
+    def send_head(self):
+        marker = Path(self.translate_path(self.path) + ".unavailable")
+        if marker.exists():
+            self.send_error(503, "Service Unavailable")
+            return None
+        return super().send_head()
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):

@@ -34,6 +34,10 @@ def _table(headers: list[str], rows: list[list]) -> str:
 def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
     wh = Warehouse(layout.warehouse, layout.duckdb_path)
     failures = {f.partition: f for f in report.failures}
+    quarantined = {
+        r["partition_key"]: r
+        for r in wh.query("SELECT * FROM quarantine WHERE released_at IS NULL ORDER BY quarantined_at")
+    }
     videos = {r["video_key"]: r for r in wh.query("SELECT * FROM videos")}
     posts = {r["video_key"]: r for r in wh.query("SELECT video_key, title FROM posts")}
     clip_counts = {
@@ -44,6 +48,9 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
         v = videos.get(key)
         f = failures.get(key)
         status = f"FAILED at {f.step}: {f.message.split(']: ', 1)[-1]}" if f else "ok"
+        if not f and key in quarantined:
+            q = quarantined[key]
+            status = f"QUARANTINED at {q['asset_key']}: {q['reason'].split(': ', 1)[-1].split(']: ', 1)[-1]}"
         vrows.append(
             [
                 key,

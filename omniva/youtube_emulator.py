@@ -6,6 +6,18 @@ Standard library only. It speaks the same wire protocol that
     videos().insert(..., media_body=MediaFileUpload(..., resumable=True))  # + next_chunk()
     videos().list(part=..., id="a,b")
     thumbnails().set(videoId=..., media_body=...)
+    captions().insert(part="snippet", body=..., media_body=...)       # multipart
+    channels().list(part=..., mine=True)
+    playlistItems().list(playlistId=..., ...)  # the uploads playlist and created playlists
+    playlistItems().insert(part="snippet", body=...)
+
+and the two OAuth 2.0 endpoints an installed app uses (``GET /o/oauth2/auth``,
+which consents at once and redirects to the loopback ``redirect_uri`` with a
+code, and ``POST /token`` for the ``authorization_code`` grant with PKCE and the
+``refresh_token`` grant), so google-auth-oauthlib's flow and google-auth's token
+refresh run over real HTTP. With ``strict_auth`` only access tokens it issued and
+that have not expired are accepted (``expire_access_tokens()`` forces the
+401 -> refresh -> retry path); otherwise any bearer token is.
 
 Resumable upload protocol (as used by the client library):
 
@@ -19,8 +31,13 @@ Resumable upload protocol (as used by the client library):
   confirmed yet), or ``200`` + resource when the upload already finished.
 
 State lives in ``data_dir`` (``state.json``, ``sessions/*.part``,
-``videos/<id>.mp4`` + ``videos/<id>.json``, ``thumbnails/``) so a restarted
-emulator still knows its videos, open sessions and the quota spent today.
+``videos/<id>.mp4`` + ``videos/<id>.json``, ``thumbnails/``, ``captions/``) so a
+restarted emulator still knows its videos, open sessions, playlists, tokens and
+the quota spent today.
+
+Test hooks: ``fail_next`` (5xx or dropped connections on data chunks),
+``hold_when_received`` (stall the answer to the chunk that brings a session past
+N bytes, e.g. to kill the client at a known point), ``bytes_received``.
 
 Run standalone with ``python -m omniva.youtube_emulator --port 8089 --data-dir DIR``.
 """
@@ -28,8 +45,11 @@ Run standalone with ``python -m omniva.youtube_emulator --port 8089 --data-dir D
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime as dt
+import email.parser
+import email.policy
 import hashlib
 import json
 import logging
@@ -38,15 +58,27 @@ import re
 import secrets
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 log = logging.getLogger(__name__)
 
 #: YouTube Data API quota costs (units) of the calls we emulate.
-QUOTA_COSTS = {"videos.insert": 1600, "videos.list": 1, "thumbnails.set": 50}
+QUOTA_COSTS = {
+    "videos.insert": 1600,
+    "videos.list": 1,
+    "thumbnails.set": 50,
+    "captions.insert": 400,
+    "channels.list": 1,
+    "playlistItems.list": 1,
+    "playlistItems.insert": 50,
+}
+#: The OAuth client the emulator knows by default (``client_secrets()`` writes it out).
+DEFAULT_CLIENT_ID = "omniva-emulator.apps.googleusercontent.com"
+DEFAULT_CLIENT_SECRET = "omniva-emulator-client-secret"
 DEFAULT_DAILY_QUOTA = 10_000
 #: Non-final chunks of a resumable upload must be multiples of this.
 CHUNK_GRANULARITY = 256 * 1024
@@ -54,6 +86,7 @@ MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
 
 _VIDEO_UPLOAD_PATHS = ("/upload/youtube/v3/videos", "/resumable/upload/youtube/v3/videos")
 _THUMBNAIL_PATHS = ("/upload/youtube/v3/thumbnails/set", "/resumable/upload/youtube/v3/thumbnails/set")
+_CAPTION_PATHS = ("/upload/youtube/v3/captions", "/resumable/upload/youtube/v3/captions")
 _CONTENT_RANGE_RE = re.compile(r"^bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 _PRIVACY_VALUES = ("private", "public", "unlisted")
 _DROP_CONNECTION = 0
@@ -112,6 +145,9 @@ class YouTubeEmulator:
         daily_quota: int = DEFAULT_DAILY_QUOTA,
         channel_id: str = "UComnivaEmulatorChannel0",
         channel_title: str = "Omniva Emulator",
+        strict_auth: bool = False,
+        oauth_clients: dict[str, str] | None = None,
+        access_token_ttl_s: int = 3600,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
@@ -119,15 +155,27 @@ class YouTubeEmulator:
         self.daily_quota = daily_quota
         self.channel_id = channel_id
         self.channel_title = channel_title
+        self.strict_auth = strict_auth
+        self.oauth_clients = dict(oauth_clients or {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
+        self.access_token_ttl_s = access_token_ttl_s
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._faults: list[int] = []  # statuses for the next data-chunk PUTs
         self._fault_skip = 0
+        self._hold_at: int | None = None
+        self.held = threading.Event()  # set while a chunk answer is being held back
+        self._release = threading.Event()
+        self.bytes_received = 0  # media bytes received in chunk PUTs (retries and resends included)
+        self.token_grants: list[str] = []  # grant_type of every successful /token call
         self._videos: dict[str, dict] = {}
         self._sessions: dict[str, dict] = {}
+        self._playlists: dict[str, dict] = {}
+        self._codes: dict[str, dict] = {}
+        self._access_tokens: dict[str, float] = {}  # token -> expiry (epoch seconds)
+        self._refresh_tokens: dict[str, dict] = {}
         self._quota = {"day": _pacific_today(), "used": 0}
-        for sub in ("videos", "sessions", "thumbnails"):
+        for sub in ("videos", "sessions", "thumbnails", "captions"):
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
         self._load_state()
 
@@ -196,6 +244,78 @@ class YouTubeEmulator:
             self._fault_skip = skip
             self._faults = [status] * count
 
+    def hold_when_received(self, n_bytes: int | None) -> None:
+        """Hold back the answer to the data chunk that brings a session to ``n_bytes`` or more.
+
+        The chunk is stored (the server has confirmed it) but its 308 is not sent until
+        ``release()`` (or 60 s); ``held`` is set meanwhile, so a test can kill the client
+        at exactly that point. ``None`` switches it off.
+        """
+        with self._lock:
+            self._hold_at = n_bytes
+            self.held.clear()
+            self._release.clear()
+
+    def release(self) -> None:
+        self._release.set()
+
+    def _maybe_hold(self, sid: str) -> None:
+        with self._lock:
+            if self._hold_at is None or sid not in self._sessions:
+                return
+            if self._part_path(sid).stat().st_size < self._hold_at:
+                return
+            self._hold_at = None
+        self.held.set()
+        self._release.wait(timeout=60)
+
+    def open_sessions(self) -> dict[str, int]:
+        """Upload session id -> bytes confirmed so far."""
+        with self._lock:
+            return {sid: self._part_path(sid).stat().st_size for sid in self._sessions}
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far stops working (401) until refreshed."""
+        with self._lock:
+            self._access_tokens = {t: 0.0 for t in self._access_tokens}
+            self._save_state()
+
+    def create_playlist(self, title: str) -> str:
+        with self._lock:
+            pid = "PL" + secrets.token_urlsafe(24)[:32]
+            self._playlists[pid] = {"title": title, "items": []}
+            self._save_state()
+            return pid
+
+    def playlist_video_ids(self, playlist_id: str) -> list[str]:
+        with self._lock:
+            return [i["videoId"] for i in self._playlists.get(playlist_id, {}).get("items", [])]
+
+    def captions(self, video_id: str) -> list[dict]:
+        with self._lock:
+            return list(self._videos.get(video_id, {}).get("_captions", []))
+
+    @property
+    def uploads_playlist_id(self) -> str:
+        return "UU" + self.channel_id[2:]
+
+    def client_secrets(self, path: Path | None = None) -> dict:
+        """An installed-app ``client_secret.json`` whose endpoints are this emulator."""
+        client_id, secret = next(iter(self.oauth_clients.items()))
+        config = {
+            "installed": {
+                "client_id": client_id,
+                "client_secret": secret,
+                "project_id": "omniva-emulator",
+                "auth_uri": f"{self.url}o/oauth2/auth",
+                "token_uri": f"{self.url}token",
+                "redirect_uris": ["http://localhost"],
+            }
+        }
+        if path is not None:
+            Path(path).write_text(json.dumps(config))
+        return config
+
     def videos(self) -> list[dict]:
         with self._lock:
             return [
@@ -227,6 +347,10 @@ class YouTubeEmulator:
             state = json.loads(self._state_file.read_text())
             self._sessions = state.get("sessions", {})
             self._quota = state.get("quota", self._quota)
+            self._playlists = state.get("playlists", {})
+            oauth = state.get("oauth", {})
+            self._access_tokens = oauth.get("access_tokens", {})
+            self._refresh_tokens = oauth.get("refresh_tokens", {})
         for meta in sorted((self.data_dir / "videos").glob("*.json")):
             video = json.loads(meta.read_text())
             self._videos[video["id"]] = video
@@ -237,7 +361,12 @@ class YouTubeEmulator:
         self._roll_quota_day()
 
     def _save_state(self) -> None:
-        state = {"sessions": self._sessions, "quota": self._quota}
+        state = {
+            "sessions": self._sessions,
+            "quota": self._quota,
+            "playlists": self._playlists,
+            "oauth": {"access_tokens": self._access_tokens, "refresh_tokens": self._refresh_tokens},
+        }
         tmp = self._state_file.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
         os.replace(tmp, self._state_file)
@@ -453,6 +582,7 @@ class YouTubeEmulator:
             "fileDetails": {"fileSize": str(size), "fileType": "video", "sha256": digest},
             "_session": sid,
             "_parts": session["parts"],
+            "_seq": max((v.get("_seq", 0) for v in self._videos.values()), default=0) + 1,
         }
         (self.data_dir / "videos" / f"{vid}.json").write_text(json.dumps(video, indent=1, sort_keys=True))
         self._videos[vid] = video
@@ -475,6 +605,260 @@ class YouTubeEmulator:
             "items": items,
             "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
         }
+
+    def _save_video(self, vid: str) -> None:
+        (self.data_dir / "videos" / f"{vid}.json").write_text(
+            json.dumps(self._videos[vid], indent=1, sort_keys=True)
+        )
+
+    def list_channels(self, query: dict[str, str]) -> dict:
+        parts = {p.strip() for p in query.get("part", "").split(",") if p.strip()}
+        if not parts:
+            raise _ApiError(400, "'part' is required.", "required", location="part", locationType="parameter")
+        if query.get("mine", "").lower() != "true":
+            raise _ApiError(400, "The emulator supports channels.list with mine=true only.", "badRequest")
+        self._charge("channels.list")
+        channel: dict[str, Any] = {
+            "kind": "youtube#channel",
+            "etag": hashlib.sha1(self.channel_id.encode()).hexdigest()[:27],
+            "id": self.channel_id,
+        }
+        if "snippet" in parts:
+            channel["snippet"] = {
+                "title": self.channel_title,
+                "description": "",
+                "publishedAt": _now_rfc3339(),
+            }
+        if "contentDetails" in parts:
+            channel["contentDetails"] = {
+                "relatedPlaylists": {"likes": "", "uploads": self.uploads_playlist_id}
+            }
+        return {
+            "kind": "youtube#channelListResponse",
+            "items": [channel],
+            "pageInfo": {"totalResults": 1, "resultsPerPage": 5},
+        }
+
+    def _playlist_entries(self, playlist_id: str) -> list[dict]:
+        """(videoId, added) of a playlist, in the API's order (uploads: newest first)."""
+        if playlist_id == self.uploads_playlist_id:
+            videos = sorted(self._videos.values(), key=lambda v: v.get("_seq", 0), reverse=True)
+            return [{"videoId": v["id"], "added": v["snippet"].get("publishedAt", "")} for v in videos]
+        if playlist_id not in self._playlists:
+            raise _ApiError(
+                404,
+                "The playlist identified with the request's playlistId parameter cannot be found.",
+                "playlistNotFound",
+                "youtube.playlistItem",
+                location="playlistId",
+                locationType="parameter",
+            )
+        return list(self._playlists[playlist_id]["items"])
+
+    def list_playlist_items(self, query: dict[str, str]) -> dict:
+        parts = {p.strip() for p in query.get("part", "").split(",") if p.strip()}
+        if not parts:
+            raise _ApiError(400, "'part' is required.", "required", location="part", locationType="parameter")
+        playlist_id = query.get("playlistId", "")
+        size = max(0, min(int(query.get("maxResults") or 5), 50))
+        start = int(query.get("pageToken") or 0) if (query.get("pageToken") or "0").isdigit() else 0
+        self._charge("playlistItems.list")
+        with self._lock:
+            entries = self._playlist_entries(playlist_id)
+            page = entries[start : start + size]
+            items = []
+            for pos, entry in enumerate(page, start=start):
+                video = self._videos.get(entry["videoId"], {})
+                item: dict[str, Any] = {
+                    "kind": "youtube#playlistItem",
+                    "etag": hashlib.sha1(f"{playlist_id}:{entry['videoId']}".encode()).hexdigest()[:27],
+                    "id": hashlib.sha1(f"{playlist_id}:{pos}".encode()).hexdigest()[:32],
+                }
+                if "snippet" in parts:
+                    item["snippet"] = {
+                        "publishedAt": entry["added"],
+                        "channelId": self.channel_id,
+                        "title": video.get("snippet", {}).get("title", ""),
+                        "description": video.get("snippet", {}).get("description", ""),
+                        "channelTitle": self.channel_title,
+                        "playlistId": playlist_id,
+                        "position": pos,
+                        "resourceId": {"kind": "youtube#video", "videoId": entry["videoId"]},
+                    }
+                if "contentDetails" in parts:
+                    item["contentDetails"] = {"videoId": entry["videoId"]}
+                if "status" in parts:
+                    item["status"] = {
+                        "privacyStatus": video.get("status", {}).get("privacyStatus", "private")
+                    }
+                items.append(item)
+        out: dict[str, Any] = {
+            "kind": "youtube#playlistItemListResponse",
+            "items": items,
+            "pageInfo": {"totalResults": len(entries), "resultsPerPage": size},
+        }
+        if start + size < len(entries):
+            out["nextPageToken"] = str(start + size)
+        if start > 0:
+            out["prevPageToken"] = str(max(start - size, 0))
+        return out
+
+    def insert_playlist_item(self, query: dict[str, str], body: bytes) -> dict:
+        try:
+            meta = json.loads(body or b"{}")
+        except ValueError as exc:
+            raise _ApiError(400, f"Request body is not valid JSON: {exc}", "parseError") from exc
+        snippet = meta.get("snippet") or {}
+        playlist_id = snippet.get("playlistId", "")
+        vid = (snippet.get("resourceId") or {}).get("videoId", "")
+        with self._lock:
+            if playlist_id not in self._playlists:
+                raise _ApiError(
+                    404,
+                    "The playlist identified with the request's playlistId parameter cannot be found.",
+                    "playlistNotFound",
+                    "youtube.playlistItem",
+                )
+            if vid not in self._videos:
+                raise _ApiError(404, f"Video {vid!r} not found.", "videoNotFound", "youtube.playlistItem")
+        self._charge("playlistItems.insert")
+        with self._lock:
+            items = self._playlists[playlist_id]["items"]
+            items.append({"videoId": vid, "added": _now_rfc3339()})
+            self._save_state()
+            return {
+                "kind": "youtube#playlistItem",
+                "id": hashlib.sha1(f"{playlist_id}:{len(items) - 1}".encode()).hexdigest()[:32],
+                "snippet": {
+                    "playlistId": playlist_id,
+                    "position": len(items) - 1,
+                    "resourceId": {"kind": "youtube#video", "videoId": vid},
+                    "title": self._videos[vid]["snippet"].get("title", ""),
+                },
+            }
+
+    def insert_caption(self, query: dict[str, str], headers: dict[str, str], body: bytes) -> dict:
+        if query.get("uploadType") != "multipart":
+            raise _ApiError(
+                400, "captions.insert needs the metadata and the track (multipart).", "badRequest"
+            )
+        meta, track = _split_multipart(headers.get("content-type", ""), body)
+        snippet = meta.get("snippet") or {}
+        vid = snippet.get("videoId", "")
+        language = snippet.get("language", "")
+        with self._lock:
+            if vid not in self._videos:
+                raise _ApiError(
+                    404, f"The video {vid!r} cannot be found.", "videoNotFound", "youtube.caption"
+                )
+        if not language:
+            raise _ApiError(400, "snippet.language is required.", "required", "youtube.caption")
+        if not track.strip():
+            raise _ApiError(400, "The caption track is empty.", "contentRequired", "youtube.caption")
+        if b"-->" not in track:
+            raise _ApiError(
+                400, "The caption track is not in a recognised format.", "invalidFormat", "youtube.caption"
+            )
+        self._charge("captions.insert")
+        cid = secrets.token_urlsafe(16)
+        with self._lock:
+            (self.data_dir / "captions" / f"{vid}.{cid}.srt").write_bytes(track)
+            caption = {
+                "kind": "youtube#caption",
+                "id": cid,
+                "snippet": {
+                    "videoId": vid,
+                    "language": language,
+                    "name": snippet.get("name", ""),
+                    "isDraft": bool(snippet.get("isDraft", False)),
+                    "trackKind": "standard",
+                    "lastUpdated": _now_rfc3339(),
+                    "status": "serving",
+                },
+            }
+            self._videos[vid].setdefault("_captions", []).append(caption)
+            self._save_video(vid)
+        return caption
+
+    # ------------------------------------------------------------------ OAuth
+    def oauth_authorize(self, query: dict[str, str]) -> str:
+        """Consent at once: the redirect (with a code) the user's browser would get."""
+        client_id = query.get("client_id", "")
+        redirect_uri = query.get("redirect_uri", "")
+        if client_id not in self.oauth_clients:
+            raise _ApiError(401, "The OAuth client was not found.", "invalid_client")
+        host = urlsplit(redirect_uri).hostname
+        if urlsplit(redirect_uri).scheme != "http" or host not in ("localhost", "127.0.0.1", "::1"):
+            raise _ApiError(
+                400, "redirect_uri must be a loopback address for installed apps.", "redirect_uri_mismatch"
+            )
+        if query.get("response_type") != "code":
+            raise _ApiError(400, "response_type must be 'code'.", "unsupported_response_type")
+        code = "4/" + secrets.token_urlsafe(24)
+        with self._lock:
+            self._codes[code] = {
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "scope": query.get("scope", ""),
+                "challenge": query.get("code_challenge"),
+                "method": query.get("code_challenge_method", "plain"),
+            }
+        sep = "&" if "?" in redirect_uri else "?"
+        return f"{redirect_uri}{sep}{urlencode({'state': query.get('state', ''), 'code': code, 'scope': query.get('scope', '')})}"
+
+    def _issue(self, client_id: str, scope: str, refresh_token: str | None) -> dict:
+        token = "ya29.emu-" + secrets.token_urlsafe(24)
+        self._access_tokens[token] = time.time() + self.access_token_ttl_s
+        out = {
+            "access_token": token,
+            "expires_in": self.access_token_ttl_s,
+            "token_type": "Bearer",
+            "scope": scope,
+        }
+        if refresh_token is None:
+            refresh_token = "1//emu-" + secrets.token_urlsafe(32)
+            self._refresh_tokens[refresh_token] = {"client_id": client_id, "scope": scope}
+            out["refresh_token"] = refresh_token
+        self._save_state()
+        return out
+
+    def oauth_token(self, form: dict[str, str]) -> dict:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        if self.oauth_clients.get(client_id) != secret:
+            raise _OAuthError(401, "invalid_client", "The OAuth client was not found.")
+        grant = form.get("grant_type")
+        with self._lock:
+            if grant == "authorization_code":
+                pending = self._codes.pop(form.get("code", ""), None)
+                if pending is None or pending["client_id"] != client_id:
+                    raise _OAuthError(400, "invalid_grant", "Malformed auth code.")
+                if form.get("redirect_uri") != pending["redirect_uri"]:
+                    raise _OAuthError(400, "redirect_uri_mismatch", "Bad Request")
+                if pending["challenge"]:
+                    verifier = form.get("code_verifier", "")
+                    if pending["method"] == "S256":
+                        digest = hashlib.sha256(verifier.encode()).digest()
+                        computed = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+                    else:
+                        computed = verifier
+                    if computed != pending["challenge"]:
+                        raise _OAuthError(400, "invalid_grant", "Invalid code verifier.")
+                out = self._issue(client_id, pending["scope"], None)
+            elif grant == "refresh_token":
+                known = self._refresh_tokens.get(form.get("refresh_token", ""))
+                if known is None or known["client_id"] != client_id:
+                    raise _OAuthError(400, "invalid_grant", "Token has been expired or revoked.")
+                out = self._issue(client_id, known["scope"], form.get("refresh_token"))
+            else:
+                raise _OAuthError(400, "unsupported_grant_type", f"Invalid grant_type: {grant}")
+            self.token_grants.append(grant)
+            return out
+
+    def token_is_valid(self, token: str) -> bool:
+        if not self.strict_auth:
+            return bool(token)
+        with self._lock:
+            return self._access_tokens.get(token, 0.0) > time.time()
 
     def set_thumbnail(self, query: dict[str, str], headers: dict[str, str], body: bytes) -> dict:
         vid = query.get("videoId", "")
@@ -508,6 +892,32 @@ class YouTubeEmulator:
             "etag": hashlib.sha1(body).hexdigest()[:27],
             "items": [thumbs],
         }
+
+
+class _OAuthError(Exception):
+    """An OAuth 2.0 token endpoint error (RFC 6749 section 5.2 body)."""
+
+    def __init__(self, code: int, error: str, description: str):
+        super().__init__(description)
+        self.code = code
+        self.body = {"error": error, "error_description": description}
+
+
+def _split_multipart(content_type: str, body: bytes) -> tuple[dict, bytes]:
+    """(JSON metadata, media bytes) of a ``multipart/related`` upload."""
+    if not content_type.lower().startswith("multipart/related"):
+        raise _ApiError(400, "Expected a multipart/related body.", "badContent")
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    parts = [p for p in msg.iter_parts()] if msg.is_multipart() else []
+    if len(parts) != 2:
+        raise _ApiError(400, "A multipart upload needs exactly two parts.", "badContent")
+    try:
+        meta = json.loads(parts[0].get_payload(decode=True) or b"{}")
+    except ValueError as exc:
+        raise _ApiError(400, f"Metadata part is not JSON: {exc}", "parseError") from exc
+    return meta, parts[1].get_payload(decode=True) or b""
 
 
 class _Server(ThreadingHTTPServer):
@@ -556,15 +966,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, code: int, payload: dict | None = None, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode() if payload is not None else b""
-        self.send_response(code)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
+        try:
+            self.send_response(code)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            if payload is not None:
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if data:
+                self.wfile.write(data)
+        except OSError:  # the client went away (killed mid-request): nothing to answer
+            self.close_connection = True
 
     def _base_url(self) -> str:
         host = self.headers.get("Host") or f"{self.emulator.host}:{self.emulator.port}"
@@ -574,7 +987,20 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return True
+            if self.emulator.token_is_valid(token.strip()):
+                return True
+            body = _error_body(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                "login cookie or other valid authentication credential.",
+                "authError",
+                location="Authorization",
+                locationType="header",
+            )
+            body["error"]["errors"][0]["message"] = "Invalid Credentials"
+            body["error"]["status"] = "UNAUTHENTICATED"
+            self._send(401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+            return False
         body = _error_body(
             401,
             "Request is missing required authentication credential. Expected OAuth 2 access token, "
@@ -594,9 +1020,12 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         headers = {k.lower(): v for k, v in self.headers.items()}
         path = split.path.rstrip("/")
+        em = self.emulator
+        if path in ("/o/oauth2/auth", "/token"):
+            self._oauth(method, path, query, headers, body)
+            return
         if not self._authorized():
             return
-        em = self.emulator
         try:
             if method == "POST" and path in _VIDEO_UPLOAD_PATHS:
                 location = em.insert_start(query, headers, body, self._base_url())
@@ -604,6 +1033,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif method == "PUT" and path in _VIDEO_UPLOAD_PATHS and "upload_id" in query:
                 content_range = headers.get("content-range")
                 is_data = bool(content_range) and not content_range.strip().startswith("bytes */")
+                if is_data:
+                    with em._lock:
+                        em.bytes_received += len(body)
                 fault = em._take_fault() if is_data else None
                 if fault == _DROP_CONNECTION:
                     self.close_connection = True
@@ -614,11 +1046,21 @@ class _Handler(BaseHTTPRequestHandler):
                     reason = _FAULT_REASONS.get(fault, "backendError")
                     raise _ApiError(fault, f"Injected fault {fault}.", reason)
                 code, extra, payload = em.insert_chunk(query["upload_id"], content_range, body)
+                if is_data and code == 308:
+                    em._maybe_hold(query["upload_id"])
                 self._send(code, payload, extra)
             elif method == "GET" and path == "/youtube/v3/videos":
                 self._send(200, em.list_videos(query))
             elif method == "POST" and path in _THUMBNAIL_PATHS:
                 self._send(200, em.set_thumbnail(query, headers, body))
+            elif method == "POST" and path in _CAPTION_PATHS:
+                self._send(200, em.insert_caption(query, headers, body))
+            elif method == "GET" and path == "/youtube/v3/channels":
+                self._send(200, em.list_channels(query))
+            elif method == "GET" and path == "/youtube/v3/playlistItems":
+                self._send(200, em.list_playlist_items(query))
+            elif method == "POST" and path == "/youtube/v3/playlistItems":
+                self._send(200, em.insert_playlist_item(query, body))
             else:
                 raise _ApiError(404, f"No emulated endpoint for {method} {split.path}.", "notFound")
         except _ApiError as exc:
@@ -626,6 +1068,30 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # pragma: no cover - keep the server alive, report as 500
             log.exception("emulator failure on %s %s", method, split.path)
             self._send(500, _error_body(500, f"Emulator internal error: {exc}", "backendError"))
+
+    def _oauth(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> None:
+        em = self.emulator
+        try:
+            if method == "GET" and path == "/o/oauth2/auth":
+                self._send(302, None, {"Location": em.oauth_authorize(query)})
+            elif method == "POST" and path == "/token":
+                form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+                scheme, _, cred = headers.get("authorization", "").partition(" ")
+                if scheme.lower() == "basic" and cred:  # client authentication per RFC 6749 2.3.1
+                    user, _, password = base64.b64decode(cred).decode("utf-8", "replace").partition(":")
+                    form.setdefault("client_id", unquote_plus(user))
+                    form.setdefault("client_secret", unquote_plus(password))
+                self._send(200, em.oauth_token(form), {"Cache-Control": "no-store"})
+            else:
+                self._send(405, {"error": "invalid_request", "error_description": f"{method} not allowed"})
+        except _OAuthError as exc:
+            self._send(exc.code, exc.body)
+        except _ApiError as exc:
+            self._send(
+                exc.code, {"error": exc.body["error"]["errors"][0]["reason"], "error_description": str(exc)}
+            )
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._dispatch("GET")
@@ -647,9 +1113,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--daily-quota", type=int, default=DEFAULT_DAILY_QUOTA)
+    parser.add_argument(
+        "--strict-auth", action="store_true", help="accept only access tokens issued by its /token endpoint"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    emulator = YouTubeEmulator(args.data_dir, host=args.host, port=args.port, daily_quota=args.daily_quota)
+    emulator = YouTubeEmulator(
+        args.data_dir,
+        host=args.host,
+        port=args.port,
+        daily_quota=args.daily_quota,
+        strict_auth=args.strict_auth,
+    )
     url = emulator.start()
     print(f"YouTube emulator serving on {url} (data: {args.data_dir})", flush=True)
     emulator.serve_forever()

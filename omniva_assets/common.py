@@ -9,7 +9,7 @@ from omniva_resources.resources import OmnivaStore
 
 # Transient failures (a source that did not answer, a full disk) are retried with
 # backoff; bad media is not (Eclipse: retry what can heal, mark what cannot).
-RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 @contextmanager

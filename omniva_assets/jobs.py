@@ -28,14 +28,14 @@ clip_job = dg.define_asset_job(
 )
 publish_plan_job = dg.define_asset_job(
     "publish_plan_job",
-    selection=dg.AssetSelection.assets("publish_plan"),
+    selection=dg.AssetSelection.assets("publish_plan", "horizon_progress"),
     description="Place every rendered clip in a publish slot.",
 )
 upload_job = dg.define_asset_job(
     "upload_job",
-    selection=dg.AssetSelection.assets("uploads"),
+    selection=dg.AssetSelection.assets("uploads", "clip_explanations"),
     partitions_def=clip_partitions,
-    description="Upload one clip, scheduled at its planned slot.",
+    description="Upload one clip, scheduled at its planned slot, and explain it (HaloLux).",
 )
 creators_job = dg.define_asset_job(
     "creators_job",

@@ -1,11 +1,13 @@
 """Sensors and the schedule: the thin Dagster side of Zenith."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from cognitive_sensors.zenith import decide_partitions, new_partition_keys
+from cognitive_sensors import lattice
+from cognitive_sensors.zenith import Decision, decide_partitions, new_partition_keys
 from omniva import creators as creator_registry
+from omniva_assets.eclipse import stage_crisis
 from omniva_assets.jobs import clip_job, creators_job, posts_job, publish_plan_job, upload_job, video_job
 from omniva_assets.partitions import clip_key, creators_partitions, post_key, videos_partitions
 from omniva_resources.resources import OmnivaStore
@@ -51,45 +53,62 @@ def video_keys_from(records) -> list[str]:
     return keys
 
 
+def zenith_requests(
+    context, store: OmnivaStore, stage: str, keys: list[str], done: set[str], run_key_prefix: str
+) -> list[dg.RunRequest]:
+    """Zenith's policy, shared by the sensors: request new partitions with a reason; skip done
+    and quarantined ones; defer everything while the stage is in crisis; record each decision."""
+    decisions = decide_partitions(keys, done, store.quarantined())
+    crisis = stage_crisis(context.instance, store, f"{stage}_job")
+    if crisis:
+        decisions = [
+            Decision(d.partition_key, "defer", crisis) if d.action == "request" else d for d in decisions
+        ]
+    store.record_decisions(f"{stage}_sensor", stage, decisions)
+    return [
+        dg.RunRequest(
+            partition_key=d.partition_key,
+            run_key=f"{run_key_prefix}-{d.partition_key}",
+            tags={"omniva/zenith": d.reason, **lattice.route(stage)},
+        )
+        for d in decisions
+        if d.action == "request"
+    ]
+
+
 @dg.sensor(
     job=video_job,
     minimum_interval_seconds=30,
-    description="Registers videos found in new posts and runs them.",
+    description="Zenith: registers videos found in new posts and runs the new ones.",
 )
 def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     records, cursor = _new_materializations(context, "posts")
     keys = video_keys_from(records)
     existing = set(context.instance.get_dynamic_partitions(videos_partitions.name))
     done = context.instance.get_materialized_partitions(dg.AssetKey("videos")) if existing else set()
-    decisions = decide_partitions(keys, done, store.quarantined())
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                partition_key=d.partition_key,
-                run_key=f"video-{d.partition_key}",
-                tags={"omniva/zenith": d.reason},
-            )
-            for d in decisions
-            if d.action == "request"
-        ],
+        run_requests=zenith_requests(context, store, "video", keys, done, "video"),
         dynamic_partitions_requests=[videos_partitions.build_add_request(new_partition_keys(keys, existing))],
         cursor=cursor,
     )
 
 
 @dg.sensor(
-    job=clip_job, minimum_interval_seconds=30, description="Edits and renders the clips Pantheon selected."
+    job=clip_job,
+    minimum_interval_seconds=30,
+    description="Zenith: edits and renders the clips Pantheon selected (only ranks that exist).",
 )
-def clip_sensor(context: dg.SensorEvaluationContext):
+def clip_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     records, cursor = _new_materializations(context, "clip_selections")
-    requests = []
+    keys = []
     for r in records:
         meta = r.asset_materialization.metadata
         video = r.asset_materialization.partition
-        for rank in meta["ranks"].value if "ranks" in meta else []:
-            key = clip_key(video, rank)
-            requests.append(dg.RunRequest(partition_key=key, run_key=f"clip-{key}-{r.storage_id}"))
-    return dg.SensorResult(run_requests=requests, cursor=cursor)
+        keys += [str(clip_key(video, rank)) for rank in (meta["ranks"].value if "ranks" in meta else [])]
+    done = context.instance.get_materialized_partitions(dg.AssetKey("renders"))
+    return dg.SensorResult(
+        run_requests=zenith_requests(context, store, "clip", keys, done, "clip"), cursor=cursor
+    )
 
 
 @dg.sensor(
@@ -102,8 +121,12 @@ def publish_plan_sensor(context: dg.SensorEvaluationContext):
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"plan-{cursor}")], cursor=cursor)
 
 
-@dg.sensor(job=upload_job, minimum_interval_seconds=60, description="Uploads clips the publish plan placed.")
-def upload_sensor(context: dg.SensorEvaluationContext):
+@dg.sensor(
+    job=upload_job,
+    minimum_interval_seconds=60,
+    description="Zenith: uploads the clips the publish plan placed (quota and quarantine respected).",
+)
+def upload_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     records, cursor = _new_materializations(context, "publish_plan", limit=1)
     if not records:
         return dg.SkipReason("no new publish plan")
@@ -111,11 +134,10 @@ def upload_sensor(context: dg.SensorEvaluationContext):
     slots = records[-1].asset_materialization.metadata.get("clip_keys")
     keys = list(slots.value) if slots else []
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(partition_key=d.partition_key, run_key=f"upload-{d.partition_key}")
-            for d in decide_partitions(keys, uploaded)
-            if d.action == "request"
-        ],
+        # A quota-deferred upload is tried again the next day: the run key carries the date.
+        run_requests=zenith_requests(
+            context, store, "upload", keys, uploaded, f"upload-{datetime.now(UTC).date().isoformat()}"
+        ),
         cursor=cursor,
     )
 

@@ -12,7 +12,10 @@ The metadata of every transcript says which path produced its times.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,9 @@ class AsrSettings:
     language: str | None = "en"
     word_timing: str = "auto"  # auto | whisperx-align | faster-whisper
     beam_size: int = 5
+    # Whisper drops disfluencies unless its context shows them; a prompt with fillers makes it
+    # write "um"/"uh", which autocut then removes by their times. Empty to disable.
+    initial_prompt: str = "So, um, I was, uh, you know, thinking. Um, uh, erm."
 
 
 def resolve_model(name: str) -> str:
@@ -59,20 +65,45 @@ def _load(settings: AsrSettings):
     with _lock:
         if key not in _models:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            import whisperx
+            with _quiet_native():
+                import whisperx
 
-            _models[key] = whisperx.load_model(
-                resolve_model(settings.model),
-                settings.device,
-                compute_type=settings.compute_type,
-                language=settings.language,
-                vad_method="pyannote",  # its weights ship inside whisperx; silero downloads
-            )
+                _models[key] = whisperx.load_model(
+                    resolve_model(settings.model),
+                    settings.device,
+                    compute_type=settings.compute_type,
+                    language=settings.language,
+                    vad_method="pyannote",  # its weights ship inside whisperx; silero downloads
+                )
             LOAD_COUNT["asr"] += 1
         return _models[key]
 
 
 _aligners: dict[tuple, object] = {}
+
+
+@contextlib.contextmanager
+def _quiet_native():
+    """whisperx, lightning and torch.hub print progress straight to stdout/stderr; keep the
+    CLI's output readable (and ``omniva transcribe --json`` parseable) by muting both
+    file descriptors while models load. Errors still surface as exceptions."""
+    for name in ("whisperx", "lightning", "lightning.pytorch", "pytorch_lightning", "pyannote"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def _aligner(settings: AsrSettings, language: str):
@@ -83,7 +114,8 @@ def _aligner(settings: AsrSettings, language: str):
             try:
                 import whisperx
 
-                _aligners[key] = whisperx.load_align_model(language_code=language, device=settings.device)
+                with _quiet_native():
+                    _aligners[key] = whisperx.load_align_model(language_code=language, device=settings.device)
             except Exception as exc:  # offline: the wav2vec2 weights download at run time
                 _aligners[key] = None
                 _aligners[("error", *key)] = exc
@@ -134,6 +166,7 @@ def transcribe(path: Path, settings: AsrSettings = AsrSettings()) -> Transcript:
             word_timestamps=True,
             vad_filter=True,  # faster-whisper's bundled Silero VAD (ONNX, offline)
             condition_on_previous_text=False,
+            initial_prompt=settings.initial_prompt or None,
         )
         language = info.language or language
         for seg in segments:

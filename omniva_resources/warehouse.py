@@ -124,11 +124,16 @@ class Warehouse:
         """(Re)create the analyst database: views over every table and the derived views."""
         self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         with _file_lock(self.duckdb_path.with_suffix(".lock")):
-            con = duckdb.connect(str(self.duckdb_path))
+            # Build the new database beside the old one and swap it in: an analyst holding
+            # the old file open (DuckDB locks it) neither blocks nor breaks the refresh.
+            tmp = self.duckdb_path.with_name(f".{self.duckdb_path.name}.{os.getpid()}.partial")
+            tmp.unlink(missing_ok=True)
+            con = duckdb.connect(str(tmp))
             try:
                 _create_views(con, self.root)
             finally:
                 con.close()
+            os.replace(tmp, self.duckdb_path)
         return self.duckdb_path
 
 

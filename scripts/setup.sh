@@ -4,16 +4,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# System packages: one "package:check" per line, the check being a command on PATH or a path
+# (glob allowed) that the package installs. Only missing ones are installed, so re-running is
+# cheap. ffmpeg for media; PostgreSQL and Redis for tests/test_production.py (it starts its own
+# servers on loopback ports; the packages' system services are not used).
+APT_PACKAGES=(
+  "ffmpeg:ffmpeg"
+  "ffmpeg:ffprobe"
+  "postgresql:/usr/lib/postgresql/*/bin/initdb"
+  "redis-server:redis-server"
+  "fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
 missing=()
-command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
-command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+for entry in "${APT_PACKAGES[@]}"; do
+  pkg="${entry%%:*}"
+  check="${entry#*:}"
+  if [[ "$check" == /* ]]; then
+    compgen -G "$check" >/dev/null && continue
+  else
+    command -v "$check" >/dev/null 2>&1 && continue
+  fi
+  [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${missing[*]} with apt-get"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: please install ffmpeg first (sudo apt-get install ffmpeg)" >&2
+    echo "setup: please install first: sudo apt-get install ${missing[*]}" >&2
     exit 1
   fi
 fi

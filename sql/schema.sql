@@ -112,7 +112,10 @@ CREATE TABLE edit_jobs (
     gpu_required BOOLEAN,
     estimated_duration_seconds INTEGER,
     status TEXT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL
+    created_at TIMESTAMPTZ NOT NULL,
+    timeline_path TEXT,               -- OpenTimelineIO (.otio) export of the edit decision list
+    output_duration_seconds DOUBLE,
+    crossfade_seconds DOUBLE
 );
 
 CREATE TABLE renders (
@@ -128,7 +131,16 @@ CREATE TABLE renders (
     true_peak_dbtp DOUBLE,
     encoder TEXT NOT NULL,
     thumbnail_path TEXT,
-    created_at TIMESTAMPTZ NOT NULL
+    created_at TIMESTAMPTZ NOT NULL,
+    layout TEXT,                      -- crop (follows a face) | split | fit-on-blurred | waveform
+    reframe JSON,                     -- faces seen, speaker switches, crop path keyframes, jitter
+    srt_path TEXT,                    -- SRT sidecar, times in the render's timeline
+    captions_burned BOOLEAN,
+    faststart BOOLEAN,                -- moov before mdat
+    video_profile TEXT,
+    pix_fmt TEXT,
+    audio_sample_rate INTEGER,
+    loudness_corrections JSON         -- gain passes after loudnorm, and why
 );
 
 CREATE TABLE clip_copy (

@@ -18,7 +18,7 @@ SELECT uj.upload_job_id, uj.clip_id, uj.title, uj.scheduled_time,
        s.final_scheduled_time, s.status AS schedule_status, uj.status AS upload_status
 FROM upload_jobs uj
 LEFT JOIN schedules s ON s.clip_id = uj.clip_id
-WHERE uj.status IN ('PENDING', 'SCHEDULED')
+WHERE uj.status IN ('PENDING', 'SCHEDULED', 'DEFERRED')
   AND (uj.scheduled_time >= now() OR s.final_scheduled_time >= now())
 ORDER BY COALESCE(s.final_scheduled_time, uj.scheduled_time);
 

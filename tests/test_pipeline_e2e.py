@@ -6,6 +6,8 @@ real google-api-python-client against the loopback YouTube emulator.
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -139,6 +141,7 @@ def test_the_dagster_instance_shows_the_runs(demo):
         renders = instance.get_materialized_partitions(dg.AssetKey("renders"))
         uploads = instance.get_materialized_partitions(dg.AssetKey("uploads"))
         assert len(renders) >= 2 and uploads == renders
+        assert instance.get_materialized_partitions(dg.AssetKey("clip_explanations")) == uploads
         failed = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
         assert {r.tags.get("dagster/partition", "")[:28] for r in failed} >= {
             "sample-omniva-sample-corrupt",
@@ -169,3 +172,99 @@ def test_rerun_is_idempotent(demo):
     assert after == before, "a clip was uploaded twice"
     ledger = [json.loads(p.read_text()) for p in (demo["home"] / "uploads").glob("*.json")]
     assert ledger and all(e["state"] == "done" for e in ledger)
+
+
+def _cli(demo, *args):
+    env = {**os.environ, "OMNIVA_HOME": str(demo["home"])}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [sys.executable, "-m", "omniva.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_explain_and_lineage_for_a_published_clip(demo):
+    con = _db(demo)
+    clip_id, video_key, rank = con.execute(
+        "SELECT CAST(clip_id AS VARCHAR), video_key, rank FROM clips ORDER BY video_key, rank LIMIT 1"
+    ).fetchone()
+    text = _cli(demo, "explain", f"{video_key}#{rank}")
+    assert text.returncode == 0, text.stderr
+    for needle in (
+        "The moment:",
+        "strategist",
+        "guardian",
+        "horizon",
+        "Dissent:",
+        "What autocut removed:",
+        "Title:",
+        "Scheduled:",
+    ):
+        assert needle in text.stdout, needle
+    as_json = json.loads(_cli(demo, "explain", clip_id, "--json").stdout)
+    assert as_json["clip"]["clip_id"] == clip_id and len(as_json["votes"]) == 5
+    chain = json.loads(_cli(demo, "lineage", clip_id, "--json").stdout)
+    assert [r["step"] for r in chain][0] == "upload" and chain[-1]["step"] == "creator"
+
+
+def test_lineage_sync_is_idempotent(demo):
+    con = _db(demo)
+    tables = ("dagster_runs", "dagster_steps", "dagster_materializations", "dagster_checks")
+    before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    con.close()
+    assert before["dagster_materializations"] > 0
+    again = _cli(demo, "lineage", "sync")
+    assert again.returncode == 0 and "mirrored 0 of" in again.stdout, again.stdout + again.stderr
+    con = _db(demo)
+    assert {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables} == before
+
+
+STALE_SCRIPT = """
+import json, sys
+import dagster as dg
+from omniva.staleness import stale_partitions
+from omniva_assets.definitions import defs
+instance = dg.DagsterInstance.get()
+out = {}
+if sys.argv[1:] == ["refresh"]:
+    from omniva.driver import Runner
+    videos = sorted(instance.get_materialized_partitions(dg.AssetKey("clip_selections")))
+    runner = Runner(defs, instance, echo=lambda _: None, refresh_stale=True)
+    before = {r.dagster_run.run_id for r in instance.get_run_records()}
+    runner.run_videos(videos)
+    new = [r.dagster_run.run_id for r in instance.get_run_records() if r.dagster_run.run_id not in before]
+    out["new_run_steps"] = sorted({s.step_key for run_id in new for s in instance.get_run_step_stats(run_id)})
+for asset in ("transcripts", "analyses", "clip_selections", "renders", "uploads"):
+    keys = sorted(instance.get_materialized_partitions(dg.AssetKey(asset)))
+    out[asset] = {"materialized": len(keys), "stale": sorted(stale_partitions(instance, defs, asset, keys))}
+print(json.dumps(out))
+"""
+
+
+def _stale(demo, *args, **env_extra):
+    env = {
+        **os.environ,
+        "OMNIVA_HOME": str(demo["home"]),
+        "DAGSTER_HOME": str(demo["home"] / "dagster"),
+        **env_extra,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", STALE_SCRIPT, *args], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_changing_a_render_parameter_makes_only_renders_and_uploads_stale(demo):
+    fresh = _stale(demo)
+    assert all(not v["stale"] for v in fresh.values()), fresh
+    changed = _stale(demo, OMNIVA_RENDER_CRF="21")
+    assert (
+        changed["renders"]["stale"] and len(changed["renders"]["stale"]) == changed["renders"]["materialized"]
+    )
+    assert changed["uploads"]["stale"] == changed["renders"]["stale"]
+    for upstream in ("transcripts", "analyses", "clip_selections"):
+        assert not changed[upstream]["stale"], upstream
+    # Materializing the stale set re-renders without transcribing anything again.
+    refreshed = _stale(demo, "refresh", OMNIVA_RENDER_CRF="21")
+    assert "renders" in refreshed["new_run_steps"] and "transcripts" not in refreshed["new_run_steps"]
+    assert not refreshed["renders"]["stale"] and not refreshed["transcripts"]["stale"]

@@ -131,3 +131,11 @@ def test_chorus_respects_youtube_limits():
 def test_zenith_requests_each_new_partition_once():
     d = decide_partitions(["a", "b", "a", "c"], materialized={"b"}, quarantined={"c"})
     assert [(x.partition_key, x.action) for x in d] == [("a", "request"), ("b", "skip"), ("c", "skip")]
+
+
+def test_a_window_that_autocut_would_shrink_below_the_minimum_is_not_a_candidate():
+    words = _words("hello there friend.", 0.0, 0.4) + _words("banana.", 30.0, 0.4)
+    sentences = _sentences(words, [3, 1])
+    # 1.1 s of speech, 28 s of silence, one word: after autocut about 2 s remain.
+    cands = extract_candidates("v", sentences, words, [(1.2, 29.9)], [], 31.0, CandidateRules(min_s=5))
+    assert not cands

@@ -275,3 +275,119 @@ def test_status_query_reports_confirmed_range(emulator: YouTubeEmulator, video: 
     assert info.value.code == 308
     # The first next_chunk() both opens the session and sends chunk 1.
     assert info.value.headers["Range"] == f"bytes=0-{2 * CHUNK - 1}"
+
+
+# ------------------------------------------------------------ metadata validation
+def _violations(**kw) -> list[str]:
+    from omniva_resources.youtube import metadata_violations
+
+    base = {"path": Path("x.mp4"), "title": "A fine title", "description": "fine", "tags": ("a", "b")}
+    return metadata_violations(UploadRequest(**(base | kw)), now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+
+
+def test_valid_metadata_has_no_violations():
+    assert _violations() == []
+    assert _violations(title="x" * 100, description="d" * 5000, publish_at="2030-01-02T00:00:00Z") == []
+    assert _violations(tags=("x" * 249, "y" * 250)) == []  # 499 + one comma
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"title": ""}, "title is empty"),
+        ({"title": "   "}, "title is empty"),
+        ({"title": "t" * 101}, "title is 101 characters (at most 100)"),
+        ({"title": "a <b> c"}, "title contains '<' or '>'"),
+        ({"description": "é" * 2501}, "description is 5002 bytes in UTF-8 (at most 5000)"),
+        ({"description": "1 > 0"}, "description contains '<' or '>'"),
+        ({"tags": ("x" * 250, "y" * 250)}, "tags take 501 characters"),
+        ({"tags": ("two words", "z" * 489)}, "tags take 501 characters"),  # quotes count
+        ({"tags": ("ok", "")}, "tag 2 is empty"),
+        ({"privacy_status": "friends"}, "privacy status 'friends' is not one of public, unlisted, private"),
+        ({"publish_at": "2029-12-31T23:00:00Z"}, "is not in the future"),
+        ({"publish_at": "tomorrow at noon"}, "is not an RFC3339 timestamp"),
+        ({"publish_at": "2030-06-01T10:00:00"}, "is not an RFC3339 timestamp with a time zone"),
+        ({"category_id": "music"}, "category id 'music' is not a number"),
+        ({"playlist_id": "no spaces allowed"}, "is not a YouTube playlist id"),
+    ],
+)
+def test_each_metadata_violation_is_named(fields, expected):
+    problems = _violations(**fields)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_all_violations_are_reported_together_before_any_call(emulator: YouTubeEmulator, video: Path):
+    from omniva_resources.youtube import MetadataError
+
+    bad = UploadRequest(
+        video, "<" * 101, "d", ("t",), privacy_status="secret", publish_at="2001-01-01T00:00:00Z"
+    )
+    with pytest.raises(MetadataError) as info:
+        make_uploader(emulator).upload(bad)
+    assert len(info.value.violations) == 4
+    assert "video.mp4" in str(info.value)
+    assert emulator.quota_used == 0 and emulator.bytes_received == 0 and emulator.open_sessions() == {}
+
+
+def test_video_id_must_be_11_characters():
+    from omniva_resources.youtube import MetadataError, check_video_id
+
+    assert check_video_id("dQw4w9WgXcQ") == "dQw4w9WgXcQ"
+    for bad in ("short", "dQw4w9WgXcQQ", "dQw4w9WgXc!", None):
+        with pytest.raises(MetadataError, match="11 characters"):
+            check_video_id(bad)
+
+
+# ------------------------------------------------------------------------ quota
+def test_quota_ledger_counts_per_pacific_day_and_refuses_overruns(tmp_path: Path):
+    from omniva_resources.youtube import QuotaLedger
+
+    clock = [dt.datetime(2030, 3, 1, 7, 59, tzinfo=dt.UTC)]  # 23:59 PST, Feb 28
+    ledger = QuotaLedger(tmp_path / "q" / "p.json", "123", budget=3300, clock=lambda: clock[0])
+    ledger.charge("videos.insert")
+    ledger.charge("videos.insert")
+    assert ledger.status()["used"] == 3200 and ledger.status()["day"] == "2030-02-28"
+    with pytest.raises(QuotaExceededError, match="needs 1600 units but project 123 has used 3200") as info:
+        ledger.charge("videos.insert")
+    assert info.value.resets_at == dt.datetime(2030, 3, 1, 8, 0, tzinfo=dt.UTC)
+    ledger.charge("videos.list")  # small calls still fit
+    ledger.ensure(99, "x")
+    with pytest.raises(QuotaExceededError):
+        ledger.ensure(100, "x")
+    assert oct((tmp_path / "q" / "p.json").stat().st_mode & 0o777) == "0o600"
+
+    clock[0] = dt.datetime(2030, 3, 1, 8, 0, tzinfo=dt.UTC)  # midnight Pacific: a new day
+    assert ledger.status()["used"] == 0
+    ledger.exhaust("quotaExceeded")
+    with pytest.raises(QuotaExceededError, match="answered quotaExceeded earlier today"):
+        ledger.charge("videos.list")
+
+
+def test_uploader_charges_each_call_and_honours_the_budget(
+    tmp_path: Path, emulator: YouTubeEmulator, video: Path
+):
+    from omniva_resources.youtube import QuotaLedger
+
+    ledger = QuotaLedger(tmp_path / "quota.json", "p", budget=1600 + 1)
+    uploader = YouTubeUploader(emulator.url, emulator_credentials(), chunk_size=CHUNK, quota=ledger)
+    result = uploader.upload(req(video))
+    uploader.get_videos([result.video_id])
+    assert ledger.status()["calls"] == {"videos.insert": 1, "videos.list": 1}
+    with pytest.raises(QuotaExceededError):
+        uploader.upload(req(video))
+    assert len(emulator.videos()) == 1 and emulator.quota_used == 1601
+
+
+# ------------------------------------------------------------------- look-ups
+def test_find_by_marker_pages_through_the_uploads_playlist(tmp_path: Path):
+    small = tmp_path / "s.mp4"
+    small.write_bytes(os.urandom(2000))
+    with YouTubeEmulator(tmp_path / "em", daily_quota=10**6) as emulator:
+        uploader = make_uploader(emulator)
+        target = uploader.upload(req(small, marker="omniva-0123456789abcdef0123"))
+        for i in range(55):  # pushes the target onto the second page of 50
+            uploader.upload(req(small, marker=f"omniva-other{i}"))
+        assert uploader.find_by_marker("omniva-0123456789abcdef0123")["id"] == target.video_id
+        assert uploader.find_by_marker("omniva-missing") is None
+        channel = uploader.my_channel()
+        assert channel["contentDetails"]["relatedPlaylists"]["uploads"] == emulator.uploads_playlist_id

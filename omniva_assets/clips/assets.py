@@ -1,13 +1,19 @@
 """Clip-level assets, one partition per (video, rank): the edit decision list, the
 render, and the copy (title, description, tags)."""
 
+import dataclasses
+import hashlib
+import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
+import cv2
 import dagster as dg
 
 from cognitive_sensors import chorus, stardust
-from omniva.editing import AutocutRules, plan_keep_spans
+from omniva import captions, editing, timeline
+from omniva.editing import AutocutRules, plan_edit
 from omniva.records import (
     Analysis,
     ClipCopy,
@@ -20,14 +26,63 @@ from omniva.records import (
 )
 from omniva_assets.common import user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key, video_of_clip
-from omniva_resources import media
+from omniva_resources import faces, media
 from omniva_resources.resources import ClipRules, OmnivaStore
 
-RENDER_SPEC = media.RenderSpec()
+
+def render_spec_from_env() -> media.RenderSpec:
+    """The render parameters, with OMNIVA_RENDER_<FIELD> overrides (e.g. OMNIVA_RENDER_CRF=20)."""
+    overrides = {}
+    for f in dataclasses.fields(media.RenderSpec):
+        raw = os.environ.get(f"OMNIVA_RENDER_{f.name.upper()}")
+        if raw is not None:
+            kind = type(f.default)
+            overrides[f.name] = raw.lower() in ("1", "true", "yes") if kind is bool else kind(raw)
+    return media.RenderSpec(**overrides)
+
+
+RENDER_SPEC = render_spec_from_env()
+# The render's code version includes its parameters, so changing one (in code or by
+# environment) makes Dagster report renders and everything downstream unsynced, while
+# transcripts and the other upstream assets stay fresh.
+RENDER_CODE_VERSION = (
+    "2-"
+    + hashlib.sha256(
+        json.dumps(
+            [dataclasses.asdict(RENDER_SPEC), os.environ.get("OMNIVA_BURN_CAPTIONS", "1")], sort_keys=True
+        ).encode()
+    ).hexdigest()[:10]
+)
+REFRAME_RULES = faces.ReframeRules()
+LOUDNESS_TOLERANCE_LU = 0.5
+THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 
 
 def _video_in(name: str) -> dg.AssetIn:
     return dg.AssetIn(name, partition_mapping=video_of_clip)
+
+
+def _burn_captions() -> bool:
+    return os.environ.get("OMNIVA_BURN_CAPTIONS", "1").lower() not in ("0", "false", "no")
+
+
+def _operations(
+    edl: EditDecisionList, layout: str | None = None, extra: list[dict] | None = None
+) -> list[dict]:
+    ops = [{"op": "trim", "start": s, "end": e} for s, e in edl.keep]
+    ops += [{"op": "cut", "start": s, "end": e, "reason": why} for s, e, why in edl.removed]
+    if edl.crossfade_s:
+        ops.append({"op": "crossfade", "seconds": edl.crossfade_s, "curve": "equal-power"})
+    ops.append({"op": "reframe", "layout": layout or "planned at render (faces)"})
+    ops.append(
+        {
+            "op": "loudnorm",
+            "target_lufs": RENDER_SPEC.target_lufs,
+            "true_peak_dbtp": RENDER_SPEC.true_peak_dbtp,
+            "passes": 2,
+        }
+    )
+    return ops + (extra or [])
 
 
 @dg.asset(
@@ -40,7 +95,7 @@ def _video_in(name: str) -> dg.AssetIn:
     },
     group_name="clips",
     kinds={"python"},
-    code_version="1",
+    code_version="2",
     output_required=False,
 )
 def clips(
@@ -52,7 +107,8 @@ def clips(
     analyses: Analysis,
     clip_selections: Selection,
 ):
-    """The edit decision list of the clip Pantheon ranked here: kept and removed spans, with reasons.
+    """The edit decision list of the clip Pantheon ranked here: kept and removed spans, with
+    reasons (silences, filler words, filled pauses), exported as an OpenTimelineIO timeline.
 
     A rank Pantheon did not fill produces no output (downstream steps are skipped).
     """
@@ -65,13 +121,50 @@ def clips(
         )
         return
     cand = chosen.candidate
-    rules = AutocutRules(max_gap_s=clip_rules.silence_gap_s)
-    keep, removed = plan_keep_spans(
-        cand.start_time, cand.end_time, transcripts.words, analyses.silences, rules
+    fps = float(videos.facts.get("fps") or RENDER_SPEC.fps)
+    rules = AutocutRules(max_gap_s=clip_rules.silence_gap_s, frame_rate=fps)
+    with user_errors(context, store):
+        audio = media.decode_audio(Path(videos.file_path), 16000, cand.start_time, cand.end_time)
+    plan = plan_edit(
+        cand.start_time,
+        cand.end_time,
+        transcripts.words,
+        analyses.silences,
+        rules,
+        audio,
+        16000,
+        cand.start_time,
     )
+    keep, removed = plan.keep, plan.removed
+    crossfade = 1.0 / fps if len(keep) > 1 and all(b - a > 2.0 / fps for a, b in keep) else 0.0
     words = tuple(w for w in transcripts.words if w.end > cand.start_time and w.start < cand.end_time)
+    otio_path = store.layout.media / "edits" / video_key / f"rank-{rank}.otio"
     edl = EditDecisionList(
-        chosen.clip_id, video_key, rank, videos.file_path, tuple(keep), tuple(removed), words
+        chosen.clip_id,
+        video_key,
+        rank,
+        videos.file_path,
+        tuple(keep),
+        tuple(removed),
+        words,
+        crossfade_s=round(crossfade, 6),
+        frame_rate=fps,
+        rules={k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(rules).items()},
+        filled_pauses=tuple((p.start, p.end, p.f0_hz) for p in plan.filled_pauses),
+        timeline_path=str(otio_path),
+    )
+    timeline.write_timeline(
+        timeline.edl_timeline(
+            f"{video_key} rank {rank}",
+            videos.file_path,
+            keep,
+            removed,
+            fps,
+            edl.crossfade_s,
+            videos.duration_s,
+            {"clip_id": chosen.clip_id, "rules": edl.rules},
+        ),
+        otio_path,
     )
     votes = {v.agent: v.score for v in chosen.votes}
     store.record(
@@ -98,12 +191,6 @@ def clips(
             }
         ],
     )
-    operations = [{"op": "trim", "start": s, "end": e} for s, e in keep]
-    operations += [{"op": "cut", "start": s, "end": e, "reason": why} for s, e, why in removed]
-    operations += [
-        {"op": "reframe", "layout": "fit-on-blurred-9:16"},
-        {"op": "loudnorm", "target_lufs": RENDER_SPEC.target_lufs},
-    ]
     store.record(
         "edit_jobs",
         str(context.partition_key),
@@ -111,15 +198,20 @@ def clips(
             {
                 "edit_job_id": stable_id("edit", chosen.clip_id),
                 "clip_id": chosen.clip_id,
-                "operations": operations,
+                "operations": _operations(edl),
                 "ffmpeg_commands": [],
                 "gpu_required": False,
                 "estimated_duration_seconds": max(1, int(edl.output_duration_s * 1.5)),
                 "status": "PENDING",
                 "created_at": stardust.now_iso(),
+                "timeline_path": str(otio_path),
+                "output_duration_seconds": round(edl.output_duration_s, 3),
+                "crossfade_seconds": edl.crossfade_s,
             }
         ],
     )
+    n_fill = sum(1 for r in removed if "fill" in r[2])
+    n_sil = sum(1 for r in removed if "silence" in r[2])
     meta, row = stardust.packet(
         context,
         entity_type="clips",
@@ -128,9 +220,9 @@ def clips(
         source_url=videos.source_url,
         creator=videos.creator,
         inputs={"video": videos.sha256},
-        params=asdict(rules),
+        params=edl.rules,
         decision=f"rank {rank}, consensus {chosen.consensus:.2f}; kept {len(keep)} span(s), "
-        f"cut {len(removed)} silence(s): {edl.output_duration_s:.1f}s of "
+        f"cut {n_sil} silence(s) and {n_fill} filler(s): {edl.output_duration_s:.1f}s of "
         f"{cand.duration_s:.1f}s",
     )
     store.record_stardust(row)
@@ -142,6 +234,8 @@ def clips(
             "source_span": f"{cand.start_time:.2f}–{cand.end_time:.2f}s",
             "output_duration_s": round(edl.output_duration_s, 2),
             "cuts": len(removed),
+            "fillers_cut": n_fill,
+            "timeline": dg.MetadataValue.path(str(otio_path)),
             "edl": dg.MetadataValue.json({"keep": keep, "removed": removed}),
         },
     )
@@ -152,7 +246,7 @@ def clips(
     ins={"videos": _video_in("videos")},
     group_name="clips",
     kinds={"ffmpeg"},
-    code_version="1",
+    code_version=RENDER_CODE_VERSION,
     pool="render",
     op_tags={"omniva/resource": "gpu-or-cpu"},
     check_specs=[
@@ -160,7 +254,8 @@ def clips(
             "shorts_spec",
             asset="renders",
             blocking=True,
-            description="1080x1920 H.264/AAC, 5-120 s, <= 60 MB, -14 LUFS +-1 LU",
+            description="1080x1920 H.264 High yuv420p + AAC 48 kHz, faststart, 5-120 s, <= 60 MB, "
+            "-14 +-0.5 LUFS, true peak <= -1.5 dBTP, thumbnail 1280x720 JPEG < 2 MB",
         )
     ],
 )
@@ -171,16 +266,53 @@ def renders(
     videos: Video,
     clips: EditDecisionList,
 ):
-    """The Short: 1080x1920 H.264 High + AAC 48 kHz, two-pass loudness to -14 LUFS, at most 60 MB."""
+    """The Short: faces followed in a 9:16 crop (else the blurred-background layout), word-timed
+    captions (burned in unless OMNIVA_BURN_CAPTIONS=0, plus an SRT sidecar), two-pass loudness to
+    -14 LUFS with true peak <= -1.5 dBTP, H.264 High + AAC 48 kHz, faststart, at most 60 MB."""
     out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
     thumb = out.with_suffix(".jpg")
+    srt = out.with_suffix(".srt")
+    ass = out.with_suffix(".ass")
+    src = Path(videos.file_path)
+    xfade = clips.crossfade_s
+    total = clips.output_duration_s
+    style = captions.style_for(videos.creator, store.layout.home)
+    burn = style.burn_in and _burn_captions()
     with user_errors(context, store):
-        facts = media.probe(Path(videos.file_path))
-        result = media.render_vertical(Path(videos.file_path), clips.keep, out, facts, RENDER_SPEC)
-        media.extract_frame(out, min(1.0, clips.output_duration_s / 2), thumb)
+        facts = media.probe(src)
+        times, frames, scale = media.sample_frames(
+            src, clips.keep, facts, xfade, REFRAME_RULES.sample_fps, REFRAME_RULES.sample_width
+        )
+        plan = faces.plan_reframe(
+            times, frames, scale, facts.width or 0, facts.height or 0, total, RENDER_SPEC.fps, REFRAME_RULES
+        )
+        fillers = clips.rules.get("fillers", editing.DEFAULT_FILLERS)
+        spoken = [w for w in clips.words if not editing.is_filler(w, fillers)]
+        words_out = editing.words_in_output(spoken, clips.keep, xfade)
+        captions_file = None
+        if words_out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            cuts = editing.segment_starts(clips.keep, xfade)[1:]
+            media.write_text_atomic(srt, captions.to_srt(words_out, style, total, cuts))
+            if burn:
+                ass_text = captions.to_ass(
+                    words_out, style, RENDER_SPEC.width, RENDER_SPEC.height, total, cuts
+                )
+                captions_file = media.write_text_atomic(ass, ass_text)
+        result = media.render_vertical(
+            src, clips.keep, out, facts, RENDER_SPEC, plan.reframe, captions_file, xfade
+        )
+        if facts.has_video and plan.thumbnail_t is not None:
+            at = editing.source_time(plan.thumbnail_t, clips.keep, xfade)
+            media.extract_frame(src, at, thumb, 1280, 720, plan.thumbnail_center_x, THUMBNAIL_MAX_BYTES)
+        else:
+            media.extract_frame(out, min(1.0, total / 2), thumb, 1280, 720, None, THUMBNAIL_MAX_BYTES)
         rendered = media.probe(out)
         loud = media.measure_loudness(out)
+        thumb_facts = media.probe(thumb)
     sha = media.sha256_file(out)
+    faststart = media.is_faststart(out)
+    reframe_record = plan.record()
     render = Render(
         clips.clip_id,
         str(out),
@@ -196,6 +328,15 @@ def renders(
         result.encoder,
         str(thumb),
         result.commands,
+        layout=result.layout,
+        reframe=reframe_record,
+        srt_path=str(srt) if words_out else "",
+        captions_burned=captions_file is not None,
+        faststart=faststart,
+        video_profile=rendered.video_profile or "",
+        pix_fmt=rendered.pix_fmt or "",
+        audio_sample_rate=rendered.sample_rate or 0,
+        loudness_corrections=result.audio_corrections,
     )
     store.record(
         "renders",
@@ -215,9 +356,21 @@ def renders(
                 "encoder": result.encoder,
                 "thumbnail_path": str(thumb),
                 "created_at": stardust.now_iso(),
+                "layout": result.layout,
+                "reframe": reframe_record,
+                "srt_path": render.srt_path or None,
+                "captions_burned": render.captions_burned,
+                "faststart": faststart,
+                "video_profile": render.video_profile,
+                "pix_fmt": render.pix_fmt,
+                "audio_sample_rate": render.audio_sample_rate,
+                "loudness_corrections": list(result.audio_corrections),
             }
         ],
     )
+    extra = [
+        {"op": "captions", "burned": render.captions_burned, "srt": render.srt_path, "style": asdict(style)}
+    ]
     store.record(
         "edit_jobs",
         str(context.partition_key),
@@ -225,15 +378,19 @@ def renders(
             {
                 "edit_job_id": stable_id("edit", clips.clip_id),
                 "clip_id": clips.clip_id,
-                "operations": [{"op": "trim", "start": s, "end": e} for s, e in clips.keep],
+                "operations": _operations(clips, result.layout, extra),
                 "ffmpeg_commands": list(result.commands),
                 "gpu_required": result.encoder != "libx264",
                 "estimated_duration_seconds": max(1, int(clips.output_duration_s * 1.5)),
                 "status": "DONE",
                 "created_at": stardust.now_iso(),
+                "timeline_path": clips.timeline_path or None,
+                "output_duration_seconds": round(clips.output_duration_s, 3),
+                "crossfade_seconds": xfade,
             }
         ],
     )
+    nvenc = "works" if media.h264_encoder() == "h264_nvenc" else "not available (1-frame test encode failed)"
     meta, row = stardust.packet(
         context,
         entity_type="edit_jobs",
@@ -243,8 +400,23 @@ def renders(
         creator=videos.creator,
         inputs={"video": videos.sha256},
         outputs={out.name: sha},
-        tools={"ffmpeg": media.ffmpeg_version(), "encoder": result.encoder},
-        params={**asdict(RENDER_SPEC), "keep": clips.keep},
+        tools={
+            "ffmpeg": media.ffmpeg_version(),
+            "encoder": result.encoder,
+            "h264_nvenc": nvenc,
+            "opencv": cv2.__version__,
+            "face_detector": "OpenCV Haar haarcascade_frontalface_alt2",
+        },
+        params={
+            **asdict(RENDER_SPEC),
+            "keep": clips.keep,
+            "crossfade_s": xfade,
+            "reframe": {k: v for k, v in reframe_record.items() if k != "keyframes"},
+            "captions": asdict(style) | {"burned": render.captions_burned},
+        },
+        decision=f"layout {result.layout}: {plan.reason}; {loud.integrated_lufs:.1f} LUFS, "
+        f"{loud.true_peak_dbtp:.1f} dBTP"
+        + (f"; {'; '.join(result.audio_corrections)}" if result.audio_corrections else ""),
     )
     store.record_stardust(row)
     problems = []
@@ -252,12 +424,25 @@ def renders(
         problems.append(f"size {rendered.resolution}")
     if rendered.video_codec != "h264" or rendered.audio_codec != "aac":
         problems.append(f"codecs {rendered.video_codec}/{rendered.audio_codec}")
+    if rendered.video_profile != "High" or rendered.pix_fmt != "yuv420p":
+        problems.append(f"profile/pix_fmt {rendered.video_profile}/{rendered.pix_fmt}")
+    if rendered.sample_rate != 48000:
+        problems.append(f"audio {rendered.sample_rate} Hz")
+    if not faststart:
+        problems.append("moov after mdat (no faststart)")
     if not (clip_rules.min_clip_s - 0.5 <= rendered.duration_s <= clip_rules.max_clip_s):
         problems.append(f"duration {rendered.duration_s:.1f}s")
     if rendered.size_bytes > RENDER_SPEC.max_bytes:
         problems.append(f"{rendered.size_bytes} bytes")
-    if abs(loud.integrated_lufs - RENDER_SPEC.target_lufs) > 1.0:
+    if abs(loud.integrated_lufs - RENDER_SPEC.target_lufs) > LOUDNESS_TOLERANCE_LU:
         problems.append(f"loudness {loud.integrated_lufs:.1f} LUFS")
+    if loud.true_peak_dbtp > RENDER_SPEC.true_peak_dbtp:
+        problems.append(f"true peak {loud.true_peak_dbtp:.1f} dBTP")
+    if (thumb_facts.width, thumb_facts.height) != (
+        1280,
+        720,
+    ) or thumb_facts.size_bytes >= THUMBNAIL_MAX_BYTES:
+        problems.append(f"thumbnail {thumb_facts.resolution}, {thumb_facts.size_bytes} bytes")
     yield dg.Output(
         render,
         metadata={
@@ -269,6 +454,9 @@ def renders(
             "integrated_lufs": loud.integrated_lufs,
             "true_peak_dbtp": loud.true_peak_dbtp,
             "encoder": result.encoder,
+            "layout": result.layout,
+            "reframe": dg.MetadataValue.json({k: v for k, v in reframe_record.items() if k != "keyframes"}),
+            "captions": dg.MetadataValue.path(render.srt_path) if render.srt_path else "none",
             "thumbnail": dg.MetadataValue.path(str(thumb)),
         },
         data_version=dg.DataVersion(sha),
@@ -279,8 +467,10 @@ def renders(
         description="; ".join(problems) or "meets the Shorts spec",
         metadata={
             "integrated_lufs": loud.integrated_lufs,
+            "true_peak_dbtp": loud.true_peak_dbtp,
             "duration_s": rendered.duration_s,
             "bytes": rendered.size_bytes,
+            "faststart": faststart,
         },
     )
 

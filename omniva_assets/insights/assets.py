@@ -1,10 +1,15 @@
-"""HaloLux: an explanation per published clip, shown in the Dagster UI."""
+"""Insights: HaloLux explanations per published clip, and Horizon's progress report."""
+
+import dataclasses
 
 import dagster as dg
 
 from cognitive_sensors import halolux, stardust
+from cognitive_sensors.goals import load_goals, progress
 from omniva.insights import load_bundle
+from omniva.records import stable_id
 from omniva_assets.partitions import clip_partitions, split_clip_key
+from omniva_assets.understanding.assets import week_topic_counts
 from omniva_resources.resources import OmnivaStore
 
 
@@ -33,4 +38,46 @@ def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> 
     store.record_stardust(row)
     return dg.MaterializeResult(
         metadata={**meta, "explanation": dg.MetadataValue.md(markdown), "clip_id": bundle["clip"]["clip_id"]}
+    )
+
+
+@dg.asset(
+    deps=["publish_plan"],
+    group_name="insights",
+    kinds={"python"},
+    code_version="1",
+)
+def horizon_progress(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.MaterializeResult:
+    """Horizon: the channel against its goals (config/horizon.yaml): weekly cadence and the
+    content mix of the clips scheduled this week. Pantheon's horizon agent reads the same mix."""
+    goals = load_goals()
+    counts = week_topic_counts(store, goals)
+    week = store.warehouse.query(
+        "SELECT count(*) AS n FROM schedules WHERE channel = ? AND final_scheduled_time "
+        "BETWEEN now() - INTERVAL 7 DAY AND now() + INTERVAL 7 DAY",
+        [goals.channel],
+    )[0]["n"]
+    report = progress(goals, week, counts)
+    rows = "\n".join(
+        f"| {t} | {report['mix_target'].get(t, 0):.0%} | {counts.get(t, 0)} | {report['mix_gap'][t]:+.0%} |"
+        for t in goals.content_mix
+    )
+    markdown = (
+        f"**{week} upload(s)** scheduled this week of {goals.weekly_cadence} aimed for "
+        f"({report['cadence_progress']:.0%}); daily quota {goals.daily_quota}.\n\n"
+        f"| topic | target share | clips | gap |\n|---|---|---|---|\n{rows}"
+    )
+    meta, row = stardust.packet(
+        context,
+        entity_type="schedules",
+        entity_id=stable_id("horizon", goals.project),
+        trace_id=stable_id("trace", "channel", goals.channel),
+        source_url=None,
+        creator=None,
+        params={"goals": dataclasses.asdict(goals)},
+        decision=markdown,
+    )
+    store.record_stardust(row)
+    return dg.MaterializeResult(
+        metadata={**meta, "progress": dg.MetadataValue.json(report), "summary": dg.MetadataValue.md(markdown)}
     )

@@ -1,16 +1,15 @@
 """Publishing: the publish plan (quota and slots) and the YouTube uploads."""
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
 from cognitive_sensors import stardust
-from cognitive_sensors.horizon import PlanRules, ReadyClip, double_booked, plan_publish
+from cognitive_sensors.horizon import PlanRules, ReadyClip, double_booked, effective_publish_at, plan_publish
 from omniva.records import ClipCopy, PlannedSlot, PublishPlan, Render, Upload, stable_id
-from omniva_assets.clips.assets import clip_copy, renders
+from omniva_assets.clips.assets import RENDER_CODE_VERSION, clip_copy, renders
 from omniva_assets.common import user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key
 from omniva_resources import youtube
@@ -48,7 +47,8 @@ def publish_plan(context: dg.AssetExecutionContext, store: OmnivaStore, publish_
             r["channel"],
             r["final_scheduled_time"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             float((json.loads(r["horizon_adjustments"] or "{}")).get("priority", 0)),
-            "committed earlier",
+            # Keep the reason the slot was first given (HaloLux shows it), not "re-planned".
+            (json.loads(r["horizon_adjustments"] or "{}")).get("reason") or "committed earlier",
         )
         for r in wh.query("SELECT * FROM schedules WHERE channel = ?", [publish_rules.channel])
     ]
@@ -110,8 +110,13 @@ def publish_plan(context: dg.AssetExecutionContext, store: OmnivaStore, publish_
     partitions_def=clip_partitions,
     group_name="publishing",
     kinds={"youtube"},
-    code_version="1",
+    # Dagster reports a code change as staleness of that asset only; its dependents turn
+    # unsynced once it re-materializes. An upload publishes the render, so the render's
+    # parameters are part of the upload's version too: a render change shows both unsynced.
+    code_version=f"2-{RENDER_CODE_VERSION}",
     pool="youtube_upload",
+    # A quota deferral emits no materialization (see ``_defer``), so the output is optional.
+    output_required=False,
 )
 def uploads(
     context: dg.AssetExecutionContext,
@@ -121,78 +126,81 @@ def uploads(
     renders: Render,
     clip_copy: ClipCopy,
     publish_plan: PublishPlan,
-) -> Upload:
+):
     """The clip on YouTube (videos.insert, resumable), private until its planned publishAt.
 
-    Exactly once: the intent is written before the upload and the video id after it;
-    a clip whose upload finished is never uploaded again.
+    Exactly once (``youtube.publish_once``): the intent and then the upload session are
+    written to the clip's ledger before any byte is sent, the video id after; a rerun
+    reuses a finished upload, resumes an interrupted one from the server's confirmed
+    offset, or finds it on the channel by the clip's marker tag. Thumbnail, captions
+    from ``<render>.srt`` (when the render has them) and the playlist follow the upload.
+    When the day's API quota cannot hold the upload it is deferred, not failed.
     """
     key = str(context.partition_key)
     video_key, rank = split_clip_key(key)
     slot = publish_plan.slot_for(key)
-    ledger = store.layout.upload_ledger / f"{renders.clip_id}.json"
+    ledger = youtube.UploadLedger(store.layout.upload_ledger / f"{renders.clip_id}.json")
+    api_root = youtube_api.effective_api_root
     with user_errors(context, store):
+        opts = youtube_api.options()
         if slot is None:
             raise youtube.YouTubeError(
                 f"clip {key} is not in the publish plan; materialize publish_plan first"
             )
-        done = json.loads(ledger.read_text()) if ledger.exists() else {}
-        api_root = youtube_api.api_root or "https://www.googleapis.com/"
-        if done.get("yt_video_id") and done.get("api_root") == api_root:
-            upload = Upload(
-                renders.clip_id,
-                done["yt_video_id"],
-                done["privacy_status"],
-                done.get("publish_at"),
-                done["title"],
-                api_root,
-                reused=True,
-            )
+        if opts["publish_immediately"]:
+            publish_at, when = None, f"published on upload as {publish_rules.privacy_status}"
+            privacy = publish_rules.privacy_status
         else:
-            _write_json(
+            publish_at, when = effective_publish_at(slot.publish_at, datetime.now(UTC))
+            privacy = "private"  # YouTube makes it public at publishAt
+        render_path = Path(renders.path)
+        srt = Path(getattr(renders, "srt_path", "") or render_path.with_suffix(".srt"))
+        burned = bool(getattr(renders, "captions_burned", False))
+        upload_srt = opts["captions"] == "always" or (opts["captions"] == "auto" and not burned)
+        thumbnail = Path(renders.thumbnail_path) if renders.thumbnail_path else None
+        request = youtube.UploadRequest(
+            path=render_path,
+            title=clip_copy.title,
+            description=clip_copy.description,
+            tags=tuple(clip_copy.tags),
+            category_id=opts["category_id"] or clip_copy.category_id,
+            privacy_status=privacy,
+            publish_at=publish_at,
+            made_for_kids=opts["made_for_kids"],
+            thumbnail=thumbnail,
+            contains_synthetic_media=opts["contains_synthetic_media"],
+            captions=srt if upload_srt and srt.is_file() else None,
+            caption_language=opts["caption_language"],
+            playlist_id=opts["playlist_id"],
+            marker=youtube.clip_marker(renders.clip_id),
+        )
+        channel = youtube_api.channel_name(slot.channel)
+        uploader = youtube_api.uploader(channel, store.layout.home)
+        try:
+            outcome = youtube.publish_once(
+                uploader,
+                request,
                 ledger,
-                {
-                    "state": "started",
-                    "clip_key": key,
-                    "sha256": renders.sha256,
-                    "api_root": api_root,
-                    "at": stardust.now_iso(),
-                },
+                api_root=api_root,
+                fingerprint=renders.sha256,
+                record={"clip_key": key, "clip_id": renders.clip_id, "channel": channel},
             )
-            result = youtube_api.uploader().upload(
-                youtube.UploadRequest(
-                    path=Path(renders.path),
-                    title=clip_copy.title,
-                    description=clip_copy.description,
-                    tags=clip_copy.tags,
-                    category_id=clip_copy.category_id,
-                    privacy_status=publish_rules.privacy_status,
-                    publish_at=slot.publish_at,
-                    thumbnail=Path(renders.thumbnail_path),
-                )
-            )
-            upload = Upload(
-                renders.clip_id,
-                result.video_id,
-                result.privacy_status,
-                result.publish_at,
-                clip_copy.title,
-                api_root,
-                reused=False,
-            )
-            _write_json(
-                ledger,
-                {
-                    "state": "done",
-                    "clip_key": key,
-                    "yt_video_id": result.video_id,
-                    "privacy_status": result.privacy_status,
-                    "publish_at": result.publish_at,
-                    "title": clip_copy.title,
-                    "api_root": api_root,
-                    "at": stardust.now_iso(),
-                },
-            )
+        except youtube.QuotaExceededError as exc:
+            _defer(context, store, key, renders, clip_copy, slot, channel, exc)
+            return
+    upload = Upload(
+        renders.clip_id,
+        outcome.video_id,
+        outcome.privacy_status,
+        outcome.publish_at,
+        clip_copy.title,
+        api_root,
+        reused=outcome.reused,
+    )
+    if upload.publish_at:
+        status = "SCHEDULED"
+    else:
+        status = "LIVE" if upload.privacy_status in ("public", "unlisted") else "UPLOADED"
     store.record(
         "upload_jobs",
         key,
@@ -207,11 +215,17 @@ def uploads(
                 "privacy_status": upload.privacy_status,
                 "yt_video_id": upload.yt_video_id,
                 "api_root": api_root,
-                "status": "SCHEDULED" if upload.publish_at else "PUBLISHED",
+                "status": status,
                 "created_at": stardust.now_iso(),
             }
         ],
     )
+    decisions = {
+        "reused": "already uploaded earlier; reused video id",
+        "adopted": "found on the channel by its marker (an earlier run uploaded it); not uploaded again",
+        "resumed": f"resumed the interrupted upload at byte {outcome.resumed_from}",
+        "uploaded": "uploaded",
+    }
     meta, row = stardust.packet(
         context,
         entity_type="upload_jobs",
@@ -225,25 +239,94 @@ def uploads(
             "privacy_status": upload.privacy_status,
             "publish_at": upload.publish_at,
             "api_root": api_root,
+            "channel": channel,
+            "planned_slot": slot.publish_at,
+            **{k: v for k, v in opts.items() if v not in (None, "")},
         },
-        decision=("already uploaded earlier; reused video id" if upload.reused else "uploaded")
-        + f" as {upload.yt_video_id}, publishAt {upload.publish_at}",
+        decision=f"{decisions[outcome.how]} as {upload.yt_video_id}; {when}",
     )
     store.record_stardust(row)
-    context.add_output_metadata(
-        {
+    yield dg.Output(
+        upload,
+        metadata={
             **meta,
             "yt_video_id": upload.yt_video_id,
             "publish_at": upload.publish_at or "",
             "reused": upload.reused,
+            "how": outcome.how,
+            "bytes_sent": outcome.bytes_sent,
+            "resumed_from": outcome.resumed_from,
+            "extras": dg.MetadataValue.json(outcome.extras),
+            "channel": channel,
             "rank": rank,
-        }
+        },
     )
-    return upload
 
 
-def _write_json(path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+def _defer(
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    key: str,
+    renders: Render,
+    clip_copy: ClipCopy,
+    slot,
+    channel: str,
+    exc: youtube.QuotaExceededError,
+) -> None:
+    """Record that the upload waits for the next quota window; emit no materialization.
+
+    Why not a ``dagster.Failure``: running out of the day's quota is the expected outcome
+    of a quota-aware publisher, not a fault. A failure would paint the partition red, fire
+    run-failure sensors and alerts, and invite retries (RetryPolicy, run retries) that can
+    only fail again before midnight Pacific. Dagster's idiom for "nothing to materialize
+    now" is an optional output that is not emitted: the run succeeds, the partition stays
+    missing, so whatever requests missing uploads (``omniva run``, a sensor) picks it up
+    in the next window. The reason and the reset time are not lost: an AssetObservation
+    on the partition (the asset's event log in the UI), a WARN in the warehouse ``logs``
+    table, and an ``upload_jobs`` row with status ``DEFERRED``.
+    """
+    until = exc.resets_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    message = f"upload of {key} deferred until {until} (YouTube quota window): {exc}"
+    context.log.warning(message)
+    store.log(
+        "uploads",
+        "WARN",
+        message,
+        partition=key,
+        clip_id=renders.clip_id,
+        reason=exc.reason or "quotaExceeded",
+        deferred_until=until,
+        channel=channel,
+        run_id=context.run_id,
+    )
+    store.record(
+        "upload_jobs",
+        key,
+        [
+            {
+                "upload_job_id": stable_id("upload", renders.clip_id),
+                "clip_id": renders.clip_id,
+                "title": clip_copy.title,
+                "description": clip_copy.description,
+                "keywords": list(clip_copy.tags),
+                "scheduled_time": slot.publish_at,
+                "privacy_status": "private",
+                "yt_video_id": None,
+                "api_root": None,
+                "status": "DEFERRED",
+                "created_at": stardust.now_iso(),
+            }
+        ],
+    )
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=context.asset_key,
+            partition=key,
+            metadata={
+                "deferred_until": until,
+                "reason": exc.reason or "quotaExceeded",
+                "message": message,
+                "channel": channel,
+            },
+        )
+    )

@@ -7,14 +7,23 @@ from pathlib import Path
 
 import dagster as dg
 
-from cognitive_sensors import stardust
-from cognitive_sensors.pantheon import PantheonConfig, select_clips
+from cognitive_sensors import paradox, stardust
+from cognitive_sensors.goals import Goals, load_goals, mix_gap, topic_of
+from cognitive_sensors.pantheon import (
+    DEFAULT_AGENTS,
+    PantheonConfig,
+    make_guardian,
+    make_horizon_delegate,
+    select_clips,
+)
 from omniva.candidates import CandidateRules, extract_candidates, overlap_s
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
 from omniva_assets.common import user_errors
 from omniva_assets.partitions import videos_partitions
 from omniva_resources import asr, media, nlp
 from omniva_resources.resources import AsrResource, ClipRules, NlpResource, OmnivaStore
+
+NEAR_DUPLICATE_THRESHOLD = 0.6
 
 
 @dg.asset(
@@ -23,10 +32,17 @@ from omniva_resources.resources import AsrResource, ClipRules, NlpResource, Omni
     kinds={"whisperx"},
     code_version="1",
     pool="asr",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_near_duplicate_speech",
+            asset="transcripts",
+            blocking=True,
+            description="Paradox: the same speech is not already a video under another key "
+            "(re-upload or re-encode: different file, same words)",
+        )
+    ],
 )
-def transcripts(
-    context: dg.AssetExecutionContext, store: OmnivaStore, asr_model: AsrResource, videos: Video
-) -> dg.Output[Transcript]:
+def transcripts(context: dg.AssetExecutionContext, store: OmnivaStore, asr_model: AsrResource, videos: Video):
     """Every spoken word with its start and end time (whisperx; model configurable)."""
     settings = asr_model.settings()
     with user_errors(context, store):
@@ -60,7 +76,14 @@ def transcripts(
         params={**asdict(settings), "word_timing_used": transcript.word_timing},
     )
     store.record_stardust(row)
-    return dg.Output(
+    others = {
+        r["video_key"]: r["text"]
+        for r in store.warehouse.query(
+            "SELECT video_key, text FROM transcripts WHERE video_key <> ?", [videos.video_key]
+        )
+    }
+    twins = paradox.near_duplicates(transcript.text, others, NEAR_DUPLICATE_THRESHOLD)
+    yield dg.Output(
         transcript,
         metadata={
             **meta,
@@ -72,6 +95,13 @@ def transcripts(
             "preview": dg.MetadataValue.md(transcript.text[:600]),
         },
         data_version=dg.DataVersion(stable_id(videos.sha256, json.dumps(asdict(settings), sort_keys=True))),
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_near_duplicate_speech",
+        passed=not twins,
+        description=", ".join(f"same speech as {k} ({sim:.0%} of 5-word phrases shared)" for k, sim in twins)
+        or "no other video says the same",
+        metadata={"similar": dg.MetadataValue.json(twins), "threshold": NEAR_DUPLICATE_THRESHOLD},
     )
 
 
@@ -223,7 +253,13 @@ def clip_candidates(
             asset="clip_selections",
             blocking=True,
             description="Paradox: selected clips do not overlap and lie inside the video",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "pantheon_quorum",
+            asset="clip_selections",
+            blocking=True,
+            description="Pantheon: every selected clip had quorum and no veto was overridden",
+        ),
     ],
 )
 def clip_selections(
@@ -235,8 +271,17 @@ def clip_selections(
 ):
     """Pantheon's vote: every agent scores every candidate with a reason; the best
     non-overlapping ones with quorum and no veto become ranked clips."""
-    cfg = PantheonConfig(quorum=clip_rules.quorum, max_clips=clip_rules.max_clips_per_video)
-    selection: Selection = select_clips(videos.video_key, clip_candidates, cfg)
+    goals = load_goals()
+    counts = week_topic_counts(store, goals)
+    gap = mix_gap(goals, counts)
+    agents = {
+        **DEFAULT_AGENTS,
+        "guardian": make_guardian(goals.banned_words),
+        "horizon": make_horizon_delegate(gap, lambda c: topic_of(c.text.split(), goals)),
+    }
+    weights = {**PantheonConfig().weights, **goals.weights}
+    cfg = PantheonConfig(weights=weights, quorum=goals.quorum, max_clips=clip_rules.max_clips_per_video)
+    selection: Selection = select_clips(videos.video_key, clip_candidates, cfg, agents)
     by_candidate = {c.candidate.candidate_id: c for c in selection.clips}
     rejected = dict(selection.rejected)
     cand_rows, vote_rows = [], []
@@ -283,20 +328,19 @@ def clip_selections(
         trace_id=stardust.trace_id_for(videos.video_key),
         source_url=videos.source_url,
         creator=videos.creator,
-        params={"quorum": cfg.quorum, "max_clips": cfg.max_clips, "weights": cfg.weights},
+        params={
+            "quorum": cfg.quorum,
+            "max_clips": cfg.max_clips,
+            "weights": cfg.weights,
+            "horizon_week_mix": counts,
+            "horizon_gap": gap,
+        },
         decision=decision,
     )
     store.record_stardust(row)
-    problems = []
     spans = [(c.candidate.start_time, c.candidate.end_time) for c in selection.clips]
-    for i, a in enumerate(spans):
-        if a[0] >= a[1] or a[0] < 0 or a[1] > videos.duration_s + 0.01:
-            problems.append(f"rank {i + 1} {a} is outside 0–{videos.duration_s}s or empty")
-        problems += [
-            f"ranks {i + 1} and {j + 1} overlap"
-            for j, b in enumerate(spans[i + 1 :], i + 1)
-            if overlap_s(a, b) > 0
-        ]
+    conflicts = paradox.clip_conflicts(spans, videos.duration_s)
+    quorum_problems = paradox.quorum_violations(selection, cfg.weights)
     yield dg.Output(
         selection,
         metadata={
@@ -309,6 +353,26 @@ def clip_selections(
     )
     yield dg.AssetCheckResult(
         check_name="no_overlapping_clips",
-        passed=not problems,
-        description="; ".join(problems) or "clips are disjoint and in bounds",
+        passed=not conflicts,
+        description="; ".join(conflicts) or "clips are disjoint and in bounds",
     )
+    yield dg.AssetCheckResult(
+        check_name="pantheon_quorum",
+        passed=not quorum_problems,
+        description="; ".join(quorum_problems) or "every clip had quorum and no veto",
+    )
+
+
+def week_topic_counts(store: OmnivaStore, goals: Goals) -> dict[str, int]:
+    """Topics of the clips scheduled within a week either side of now (Horizon's mix so far)."""
+    rows = store.warehouse.query(
+        "SELECT json_extract_string(c.metadata, '$.text') AS text FROM schedules s "
+        "JOIN clips c ON c.clip_id = s.clip_id "
+        "WHERE s.final_scheduled_time BETWEEN now() - INTERVAL 7 DAY AND now() + INTERVAL 7 DAY"
+    )
+    counts: dict[str, int] = {}
+    for r in rows:
+        topic = topic_of((r["text"] or "").split(), goals)
+        if topic:
+            counts[topic] = counts.get(topic, 0) + 1
+    return counts

@@ -1,5 +1,5 @@
--- Partitions that failed on input that retrying cannot fix (Eclipse quarantine).
-SELECT DISTINCT json_extract_string(metadata, '$.partition') AS partition, source, message
-FROM logs
-WHERE level = 'ERROR'
-  AND json_extract(metadata, '$.retryable') = 'false'::JSON
+-- Partitions Eclipse quarantined and nobody released yet.
+SELECT partition_key AS partition, asset_key, failure_class, reason, failures, quarantined_at
+FROM quarantine
+WHERE released_at IS NULL
+ORDER BY quarantined_at

@@ -1,0 +1,81 @@
+"""Horizon's goals (``config/horizon.yaml``) and the pure arithmetic over them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "horizon.yaml"
+
+
+@dataclass(frozen=True)
+class Goals:
+    project: str = "omniva-demo"
+    channel: str = "omniva-demo"
+    daily_quota: int = 5
+    weekly_cadence: int = 21
+    growth_targets: Mapping[str, float] = field(default_factory=dict)
+    content_mix: Mapping[str, float] = field(default_factory=dict)
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    weights: Mapping[str, float] = field(default_factory=dict)
+    quorum: float = 0.5
+    banned_words: tuple[str, ...] = ()
+    tone: str = "plain"
+
+
+@cache
+def load_goals(path: str | None = None) -> Goals:
+    file = Path(path or os.environ.get("OMNIVA_HORIZON_FILE") or DEFAULT_FILE)
+    data = yaml.safe_load(file.read_text()) or {}
+    pantheon = data.get("pantheon") or {}
+    return Goals(
+        project=data.get("project", "omniva-demo"),
+        channel=data.get("channel", "omniva-demo"),
+        daily_quota=int(data.get("daily_quota", 5)),
+        weekly_cadence=int(data.get("weekly_cadence", 21)),
+        growth_targets=dict(data.get("growth_targets") or {}),
+        content_mix={k: float(v) for k, v in (data.get("content_mix") or {}).items()},
+        topics={k: tuple(str(w).lower() for w in v) for k, v in (data.get("topics") or {}).items()},
+        weights={k: float(v) for k, v in (pantheon.get("weights") or {}).items()},
+        quorum=float(pantheon.get("quorum", 0.5)),
+        banned_words=tuple(str(w).lower() for w in pantheon.get("banned_words") or ()),
+        tone=(data.get("chorus") or {}).get("tone", "plain"),
+    )
+
+
+def topic_of(words: Iterable[str], goals: Goals) -> str | None:
+    """The topic whose keywords the clip uses most (None when it uses none)."""
+    tokens = [w.lower() for w in words]
+    best, hits = None, 0
+    for topic, keys in sorted(goals.topics.items()):
+        n = sum(1 for t in tokens if any(t == k or t.startswith(k) for k in keys))
+        if n > hits:
+            best, hits = topic, n
+    return best
+
+
+def mix_gap(goals: Goals, counts: Mapping[str, int]) -> dict[str, float]:
+    """Target share minus actual share per topic (positive: the channel needs more of it)."""
+    total = sum(counts.get(t, 0) for t in goals.content_mix) or 0
+    return {
+        t: round(share - (counts.get(t, 0) / total if total else 0.0), 3)
+        for t, share in goals.content_mix.items()
+    }
+
+
+def progress(goals: Goals, uploads_this_week: int, counts: Mapping[str, int]) -> dict:
+    return {
+        "weekly_uploads": uploads_this_week,
+        "weekly_target": goals.weekly_cadence,
+        "cadence_progress": round(uploads_this_week / goals.weekly_cadence, 3)
+        if goals.weekly_cadence
+        else None,
+        "mix_actual": dict(counts),
+        "mix_target": dict(goals.content_mix),
+        "mix_gap": mix_gap(goals, counts),
+    }

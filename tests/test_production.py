@@ -1,0 +1,402 @@
+"""The production topology on real servers, on loopback (docs/deployment.md).
+
+One PostgreSQL cluster and one Redis, started by the tests in temporary folders; DAGSTER_HOME
+holds ``deploy/dagster.yaml`` (written by ``omniva.production``) pointing at them. Then, in order:
+
+1. ``omniva creators add`` + ``omniva run`` materialize a one-video feed through the Omniva
+   definitions on that instance, with the production environment (OMNIVA_EXECUTOR=celery);
+2. two dagster-celery workers (queue ``dagster``; queue ``gpu``) and ``dagster-daemon`` start;
+   runs submitted through the instance wait in the QueuedRunCoordinator's queue and the daemon
+   launches them within the limits, their steps executing on the workers;
+3. one of the Omniva clips is re-rendered through the queue on the GPU lane: its ``renders``
+   step runs on the ``gpu`` worker;
+4. a Celery worker process is killed mid-step: the run fails, the workers go on;
+5. ``omniva lineage sync`` twice mirrors the same rows.
+
+Everything is read back from PostgreSQL (runs, event log, schedules/sensors, pools).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.events import DagsterEventType
+
+from omniva import production
+from omniva.local_services import ServiceUnavailable, free_port, postgres, redis
+from omniva.sample_site import SampleItem, SampleSite
+from omniva.smoke import HOLD_TAG
+from omniva_resources import media
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+DB = "omniva"
+DAY = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+@dataclass
+class Stack:
+    root: Path
+    env: dict[str, str]
+    pg: object
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def omniva(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "omniva.cli", *args],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def start(self, name: str, cmd: list[str], **env: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            cmd,
+            env={**self.env, **env},
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as one below
+        )
+        self.procs[name] = proc
+        return proc
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+    def log(self, name: str) -> str:
+        return (self.root / f"{name}.log").read_text(errors="replace")
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        return self.pg.query(DB, query, params)
+
+
+def _services(stack: ExitStack):
+    try:
+        return stack.enter_context(postgres()), stack.enter_context(redis())
+    except ServiceUnavailable as exc:
+        if os.environ.get("OMNIVA_REQUIRE_SERVICES"):
+            raise
+        pytest.skip(f"{exc} (scripts/setup.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    root = tmp_path_factory.mktemp("production")
+    with ExitStack() as es:
+        pg, rd = _services(es)
+        pg.create_database(DB)
+        dagster_home = root / "dagster-home"
+        env = {
+            **os.environ,
+            **pg.env(DB),
+            "DAGSTER_HOME": str(dagster_home),
+            "OMNIVA_HOME": str(root / "omniva-home"),
+            "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{free_port()}/",
+            "OMNIVA_EXECUTOR": "celery",
+            "OMNIVA_CELERY_BROKER": rd.url(0),
+            "OMNIVA_CELERY_BACKEND": rd.url(1),
+            "OMNIVA_GPUS": "1",
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": str(REPO),
+        }
+        production.write_instance_yaml(
+            dagster_home, max_concurrent_runs=3, storage_dir=root / "dagster-data", dequeue_interval_seconds=1
+        )
+        s = Stack(root, env, pg)
+        pools = subprocess.run(
+            [sys.executable, "-m", "omniva.production", "pools"], env=env, capture_output=True, text=True
+        )
+        assert pools.returncode == 0, pools.stderr
+        yield s
+        for name in list(s.procs):
+            s.stop(name)
+
+
+@pytest.fixture(scope="module")
+def cli_world(stack, fixtures):
+    """A one-video creator through to its upload, with the CLI, on the PostgreSQL instance."""
+    site = stack.root / "site"
+    media.make_sample_video(site / "videos" / "jfk.mp4", fixtures / "jfk.flac")
+    items = (SampleItem("prod-jfk", "JFK inaugural", "jfk.mp4", DAY, "inaugural address"),)
+    started = time.perf_counter()
+    with SampleSite(site, port=0, items=items) as served:
+        add = stack.omniva("creators", "add", "prodcreator", served.feed_url)
+        run = stack.omniva(
+            "run", "--creator", "prodcreator", "--since", "2025-07-01", "--until", "2025-07-01"
+        )
+    return {"add": add, "run": run, "seconds": time.perf_counter() - started}
+
+
+@pytest.fixture(scope="module")
+def daemon(stack):
+    """Two Celery workers (default queue, GPU queue) and the Dagster daemon over both code locations."""
+    cfg = production.CELERY_WORKER_CONFIG  # deploy/celery.yaml, as in docker-compose.yml
+    workspace = stack.root / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n"
+        f"  - python_module: {{module_name: omniva_assets.definitions, location_name: omniva, "
+        f"working_directory: {REPO}}}\n"
+        f"  - python_module: {{module_name: omniva.smoke, location_name: smoke, working_directory: {REPO}}}\n"
+    )
+    worker = [str(VENV_BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app", "-y", str(cfg)]
+    stack.start("worker-cpu", [*worker, "-q", "dagster", "-n", "cpu", "--", "--concurrency=2"])
+    stack.start("worker-gpu", [*worker, "-q", "gpu", "-n", "gpu", "--", "--concurrency=1"])
+    stack.start("daemon", [str(VENV_BIN / "dagster-daemon"), "run", "-w", str(workspace)])
+    deadline = time.monotonic() + 90
+    while not all(" ready." in stack.log(w) for w in ("worker-cpu", "worker-gpu")):
+        assert time.monotonic() < deadline, stack.log("worker-cpu")[-2000:] + stack.log("worker-gpu")[-2000:]
+        for name in ("worker-cpu", "worker-gpu", "daemon"):
+            assert stack.procs[name].poll() is None, stack.log(name)[-3000:]
+        time.sleep(0.5)
+    # This process talks to the same instance (and spawns code servers for the workspace):
+    # give it the stack's environment for the module's duration, then restore the original.
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in stack.env.items() if k.startswith(("OMNIVA_", "DAGSTER_"))})
+    try:
+        instance = dg.DagsterInstance.get()
+        with production.QueueLauncher(instance, workspace_file=workspace) as launcher:
+            yield launcher
+        instance.dispose()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _steps(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict]:
+    """step key -> celery worker, start and end time, from the run's event log."""
+    out: dict[str, dict] = {}
+    for entry in instance.all_logs(run_id):
+        ev = entry.dagster_event
+        if not ev or not entry.step_key:
+            continue
+        step = out.setdefault(entry.step_key, {})
+        if ev.event_type_value == "ENGINE_EVENT" and "in celery worker" in entry.message:
+            step["worker"] = str(ev.engine_event_data.metadata["Celery worker"].value)
+        elif ev.event_type_value == "STEP_START":
+            step["start"] = entry.timestamp
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            step["end"] = entry.timestamp
+            step["status"] = ev.event_type_value
+    return out
+
+
+def _max_overlap(intervals: list[tuple[float, float]]) -> int:
+    edges = sorted(
+        [(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda x: (x[0], x[1])
+    )
+    now = peak = 0
+    for _, delta in edges:
+        now += delta
+        peak = max(peak, now)
+    return peak
+
+
+# Runs submitted at once: creator "a" backfills four runs; two GPU-lane runs; two uploads to one
+# channel. Limits: 3 runs at once, 2 per creator, 1 GPU-lane run, 1 run per channel, render pool 1.
+QUEUE_RUNS = [
+    *({"omniva/creator": "a", "omniva/lane": "cpu"} for _ in range(4)),
+    {"omniva/creator": "b", "omniva/lane": "gpu"},
+    {"omniva/creator": "c", "omniva/lane": "gpu"},
+    {"omniva/creator": "d", "omniva/lane": "cpu", "omniva/channel": "ch1"},
+    {"omniva/creator": "e", "omniva/lane": "cpu", "omniva/channel": "ch1"},
+]
+
+
+@pytest.fixture(scope="module")
+def queued(daemon):
+    started = time.perf_counter()
+    hold = {HOLD_TAG: "1.5"}
+    ids = [daemon.submit("smoke_job", {**tags, **hold}, location_name="smoke") for tags in QUEUE_RUNS]
+    queued_at_once = [r.status.value for r in daemon.instance.get_runs(dg.RunsFilter(run_ids=ids))]
+    statuses = daemon.wait(ids, timeout=240)
+    records = {r.dagster_run.run_id: r for r in daemon.instance.get_run_records(dg.RunsFilter(run_ids=ids))}
+    return {
+        "ids": ids,
+        "statuses": statuses,
+        "queued_at_once": queued_at_once,
+        "records": records,
+        "steps": {rid: _steps(daemon.instance, rid) for rid in ids},
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def test_cli_materializes_the_feed_on_postgresql(stack, cli_world):
+    assert cli_world["add"].returncode == 0, cli_world["add"].stderr[-3000:]
+    run = cli_world["run"]
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # Nothing went to the SQLite default: the instance is PostgreSQL and holds the runs.
+    assert not (Path(stack.env["OMNIVA_HOME"]) / "dagster" / "dagster.yaml").exists()
+    jobs = dict(stack.sql("SELECT pipeline_name, count(*) FROM runs WHERE status = 'SUCCESS' GROUP BY 1"))
+    for job in ("creators_job", "posts_job", "video_job", "clip_job", "publish_plan_job", "upload_job"):
+        assert jobs.get(job, 0) >= 1, jobs
+    mats = dict(
+        stack.sql(
+            "SELECT asset_key, count(*) FROM event_logs "
+            "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' GROUP BY 1"
+        )
+    )
+    for asset in ("videos", "transcripts", "clip_selections", "renders", "uploads"):
+        assert mats.get(json.dumps([asset]), 0) >= 1, mats
+    videos = stack.sql("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'videos'")
+    assert len(videos) == 1 and "jfk" in videos[0][0]
+
+
+def test_instance_is_postgres_with_queue_and_pools(stack, daemon):
+    inst = daemon.instance
+    assert type(inst.run_storage).__name__ == "PostgresRunStorage"
+    assert type(inst.event_log_storage).__name__ == "PostgresEventLogStorage"
+    assert type(inst.schedule_storage).__name__ == "PostgresScheduleStorage"
+    assert type(inst.run_coordinator).__name__ == "QueuedRunCoordinator"
+    queue = inst.get_concurrency_config().run_queue_config
+    assert queue.max_concurrent_runs == 3
+    limits = {
+        (lim["key"], json.dumps(lim.get("value"))): lim["limit"] for lim in queue.tag_concurrency_limits
+    }
+    assert limits[("omniva/lane", '"gpu"')] == 1
+    assert limits[("omniva/channel", '{"applyLimitPerUniqueValue": true}')] == 1
+    assert limits[("omniva/creator", '{"applyLimitPerUniqueValue": true}')] == 2
+    pools = dict(stack.sql("SELECT concurrency_key, count(*) FROM concurrency_limits GROUP BY 1"))
+    assert pools.get("render") == 1 and pools.get("asr") == 1 and pools.get("youtube_upload") == 1, pools
+
+
+def test_queued_runs_respect_run_limits(queued):
+    assert set(queued["statuses"].values()) == {"SUCCESS"}, queued["statuses"]
+    assert "QUEUED" in queued["queued_at_once"]  # submitted through the coordinator, not run inline
+    recs = queued["records"]
+    span = {rid: (r.start_time, r.end_time) for rid, r in recs.items()}
+    tags = {rid: r.dagster_run.tags for rid, r in recs.items()}
+    everything = list(span.values())
+    assert 2 <= _max_overlap(everything) <= 3, span  # runs did overlap, never more than 3
+    by = lambda key, value: [span[r] for r in span if tags[r].get(key) == value]  # noqa: E731
+    assert _max_overlap(by("omniva/creator", "a")) <= 2  # fairness: at most 2 of a's 4 runs
+    assert _max_overlap(by("omniva/lane", "gpu")) == 1  # one GPU
+    assert _max_overlap(by("omniva/channel", "ch1")) == 1  # one upload per channel
+    # Creator a's backlog, submitted first, did not starve the others.
+    last_a = max(s for rid, (s, _) in span.items() if tags[rid]["omniva/creator"] == "a")
+    assert any(s < last_a for rid, (s, _) in span.items() if tags[rid]["omniva/creator"] != "a")
+
+
+def test_steps_ran_on_the_celery_workers_with_gpu_routing_and_pools(queued):
+    renders = []
+    for rid, steps in queued["steps"].items():
+        lane = queued["records"][rid].dagster_run.tags["omniva/lane"]
+        assert steps["cpu_step"]["worker"].startswith("cpu@"), steps
+        assert steps["render_step"]["worker"].startswith("gpu@"), steps  # op tagged omniva/lane=gpu
+        # pool "asr" follows the run's lane
+        assert steps["asr_step"]["worker"].startswith("gpu@" if lane == "gpu" else "cpu@"), steps
+        renders.append((steps["render_step"]["start"], steps["render_step"]["end"]))
+    assert _max_overlap(renders) == 1  # pool "render" has one slot
+
+
+def test_an_omniva_render_runs_on_the_gpu_worker_through_the_queue(stack, cli_world, daemon, queued):
+    instance = daemon.instance
+    rendered = sorted(instance.get_materialized_partitions(dg.AssetKey("renders")))
+    assert rendered, "the CLI run rendered nothing"
+    rank, _, video = rendered[0].partition("|")
+    key = dg.MultiPartitionKey({"rank": rank, "video": video})
+    before = instance.fetch_materializations(dg.AssetKey("renders"), limit=100).records
+    run_id = daemon.submit(
+        "clip_job",
+        {
+            "omniva/lane": "gpu",
+            "omniva/creator": "prodcreator",
+            "omniva/stage": "clip",
+            "dagster/priority": "35",
+        },
+        partition_key=key,
+        location_name="omniva",
+    )
+    status = daemon.wait([run_id], timeout=240)[run_id]
+    steps = _steps(instance, run_id)
+    assert status == "SUCCESS", (steps, stack.log("worker-gpu")[-3000:])
+    assert steps["renders"]["worker"].startswith("gpu@"), steps
+    assert steps["clips"]["worker"].startswith("cpu@") and steps["clip_copy"]["worker"].startswith("cpu@")
+    after = instance.fetch_materializations(dg.AssetKey("renders"), limit=100).records
+    assert len(after) == len(before) + 1 and after[0].run_id == run_id
+    assert stack.sql("SELECT status FROM runs WHERE run_id = %s", (run_id,)) == [("SUCCESS",)]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def test_killing_a_worker_process_mid_step_fails_the_run(stack, daemon, queued):
+    run_id = daemon.submit("smoke_job", {"omniva/creator": "victim", HOLD_TAG: "60"}, location_name="smoke")
+    deadline = time.monotonic() + 90
+    while "start" not in _steps(daemon.instance, run_id).get("cpu_step", {}):
+        assert time.monotonic() < deadline, "cpu_step never started"
+        time.sleep(0.5)
+    # dagster-celery CLI -> celery main process -> pool processes: kill the busy pool process.
+    (celery_main,) = _children(stack.procs["worker-cpu"].pid)
+    for pid in _children(celery_main):
+        os.kill(pid, signal.SIGKILL)
+    status = daemon.wait([run_id], timeout=60)[run_id]
+    assert status == "FAILURE"
+    failure = [
+        repr(e.dagster_event.event_specific_data)
+        for e in daemon.instance.all_logs(run_id)
+        if e.dagster_event and e.dagster_event.event_type == DagsterEventType.RUN_FAILURE
+    ]
+    assert failure and "WorkerLostError" in failure[0], failure
+    # The worker replaced its process and takes new work.
+    again = daemon.submit("smoke_job", {"omniva/creator": "after"}, location_name="smoke")
+    assert daemon.wait([again], timeout=90)[again] == "SUCCESS"
+
+
+def test_schedule_storage_and_lineage_sync_are_idempotent(stack, cli_world, daemon, queued):
+    # The daemon's default-on sensors keep their state and ticks in PostgreSQL (schedule storage).
+    deadline = time.monotonic() + 60
+    while not stack.sql("SELECT count(*) FROM job_ticks")[0][0]:
+        assert time.monotonic() < deadline, stack.log("daemon")[-3000:]
+        time.sleep(1)
+    assert stack.sql("SELECT count(*) FROM instigators")[0][0] >= 1
+
+    from omniva_resources.warehouse import Warehouse
+
+    wh = Warehouse(
+        Path(stack.env["OMNIVA_HOME"]) / "warehouse", Path(stack.env["OMNIVA_HOME"]) / "omniva.duckdb"
+    )
+    tables = (
+        "dagster_runs",
+        "dagster_steps",
+        "dagster_materializations",
+        "dagster_checks",
+        "videos",
+        "renders",
+    )
+    counts = []
+    for _ in range(2):
+        r = stack.omniva("lineage", "sync")
+        assert r.returncode == 0, r.stderr[-3000:]
+        counts.append({t: wh.query(f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables})
+    assert counts[0] == counts[1], counts
+    finished = stack.sql("SELECT count(*) FROM runs WHERE status IN ('SUCCESS', 'FAILURE', 'CANCELED')")[0][0]
+    assert counts[0]["dagster_runs"] == finished
+    dup = wh.query("SELECT storage_id, count(*) AS n FROM dagster_materializations GROUP BY 1 HAVING n > 1")
+    assert not dup
