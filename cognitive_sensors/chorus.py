@@ -53,3 +53,61 @@ def make_description(text: str, creator: str, source_url: str, reasons: Sequence
     if len(encoded) > DESCRIPTION_MAX_BYTES:
         description = encoded[: DESCRIPTION_MAX_BYTES - 3].decode(errors="ignore") + "..."
     return description
+
+
+TONES = ("plain", "energetic", "calm")
+
+
+def apply_tone(title: str, tone: str) -> str:
+    """The creator's voice: ``energetic`` ends on '!', ``calm`` drops shouting; within the limit."""
+    base = title.removesuffix(" #Shorts").rstrip(" .!?…")
+    if tone == "energetic":
+        base = base + "!"
+    elif tone == "calm":
+        base = base if not base.isupper() else base.capitalize()
+    elif tone != "plain":
+        raise ValueError(f"unknown Chorus tone {tone!r}; use one of {', '.join(TONES)}")
+    room = TITLE_MAX - len(" #Shorts")
+    if len(base) > room:
+        base = base[: room - 1].rsplit(" ", 1)[0] + "…"
+    return base + " #Shorts"
+
+
+def load_hook(spec: str | None):
+    """An optional ``module:function`` (e.g. a language model wrapper) that proposes copy.
+
+    It is called as ``hook(text=..., keywords=..., creator=..., tone=...)`` and returns a dict
+    with any of ``title``, ``description``, ``tags``; Chorus still enforces YouTube's limits.
+    """
+    if not spec:
+        return None
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def compose(
+    text: str,
+    keywords: Sequence[str],
+    creator: str,
+    source_url: str,
+    reasons: Sequence[str],
+    tone: str = "plain",
+    hook=None,
+) -> tuple[str, str, tuple[str, ...], str]:
+    """(title, description, tags, who wrote it): deterministic by default, the hook if given."""
+    title = apply_tone(make_title(text, keywords, creator), tone)
+    description = make_description(text, creator, source_url, reasons)
+    tags = make_tags(keywords, creator)
+    source = "chorus (deterministic)"
+    if hook is not None:
+        proposal = hook(text=text, keywords=list(keywords), creator=creator, tone=tone) or {}
+        if proposal.get("title"):
+            title = apply_tone(make_title(str(proposal["title"]), keywords, creator), "plain")
+        if proposal.get("description"):
+            description = make_description(str(proposal["description"]), creator, source_url, reasons)
+        if proposal.get("tags"):
+            tags = make_tags([str(t) for t in proposal["tags"]], creator)
+        source = "chorus hook"
+    return title, description, tags, source

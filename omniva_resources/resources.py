@@ -313,6 +313,9 @@ class YouTubeResource(dg.ConfigurableResource):
 
 def resources_from_env() -> dict:
     """The resources of the code location, configured by environment variables."""
+    from cognitive_sensors.goals import load_goals
+
+    goals = load_goals()
     env = os.environ.get
     return {
         "store": OmnivaStore(home=env("OMNIVA_HOME", "")),
@@ -326,8 +329,9 @@ def resources_from_env() -> dict:
         "nlp_model": NlpResource(pipeline=env("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE)),
         "clip_rules": ClipRules(max_clips_per_video=int(env("OMNIVA_MAX_CLIPS_PER_VIDEO", "3"))),
         "publish_rules": PublishRules(
-            channel=env("OMNIVA_CHANNEL", "omniva-demo"),
-            daily_quota=int(env("OMNIVA_DAILY_QUOTA", "5")),
+            # Horizon's goals (config/horizon.yaml) set the defaults; the environment overrides.
+            channel=env("OMNIVA_CHANNEL", goals.channel),
+            daily_quota=int(env("OMNIVA_DAILY_QUOTA", str(goals.daily_quota))),
         ),
         "youtube_api": YouTubeResource(
             api_root=env("OMNIVA_YOUTUBE_API_ROOT", "http://127.0.0.1:8089/"),

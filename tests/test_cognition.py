@@ -123,3 +123,22 @@ def test_paradox_conflicts_quorum_duplicates_titles():
         == "copy"
     )
     assert paradox.titles_in_use("Hello  World #Shorts", {"a": "hello world #shorts", "b": "x"}) == ["a"]
+
+
+def test_chorus_tone_and_hook_stay_inside_youtube_limits():
+    from cognitive_sensors import chorus
+
+    text = "Physics works and I am still alive. The pendulum came back."
+    plain = chorus.compose(text, ["physics"], "lewin", "http://x", ["good"], "plain")
+    loud = chorus.compose(text, ["physics"], "lewin", "http://x", ["good"], "energetic")
+    assert plain[0] == "Physics works and I am still alive #Shorts" and plain[3] == "chorus (deterministic)"
+    assert loud[0] == "Physics works and I am still alive! #Shorts"
+
+    def hook(text, keywords, creator, tone):
+        return {"title": "<b>" + "A" * 300, "tags": ["x" * 60] * 20}
+
+    title, description, tags, author = chorus.compose(
+        text, ["physics"], "lewin", "http://x", [], "plain", hook
+    )
+    assert author == "chorus hook" and len(title) <= 100 and "<" not in title
+    assert sum(len(t) for t in tags) + len(tags) - 1 <= 500

@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import dagster as dg
 
-from cognitive_sensors import chorus, stardust
+from cognitive_sensors import chorus, paradox, stardust
+from cognitive_sensors.goals import load_goals
 from omniva import captions, editing, timeline
 from omniva.editing import AutocutRules, plan_edit
 from omniva.records import (
@@ -484,7 +485,15 @@ def renders(
     },
     group_name="clips",
     kinds={"python"},
-    code_version="1",
+    code_version="2",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "title_not_used_on_channel",
+            asset="clip_copy",
+            blocking=True,
+            description="Paradox: no other clip on the channel carries the same title",
+        )
+    ],
 )
 def clip_copy(
     context: dg.AssetExecutionContext,
@@ -493,18 +502,31 @@ def clip_copy(
     analyses: Analysis,
     clip_selections: Selection,
     clips: EditDecisionList,
-) -> ClipCopy:
+):
     """Chorus: a title, description (with source credit) and tags within YouTube's limits."""
     chosen = next(c for c in clip_selections.clips if c.rank == clips.rank)
     tags = tuple(dict.fromkeys((*chosen.candidate.semantic_tags, *analyses.keywords)))
     text = chosen.candidate.text
     reasons = [v.reason for v in chosen.votes if v.vote == "yes"][:3]
-    copy = ClipCopy(
-        clip_id=clips.clip_id,
-        title=chorus.make_title(text, tags, videos.creator),
-        description=chorus.make_description(text, videos.creator, videos.source_url, reasons),
-        tags=chorus.make_tags(tags, videos.creator),
+    goals = load_goals()
+    title, description, tag_list, author = chorus.compose(
+        text,
+        tags,
+        videos.creator,
+        videos.source_url,
+        reasons,
+        goals.tone,
+        chorus.load_hook(os.environ.get("OMNIVA_CHORUS_HOOK")),
     )
+    copy = ClipCopy(clip_id=clips.clip_id, title=title, description=description, tags=tag_list)
+    used = {
+        r["clip_id"]: r["title"]
+        for r in store.warehouse.query(
+            "SELECT CAST(clip_id AS VARCHAR) AS clip_id, title FROM clip_copy WHERE CAST(clip_id AS VARCHAR) <> ?",
+            [clips.clip_id],
+        )
+    }
+    clashes = paradox.titles_in_use(copy.title, used)
     store.record(
         "clip_copy",
         str(context.partition_key),
@@ -525,8 +547,14 @@ def clip_copy(
         trace_id=stardust.trace_id_for(clips.video_key),
         source_url=videos.source_url,
         creator=videos.creator,
-        decision=f"title from the clip's first sentence; {len(copy.tags)} tags",
+        decision=f"{author}, tone {goals.tone}: title from the clip's first sentence; {len(copy.tags)} tags",
     )
     store.record_stardust(row)
-    context.add_output_metadata({**meta, "title": copy.title, "tags": ", ".join(copy.tags)})
-    return copy
+    yield dg.Output(
+        copy, metadata={**meta, "title": copy.title, "tags": ", ".join(copy.tags), "author": author}
+    )
+    yield dg.AssetCheckResult(
+        check_name="title_not_used_on_channel",
+        passed=not clashes,
+        description=f"title already used by clip(s) {', '.join(clashes)}" if clashes else "title is new",
+    )
