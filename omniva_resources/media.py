@@ -126,6 +126,7 @@ class RenderResult:
     crossfade_s: float
 
 
+@functools.cache
 def ffmpeg_version() -> str:
     out = _run([FFMPEG, "-version"], what="ffmpeg -version").stdout
     return out.splitlines()[0] if out else "unknown"
@@ -247,23 +248,7 @@ def detect_silences(
     facts = probe(path)
     if not facts.has_audio:
         return [(0.0, facts.duration_s)]
-    proc = _run(
-        [
-            FFMPEG,
-            "-nostdin",
-            "-hide_banner",
-            "-i",
-            str(path),
-            "-map",
-            "0:a:0",
-            "-af",
-            f"silencedetect=noise={noise_db}dB:d={min_duration_s}",
-            "-f",
-            "null",
-            "-",
-        ],
-        what=f"silencedetect {Path(path).name}",
-    )
+    proc = _audio_filter_pass(path, f"silencedetect=noise={noise_db}dB:d={min_duration_s}", "silencedetect")
     spans: list[tuple[float, float]] = []
     start: float | None = None
     for line in proc.stderr.splitlines():
@@ -277,25 +262,15 @@ def detect_silences(
     return spans
 
 
+def _audio_filter_pass(path: Path, audio_filter: str, what: str) -> subprocess.CompletedProcess:
+    """Run an analysis filter over the first audio stream; its report is on stderr."""
+    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-i", str(path), "-map", "0:a:0", "-af", audio_filter]
+    return _run([*cmd, "-f", "null", "-"], what=f"{what} {Path(path).name}")
+
+
 def measure_loudness(path: Path) -> Loudness:
     """EBU R128 integrated loudness and true peak, measured by ffmpeg's ebur128 filter."""
-    proc = _run(
-        [
-            FFMPEG,
-            "-nostdin",
-            "-hide_banner",
-            "-i",
-            str(path),
-            "-map",
-            "0:a:0",
-            "-af",
-            "ebur128=peak=true",
-            "-f",
-            "null",
-            "-",
-        ],
-        what=f"ebur128 {Path(path).name}",
-    )
+    proc = _audio_filter_pass(path, "ebur128=peak=true", "ebur128")
     summary = proc.stderr[proc.stderr.rfind("Summary:") :]
     integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)

@@ -201,24 +201,16 @@ def uploads(
         status = "SCHEDULED"
     else:
         status = "LIVE" if upload.privacy_status in ("public", "unlisted") else "UPLOADED"
-    store.record(
-        "upload_jobs",
+    _record_upload_job(
+        store,
         key,
-        [
-            {
-                "upload_job_id": stable_id("upload", renders.clip_id),
-                "clip_id": renders.clip_id,
-                "title": clip_copy.title,
-                "description": clip_copy.description,
-                "keywords": list(clip_copy.tags),
-                "scheduled_time": upload.publish_at,
-                "privacy_status": upload.privacy_status,
-                "yt_video_id": upload.yt_video_id,
-                "api_root": api_root,
-                "status": status,
-                "created_at": stardust.now_iso(),
-            }
-        ],
+        renders,
+        clip_copy,
+        scheduled_time=upload.publish_at,
+        privacy_status=upload.privacy_status,
+        yt_video_id=upload.yt_video_id,
+        api_root=api_root,
+        status=status,
     )
     decisions = {
         "reused": "already uploaded earlier; reused video id",
@@ -299,24 +291,16 @@ def _defer(
         channel=channel,
         run_id=context.run_id,
     )
-    store.record(
-        "upload_jobs",
+    _record_upload_job(
+        store,
         key,
-        [
-            {
-                "upload_job_id": stable_id("upload", renders.clip_id),
-                "clip_id": renders.clip_id,
-                "title": clip_copy.title,
-                "description": clip_copy.description,
-                "keywords": list(clip_copy.tags),
-                "scheduled_time": slot.publish_at,
-                "privacy_status": "private",
-                "yt_video_id": None,
-                "api_root": None,
-                "status": "DEFERRED",
-                "created_at": stardust.now_iso(),
-            }
-        ],
+        renders,
+        clip_copy,
+        scheduled_time=slot.publish_at,
+        privacy_status="private",
+        yt_video_id=None,
+        api_root=None,
+        status="DEFERRED",
     )
     context.log_event(
         dg.AssetObservation(
@@ -329,4 +313,23 @@ def _defer(
                 "channel": channel,
             },
         )
+    )
+
+
+def _record_upload_job(store: OmnivaStore, key: str, renders: Render, clip_copy: ClipCopy, **fields) -> None:
+    """The clip's one row in ``upload_jobs`` (rewritten on every outcome: uploaded or deferred)."""
+    store.record(
+        "upload_jobs",
+        key,
+        [
+            {
+                "upload_job_id": stable_id("upload", renders.clip_id),
+                "clip_id": renders.clip_id,
+                "title": clip_copy.title,
+                "description": clip_copy.description,
+                "keywords": list(clip_copy.tags),
+                "created_at": stardust.now_iso(),
+                **fields,
+            }
+        ],
     )
