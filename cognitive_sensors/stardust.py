@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 import dagster as dg
+from dagster._core.errors import DagsterError
 
 from omniva.records import stable_id
 
@@ -52,6 +53,15 @@ def _ffmpeg_build() -> str:
         return f"unavailable ({exc})"
 
 
+def run_id_of(context) -> str:
+    """The Dagster run's id; "direct-invocation" when an asset function is called outside a
+    run (``bench/e2e.py`` calls them from a plain loop to measure Dagster's overhead)."""
+    try:
+        return context.run.run_id
+    except DagsterError:
+        return "direct-invocation"
+
+
 def packet(
     context: dg.AssetExecutionContext,
     *,
@@ -77,7 +87,7 @@ def packet(
         "outputs": dict(outputs or {}),
         "tools": {**tool_versions(), **dict(tools or {})},
         "params": dict(params or {}),
-        "run_id": context.run.run_id,
+        "run_id": run_id_of(context),
         "partition": partition,
     }
     metadata = {
@@ -98,7 +108,7 @@ def packet(
         "asset_key": asset_key,
         "partition_key": partition,
         "trace_id": trace_id,
-        "run_id": context.run.run_id,
+        "run_id": run_id_of(context),
         "lineage": lineage,
         "decision_chain": {"summary": decision} if decision else None,
         "created_at": now_iso(),

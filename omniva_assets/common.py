@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from cognitive_sensors import stardust
 from omniva.errors import OmnivaError
 from omniva_resources.resources import OmnivaStore
 
@@ -31,7 +32,7 @@ def user_errors(context: dg.AssetExecutionContext, store: OmnivaStore):
             partition=partition,
             error=type(exc).__name__,
             retryable=exc.retryable,
-            run_id=context.run.run_id,
+            run_id=stardust.run_id_of(context),
         )
         raise dg.Failure(
             description=f"{asset} [{partition}]: {exc}",
