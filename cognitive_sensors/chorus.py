@@ -44,9 +44,31 @@ def make_tags(keywords: Sequence[str], creator: str) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def make_description(text: str, creator: str, source_url: str, reasons: Sequence[str]) -> str:
+def make_credit(
+    creator: str, source_url: str, source_creator: str | None = None, license: str | None = None
+) -> str:
+    """Who made the original, where it is, and the licence or usage note the platform gave."""
+    who = (
+        creator
+        if not source_creator or source_creator == creator
+        else f"{_clean(source_creator)} ({creator})"
+    )
+    credit = f"Clip from {who}: {source_url}"
+    if license:
+        credit += f"\nLicence: {_clean(license)}"
+    return credit
+
+
+def make_description(
+    text: str,
+    creator: str,
+    source_url: str,
+    reasons: Sequence[str],
+    source_creator: str | None = None,
+    license: str | None = None,
+) -> str:
     body = _clean(text)
-    credit = f"Clip from {creator}: {source_url}"
+    credit = make_credit(creator, source_url, source_creator, license)
     why = "Picked by Omniva: " + "; ".join(reasons) if reasons else ""
     description = "\n\n".join(p for p in (body, credit, why, "#Shorts") if p)
     encoded = description.encode()
@@ -95,10 +117,13 @@ def compose(
     reasons: Sequence[str],
     tone: str = "plain",
     hook=None,
+    source_creator: str | None = None,
+    license: str | None = None,
 ) -> tuple[str, str, tuple[str, ...], str]:
-    """(title, description, tags, who wrote it): deterministic by default, the hook if given."""
+    """(title, description, tags, who wrote it): deterministic by default, the hook if given.
+    The source credit (creator, URL, licence) is always Chorus's own, never the hook's."""
     title = apply_tone(make_title(text, keywords, creator), tone)
-    description = make_description(text, creator, source_url, reasons)
+    description = make_description(text, creator, source_url, reasons, source_creator, license)
     tags = make_tags(keywords, creator)
     source = "chorus (deterministic)"
     if hook is not None:
@@ -106,7 +131,9 @@ def compose(
         if proposal.get("title"):
             title = apply_tone(make_title(str(proposal["title"]), keywords, creator), "plain")
         if proposal.get("description"):
-            description = make_description(str(proposal["description"]), creator, source_url, reasons)
+            description = make_description(
+                str(proposal["description"]), creator, source_url, reasons, source_creator, license
+            )
         if proposal.get("tags"):
             tags = make_tags([str(t) for t in proposal["tags"]], creator)
         source = "chorus hook"

@@ -26,12 +26,22 @@ _BAD_INPUT_ERRORS = {
     "NoSpeechError",
     "DeadLinkError",
     "SourceError",
+    # A post that exists but cannot be had as things stand: retrying unchanged cannot help;
+    # cookies, a proxy or the creator can, and then an operator releases the partition.
+    "UnavailableError",
+    "PrivateVideoError",
+    "RemovedVideoError",
+    "GeoBlockedError",
+    "AgeGatedError",
+    "MembersOnlyError",
+    "LoginRequiredError",
     "MediaError",
     "ConfigError",
     "MissingCredentialsError",
 }
 _TRANSIENT_ERRORS = {
     "TransientSourceError",
+    "RateLimitedError",
     "StorageFullError",
     "ConnectionError",
     "TimeoutError",

@@ -2,6 +2,9 @@
 
 ``omniva creators add`` writes it; the creator sensor turns each active entry into
 a ``creators`` partition. Removing a creator marks it inactive and keeps history.
+An entry may carry the creator's rules (duration, Shorts or long-form only) and a cookies
+file for sources that need a login: a copy kept owner-only under
+``$OMNIVA_HOME/secrets/cookies/NAME.txt``, whose contents are never printed or logged.
 """
 
 from __future__ import annotations
@@ -9,11 +12,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 from omniva.errors import ConfigError
 from omniva.records import Creator
 from omniva.settings import Layout
+from omniva.source_rules import SourceRules, SourceSettings
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
@@ -31,22 +37,104 @@ def _write(layout: Layout, data: dict) -> None:
     os.replace(tmp, layout.creators_file)
 
 
-def add(layout: Layout, name: str, url: str) -> Creator:
+def cookies_dir(layout: Layout) -> Path:
+    return Path(os.environ.get("OMNIVA_COOKIES_DIR") or layout.home / "secrets" / "cookies")
+
+
+def normalize_url(url: str) -> str:
+    """A full http(s) URL, or a local folder as ``folder:///absolute/path``."""
+    from omniva_resources.folder_source import folder_url
+
+    if (
+        url.startswith("folder://")
+        or url.startswith(("/", "~", "./"))
+        or (not re.match(r"^[a-z][a-z0-9+.-]*://", url) and os.path.isdir(url))
+    ):
+        return folder_url(url)
+    if not re.match(r"^(https?|file)://", url):
+        raise ConfigError(
+            f"creator URL {url!r}: give a full http(s):// URL (channel, feed or page) or a folder path"
+        )
+    return url
+
+
+def add(
+    layout: Layout,
+    name: str,
+    url: str,
+    *,
+    cookies: str | Path | None = None,
+    rules: SourceRules | None = None,
+    project: str | None = None,
+) -> Creator:
     from omniva_resources.scraper import platform_of
 
     if not NAME.match(name):
         raise ConfigError(
             f"creator name {name!r}: use lowercase letters, digits, '-' or '_' (it becomes a partition key)"
         )
-    if not re.match(r"^(https?|file)://", url):
-        raise ConfigError(f"creator URL {url!r}: give a full http(s):// URL (channel, feed or page)")
+    url = normalize_url(url)
+    if project:
+        from omniva import projects
+
+        projects.get_project(project, layout)  # a clear error before anything is written
     data = _read(layout)
     entry = data.get(name, {})
     entry.update(url=url, platform=platform_of(url), active=True)
     entry.setdefault("added_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if rules is not None:
+        entry["rules"] = rules.as_dict()
+    if cookies:
+        entry["cookies"] = str(_keep_cookies(layout, name, Path(cookies).expanduser()))
     data[name] = entry
     _write(layout, data)
+    if project:
+        projects.add_creator(project, name, layout)
     return Creator(name, url, entry["platform"])
+
+
+def _keep_cookies(layout: Layout, name: str, source: Path) -> Path:
+    """Copy a Netscape cookies file to the secrets folder, owner-only (yt-dlp also writes
+    refreshed cookies back to it)."""
+    if not source.is_file():
+        raise ConfigError(f"cookies file {source} does not exist (export one in Netscape format)")
+    head = source.read_text(errors="replace")[:4096]
+    if "\t" not in head and "# Netscape HTTP Cookie File" not in head:
+        raise ConfigError(f"cookies file {source}: not in Netscape cookies.txt format (tab-separated)")
+    folder = cookies_dir(layout)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    target = folder / f"{name}.txt"
+    tmp = target.with_suffix(".partial")
+    shutil.copyfile(source, tmp)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, target)
+    return target
+
+
+def settings_for(layout: Layout, name: str) -> SourceSettings:
+    """How to reach this creator: its rules and cookies file, plus the shared proxy,
+    interval and retry settings from the environment."""
+    from omniva_resources.scraper import settings_from_env
+
+    entry = _read(layout).get(name, {})
+    cookies = entry.get("cookies")
+    default = cookies_dir(layout) / f"{name}.txt"
+    if not cookies and default.exists():
+        cookies = str(default)
+    if cookies and not Path(cookies).exists():
+        raise ConfigError(
+            f"creator {name!r}: its cookies file {cookies} is gone; add it again with --cookies"
+        )
+    return settings_from_env(cookies_file=cookies, rules=SourceRules(**entry.get("rules", {})))
+
+
+def describe(layout: Layout, name: str) -> dict:
+    """The registry entry without secrets (a cookies file shows as present or not)."""
+    entry = dict(_read(layout).get(name, {}))
+    if entry.pop("cookies", None):
+        entry["cookies"] = "set"
+    return entry
 
 
 def remove(layout: Layout, name: str) -> None:

@@ -126,6 +126,30 @@ class Runner:
         return self.instance.get_materialized_partitions(dg.AssetKey(asset))
 
     def run_creator(self, creator: str, since: date, until: date) -> Report:
+        self.report.video_keys = self.list_creator(creator, since, until)
+        self.run_videos(self.report.video_keys)
+        return self.report
+
+    def fetch_creator(self, creator: str, since: date, until: date) -> Report:
+        """List and download only (``omniva sources fetch``): no transcription, clips or uploads."""
+        self.report.video_keys = self.list_creator(creator, since, until)
+        self.download_videos(self.report.video_keys)
+        return self.report
+
+    def download_videos(self, video_keys: list[str]) -> Report:
+        existing = set(self.instance.get_dynamic_partitions(videos_partitions.name))
+        new = new_partition_keys(video_keys, existing)
+        if new:
+            self.instance.add_dynamic_partitions(videos_partitions.name, new)
+        todo = self._decide("download", video_keys, self._done("videos"))
+        self.echo(f"{len(video_keys)} video(s); {len(todo)} to download …")
+        for key in todo:
+            self.echo(f"  video {key}")
+            self._run("download_job", key, "download")
+        return self.report
+
+    def list_creator(self, creator: str, since: date, until: date) -> list[str]:
+        """One posts partition per day (UTC) from ``since`` to ``until``; the video keys found."""
         self.creator = creator
         if creator not in self.instance.get_dynamic_partitions(creators_partitions.name):
             self.instance.add_dynamic_partitions(creators_partitions.name, [creator])
@@ -144,9 +168,7 @@ class Runner:
                 mat = records[0].asset_materialization if records else None
                 if mat and "video_keys" in mat.metadata:
                     keys += list(mat.metadata["video_keys"].value)
-        self.report.video_keys = list(dict.fromkeys(keys))
-        self.run_videos(self.report.video_keys)
-        return self.report
+        return list(dict.fromkeys(keys))
 
     def run_videos(self, video_keys: list[str]) -> Report:
         existing = set(self.instance.get_dynamic_partitions(videos_partitions.name))

@@ -25,6 +25,49 @@ class TransientSourceError(SourceError):
     retryable = True
 
 
+class RateLimitedError(TransientSourceError):
+    """The platform answered 429 (or 5xx) more often than our backoff allows."""
+
+
+class UnavailableError(SourceError):
+    """The post exists but cannot be fetched as things stand; ``reason`` says why.
+
+    Retrying unchanged cannot help (Eclipse quarantines it); a cookies file, a proxy
+    or the creator's own action can, after which an operator releases the partition.
+    """
+
+    reason = "unavailable"
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        if reason:
+            self.reason = reason
+
+
+class PrivateVideoError(UnavailableError):
+    reason = "private"
+
+
+class RemovedVideoError(UnavailableError, DeadLinkError):
+    reason = "removed"
+
+
+class GeoBlockedError(UnavailableError):
+    reason = "geo-blocked"
+
+
+class AgeGatedError(UnavailableError):
+    reason = "age-gated"
+
+
+class MembersOnlyError(UnavailableError):
+    reason = "members-only"
+
+
+class LoginRequiredError(UnavailableError):
+    reason = "login-required"
+
+
 class MediaError(OmnivaError):
     """A media file that ffmpeg cannot use."""
 

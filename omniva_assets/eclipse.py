@@ -9,7 +9,7 @@ from dagster._core.events import DagsterEventType
 from cognitive_sensors import eclipse
 from cognitive_sensors.stardust import now_iso
 from omniva.records import stable_id
-from omniva_assets.jobs import clip_job, posts_job, upload_job, video_job
+from omniva_assets.jobs import clip_job, download_job, posts_job, upload_job, video_job
 from omniva_resources.resources import OmnivaStore
 
 MAX_FAILURES = 3
@@ -82,8 +82,8 @@ def handle_failed_run(
 
 @dg.run_failure_sensor(
     monitor_all_code_locations=False,
-    monitored_jobs=[posts_job, video_job, clip_job, upload_job],
-    request_jobs=[posts_job, video_job, clip_job, upload_job],
+    monitored_jobs=[posts_job, video_job, download_job, clip_job, upload_job],
+    request_jobs=[posts_job, video_job, download_job, clip_job, upload_job],
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Eclipse: classifies failures (transient / quota / bad input / bug); retries, defers or "
     "quarantines the partition. Release with `omniva quarantine release PARTITION`.",

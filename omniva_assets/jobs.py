@@ -20,6 +20,12 @@ video_job = dg.define_asset_job(
     partitions_def=videos_partitions,
     description="Download, transcribe, analyse one video and let Pantheon pick its clips.",
 )
+download_job = dg.define_asset_job(
+    "download_job",
+    selection=dg.AssetSelection.assets("videos"),
+    partitions_def=videos_partitions,
+    description="Only download one video (`omniva sources fetch`): no transcription or clips.",
+)
 clip_job = dg.define_asset_job(
     "clip_job",
     selection=dg.AssetSelection.assets("clips", "renders", "clip_copy"),
@@ -42,4 +48,4 @@ creators_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("creators"),
 )
 
-ALL_JOBS = [posts_job, video_job, clip_job, publish_plan_job, upload_job, creators_job]
+ALL_JOBS = [posts_job, video_job, download_job, clip_job, publish_plan_job, upload_job, creators_job]

@@ -1,5 +1,6 @@
 """Sensors and the schedule: the thin Dagster side of Zenith."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -9,7 +10,13 @@ from cognitive_sensors.zenith import Decision, decide_partitions, new_partition_
 from omniva import creators as creator_registry
 from omniva_assets.eclipse import stage_crisis
 from omniva_assets.jobs import clip_job, creators_job, posts_job, publish_plan_job, upload_job, video_job
-from omniva_assets.partitions import clip_key, creators_partitions, post_key, videos_partitions
+from omniva_assets.partitions import (
+    clip_key,
+    creators_partitions,
+    days_partitions,
+    post_key,
+    videos_partitions,
+)
 from omniva_resources.resources import OmnivaStore
 
 
@@ -149,18 +156,75 @@ def upload_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     description="Every morning, list each active creator's posts of the day before.",
 )
 def daily_posts_schedule(context: dg.ScheduleEvaluationContext):
-    day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+    today = context.scheduled_execution_time.date()
+    day = (today - timedelta(days=1)).isoformat()
     store = OmnivaStore()
     names = [c.name for c in creator_registry.active(store.layout)]
     existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))
-    return [
+    requests = [
         dg.RunRequest(partition_key=post_key(n, day), run_key=f"posts-{n}-{day}")
         for n in names
         if n in existing
     ]
+    # A day listed while a live stream or premiere was still running is listed again (for a
+    # week) until nothing is pending: the finished stream then becomes a post.
+    for n in (n for n in names if n in existing):
+        for back in range(2, 9):
+            earlier = (today - timedelta(days=back)).isoformat()
+            if _pending_live(context.instance, str(post_key(n, earlier))):
+                requests.append(
+                    dg.RunRequest(
+                        partition_key=post_key(n, earlier),
+                        run_key=f"posts-{n}-{earlier}-recheck-{today.isoformat()}",
+                        tags={"omniva/zenith": "live stream or premiere pending on that day"},
+                    )
+                )
+    return requests
 
 
-ALL_SENSORS = [creator_sensor, video_sensor, clip_sensor, publish_plan_sensor, upload_sensor]
+def _pending_live(instance: dg.DagsterInstance, partition: str) -> bool:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("posts"), asset_partitions=[partition]), limit=1
+    ).records
+    meta = records[0].asset_materialization.metadata if records else {}
+    return bool(meta["pending_live"].value) if "pending_live" in meta else False
+
+
+@dg.sensor(
+    job=posts_job,
+    minimum_interval_seconds=60,
+    description="Watches local-folder creators: a day whose files changed gets its posts listed again.",
+)
+def folder_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
+    from omniva_resources.folder_source import days_digest
+
+    seen = json.loads(context.cursor) if context.cursor else {}
+    existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))
+    requests, now_seen = [], {}
+    for c in creator_registry.active(store.layout):
+        if c.platform != "folder" or c.name not in existing:
+            continue
+        now_seen[c.name] = days_digest(c.name, c.url)
+        first = days_partitions.start.date().isoformat()
+        for day, digest in sorted(now_seen[c.name].items()):
+            if day >= first and seen.get(c.name, {}).get(day) != digest:
+                requests.append(
+                    dg.RunRequest(
+                        partition_key=post_key(c.name, day),
+                        run_key=f"folder-{c.name}-{day}-{digest}",
+                        tags={
+                            "omniva/creator": c.name,
+                            "omniva/zenith": "new or changed files in the folder",
+                        },
+                    )
+                )
+    cursor = json.dumps(now_seen, sort_keys=True)
+    if not requests:
+        return dg.SensorResult(skip_reason=f"{len(now_seen)} folder creator(s), no new files", cursor=cursor)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+
+ALL_SENSORS = [creator_sensor, folder_sensor, video_sensor, clip_sensor, publish_plan_sensor, upload_sensor]
 
 
 @dg.sensor(

@@ -154,6 +154,22 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def probe_url_duration(url: str, timeout_s: float = 30.0) -> float | None:
+    """Duration of a remote media file from its header (ffprobe reads only what it needs);
+    None when ffprobe cannot tell."""
+    try:
+        proc = subprocess.run(
+            [FFPROBE, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except (subprocess.TimeoutExpired, FileNotFoundError):
+        return None
+    return _float(proc.stdout.strip()) if proc.returncode == 0 else None
+
+
 def probe(path: Path) -> MediaFacts:
     """ffprobe facts; CorruptMediaError when ffprobe cannot read a single stream."""
     path = Path(path)

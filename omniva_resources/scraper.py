@@ -1,31 +1,70 @@
-"""The one place that calls yt-dlp: list a creator's posts, download one post.
+"""The one place that calls yt-dlp: list a creator's posts, resolve one entry, download one post.
 
-Listing uses flat extraction (no media fetched); downloading writes into a temporary
-folder and moves the finished file into the media store, and yt-dlp's download
+Listing uses flat extraction (no media fetched). Sources yt-dlp does not enumerate (an Atom
+feed, a plain page of links) are read here and each entry URL is handed to yt-dlp. Every
+request goes through one polite path: a per-platform minimum interval shared by all
+processes, backoff on 429 and 5xx honouring ``Retry-After`` (bounded), the creator's
+cookies file and the proxy. Downloading writes into a temporary folder and moves the
+finished MP4 (with its info JSON and subtitles) into the media store; yt-dlp's download
 archive records every id so the same post is never fetched twice.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import json
 import logging
+import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import yt_dlp
-from yt_dlp.utils import DownloadError, unsmuggle_url
+from yt_dlp.networking import Request
+from yt_dlp.networking.exceptions import HTTPError as YtdlpHTTPError
+from yt_dlp.networking.exceptions import RequestError
+from yt_dlp.utils import DownloadError, UnsupportedError, parse_bytes, unsmuggle_url
 
-from omniva.errors import DeadLinkError, SourceError, TransientSourceError
+from omniva import source_rules
+from omniva.errors import (
+    AgeGatedError,
+    DeadLinkError,
+    GeoBlockedError,
+    LoginRequiredError,
+    MembersOnlyError,
+    PrivateVideoError,
+    RateLimitedError,
+    RemovedVideoError,
+    SourceError,
+    TransientSourceError,
+    UnavailableError,
+)
 from omniva.records import Post
+from omniva.source_rules import SourceSettings
 
 FORMAT = "bv*[height<=1080]+ba/b[height<=1080]/bv*+ba/b"
+T = TypeVar("T")
+log = logging.getLogger("omniva.scraper")
+
+_UNAVAILABLE_ERRORS: dict[str, type[UnavailableError]] = {
+    "private": PrivateVideoError,
+    "removed": RemovedVideoError,
+    "geo-blocked": GeoBlockedError,
+    "age-gated": AgeGatedError,
+    "members-only": MembersOnlyError,
+    "login-required": LoginRequiredError,
+}
 
 
 def platform_of(url: str) -> str:
+    if url.startswith("folder://") or url.startswith("/"):
+        return "folder"
     host = re.sub(r"^https?://(www\.|m\.)?", "", url.lower()).split("/")[0]
     for name in ("youtube", "tiktok", "instagram", "twitch"):
         if name in host or (name == "youtube" and host == "youtu.be"):
@@ -53,7 +92,7 @@ class _YtdlpLog:
     info = warning = error = debug
 
 
-def _options(**extra) -> dict:
+def _options(settings: SourceSettings, platform: str, **extra) -> dict:
     opts = {
         "logger": _YtdlpLog(),
         "quiet": True,
@@ -62,39 +101,189 @@ def _options(**extra) -> dict:
         "socket_timeout": 20,
         "retries": 3,
         "extractor_retries": 2,
+        "sleep_interval_requests": _interval(settings, platform) or None,
     }
+    if settings.cookies_file:
+        opts["cookiefile"] = settings.cookies_file
+    if settings.proxy:
+        opts["proxy"] = settings.proxy
+    rate = os.environ.get("OMNIVA_SCRAPE_RATELIMIT")  # bytes per second, e.g. "5M"
+    if rate:
+        opts["ratelimit"] = parse_bytes(rate)
     opts.update(extra)
-    return opts
+    return {k: v for k, v in opts.items() if v is not None}
 
 
-def _classify(exc: Exception, what: str) -> SourceError:
-    text = str(exc)
-    if re.search(r"HTTP Error (404|410)|Unable to download webpage: .*(404|410)|Not Found", text):
-        return DeadLinkError(f"{what}: the link is dead ({_short(text)}). Fix or remove the post.")
-    if re.search(r"HTTP Error (429|5\d\d)|timed out|Connection (refused|reset)|Temporary failure", text):
-        return TransientSourceError(f"{what}: the source did not answer ({_short(text)}); retry later.")
-    if re.search(r"[Pp]rivate|members-only|age|geo|not available in your country|removed", text):
-        return SourceError(f"{what}: not downloadable ({_short(text)}).")
-    return SourceError(f"{what}: yt-dlp could not read it ({_short(text)}). Check the URL.")
+def settings_from_env(**overrides) -> SourceSettings:
+    """Settings every creator shares: the proxy, intervals and retry bounds from the environment."""
+    env = os.environ
+    values: dict = {
+        "proxy": env.get("OMNIVA_PROXY") or None,
+        "max_retries": int(env.get("OMNIVA_SCRAPE_RETRIES", "2")),
+        "backoff_s": float(env.get("OMNIVA_SCRAPE_BACKOFF_S", "1")),
+        "max_wait_s": float(env.get("OMNIVA_SCRAPE_MAX_WAIT_S", "60")),
+    }
+    if env.get("OMNIVA_SCRAPE_INTERVAL_S"):
+        values["min_interval_s"] = float(env["OMNIVA_SCRAPE_INTERVAL_S"])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return SourceSettings(**values)
+
+
+def _interval(settings: SourceSettings, platform: str) -> float:
+    specific = os.environ.get(f"OMNIVA_SCRAPE_INTERVAL_{platform.upper()}")
+    return float(specific) if specific else settings.interval_for(platform)
+
+
+def _throttle(platform: str, interval: float) -> None:
+    """At most one request per ``interval`` seconds to a platform, across processes (a
+    lock file in the working folder holds the time of the last request)."""
+    if interval <= 0:
+        return
+    from omniva.settings import layout
+
+    folder = layout().tmp / "ratelimit"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{platform}.stamp", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        text = fh.read().strip()
+        wait = (float(text) if text else 0.0) + interval - time.time()
+        if wait > 0:
+            time.sleep(min(wait, interval))
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{time.time():.3f}")
+
+
+def _http_error(exc: BaseException) -> YtdlpHTTPError | None:
+    """The HTTP error under a yt-dlp exception chain, if any."""
+    seen = 0
+    cur: BaseException | None = exc
+    said = re.search(r"HTTP Error (\d{3})", str(exc))
+    while cur is not None and seen < 8:
+        if isinstance(cur, YtdlpHTTPError):
+            return cur if not said or int(said.group(1)) == cur.status else None
+        nxt = getattr(cur, "exc_info", None)
+        cur = (nxt[1] if nxt and nxt[1] is not cur else None) or getattr(cur, "cause", None) or cur.__cause__
+        seen += 1
+    return None
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    info = getattr(exc, "exc_info", None)
+    return info[1] if info else None
+
+
+def _unsupported(exc: BaseException) -> bool:
+    """yt-dlp found no video at the URL. (Its ``exc_info`` is taken from ``sys.exc_info()``,
+    which is an outer exception when called inside an ``except`` block: read the text too.)"""
+    return isinstance(_cause(exc), UnsupportedError) or "Unsupported URL:" in str(exc)
 
 
 def _short(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text).replace("ERROR: ", "").strip()[:300]
 
 
-def list_posts(creator: str, url: str, day: date | None = None) -> list[Post]:
-    """Posts in the creator's listing, optionally only those published on ``day`` (UTC)."""
+def unavailable(reason: str, what: str, detail: str) -> UnavailableError:
+    cls = _UNAVAILABLE_ERRORS.get(reason, UnavailableError)
+    hint = source_rules.HINTS.get(reason, "")
+    return cls(f"{what}: {reason} ({_short(detail)}). {hint}".strip(), reason)
+
+
+def _classify(exc: BaseException, what: str) -> SourceError:
+    text = str(exc)
+    http = _http_error(exc)
+    status = http.status if http is not None else None
+    reason = source_rules.unavailable_reason(text)
+    if isinstance(_cause(exc), yt_dlp.utils.GeoRestrictedError):
+        reason = "geo-blocked"
+    if reason and status not in (429,) and not (status and status >= 500):
+        return unavailable(reason, what, text)
+    if status in (404, 410) or re.search(r"HTTP Error (404|410)", text):
+        return DeadLinkError(f"{what}: the link is dead ({_short(text)}). Fix or remove the post.")
+    if status == 429 or re.search(r"HTTP Error 429", text):
+        return RateLimitedError(f"{what}: rate limited by the platform ({_short(text)}); retry later.")
+    if (status and status >= 500) or re.search(
+        r"HTTP Error 5\d\d|timed out|Connection (refused|reset)|Temporary failure", text
+    ):
+        return TransientSourceError(f"{what}: the source did not answer ({_short(text)}); retry later.")
+    if status in (401, 403):
+        return unavailable("login-required", what, text)
+    return SourceError(f"{what}: yt-dlp could not read it ({_short(text)}). Check the URL.")
+
+
+def _polite(call: Callable[[], T], what: str, platform: str, settings: SourceSettings) -> T:
+    """Run one yt-dlp call the polite way: throttled, and retried with backoff on 429/5xx."""
+    interval = _interval(settings, platform)
+    for attempt in range(settings.max_retries + 1):
+        _throttle(platform, interval)
+        try:
+            return call()
+        except (DownloadError, RequestError) as exc:
+            if _unsupported(exc):
+                raise
+            err = _classify(exc, what)
+            if not isinstance(err, TransientSourceError) or attempt == settings.max_retries:
+                raise err from exc
+            http = _http_error(exc)
+            header = http.response.headers.get("Retry-After") if http is not None and http.response else None
+            wait = source_rules.backoff_delay(
+                attempt, source_rules.retry_after_s(header), settings.backoff_s, settings.max_wait_s
+            )
+            log.info(
+                "%s: %s; retry %d/%d in %.1f s",
+                what,
+                type(err).__name__,
+                attempt + 1,
+                settings.max_retries,
+                wait,
+            )
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def fetch_document(url: str, settings: SourceSettings, what: str) -> bytes:
+    """One page or feed, through yt-dlp's networking (same cookies, proxy, politeness)."""
+    platform = platform_of(url)
+
+    def get() -> bytes:
+        with (
+            yt_dlp.YoutubeDL(_options(settings, platform)) as ydl,
+            contextlib.closing(ydl.urlopen(Request(url))) as resp,
+        ):
+            return resp.read()
+
+    return _polite(get, what, platform, settings)
+
+
+# ---- listing -------------------------------------------------------------------------------
+
+
+def list_entries(url: str, settings: SourceSettings, what: str) -> tuple[list[dict], str]:
+    """Every entry of a creator's URL as info-dict-like records, and how it was read
+    (``yt-dlp``, ``atom``, ``page``)."""
+    platform = platform_of(url)
+
+    def flat() -> dict:
+        with yt_dlp.YoutubeDL(
+            _options(settings, platform, extract_flat="in_playlist", skip_download=True)
+        ) as ydl:
+            return ydl.sanitize_info(ydl.extract_info(url, download=False))
+
     try:
-        with yt_dlp.YoutubeDL(_options(extract_flat="in_playlist", skip_download=True)) as ydl:
-            info = ydl.extract_info(url, download=False)
-    except DownloadError as exc:
-        raise _classify(exc, f"creator {creator!r} at {url}") from exc
-    posts = []
-    for entry in _entries(info):
-        post = _post_from_entry(creator, entry)
-        if day is None or (post.posted_at and post.posted_at[:10] == day.isoformat()):
-            posts.append(post)
-    return posts
+        info = _polite(flat, what, platform, settings)
+    except DownloadError:  # only "unsupported URL" gets here: not a listing yt-dlp knows
+        info = None
+    if info is not None:
+        return [_stable_entry(e, url) for e in _entries(info)], "yt-dlp"
+    document = fetch_document(url, settings, what)
+    if source_rules.is_atom(document):
+        return source_rules.parse_atom(document, url), "atom"
+    text = document.decode("utf-8", "replace")
+    reason = source_rules.unavailable_reason(text)
+    if reason:
+        raise unavailable(reason, what, "the page says so")
+    return _page_entries(text, url, settings, what), "page"
 
 
 def _entries(info: dict) -> Iterator[dict]:
@@ -106,78 +295,254 @@ def _entries(info: dict) -> Iterator[dict]:
         yield info
 
 
-def _post_from_entry(creator: str, entry: dict) -> Post:
+def _stable_entry(entry: dict, listing_url: str) -> dict:
+    """``<video>`` elements of one page get positional ids (page-1, page-2, ...) that shift
+    when the page changes: key those by their media URL instead."""
+    media = entry.get("url")
+    if (
+        media
+        and entry.get("webpage_url") == listing_url
+        and media != listing_url
+        and re.fullmatch(r".+-\d+", str(entry.get("id") or ""))
+    ):
+        return {**entry, "id": media, "webpage_url": media}
+    return entry
+
+
+def _page_entries(document: str, page_url: str, settings: SourceSettings, what: str) -> list[dict]:
+    """Each link of a plain page that yt-dlp can read as a video, keyed by the link."""
+    out = []
+    for link in source_rules.page_links(document, page_url):
+        try:
+            entry = resolve(link, settings)
+        except TransientSourceError:
+            raise
+        except SourceError as exc:
+            out.append({"id": link, "url": link, "title": link, "_skip": str(exc)})
+            continue
+        if entry is not None:  # None: not a video (an "about" page, a private post's page)
+            out.append({**entry, "id": link, "url": link, "webpage_url": link})
+    return out
+
+
+_CACHE_KEYS = (
+    "id",
+    "title",
+    "timestamp",
+    "release_timestamp",
+    "upload_date",
+    "duration",
+    "license",
+    "uploader",
+    "channel",
+    "description",
+    "live_status",
+    "width",
+    "height",
+    "ie_key",
+    "availability",
+)
+
+
+NOT_VIDEO_TTL_S = 6 * 3600
+
+
+def resolve(url: str, settings: SourceSettings) -> dict | None:
+    """One entry's own metadata (date, title, duration, licence) without downloading it;
+    None when yt-dlp finds no video there.
+
+    Dates never change once published, so finished entries are cached in the working folder
+    (and "no video here" for a few hours): a backfill over many days asks the site about
+    each entry once."""
+    from omniva.settings import layout
+
+    cache = layout().tmp / "entry-cache" / f"{hashlib.sha1(url.encode()).hexdigest()}.json"
+    if cache.exists():
+        cached = json.loads(cache.read_text())
+        if not cached.get("_not_video"):
+            return cached
+        if time.time() - cache.stat().st_mtime < NOT_VIDEO_TTL_S:
+            return None
+    platform = platform_of(url)
+
+    def one() -> dict:
+        with yt_dlp.YoutubeDL(_options(settings, platform, skip_download=True)) as ydl:
+            return ydl.sanitize_info(ydl.extract_info(url, download=False, process=False))
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        info = _polite(one, f"entry {url}", platform, settings)
+    except DownloadError:  # unsupported: no video on that page
+        cache.write_text(json.dumps({"_not_video": True}))
+        return None
+    entry = {k: info[k] for k in _CACHE_KEYS if info.get(k) is not None}
+    if isinstance(info.get("url"), str) and info["url"] != url:
+        entry["media_url"] = unsmuggle_url(info["url"], {})[0]  # a page's video, for ffprobe
+    if entry.get("live_status") not in source_rules.UNFINISHED_LIVE:
+        cache.write_text(json.dumps(entry))
+    return entry
+
+
+_RAW_KEYS = (
+    "title",
+    "description",
+    "duration",
+    "view_count",
+    "like_count",
+    "comment_count",
+    "tags",
+    "license",
+    "uploader",
+    "channel",
+    "ie_key",
+    "live_status",
+    "availability",
+)
+
+
+def post_from_entry(creator: str, entry: dict) -> Post:
     url = entry.get("webpage_url") or entry.get("url") or ""
     plain_url, smuggled = unsmuggle_url(url, {})
     platform_id = str(smuggled.get("force_videoid") or entry.get("id") or plain_url)
-    stamp = entry.get("timestamp") or entry.get("release_timestamp")
-    if stamp:
-        posted_at = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif entry.get("upload_date"):
-        d = entry["upload_date"]
-        posted_at = f"{d[:4]}-{d[4:6]}-{d[6:8]}T00:00:00Z"
-    else:
-        posted_at = None
-    raw = {"ytdlp_url": url} | {
-        k: entry.get(k)
-        for k in (
-            "title",
-            "description",
-            "duration",
-            "view_count",
-            "like_count",
-            "comment_count",
-            "tags",
-            "license",
-            "uploader",
-            "channel",
-            "ie_key",
-            "live_status",
-        )
-        if entry.get(k) is not None
+    raw = {"ytdlp_url": entry.get("url") if entry.get("ie_key") == "Atom" else url} | {
+        k: entry.get(k) for k in _RAW_KEYS if entry.get(k) is not None
     }
     return Post(
         creator=creator,
         platform_post_id=platform_id,
         url=plain_url,
         title=entry.get("title") or platform_id,
-        posted_at=posted_at,
+        posted_at=source_rules.posted_at(entry),
         video_key=video_key_for(creator, platform_id),
         raw_metadata=raw,
     )
 
 
-def download(post: Post, dest: Path, archive: Path) -> Path:
-    """Download ``post`` to exactly ``dest`` (MP4 where the source allows)."""
+def fill_in(entry: dict, settings: SourceSettings, need_duration: bool) -> dict:
+    """An entry with what the listing lacked: its date (and duration when a rule needs it)."""
+    if entry.get("_skip"):
+        return entry
+    url = str(entry.get("url") or entry.get("webpage_url") or "")
+    missing_date = source_rules.posted_at(entry) is None
+    if (missing_date or (need_duration and entry.get("duration") is None)) and url.startswith("http"):
+        try:
+            found = resolve(url, settings)
+        except TransientSourceError:
+            raise  # the listing fails and is retried, rather than lose the entry for good
+        except SourceError as exc:
+            return {**entry, "_skip": f"could not be read ({_short(str(exc))})"}
+        if found is None:
+            return {**entry, "_skip": "no video found at the URL"}
+        entry = {**found, **{k: v for k, v in entry.items() if v is not None}}
+    if need_duration and entry.get("duration") is None:
+        from omniva_resources import media
+
+        for candidate in (unsmuggle_url(url, {})[0], entry.get("media_url") or ""):
+            if candidate.lower().split("?")[0].endswith(source_rules.MEDIA_EXTENSIONS):
+                entry = {**entry, "duration": media.probe_url_duration(candidate)}
+                break
+    return entry
+
+
+# ---- downloading -----------------------------------------------------------------------------
+
+_SECRET_KEYS = ("cookies", "Cookie", "cookie", "Authorization", "Proxy-Authorization")
+
+
+def _scrub(value):
+    """The info JSON without cookies or credentials (yt-dlp puts the cookie header in it)."""
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if k not in _SECRET_KEYS}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | None = None) -> Path:
+    """Download ``post`` to exactly ``dest``: best ≤ 1080p with audio, remuxed to MP4; the
+    info JSON (without cookies) and any subtitles land beside it."""
+    settings = settings or settings_from_env()
     dest.parent.mkdir(parents=True, exist_ok=True)
     archive.parent.mkdir(parents=True, exist_ok=True)
     what = f"post {post.platform_post_id!r} of {post.creator} ({post.url})"
+    url = post.raw_metadata.get("ytdlp_url") or post.url
+    platform = platform_of(post.url)
+    info: dict = {}
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".download-") as tmp:
         # First with the archive (never fetch twice). If the archive says "done" but the
         # media store lost the file, the caller asked for it explicitly: fetch once more.
+        files: list[Path] = []
         for use_archive in (True, False):
             opts = _options(
+                settings,
+                platform,
                 outtmpl=str(Path(tmp) / "media.%(ext)s"),
                 format=FORMAT,
                 merge_output_format="mp4",
+                postprocessors=[{"key": "FFmpegVideoRemuxer", "preferedformat": "mp4"}],
+                writesubtitles=True,
+                subtitleslangs=["all", "-live_chat"],
                 overwrites=True,
+                sleep_interval=_interval(settings, platform) or None,
             )
             if use_archive:
                 opts["download_archive"] = str(archive)
-            try:
+
+            def fetch(opts=opts) -> dict:
                 with yt_dlp.YoutubeDL(opts) as ydl:
-                    ydl.extract_info(post.raw_metadata.get("ytdlp_url") or post.url, download=True)
-            except DownloadError as exc:
-                raise _classify(exc, what) from exc
-            files = [
-                p for p in Path(tmp).iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))
-            ]
+                    got = ydl.extract_info(url, download=True)
+                    return ydl.sanitize_info(got) if got else {}
+
+            try:
+                info = _polite(fetch, what, platform, settings)
+            except DownloadError as exc:  # yt-dlp found no video on the page: say why if it says
+                unsupported = exc
+            else:
+                unsupported = None
+            if unsupported is not None:
+                raise _explain_page(url, settings, what, unsupported)
+            produced = [p for p in Path(tmp).iterdir() if p.is_file()]
+            files = [p for p in produced if p.suffix.lower() in source_rules.MEDIA_EXTENSIONS]
             if files:
                 break
         if not files:
             raise SourceError(f"{what}: yt-dlp produced no file")
         shutil.move(str(max(files, key=lambda p: p.stat().st_size)), dest)
+        for sub in produced:
+            if sub.suffix.lower() in (".vtt", ".srt", ".ass", ".ttml", ".srv3", ".json3"):
+                shutil.move(str(sub), dest.with_name(f"{dest.stem}{sub.name.removeprefix('media')}"))
+    if info:
+        keep = {k: v for k, v in info.items() if k not in ("formats", "requested_formats", "thumbnails")}
+        dest.with_suffix(".info.json").write_text(json.dumps(_scrub(keep), indent=1, default=str))
     return dest
+
+
+def _explain_page(url: str, settings: SourceSettings, what: str, exc: DownloadError) -> SourceError:
+    """yt-dlp found no video at ``url``: read the page once and name the reason it gives."""
+    try:
+        text = fetch_document(url, settings, what).decode("utf-8", "replace")
+    except SourceError as err:
+        return err
+    reason = source_rules.unavailable_reason(text)
+    if reason:
+        return unavailable(reason, what, "the page says so")
+    return SourceError(f"{what}: no video found on the page ({_short(str(exc))}). Check the URL.")
+
+
+def provenance(post: Post) -> dict:
+    """Rights and provenance to keep with the clip: who made it, where, under which licence."""
+    raw = post.raw_metadata
+    return {
+        k: v
+        for k, v in {
+            "source_creator": raw.get("uploader") or raw.get("channel") or post.creator,
+            "platform": platform_of(post.url),
+            "platform_post_id": post.platform_post_id,
+            "source_url": post.url,
+            "license": raw.get("license"),
+        }.items()
+        if v
+    }
 
 
 def ytdlp_version() -> str:

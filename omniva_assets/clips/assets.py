@@ -476,6 +476,17 @@ def renders(
     )
 
 
+def source_rights(store: OmnivaStore, video_key: str) -> dict:
+    """The source's rights and provenance (its creator, platform id, URL, licence) from the
+    post the video came from; they travel into the upload's description credit."""
+    from omniva_resources.scraper import provenance
+
+    try:
+        return provenance(store.find_post(video_key))
+    except dg.Failure:
+        return {}
+
+
 @dg.asset(
     partitions_def=clip_partitions,
     ins={
@@ -485,7 +496,7 @@ def renders(
     },
     group_name="clips",
     kinds={"python"},
-    code_version="2",
+    code_version="3",
     check_specs=[
         dg.AssetCheckSpec(
             "title_not_used_on_channel",
@@ -509,6 +520,7 @@ def clip_copy(
     text = chosen.candidate.text
     reasons = [v.reason for v in chosen.votes if v.vote == "yes"][:3]
     goals = load_goals()
+    rights = source_rights(store, videos.video_key)
     title, description, tag_list, author = chorus.compose(
         text,
         tags,
@@ -517,6 +529,8 @@ def clip_copy(
         reasons,
         goals.tone,
         chorus.load_hook(os.environ.get("OMNIVA_CHORUS_HOOK")),
+        source_creator=rights.get("source_creator"),
+        license=rights.get("license"),
     )
     copy = ClipCopy(clip_id=clips.clip_id, title=title, description=description, tags=tag_list)
     used = {
@@ -547,6 +561,7 @@ def clip_copy(
         trace_id=stardust.trace_id_for(clips.video_key),
         source_url=videos.source_url,
         creator=videos.creator,
+        params={"provenance": rights},
         decision=f"{author}, tone {goals.tone}: title from the clip's first sentence; {len(copy.tags)} tags",
     )
     store.record_stardust(row)

@@ -11,7 +11,7 @@ from omniva.errors import CorruptMediaError
 from omniva.records import Post, Video, stable_id
 from omniva_assets.common import RETRY, user_errors
 from omniva_assets.partitions import creator_of_post, creators_partitions, posts_partitions, videos_partitions
-from omniva_resources import media, scraper
+from omniva_resources import media, scraper, sources
 from omniva_resources.resources import OmnivaStore
 
 
@@ -59,16 +59,20 @@ def creators(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Materi
     deps=[dg.AssetDep(creators, partition_mapping=creator_of_post)],
     group_name="sources",
     kinds={"yt-dlp"},
-    code_version="1",
+    code_version="2",
     retry_policy=RETRY,
 )
 def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output[list[Post]]:
-    """The creator's posts published on this day (UTC), listed by yt-dlp without downloading."""
+    """The creator's posts published on this day (UTC), listed without downloading (yt-dlp's
+    flat extraction, an Atom feed, a page of links, or a local folder), after the creator's
+    rules (live streams and premieres until done, duration, Shorts or long-form only)."""
     keys = context.partition_key.keys_by_dimension
     creator_name, day = keys["creator"], date.fromisoformat(keys["day"])
     with user_errors(context, store):
         creator = store.creator(creator_name)
-        found = scraper.list_posts(creator_name, creator.url, day)
+        settings = creator_registry.settings_for(store.layout, creator_name)
+        listing = sources.list_day(creator_name, creator.url, day, settings)
+    found = list(listing.posts)
     rows = [
         {
             "post_id": p.post_id,
@@ -93,8 +97,9 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output[li
         source_url=creator.url,
         creator=creator_name,
         tools={"yt-dlp": scraper.ytdlp_version()},
-        params={"day": day.isoformat()},
-        decision=f"{len(found)} post(s) on {day}",
+        params={"day": day.isoformat(), "read_as": listing.read_as, "rules": settings.rules.as_dict()},
+        decision=f"{len(found)} post(s) on {day}"
+        + (f"; {len(listing.skipped)} left out by the creator's rules" if listing.skipped else ""),
     )
     store.record_stardust(row)
     return dg.Output(
@@ -103,7 +108,12 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output[li
         metadata={
             **meta,
             "post_count": len(found),
+            "read_as": listing.read_as,
             "video_keys": dg.MetadataValue.json([p.video_key for p in found]),
+            "skipped": dg.MetadataValue.json(
+                [{"id": s.platform_post_id, "title": s.title, "reason": s.reason} for s in listing.skipped]
+            ),
+            "pending_live": dg.MetadataValue.json(list(listing.pending_live)),
             "posts": dg.MetadataValue.md(
                 "\n".join(f"- {p.posted_at} [{p.title}]({p.url}) → `{p.video_key}`" for p in found) or "none"
             ),
@@ -119,7 +129,7 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output[li
     deps=[dg.AssetDep(posts, partition_mapping=dg.SpecificPartitionsPartitionMapping([]))],
     group_name="sources",
     kinds={"yt-dlp", "ffmpeg"},
-    code_version="1",
+    code_version="2",
     retry_policy=RETRY,
     check_specs=[
         dg.AssetCheckSpec(
@@ -131,7 +141,8 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output[li
     ],
 )
 def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
-    """The post's media in the content store, with its sha256 and ffprobe facts."""
+    """The post's media in the content store (best <= 1080p with audio, MP4; info JSON and
+    subtitles beside it), with its sha256, ffprobe facts and the source's rights."""
     key = context.partition_key
     layout = store.layout
     dest = layout.media / "videos" / key / f"{key}.mp4"
@@ -139,8 +150,13 @@ def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
         post = store.find_post(key)
         fetched_by = "media-store (already downloaded)"
         if not dest.exists():
-            scraper.download(post, dest, layout.download_archive)
-            fetched_by = f"yt-dlp {scraper.ytdlp_version()}"
+            settings = creator_registry.settings_for(store.layout, post.creator)
+            sources.download(post, dest, layout.download_archive, settings)
+            fetched_by = (
+                "folder copy"
+                if post.raw_metadata.get("source") == "folder"
+                else f"yt-dlp {scraper.ytdlp_version()}"
+            )
         try:
             facts = media.probe(dest)
         except CorruptMediaError:
@@ -187,7 +203,7 @@ def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
         creator=post.creator,
         outputs={dest.name: sha},
         tools={"ffmpeg": media.ffmpeg_version()},
-        params={"format": scraper.FORMAT},
+        params={"format": scraper.FORMAT, "provenance": scraper.provenance(post)},
     )
     store.record_stardust(row)
     yield dg.Output(
@@ -200,6 +216,7 @@ def videos(context: dg.AssetExecutionContext, store: OmnivaStore):
             "resolution": facts.resolution or "audio only",
             "has_audio": facts.has_audio,
             "fetched_by": fetched_by,
+            "provenance": dg.MetadataValue.json(scraper.provenance(post)),
             "ffprobe": dg.MetadataValue.json(facts.as_dict()),
         },
         data_version=dg.DataVersion(sha),

@@ -1,0 +1,153 @@
+"""``omniva sources ...`` and ``omniva projects ...`` (registered by ``omniva.cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import date
+
+from omniva.errors import OmnivaError
+
+
+def cmd_sources(args) -> int:
+    from omniva_resources import sources
+
+    if args.action == "check":
+        from omniva import creators
+
+        url = creators.normalize_url(args.url)
+        posts, read_as = sources.check(url, args.limit)
+        if args.json:
+            print(json.dumps([_post_json(p) for p in posts], indent=1))
+            return 0
+        print(
+            f"{url}: read as {read_as}; first {len(posts)} entr{'y' if len(posts) == 1 else 'ies'} (nothing downloaded)"
+        )
+        for p in posts:
+            duration = p.raw_metadata.get("duration")
+            length = f"{float(duration):.0f}s" if duration is not None else "?"
+            licence = f"\tlicence: {p.raw_metadata['license']}" if p.raw_metadata.get("license") else ""
+            print(
+                f"{(p.posted_at or 'undated'):<20}\t{length:>6}\t{p.platform_post_id}\t{p.title[:70]}\t{p.url}{licence}"
+            )
+        if not posts:
+            print("  (no entries: check the URL in a browser; a login may be needed, see --cookies)")
+        return 0
+    # fetch: list and download only, as Dagster runs
+    from omniva import creators
+    from omniva.cli import _runner
+    from omniva.settings import layout
+
+    creators.get(layout(), args.creator)
+    today = date.today()
+    since = date.fromisoformat(args.since) if args.since else today
+    until = date.fromisoformat(args.until) if args.until else since
+    if until < since:
+        raise OmnivaError(f"--until {until} is before --since {since}")
+    started = time.perf_counter()
+    report = _runner().fetch_creator(args.creator, since, until)
+    print(
+        f"{len(report.video_keys)} video(s) listed, {report.runs} run(s), {len(report.failures)} failed, "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    for f in report.failures:
+        print(f"  ✗ {f.partition}: {f.message}")
+    return 0
+
+
+def _post_json(p) -> dict:
+    return {
+        "id": p.platform_post_id,
+        "posted_at": p.posted_at,
+        "title": p.title,
+        "duration": p.raw_metadata.get("duration"),
+        "license": p.raw_metadata.get("license"),
+        "url": p.url,
+    }
+
+
+def cmd_projects(args) -> int:
+    from omniva import projects
+
+    if args.action == "add":
+        p = projects.add_project(
+            args.name, args.channel, goals=args.goals, description=args.description or ""
+        )
+        print(f"project {p.name}: channel {p.channel}, goals {p.goals or 'config/horizon.yaml (default)'}")
+    elif args.action == "remove":
+        p = projects.remove_project(args.name)
+        print(
+            f"removed project {p.name}; its creators ({', '.join(p.creators) or 'none'}) and their history stay"
+        )
+    elif args.action == "add-creator":
+        p = projects.add_creator(args.project, args.creator)
+        print(f"{args.creator} is in project {p.name} ({len(p.creators)} creator(s))")
+    elif args.action == "remove-creator":
+        p = projects.remove_creator(args.project, args.creator)
+        print(f"{args.creator} left project {p.name}; `omniva creators remove {args.creator}` stops its work")
+    else:
+        rows = projects.list_projects()
+        if args.json:
+            print(json.dumps([p.as_dict() for p in rows], indent=1))
+            return 0
+        for p in rows:
+            print(
+                f"{p.name}\tchannel {p.channel}\tcreators {','.join(p.creators) or '-'}\tgoals {p.goals or 'default'}"
+            )
+        if not rows:
+            print("no projects (add one with `omniva projects add NAME --channel CHANNEL`)")
+    return 0
+
+
+def add_creator_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``omniva creators add`` beyond NAME and URL."""
+    parser.add_argument("--project", help="add the creator to this project")
+    parser.add_argument(
+        "--cookies", help="Netscape cookies.txt for sources that need a login (kept owner-only)"
+    )
+    parser.add_argument("--min-duration", type=float, help="skip posts shorter than this (seconds)")
+    parser.add_argument("--max-duration", type=float, help="skip posts longer than this (seconds)")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--shorts-only", action="store_const", const="shorts", dest="kind", help="only Shorts")
+    kind.add_argument("--long-only", action="store_const", const="long", dest="kind", help="no Shorts")
+
+
+def creator_add_kwargs(args) -> dict:
+    from omniva.source_rules import SourceRules
+
+    rules = None
+    if args.min_duration is not None or args.max_duration is not None or args.kind:
+        rules = SourceRules(args.min_duration, args.max_duration, args.kind or "any")
+    return {"cookies": args.cookies, "rules": rules, "project": args.project}
+
+
+def add_parsers(sub) -> None:
+    s = sub.add_parser("sources", help="check a source URL (no download), or fetch a creator's posts only")
+    ssub = s.add_subparsers(dest="action", required=True)
+    c = ssub.add_parser("check", help="list the first entries of a URL without downloading")
+    c.add_argument("url", help="channel, /@handle, playlist, profile, feed, page, or a folder path")
+    c.add_argument("--limit", type=int, default=10)
+    c.add_argument("--json", action="store_true")
+    f = ssub.add_parser("fetch", help="list and download a creator's posts for a date range; no processing")
+    f.add_argument("--creator", required=True)
+    f.add_argument("--since")
+    f.add_argument("--until")
+    s.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("projects", help="projects: creators grouped for a target channel and its goals")
+    psub = p.add_subparsers(dest="action", required=True)
+    a = psub.add_parser("add", help="create or update a project")
+    a.add_argument("name")
+    a.add_argument("--channel", required=True, help="target channel (the YouTube token's name)")
+    a.add_argument("--goals", help="Horizon goals YAML (like config/horizon.yaml)")
+    a.add_argument("--description")
+    r = psub.add_parser("remove", help="remove the project (creators and history stay)")
+    r.add_argument("name")
+    ls = psub.add_parser("list")
+    ls.add_argument("--json", action="store_true")
+    for name in ("add-creator", "remove-creator"):
+        x = psub.add_parser(name)
+        x.add_argument("project")
+        x.add_argument("creator")
+    p.set_defaults(func=cmd_projects)

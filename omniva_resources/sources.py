@@ -1,0 +1,133 @@
+"""Sources: one interface over every kind of creator URL.
+
+``list_day`` gives a creator's posts of one UTC day (after the creator's rules), and what was
+left out and why; ``download`` fetches one post into the media store; ``check`` lists the
+first entries of any URL without downloading (``omniva sources check``). Two adapters sit
+behind it: yt-dlp for everything on the web (channels, ``/@handle``, ``/shorts``, playlists,
+TikTok and Instagram profiles, Twitch VODs, RSS and Atom feeds, pages with video) and a local
+folder (``folder:///path``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from omniva import source_rules
+from omniva.records import Post
+from omniva.source_rules import SourceSettings
+from omniva_resources import folder_source, scraper
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    platform_post_id: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One creator-day: the posts to fetch, the entries left out (with why), how it was read."""
+
+    posts: tuple[Post, ...]
+    skipped: tuple[Skipped, ...] = ()
+    read_as: str = "yt-dlp"
+    entries_seen: int = 0
+    pending_live: tuple[str, ...] = field(default=())
+
+
+class SourceAdapter(Protocol):
+    name: str
+
+    def entries(self, creator: str, url: str, settings: SourceSettings) -> tuple[list[dict | Post], str]: ...
+
+    def download(self, post: Post, dest: Path, archive: Path, settings: SourceSettings) -> Path: ...
+
+
+class YtdlpAdapter:
+    name = "yt-dlp"
+
+    def entries(self, creator, url, settings):
+        return scraper.list_entries(url, settings, f"creator {creator!r} at {url}")
+
+    def download(self, post, dest, archive, settings):
+        return scraper.download(post, dest, archive, settings)
+
+
+class FolderAdapter:
+    name = "folder"
+
+    def entries(self, creator, url, settings):
+        return folder_source.list_files(creator, url), "folder"
+
+    def download(self, post, dest, archive, settings):
+        return folder_source.copy_file(post, dest, archive)
+
+
+def adapter_for(url: str) -> SourceAdapter:
+    return FolderAdapter() if folder_source.is_folder_url(url) else YtdlpAdapter()
+
+
+def _day_of(value: str | None) -> str | None:
+    return value[:10] if value else None
+
+
+def list_day(creator: str, url: str, day: date | None, settings: SourceSettings | None = None) -> Listing:
+    """The creator's posts published on ``day`` (UTC; every day when None), after the rules."""
+    settings = settings or scraper.settings_from_env()
+    rules = settings.rules
+    entries, read_as = adapter_for(url).entries(creator, url, settings)
+    posts: list[Post] = []
+    skipped: list[Skipped] = []
+    pending: list[str] = []
+    for entry in entries:
+        if isinstance(entry, Post):  # a folder lists posts directly
+            if day is None or _day_of(entry.posted_at) == day.isoformat():
+                posts.append(entry)
+            continue
+        when = source_rules.posted_at(entry)
+        if when is not None and day is not None and _day_of(when) != day.isoformat():
+            continue  # dated, another day: no need to ask the site anything about it
+        entry = scraper.fill_in(entry, settings, rules.needs_duration)
+        post = scraper.post_from_entry(creator, entry)
+        if day is not None and _day_of(post.posted_at) != day.isoformat():
+            continue
+        reason = entry.get("_skip") or source_rules.skip_reason(
+            {**entry, "_has_cookies": bool(settings.cookies_file)}, rules
+        )
+        if reason:
+            skipped.append(Skipped(post.platform_post_id, post.title, reason))
+            if entry.get("live_status") in source_rules.UNFINISHED_LIVE:
+                pending.append(post.platform_post_id)
+            continue
+        posts.append(post)
+    return Listing(tuple(posts), tuple(skipped), read_as, len(entries), tuple(pending))
+
+
+def list_posts(
+    creator: str, url: str, day: date | None = None, settings: SourceSettings | None = None
+) -> list[Post]:
+    return list(list_day(creator, url, day, settings).posts)
+
+
+def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | None = None) -> Path:
+    settings = settings or scraper.settings_from_env()
+    return adapter_for(post.url if not post.url.startswith("file://") else "folder://").download(
+        post, dest, archive, settings
+    )
+
+
+def check(url: str, limit: int = 10, settings: SourceSettings | None = None) -> tuple[list[Post], str]:
+    """The first ``limit`` entries of ``url``, dated, without downloading anything."""
+    settings = settings or scraper.settings_from_env()
+    entries, read_as = adapter_for(url).entries("check", url, settings)
+    out = []
+    for entry in entries[:limit]:
+        if isinstance(entry, Post):
+            out.append(entry)
+        else:
+            out.append(scraper.post_from_entry("check", scraper.fill_in(entry, settings, False)))
+    return out, read_as
