@@ -50,6 +50,9 @@ class AutocutRules:
     filled_pause_min_uncovered: float = 0.4  # share of the run outside transcript words
     filler_pad_s: float = 0.04  # taken beyond a filler's own edges
     word_guard_s: float = 0.05  # air always left next to a kept word at a filler cut
+    # A filler the transcript names starts before its flat-pitch core (the gliding onset of
+    # "um" after a word): its cut reaches back this far before the core, words permitting.
+    filler_onset_s: float = 0.1
     max_word_overlap: float = 0.4  # share of a word's ASR span a filled pause may take (an end only)
     frame_rate: float | None = None  # snap cuts to this frame grid (source fps)
 
@@ -269,6 +272,7 @@ def plan_edit(
         found = [k for k, r in enumerate(runs) if r.start < hi and r.end > lo]
         if found:  # ASR times of a filler are loose (often zero-length): the flat-pitch run is it
             a, b = min(runs[k].cut_start for k in found), max(runs[k].cut_end for k in found)
+            a = min(a, min(runs[k].start for k in found) - rules.filler_onset_s)
             used_runs.update(found)
         else:
             a, b = a - rules.filler_pad_s, b + rules.filler_pad_s

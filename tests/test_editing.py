@@ -276,7 +276,9 @@ def test_acoustic_corpus_fillers_go_and_the_other_words_stay(fixtures, tmp_path)
 
 @pytest.mark.slow
 def test_transcribed_fillers_are_cut_by_their_word_times(fixtures, tmp_path):
-    """With the default prompt whisper writes "um"/"uh"; autocut removes each one it wrote."""
+    """The pipeline's default path: whisper (prompted) writes "um"/"uh", autocut removes each
+    one it wrote; the render, transcribed again, has no filler and the other words' error
+    rate against the verbatim reference is unchanged within 2 points."""
     from omniva_resources import asr
 
     src = media.make_sample_video(tmp_path / "acoustic.mp4", fixtures / "acoustic_corpus.wav", size="640x360")
@@ -292,3 +294,29 @@ def test_transcribed_fillers_are_cut_by_their_word_times(fixtures, tmp_path):
     cut = [(a, b) for a, b, why in plan.removed if "fill" in why]
     assert len(cut) >= len(fillers) - 1, (fillers, plan.removed)
     assert any(a <= 8.6 and b >= 8.1 for a, b in cut), plan.removed  # the first "um" (MFA: 8.02-8.57)
+    assert all(_kept(w, plan.keep) for w in words if w not in fillers)
+    out = tmp_path / "acoustic-cut.mp4"
+    media.render_vertical(src, plan.keep, out, facts, crossfade_s=1 / facts.fps)
+    assert_shorts_spec(out)
+    ref = [
+        w
+        for w in _norm_words((fixtures / "acoustic_corpus.txt").read_text())
+        if w not in editing.DEFAULT_FILLERS
+    ]
+    for label, settings in (
+        ("prompted", asr.AsrSettings()),
+        ("unprompted", asr.AsrSettings(initial_prompt="")),
+    ):
+        heard = asr.transcribe(out, settings).words
+        before_words = words if label == "prompted" else asr.transcribe(src, settings).words
+
+        def non_filler(ws):
+            return [w for w in _norm_words(" ".join(x.word for x in ws)) if w not in editing.DEFAULT_FILLERS]
+
+        before, after = _wer(ref, non_filler(before_words)), _wer(ref, non_filler(heard))
+        left = [w.word for w in heard if editing.is_filler(w, editing.DEFAULT_FILLERS)]
+        print(
+            f"acoustic_corpus ({label} ASR): fillers left {left}; non-filler WER {before:.3f} -> {after:.3f}"
+        )
+        assert not left, (label, [w.word for w in heard])
+        assert after <= before + 0.02, (label, before, after, [w.word for w in heard])

@@ -96,7 +96,7 @@ def _operations(
     },
     group_name="clips",
     kinds={"python"},
-    code_version="2",
+    code_version="3",  # 3: a named filler's cut reaches back over its onset
     output_required=False,
 )
 def clips(
