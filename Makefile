@@ -35,8 +35,11 @@ ui: setup
 emulator: setup
 	$(BIN)/omniva youtube-emulator --port 8089
 
+# Stage table (bench/results.json), editing steps, then the end-to-end series with Dagster's
+# overhead (bench/e2e.json); Markdown on stdout and in bench/results.md. ~25 minutes here.
 bench: setup
-	$(BIN)/python bench/run.py
+	set -o pipefail; { $(BIN)/python bench/run.py && echo && $(BIN)/python bench/render_bench.py && echo && \
+	  $(BIN)/python bench/e2e.py; } | tee bench/results.md
 
 clean:
 	rm -rf .omniva .pytest_cache
