@@ -1,0 +1,118 @@
+"""Projects as the API sees them: ``omniva.projects`` (name, channel, goals, creators; shared
+with `omniva projects`) plus what only the API keeps, in ``$OMNIVA_HOME/api/projects.json``:
+the RUNNING/PAUSED state, the display name and the spec's settings (scrape window, ...).
+
+A project's id is ``proj_<name>``; names follow ``omniva.projects.NAME``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+from omniva import projects
+from omniva.api.envelope import ApiError, now_iso
+from omniva.errors import ConfigError
+from omniva.settings import Layout
+
+PREFIX = "proj_"
+SLUG = re.compile(r"[^a-z0-9_-]+")
+
+
+def name_for(display_name: str) -> str:
+    """The project name (a lowercase slug) for a display name such as "Creator Lab"."""
+    name = SLUG.sub("-", display_name.strip().lower()).strip("-_")[:41]
+    if not projects.NAME.match(name):
+        raise ApiError(400, "VALIDATION_ERROR", f"project name {display_name!r} has no letters or digits")
+    return name
+
+
+def project_id_for(name: str) -> str:
+    return name if name.startswith(PREFIX) else PREFIX + name_for(name)
+
+
+class ProjectRegistry:
+    def __init__(self, lay: Layout, overlay: Path):
+        self.layout = lay
+        self.path = Path(overlay)
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    @contextmanager
+    def _editing(self):
+        """Read-modify-write of the API's part under a file lock (several workers may write)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.path.with_suffix(".lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self._read()
+            yield data
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+            tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+            os.replace(tmp, self.path)
+
+    def _view(self, p: projects.Project, extra: dict) -> dict:
+        return {
+            "project_id": PREFIX + p.name,
+            "name": extra.get("display_name", p.name),
+            "description": p.description,
+            "channel": p.channel,
+            "goals": p.goals,
+            "creators": list(p.creators),
+            "created_at": p.created_at,
+            "status": extra.get("status", "PAUSED"),
+            "status_changed_at": extra.get("status_changed_at"),
+            "settings": extra.get("settings", {}),
+        }
+
+    def all(self) -> list[dict]:
+        extra = self._read()
+        return [self._view(p, extra.get(p.name, {})) for p in projects.list_projects(self.layout)]
+
+    def get(self, project_id: str) -> dict:
+        name = project_id.removeprefix(PREFIX)
+        try:
+            p = projects.get_project(name, self.layout) if project_id.startswith(PREFIX) else None
+        except ConfigError:
+            p = None
+        if p is None:
+            raise ApiError(404, "PROJECT_NOT_FOUND", f"no project {project_id!r}")
+        return self._view(p, self._read().get(name, {}))
+
+    def create(
+        self, display_name: str, channel: str, description: str = "", settings: dict | None = None
+    ) -> dict:
+        name = name_for(display_name)
+        if any(p.name == name for p in projects.list_projects(self.layout)):
+            raise ApiError(409, "PROJECT_EXISTS", f"project {PREFIX + name!r} exists")
+        try:
+            p = projects.add_project(name, channel, description=description, lay=self.layout)
+        except ConfigError as exc:
+            raise ApiError(422, "INVALID_PROJECT", str(exc)) from exc
+        with self._editing() as data:
+            data[name] = {"display_name": display_name, "status": "PAUSED", "settings": settings or {}}
+            return self._view(p, data[name])
+
+    def attach_creator(self, project_id: str, creator: str) -> None:
+        p = self.get(project_id)
+        if creator in p["creators"]:
+            raise ApiError(409, "CREATOR_EXISTS", f"creator {creator!r} is already in {project_id}")
+        projects.add_creator(project_id.removeprefix(PREFIX), creator, self.layout)
+
+    def set_status(self, project_id: str, status: str, reason: str) -> dict:
+        self.get(project_id)
+        name = project_id.removeprefix(PREFIX)
+        with self._editing() as data:
+            entry = data.setdefault(name, {})
+            entry.update(status=status, status_reason=reason, status_changed_at=now_iso())
+        return self.get(project_id)
+
+    def running(self) -> list[str]:
+        return [p["project_id"] for p in self.all() if p["status"] == "RUNNING"]

@@ -1,0 +1,77 @@
+"""Request bodies of the spec's endpoints, as strict pydantic models (unknown fields refused)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Platform = Literal[
+    "youtube", "youtube_shorts", "tiktok", "instagram", "instagram_reels", "rss", "web", "other"
+]
+EditOperation = Literal["autocut", "reframe", "captions", "audio", "thumbnail"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProjectCreate(Strict):
+    name: str = Field(min_length=1, max_length=80)
+    description: str = Field("", max_length=2000)
+    channel: str | None = Field(None, min_length=1, max_length=80, description="target channel (token name)")
+    default_platforms: list[Platform] = Field(default_factory=lambda: ["youtube_shorts"], max_length=8)
+    scrape_window_days: int = Field(7, ge=1, le=90)
+    daily_quota: int = Field(5, ge=1, le=50)
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ProjectAction(Strict):
+    reason: str = Field("api", min_length=1, max_length=200)
+
+
+class CreatorCreate(Strict):
+    platform: Platform
+    handle: str = Field(min_length=1, max_length=80)
+    profile_url: str | None = Field(None, max_length=2000)
+    scrape_window_days: int | None = Field(None, ge=1, le=90)
+
+
+class ScrapeRequest(Strict):
+    creator_ids: list[str] | None = Field(None, max_length=200)
+    since: datetime | date | None = None
+    until: datetime | date | None = None
+    force: bool = False
+
+
+class EditRequest(Strict):
+    operations: list[EditOperation] = Field(
+        default_factory=lambda: ["autocut", "reframe", "captions", "audio", "thumbnail"], min_length=1
+    )
+    priority: Literal["low", "normal", "high"] = "normal"
+    gpu_required: bool = False
+
+
+class UploadRequest(Strict):
+    """Overrides of the clip's copy and slot. The pipeline takes its copy from Chorus
+    (``clip_copy``) and its slot from the publish plan, so overrides are validated
+    against YouTube's limits and then refused with 422 (see docs/api.md)."""
+
+    title: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=5000)
+    keywords: list[str] | None = Field(None, max_length=100)
+    scheduled_time: datetime | None = None
+    privacy_status: Literal["private", "unlisted", "public"] | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _no_angle_brackets(cls, v: str | None) -> str | None:
+        if v is not None and ("<" in v or ">" in v):
+            raise ValueError("YouTube titles may not contain '<' or '>'")
+        return v
+
+
+class ScheduleRequest(Strict):
+    reason: str = Field("api", min_length=1, max_length=200)
+    target_day: date | None = None

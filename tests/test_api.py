@@ -1,0 +1,522 @@
+"""REST API v1 over the demo's instance and warehouse, through a real server on loopback.
+
+The API runs as `omniva api` in a subprocess on a copy of the demo's working folder (so
+the other tests keep an untouched demo), uploading to a fresh loopback emulator whose
+Google Cloud project has a daily budget of 2,000 units: one upload fits, the next one
+is deferred. Every action is checked against Dagster's own run storage.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import httpx
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+from omniva.sample_site import SampleSite
+from omniva_resources.warehouse import Warehouse
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_PATHS = {
+    ("get", "/v1/projects"),
+    ("post", "/v1/projects"),
+    ("get", "/v1/projects/{project_id}"),
+    ("post", "/v1/projects/{project_id}/start"),
+    ("post", "/v1/projects/{project_id}/stop"),
+    ("post", "/v1/projects/{project_id}/creators"),
+    ("get", "/v1/projects/{project_id}/creators"),
+    ("post", "/v1/projects/{project_id}/scrape"),
+    ("get", "/v1/projects/{project_id}/scrape/status"),
+    ("get", "/v1/projects/{project_id}/analysis"),
+    ("get", "/v1/projects/{project_id}/clips"),
+    ("get", "/v1/clips/{clip_id}"),
+    ("post", "/v1/clips/{clip_id}/edit"),
+    ("post", "/v1/clips/{clip_id}/upload"),
+    ("get", "/v1/projects/{project_id}/uploads"),
+    ("post", "/v1/projects/{project_id}/schedule"),
+    ("get", "/v1/projects/{project_id}/schedule"),
+    ("get", "/v1/projects/{project_id}/logs"),
+    ("get", "/v1/clips/{clip_id}/insights"),
+    ("get", "/v1/system/status"),
+}
+
+
+def _cli(env, *args) -> subprocess.CompletedProcess:
+    out = subprocess.run(
+        [sys.executable, "-m", "omniva.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def api(demo, tmp_path_factory):
+    home = tmp_path_factory.mktemp("api") / "home"
+    shutil.copytree(demo["home"], home, symlinks=True)
+    port, yt_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "OMNIVA_HOME": str(home),
+        "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/",
+        "OMNIVA_YOUTUBE_DAILY_QUOTA_UNITS": "2000",
+    }
+    env.pop("DAGSTER_HOME", None)
+    _cli(env, "projects", "add", "demo", "--channel", "omniva-demo")
+    _cli(env, "projects", "add-creator", "demo", "sample")
+    keys = {
+        "admin": _cli(env, "api", "keys", "create", "--admin").stdout.strip(),
+        "demo": _cli(env, "api", "keys", "create", "--project", "demo").stdout.strip(),
+    }
+    log = open(home / "api.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omniva.cli", "api", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while True:
+        try:
+            if httpx.get(f"{base}/v1/openapi.json", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.time() < deadline, (home / "api.log").read_text()[-3000:]
+        time.sleep(0.5)
+    clients = {
+        name: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {k}"}, timeout=300)
+        for name, k in keys.items()
+    }
+    clients["anonymous"] = httpx.Client(base_url=base, timeout=60)
+    try:
+        yield {"home": home, "env": env, "keys": keys, "demo": demo, **clients}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _instance(home: Path) -> dg.DagsterInstance:
+    """The same instance, opened independently of the server."""
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home / "dagster")))
+
+
+def _ok(resp: httpx.Response, status: int = 200) -> dict:
+    body = resp.json()
+    assert resp.status_code == status, body
+    assert body["status"] == "success" and body["error"] is None
+    assert body["meta"]["request_id"] and body["meta"]["generated_at"]
+    return body["data"]
+
+
+def _err(resp: httpx.Response, status: int, code: str) -> dict:
+    body = resp.json()
+    assert resp.status_code == status, body
+    assert body["status"] == "error" and body["data"] is None and body["meta"]["request_id"]
+    assert body["error"]["code"] == code and body["error"]["message"], body
+    return body["error"]
+
+
+def _db(api):
+    return duckdb.connect(str(api["home"] / "omniva.duckdb"), read_only=True)
+
+
+def _clips(api) -> list[dict]:
+    return _ok(api["demo"].get("/v1/projects/proj_demo/clips", params={"limit": 500}))["items"]
+
+
+def _state(api) -> dict:
+    """Everything an action could touch: files under the working folder, Dagster's runs."""
+    home = api["home"]
+    files = {
+        str(p.relative_to(home)): p.stat().st_mtime_ns
+        for p in home.rglob("*")
+        if p.is_file() and "dagster" not in p.parts and p.name != "api.log"
+    }
+    return {"files": files, "runs": _instance(home).get_runs_count()}
+
+
+# ------------------------------------------------------------------ description, auth, validation
+def test_openapi_document_lists_every_spec_endpoint(api):
+    doc = api["anonymous"].get("/v1/openapi.json").json()
+    served = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert served >= SPEC_PATHS, SPEC_PATHS - served
+    assert "HTTPBearer" in doc["components"]["securitySchemes"]
+
+
+def test_requests_without_a_valid_key_get_401_and_touch_nothing(api):
+    clip = _clips(api)[0]["clip_id"]
+    before = _state(api)
+    wrong = api["keys"]["demo"][:-4] + "AAAA"
+    attempts = [
+        ("get", "/v1/projects", None),
+        ("post", "/v1/projects", {"name": "intruder"}),
+        (
+            "post",
+            "/v1/projects/proj_demo/creators",
+            {"platform": "rss", "handle": "x", "profile_url": "http://a/b"},
+        ),
+        (
+            "post",
+            "/v1/projects/proj_demo/scrape",
+            {"since": "2025-06-01", "until": "2025-06-02", "force": True},
+        ),
+        ("post", "/v1/projects/proj_demo/start", {"reason": "x"}),
+        ("post", f"/v1/clips/{clip}/edit", {}),
+        ("post", f"/v1/clips/{clip}/upload", {}),
+        ("post", "/v1/projects/proj_demo/schedule", {}),
+        ("get", "/v1/system/status", None),
+    ]
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {wrong}"},
+        {"Authorization": "Bearer nonsense"},
+        {"X-API-Key": ""},
+    ):
+        for method, path, body in attempts:
+            resp = api["anonymous"].request(method, path, json=body, headers=headers)
+            _err(resp, 401, "UNAUTHORIZED")
+            assert resp.headers["www-authenticate"] == "Bearer"
+    # A revoked key stops working at once.
+    token = _cli(api["env"], "api", "keys", "create", "--project", "demo").stdout.strip()
+    key_id = token.split("_")[1]
+    assert _ok(api["anonymous"].get("/v1/projects", headers={"Authorization": f"Bearer {token}"}))
+    _cli(api["env"], "api", "keys", "revoke", key_id)
+    _err(
+        api["anonymous"].get("/v1/projects", headers={"Authorization": f"Bearer {token}"}),
+        401,
+        "UNAUTHORIZED",
+    )
+    after = _state(api)
+    assert after["runs"] == before["runs"]
+    changed = {k for k in after["files"] if before["files"].get(k) != after["files"][k]}
+    assert changed <= {"api/keys.json"}, changed  # only the key made and revoked above
+
+
+def test_keys_are_stored_hashed_and_scoped(api):
+    stored = (api["home"] / "api" / "keys.json").read_text()
+    for token in api["keys"].values():
+        assert token.startswith("omv_") and token.split("_", 2)[2] not in stored
+    assert oct((api["home"] / "api" / "keys.json").stat().st_mode & 0o777) == "0o600"
+    # A project key sees its project only and cannot create projects.
+    _err(api["demo"].post("/v1/projects", json={"name": "other"}), 403, "FORBIDDEN")
+    other = _ok(api["admin"].post("/v1/projects", json={"name": "Other Channel"}), 201)
+    assert other["project_id"] == "proj_other-channel" and other["status"] == "PAUSED"
+    _err(api["admin"].post("/v1/projects", json={"name": "other channel"}), 409, "PROJECT_EXISTS")
+    _err(api["demo"].get("/v1/projects/proj_other-channel"), 403, "FORBIDDEN")
+    assert [p["project_id"] for p in _ok(api["demo"].get("/v1/projects"))["items"]] == ["proj_demo"]
+    assert {p["project_id"] for p in _ok(api["admin"].get("/v1/projects"))["items"]} == {
+        "proj_demo",
+        "proj_other-channel",
+    }
+    token = _cli(api["env"], "api", "keys", "create", "--project", "proj_other-channel").stdout.strip()
+    other_client = httpx.Client(
+        base_url=str(api["demo"].base_url), headers={"Authorization": f"Bearer {token}"}
+    )
+    clip = _clips(api)[0]["clip_id"]
+    _err(other_client.get(f"/v1/clips/{clip}"), 404, "CLIP_NOT_FOUND")
+    _err(other_client.get(f"/v1/clips/{clip}/insights"), 404, "CLIP_NOT_FOUND")
+
+
+def test_bad_payloads_are_refused_without_side_effects(api):
+    c = api["demo"]
+    clip = _clips(api)[0]["clip_id"]
+    before = _state(api)
+    raw = {"headers": {"content-type": "application/json"}}
+    _err(c.post("/v1/projects/proj_demo/scrape", content=b'{"since": ', **raw), 400, "INVALID_JSON")
+    err = _err(api["admin"].post("/v1/projects", json={"description": "no name"}), 400, "VALIDATION_ERROR")
+    assert err["details"][0]["field"] == "name"
+    _err(api["admin"].post("/v1/projects", json={"name": "x", "colour": "red"}), 400, "VALIDATION_ERROR")
+    _err(
+        api["admin"].post("/v1/projects", json={"name": "x", "scrape_window_days": 0}),
+        400,
+        "VALIDATION_ERROR",
+    )
+    _err(
+        c.post("/v1/projects/proj_demo/scrape", json={"since": "2025-06-05", "until": "2025-06-01"}),
+        400,
+        "INVALID_DATE_RANGE",
+    )
+    _err(c.post("/v1/projects/proj_demo/scrape", json={"since": "not a date"}), 400, "VALIDATION_ERROR")
+    _err(c.post("/v1/projects/proj_demo/scrape", json={"creator_ids": ["nobody"]}), 422, "UNKNOWN_CREATOR")
+    _err(
+        c.post("/v1/projects/proj_demo/creators", json={"platform": "rss", "handle": "@!!"}),
+        422,
+        "INVALID_HANDLE",
+    )
+    _err(
+        c.post("/v1/projects/proj_demo/creators", json={"platform": "myspace", "handle": "a"}),
+        400,
+        "VALIDATION_ERROR",
+    )
+    _err(c.post(f"/v1/clips/{clip}/edit", json={"operations": ["explode"]}), 400, "VALIDATION_ERROR")
+    _err(c.post(f"/v1/clips/{clip}/upload", json={"title": "a <b>"}), 400, "VALIDATION_ERROR")
+    _err(c.post(f"/v1/clips/{clip}/upload", json={"title": "fine"}), 422, "OVERRIDES_NOT_SUPPORTED")
+    _err(
+        c.post("/v1/projects/proj_demo/schedule", json={"target_day": "2025-13-01"}), 400, "VALIDATION_ERROR"
+    )
+    _err(c.get("/v1/projects", params={"limit": 0}), 400, "INVALID_PAGINATION")
+    _err(c.get("/v1/projects/proj_demo/clips", params={"offset": -1}), 400, "INVALID_PAGINATION")
+    _err(c.get("/v1/clips/00000000-0000-0000-0000-000000000000"), 404, "CLIP_NOT_FOUND")
+    _err(c.post("/v1/clips/00000000-0000-0000-0000-000000000000/edit", json={}), 404, "CLIP_NOT_FOUND")
+    _err(api["admin"].get("/v1/projects/proj_nope"), 404, "PROJECT_NOT_FOUND")
+    _err(c.get("/v1/nowhere"), 404, "NOT_FOUND")
+    after = _state(api)
+    assert after == before
+
+
+# ------------------------------------------------------------------ reads from the warehouse
+def test_reads_match_the_warehouse(api):
+    con = _db(api)
+    n_clips = con.execute("SELECT count(*) FROM clips").fetchone()[0]
+    n_videos = con.execute("SELECT count(*) FROM videos").fetchone()[0]
+    n_uploads = con.execute("SELECT count(*) FROM upload_jobs").fetchone()[0]
+    n_analysis = con.execute("SELECT count(*) FROM analysis").fetchone()[0]
+    con.close()
+    c = api["demo"]
+    project = _ok(c.get("/v1/projects/proj_demo"))
+    assert project["stats"]["videos_scraped"] == n_videos and project["stats"]["creators"] >= 1
+    assert project["stats"]["clips_ready"] == n_clips
+    first = _ok(c.get("/v1/projects/proj_demo/clips", params={"limit": 2}))
+    assert len(first["items"]) == 2 and first["pagination"] == {"limit": 2, "offset": 0, "total": n_clips}
+    rest = _ok(c.get("/v1/projects/proj_demo/clips", params={"limit": 500, "offset": 2}))
+    ids = [x["clip_id"] for x in first["items"] + rest["items"]]
+    assert len(set(ids)) == n_clips
+    clip = first["items"][0]
+    assert set(clip["pantheon_votes"]) >= {"strategist", "editor", "guardian", "audience"}
+    detail = _ok(c.get(f"/v1/clips/{clip['clip_id']}"))
+    assert detail["project_id"] == "proj_demo" and detail["edit_job"]["render_path"].endswith(".mp4")
+    assert detail["upload_job"]["yt_video_id"] and detail["metadata"]["text"]
+    uploads = _ok(c.get("/v1/projects/proj_demo/uploads"))
+    assert uploads["pagination"]["total"] == n_uploads
+    assert all(len(u["yt_video_id"]) == 11 for u in uploads["items"])
+    schedule = _ok(c.get("/v1/projects/proj_demo/schedule"))["items"]
+    assert schedule and all(s["status"] == "CONFIRMED" and s["reason"] for s in schedule)
+    analysis = _ok(c.get("/v1/projects/proj_demo/analysis", params={"clip_status": "selected"}))
+    assert analysis["pagination"]["total"] == n_analysis
+    selected = [cand for a in analysis["items"] for cand in a["clip_candidates"]]
+    assert {cand["clip_id"] for cand in selected} == set(ids)
+    assert all(cand["selected_rank"] for cand in selected)
+    creators = _ok(c.get("/v1/projects/proj_demo/creators"))["items"]
+    assert creators[0]["handle"] == "sample" and creators[0]["videos_downloaded"] == n_videos
+    assert creators[0]["last_scraped_at"]
+
+
+def test_logs_read_the_run_events(api):
+    data = _ok(
+        api["demo"].get(
+            "/v1/projects/proj_demo/logs",
+            params={"level": "ERROR", "worker_type": "analyzer_worker", "limit": 500},
+        )
+    )
+    messages = [i["message"] for i in data["items"]]
+    assert any("the link is dead" in m for m in messages), messages
+    assert any("not a readable media file" in m for m in messages)
+    assert all(i["level"] == "ERROR" and i["metadata"]["job_name"] == "video_job" for i in data["items"])
+    instance = _instance(api["home"])
+    run_id = data["items"][0]["metadata"]["run_id"]
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+    page = _ok(api["demo"].get("/v1/projects/proj_demo/logs", params={"limit": 3, "offset": 1}))
+    assert len(page["items"]) == 3 and page["pagination"]["total"] > 3
+
+
+def test_insights_match_omniva_explain(api):
+    clip = _clips(api)[1]["clip_id"]
+    data = _ok(api["demo"].get(f"/v1/clips/{clip}/insights"))
+    explained = _cli(api["env"], "explain", clip, "--markdown").stdout
+    assert data["explanation"].strip() == explained.strip()
+    as_json = json.loads(_cli(api["env"], "explain", clip, "--json").stdout)
+    assert [(v["agent"], v["vote"], v["comment"]) for v in data["insights"]["pantheon"]] == [
+        (v["agent"], v["vote"], v["reason"]) for v in as_json["votes"]
+    ]
+    assert data["insights"]["horizon"]["reason"] == as_json["schedule"]["reason"]
+    assert data["insights"]["paradox"]["conflicts"] == []
+    assert {c["check_name"] for c in data["insights"]["paradox"]["checks"]} >= {"shorts_spec"}
+    assert data["trace_id"] and data["raw_payload"]["clip"]["clip_id"] == clip
+
+
+def test_system_status_reports_instance_daemons_queue_quota_and_quarantine(api):
+    data = _ok(api["demo"].get("/v1/system/status"))
+    assert data["instance"]["dagster_home"] == str(api["home"] / "dagster")
+    assert data["instance"]["run_coordinator"] == "QueuedRunCoordinator"
+    assert "SENSOR" in data["daemons"] and data["daemons"]["SENSOR"]["healthy"] is False  # no daemon here
+    assert data["queues"]["dagster_queued_runs"] == 0
+    assert set(data["workers"]) >= {"scraper_worker", "editor_worker", "uploader_worker"}
+    quota = {q["channel"]: q for q in data["quota"]}
+    assert quota["omniva-demo"]["budget"] == 2000 and quota["omniva-demo"]["remaining"] <= 2000
+    quarantined = {q["partition"][:28] for q in data["quarantined"]}
+    assert {"sample-omniva-sample-corrupt", "sample-omniva-sample-deleted"} <= quarantined
+
+
+# ------------------------------------------------------------------ actions are Dagster runs
+def test_start_and_stop_switch_the_automation(api):
+    c = api["demo"]
+    names = {"creator_sensor", "video_sensor", "clip_sensor", "publish_plan_sensor", "upload_sensor"}
+
+    def instigators():
+        return {
+            s.name: s.status.value
+            for s in _instance(api["home"]).all_instigator_state()
+            if s.name in names | {"daily_posts_schedule"}
+        }
+
+    started = _ok(c.post("/v1/projects/proj_demo/start", json={"reason": "scheduled_start"}))
+    assert started["status"] == "RUNNING" and set(started["automation"].values()) == {"RUNNING"}
+    assert instigators() == dict.fromkeys(names | {"daily_posts_schedule"}, "RUNNING")
+    _err(c.post("/v1/projects/proj_demo/start", json={}), 409, "ALREADY_RUNNING")
+    stopped = _ok(c.post("/v1/projects/proj_demo/stop", json={"reason": "manual_pause"}))
+    assert stopped["status"] == "PAUSED" and "stopping" in stopped["message"]
+    assert set(instigators().values()) == {"STOPPED"}
+    _err(c.post("/v1/projects/proj_demo/stop"), 409, "ALREADY_STOPPED")
+
+
+def test_scrape_launches_posts_runs_that_complete(api, tmp_path):
+    c = api["demo"]
+    with SampleSite(tmp_path / "site", port=free_port()) as site:
+        creator = _ok(
+            c.post(
+                "/v1/projects/proj_demo/creators",
+                json={"platform": "rss", "handle": "@Sample2", "profile_url": site.feed_url},
+            ),
+            201,
+        )
+        assert creator["handle"] == "sample2" and creator["status"] == "ACTIVE"
+        _err(
+            c.post("/v1/projects/proj_demo/creators", json={"platform": "rss", "handle": "sample2"}),
+            409,
+            "CREATOR_EXISTS",
+        )
+        data = _ok(
+            c.post(
+                "/v1/projects/proj_demo/scrape",
+                params={"wait": 240},
+                json={
+                    "creator_ids": [creator["creator_id"]],
+                    "since": "2025-06-02T00:00:00Z",
+                    "until": "2025-06-03",
+                },
+            ),
+            202,
+        )
+    assert data["status"] == "DONE" and data["queued_creators"] == 1
+    posts = [r for r in data["runs"] if r["job_name"] == "posts_job"]
+    assert [r["partition"] for r in posts] == ["sample2|2025-06-02", "sample2|2025-06-03"]
+    instance = _instance(api["home"])
+    for run in data["runs"]:
+        assert instance.get_run_by_id(run["run_id"]).status == dg.DagsterRunStatus.SUCCESS
+        assert run["dagster_ui"].endswith(run["run_id"])
+    assert {"sample2|2025-06-02", "sample2|2025-06-03"} <= instance.get_materialized_partitions(
+        dg.AssetKey("posts")
+    )
+    job = _ok(c.get(f"/v1/jobs/{data['job_id']}"))
+    assert job["status"] == "DONE" and job["run_ids"] == data["run_ids"]
+    status = _ok(c.get("/v1/projects/proj_demo/scrape/status"))["jobs"]
+    mine = [j for j in status if j["job_id"] == data["job_id"]]
+    assert len(mine) == 2 and all(j["status"] == "DONE" and j["videos_found"] for j in mine)
+    # Asking again skips what is done (Zenith), unless forced.
+    again = _ok(
+        c.post(
+            "/v1/projects/proj_demo/scrape",
+            json={"creator_ids": ["sample2"], "since": "2025-06-02", "until": "2025-06-03"},
+        )
+    )
+    assert again["status"] == "NOTHING_TO_DO" and {d["reason"] for d in again["decisions"]} == {
+        "already materialized"
+    }
+
+
+def test_edit_re_materializes_the_clip_render(api):
+    c = api["demo"]
+    clip = _clips(api)[0]
+    instance = _instance(api["home"])
+    key = _ok(c.get(f"/v1/clips/{clip['clip_id']}"))["partition"]
+    before = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("renders"), asset_partitions=[key]), limit=1
+    ).records[0]
+    data = _ok(
+        c.post(
+            f"/v1/clips/{clip['clip_id']}/edit",
+            params={"wait": 400},
+            json={"operations": ["autocut", "reframe", "captions"], "priority": "high"},
+        ),
+        202,
+    )
+    assert data["status"] == "DONE" and data["partition"] == key and data["edit_job_id"]
+    run = instance.get_run_by_id(data["run_id"])
+    assert run.status == dg.DagsterRunStatus.SUCCESS and run.job_name == "clip_job"
+    assert run.tags["dagster/partition"] == key and run.tags["omniva/launched_by"] == "omniva-api"
+    after = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("renders"), asset_partitions=[key]), limit=1
+    ).records[0]
+    assert after.storage_id > before.storage_id and after.run_id == data["run_id"]
+    # Only the render was re-made: the edit decision list is the one the demo made.
+    assert not [
+        r
+        for r in instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("clips"), asset_partitions=[key]), limit=5
+        ).records
+        if r.run_id == data["run_id"]
+    ]
+
+
+def test_upload_uploads_then_defers_over_quota_with_a_reason(api):
+    c = api["demo"]
+    clips = _clips(api)
+    instance = _instance(api["home"])
+    # The demo uploaded every clip to its own emulator; this server publishes to another
+    # one, whose project may spend 2,000 units a day: one upload (~1,650 units) fits.
+    first = _ok(c.post(f"/v1/clips/{clips[0]['clip_id']}/upload", params={"wait": 240}), 202)
+    assert first["status"] == "DONE" and first["deferred"] is False and len(first["yt_video_id"]) == 11
+    assert instance.get_run_by_id(first["run_id"]).status == dg.DagsterRunStatus.SUCCESS
+    _err(c.post(f"/v1/clips/{clips[0]['clip_id']}/upload"), 409, "UPLOAD_EXISTS")
+
+    second = _ok(c.post(f"/v1/clips/{clips[1]['clip_id']}/upload", params={"wait": 240}), 202)
+    assert second["status"] == "DEFERRED" and second["deferred"] is True
+    assert "quota" in second["reason"]
+    assert "has used 1650 of its 2000 today" in second["reason"], second["reason"]
+    assert second["deferred_until"].endswith("Z")
+    run = instance.get_run_by_id(second["run_id"])
+    assert run.status == dg.DagsterRunStatus.SUCCESS and run.job_name == "upload_job"
+    events = instance.get_records_for_run(run.run_id).records
+    kinds = [(e.event_log_entry.dagster_event_type, e.event_log_entry.step_key) for e in events]
+    assert (dg.DagsterEventType.ASSET_OBSERVATION, "uploads") in kinds
+    assert (dg.DagsterEventType.ASSET_MATERIALIZATION, "uploads") not in kinds  # deferred, not uploaded
+    detail = _ok(c.get(f"/v1/clips/{clips[1]['clip_id']}"))
+    assert detail["upload_job"]["status"] == "DEFERRED"
+    job = _ok(c.get(f"/v1/jobs/{second['job_id']}"))
+    assert job["status"] == "DEFERRED" and job["result"]["deferred_until"] == second["deferred_until"]
+    status = _ok(c.get("/v1/system/status"))
+    quota = {q["channel"]: q for q in status["quota"]}["omniva-demo"]
+    assert quota["used"] == 1650 and quota["remaining"] == 350
+
+
+def test_schedule_reruns_the_publish_plan(api):
+    data = _ok(
+        api["demo"].post(
+            "/v1/projects/proj_demo/schedule", params={"wait": 120}, json={"reason": "manual_rebalance"}
+        ),
+        202,
+    )
+    assert data["status"] == "DONE" and data["jobs_considered"] >= 1 and data["updated"] == 0
+    run = _instance(api["home"]).get_run_by_id(data["run_id"])
+    assert run.status == dg.DagsterRunStatus.SUCCESS and run.job_name == "publish_plan_job"
+    # Every action the API took left an audit line in the warehouse logs (Stardust).
+    wh = Warehouse(api["home"] / "warehouse", api["home"] / "omniva.duckdb")
+    audit = [r["message"] for r in wh.query("SELECT message FROM logs WHERE source = 'api'")]
+    assert any(m.startswith("schedule ") for m in audit) and any(m.startswith("upload ") for m in audit)
