@@ -92,6 +92,12 @@ class _YtdlpLog:
     info = warning = error = debug
 
 
+def _file_urls(url: str) -> dict:
+    """yt-dlp reads file:// URLs only when asked: for a creator given as a local feed or page,
+    never for what a web page links to."""
+    return {"enable_file_urls": True} if url.startswith("file://") else {}
+
+
 def _options(settings: SourceSettings, platform: str, **extra) -> dict:
     opts = {
         "logger": _YtdlpLog(),
@@ -248,7 +254,7 @@ def fetch_document(url: str, settings: SourceSettings, what: str) -> bytes:
 
     def get() -> bytes:
         with (
-            yt_dlp.YoutubeDL(_options(settings, platform)) as ydl,
+            yt_dlp.YoutubeDL(_options(settings, platform, **_file_urls(url))) as ydl,
             contextlib.closing(ydl.urlopen(Request(url))) as resp,
         ):
             return resp.read()
@@ -266,7 +272,7 @@ def list_entries(url: str, settings: SourceSettings, what: str) -> tuple[list[di
 
     def flat() -> dict:
         with yt_dlp.YoutubeDL(
-            _options(settings, platform, extract_flat="in_playlist", skip_download=True)
+            _options(settings, platform, extract_flat="in_playlist", skip_download=True, **_file_urls(url))
         ) as ydl:
             return ydl.sanitize_info(ydl.extract_info(url, download=False))
 
@@ -366,7 +372,7 @@ def resolve(url: str, settings: SourceSettings) -> dict | None:
     platform = platform_of(url)
 
     def one() -> dict:
-        with yt_dlp.YoutubeDL(_options(settings, platform, skip_download=True)) as ydl:
+        with yt_dlp.YoutubeDL(_options(settings, platform, skip_download=True, **_file_urls(url))) as ydl:
             return ydl.sanitize_info(ydl.extract_info(url, download=False, process=False))
 
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -484,6 +490,7 @@ def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | N
                 subtitleslangs=["all", "-live_chat"],
                 overwrites=True,
                 sleep_interval=_interval(settings, platform) or None,
+                **_file_urls(url),
             )
             if use_archive:
                 opts["download_archive"] = str(archive)

@@ -115,9 +115,8 @@ def list_posts(
 
 def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | None = None) -> Path:
     settings = settings or scraper.settings_from_env()
-    return adapter_for(post.url if not post.url.startswith("file://") else "folder://").download(
-        post, dest, archive, settings
-    )
+    adapter = FolderAdapter() if post.raw_metadata.get("source") == "folder" else YtdlpAdapter()
+    return adapter.download(post, dest, archive, settings)
 
 
 def check(url: str, limit: int = 10, settings: SourceSettings | None = None) -> tuple[list[Post], str]:

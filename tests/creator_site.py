@@ -25,7 +25,9 @@ class SitePost:
     slug: str
     published: datetime
     feed: str  # rss | atom | page
-    kind: str = "media"  # media (direct file) | page (VideoObject page) | missing (404) | private
+    # media (direct file) | page (VideoObject page) | captioned (<video> with a subtitles
+    # <track>) | missing (404) | private (a page saying so)
+    kind: str = "media"
     license: str | None = None
 
     @property
@@ -122,7 +124,7 @@ class CreatorSite:
     def build(self) -> None:
         for n, p in enumerate(self.posts):
             media = self.root / "media" / f"{p.slug}.mp4"
-            if p.kind in ("media", "page") and not media.exists():
+            if p.kind in ("media", "page", "captioned") and not media.exists():
                 make_media(media, n)
             if media.exists():  # the server's Last-Modified is the publication time
                 os.utime(media, (p.published.timestamp(), p.published.timestamp()))
@@ -139,6 +141,17 @@ class CreatorSite:
                     f"posts/{p.slug}.html",
                     f'<!doctype html><html><head><title>{p.title}</title><script type="application/ld+json">'
                     f"{json.dumps(ld)}</script></head><body><h1>{p.title}</h1></body></html>",
+                )
+            elif p.kind == "captioned":
+                self._write(
+                    f"subs/{p.slug}.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\nHello from the captions\n"
+                )
+                self._write(
+                    f"posts/{p.slug}.html",
+                    f"<!doctype html><html><head><title>{p.title}</title></head><body><video controls>"
+                    f'<source src="/media/{p.slug}.mp4" type="video/mp4">'
+                    f'<track kind="subtitles" srclang="en" label="English" src="/subs/{p.slug}.vtt"></video>'
+                    "</body></html>",
                 )
             elif p.kind == "private":
                 self._write(

@@ -32,6 +32,7 @@ from omniva.errors import (
     RateLimitedError,
     RemovedVideoError,
 )
+from omniva.records import Post
 from omniva.settings import Layout
 from omniva.source_rules import (
     SourceRules,
@@ -60,6 +61,7 @@ POSTS = [
     SitePost("p3", day(10, 0), "page", "media"),
     SitePost("r1", day(4), "rss", "media"),
     SitePost("r2", day(10), "rss", "page"),
+    SitePost("c1", day(3), "none", "captioned"),  # in no feed: fetched by URL only
 ]
 
 
@@ -265,6 +267,9 @@ def test_downloads_give_mp4_info_json_and_clear_errors(site, home):
     assert codes[0] == 429 and codes[1:] and set(codes[1:]) == {200}
     info = json.loads(dest.with_suffix(".info.json").read_text())
     assert dest.stat().st_size > 1000 and info["webpage_url"].endswith("/media/a1.mp4")
+    captioned = Post("check", "c1", f"{site.base}/posts/c1.html", "c1", None, "c1", {})
+    subs = sources.download(captioned, home / "media" / "c1" / "c1.mp4", archive).with_name("c1.en.vtt")
+    assert "Hello from the captions" in subs.read_text()  # subtitles kept beside the video
     with pytest.raises(DeadLinkError, match="the link is dead"):
         sources.download(posts["gone"], home / "media" / "gone.mp4", archive)
     with pytest.raises(PrivateVideoError, match="private") as private:
@@ -475,6 +480,15 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
         )
         assert meta["provenance"].value["license"] == "CC BY 4.0"
         assert meta["provenance"].value["source_creator"] == "Atom Creator"
+        from omniva_assets.clips.assets import source_rights
+
+        rights = source_rights(store, a1)  # what clip_copy hands Chorus for the description credit
+        assert rights["license"] == "CC BY 4.0" and rights["platform_post_id"] == "tag:loopback,2025:a1"
+        _, description, _, _ = chorus.compose(
+            "Words.", [], "atomcast", rights["source_url"], [], source_creator=rights["source_creator"],
+            license=rights["license"],
+        )  # fmt: skip
+        assert "Clip from Atom Creator (atomcast)" in description and "Licence: CC BY 4.0" in description
 
         # A second backfill over the same week downloads nothing.
         media_before = len(site.media_gets())

@@ -129,7 +129,7 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output[li
     deps=[dg.AssetDep(posts, partition_mapping=dg.SpecificPartitionsPartitionMapping([]))],
     group_name="sources",
     kinds={"yt-dlp", "ffmpeg"},
-    code_version="2",
+    code_version="1",  # the same bytes as before; the info JSON and subtitles are extra files
     retry_policy=RETRY,
     check_specs=[
         dg.AssetCheckSpec(
