@@ -160,5 +160,9 @@ def get(layout: Layout, name: str) -> Creator:
     return Creator(name, entry["url"], entry.get("platform", "other"))
 
 
+def is_active(layout: Layout, name: str) -> bool:
+    return bool(_read(layout).get(name, {}).get("active", False))
+
+
 def added_at(layout: Layout, name: str) -> str:
     return _read(layout).get(name, {}).get("added_at", "")

@@ -40,6 +40,10 @@ def cmd_sources(args) -> int:
     from omniva.settings import layout
 
     creators.get(layout(), args.creator)
+    if not creators.is_active(layout(), args.creator):
+        raise OmnivaError(
+            f"creator {args.creator!r} was removed: no new work for it (add it again to resume; its history stays)"
+        )
     today = date.today()
     since = date.fromisoformat(args.since) if args.since else today
     until = date.fromisoformat(args.until) if args.until else since

@@ -31,11 +31,14 @@ def user_errors(context: dg.AssetExecutionContext, store: OmnivaStore):
             str(exc),
             partition=partition,
             error=type(exc).__name__,
+            reason=getattr(exc, "reason", None),
             retryable=exc.retryable,
             run_id=stardust.run_id_of(context),
         )
+        # An unavailable source says why (private, geo-blocked, ...): the partition shows it.
+        reason = {"reason": exc.reason} if isinstance(getattr(exc, "reason", None), str) else {}
         raise dg.Failure(
             description=f"{asset} [{partition}]: {exc}",
-            metadata={"error": type(exc).__name__, "partition": partition or ""},
+            metadata={"error": type(exc).__name__, "partition": partition or "", **reason},
             allow_retries=exc.retryable,
         ) from exc

@@ -272,7 +272,14 @@ def list_entries(url: str, settings: SourceSettings, what: str) -> tuple[list[di
 
     def flat() -> dict:
         with yt_dlp.YoutubeDL(
-            _options(settings, platform, extract_flat="in_playlist", skip_download=True, **_file_urls(url))
+            _options(
+                settings,
+                platform,
+                extract_flat="in_playlist",
+                skip_download=True,
+                playlistend=int(os.environ.get("OMNIVA_SCRAPE_MAX_ENTRIES", "500")),
+                **_file_urls(url),
+            )
         ) as ydl:
             return ydl.sanitize_info(ydl.extract_info(url, download=False))
 

@@ -75,26 +75,38 @@ def _day_of(value: str | None) -> str | None:
     return value[:10] if value else None
 
 
+# Platforms whose listings come newest first: once a few entries in a row are older than the
+# day asked for, the rest are too, and nothing more needs resolving (YouTube's flat listing has
+# no dates, so each undated entry costs a request).
+NEWEST_FIRST = ("youtube", "tiktok", "instagram", "twitch")
+OLDER_IN_A_ROW = 3  # a pinned old video may sit on top of a channel
+
+
 def list_day(creator: str, url: str, day: date | None, settings: SourceSettings | None = None) -> Listing:
     """The creator's posts published on ``day`` (UTC; every day when None), after the rules."""
     settings = settings or scraper.settings_from_env()
     rules = settings.rules
     entries, read_as = adapter_for(url).entries(creator, url, settings)
+    newest_first = read_as == "yt-dlp" and scraper.platform_of(url) in NEWEST_FIRST
     posts: list[Post] = []
     skipped: list[Skipped] = []
     pending: list[str] = []
+    older = 0
     for entry in entries:
         if isinstance(entry, Post):  # a folder lists posts directly
             if day is None or _day_of(entry.posted_at) == day.isoformat():
                 posts.append(entry)
             continue
+        if newest_first and day is not None and older >= OLDER_IN_A_ROW:
+            break
         when = source_rules.posted_at(entry)
-        if when is not None and day is not None and _day_of(when) != day.isoformat():
-            continue  # dated, another day: no need to ask the site anything about it
-        entry = scraper.fill_in(entry, settings, rules.needs_duration)
+        if when is None or day is None or _day_of(when) == day.isoformat():
+            entry = scraper.fill_in(entry, settings, rules.needs_duration)
+            when = source_rules.posted_at(entry)
+        older = older + 1 if day is not None and when is not None and _day_of(when) < day.isoformat() else 0
+        if day is not None and _day_of(when) != day.isoformat():
+            continue  # another day (dated ones cost no request)
         post = scraper.post_from_entry(creator, entry)
-        if day is not None and _day_of(post.posted_at) != day.isoformat():
-            continue
         reason = entry.get("_skip") or source_rules.skip_reason(
             {**entry, "_has_cookies": bool(settings.cookies_file)}, rules
         )

@@ -186,6 +186,33 @@ def test_credit_carries_source_creator_and_licence():
     assert "Licence: CC0" in description and "Atom Creator" in description
 
 
+def test_undated_channel_listing_stops_resolving_past_the_day(home, monkeypatch):
+    """A YouTube tab's flat listing has no dates: entries are resolved one by one, newest
+    first, and only until a few in a row are older than the day asked for."""
+    dates = {"old-pinned": "20200101", **{f"v{d}": f"202508{d:02d}" for d in range(12, 1, -1)}}
+    entries = [
+        {"_type": "url", "id": k, "url": f"https://www.youtube.com/watch?v={k}", "ie_key": "Youtube"}
+        for k in dates
+    ]
+
+    class Channel:
+        def entries(self, creator, url, settings):
+            return entries, "yt-dlp"
+
+    asked = []
+
+    def resolve(url, settings):
+        key = url.rsplit("=", 1)[1]
+        asked.append(key)
+        return {"id": key, "upload_date": dates[key], "title": key}
+
+    monkeypatch.setattr(sources, "adapter_for", lambda url: Channel())
+    monkeypatch.setattr(scraper, "resolve", resolve)
+    listing = sources.list_day("yt", "https://www.youtube.com/@someone/videos", date(2025, 8, 9))
+    assert [p.platform_post_id for p in listing.posts] == ["v9"]
+    assert asked == ["old-pinned", "v12", "v11", "v10", "v9", "v8", "v7", "v6"]  # not v5 .. v2
+
+
 # ---- listing by day on the loopback site -------------------------------------------------------
 
 
@@ -469,6 +496,10 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
         store = OmnivaStore(home=str(home))
         held = {_key_slug(r["partition"]): r for r in store.warehouse.query_file("quarantined_partitions")}
         assert set(held) == {"gone", "priv"} and {r["failure_class"] for r in held.values()} == {"bad_input"}
+        # The failed partition carries its reason (logs table, and the step failure's metadata).
+        logged = [json.loads(r["metadata"]) for r in store.warehouse.query("SELECT metadata FROM logs")]
+        priv_log = next(m for m in logged if m.get("partition") and _key_slug(m["partition"]) == "priv")
+        assert priv_log["error"] == "PrivateVideoError" and priv_log["reason"] == "private"
         # Rights and provenance travel with the video.
         a1 = next(k for k in videos_done if "-a1-" in k)
         meta = (
