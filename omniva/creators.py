@@ -43,14 +43,17 @@ def cookies_dir(layout: Layout) -> Path:
 
 def normalize_url(url: str) -> str:
     """A full http(s) URL, or a local folder as ``folder:///absolute/path``."""
-    from omniva_resources.folder_source import folder_url
+    from omniva_resources.folder_source import folder_path, folder_url
 
     if (
         url.startswith("folder://")
         or url.startswith(("/", "~", "./"))
         or (not re.match(r"^[a-z][a-z0-9+.-]*://", url) and os.path.isdir(url))
     ):
-        return folder_url(url)
+        folder = folder_url(url)
+        if not folder_path(folder).is_dir():
+            raise ConfigError(f"folder {folder_path(folder)} does not exist (create it, or give a URL)")
+        return folder
     if not re.match(r"^(https?|file)://", url):
         raise ConfigError(
             f"creator URL {url!r}: give a full http(s):// URL (channel, feed or page) or a folder path"
