@@ -94,7 +94,12 @@ def list_day(creator: str, url: str, day: date | None, settings: SourceSettings 
     older = 0
     for entry in entries:
         if isinstance(entry, Post):  # a folder lists posts directly
-            if day is None or _day_of(entry.posted_at) == day.isoformat():
+            if day is not None and _day_of(entry.posted_at) != day.isoformat():
+                continue
+            reason = _folder_rule(entry, rules)
+            if reason:
+                skipped.append(Skipped(entry.platform_post_id, entry.title, reason))
+            else:
                 posts.append(entry)
             continue
         if newest_first and day is not None and older >= OLDER_IN_A_ROW:
@@ -117,6 +122,22 @@ def list_day(creator: str, url: str, day: date | None, settings: SourceSettings 
             continue
         posts.append(post)
     return Listing(tuple(posts), tuple(skipped), read_as, len(entries), tuple(pending))
+
+
+def _folder_rule(post: Post, rules: source_rules.SourceRules) -> str | None:
+    """The creator's duration and kind rules on a local file (ffprobe reads its header)."""
+    if not rules.needs_duration:
+        return None
+    from omniva.errors import MediaError
+    from omniva_resources import media
+
+    try:
+        facts = media.probe(Path(post.raw_metadata["path"]))
+    except MediaError as exc:
+        return f"not readable media ({exc})"
+    return source_rules.skip_reason(
+        {"url": post.url, "duration": facts.duration_s, "width": facts.width, "height": facts.height}, rules
+    )
 
 
 def list_posts(

@@ -357,6 +357,12 @@ def test_folder_lists_files_by_day_with_stable_keys(site, home):
     assert sources.list_posts("mine", url)[0].video_key == first.video_key
     dest = sources.download(first, home / "media" / "talk.mp4", home / "archive.txt")
     assert dest.read_bytes() == (folder / "talk.mp4").read_bytes()
+    # ffprobe on the file: 1.5 s but landscape (160x90), so not a Short.
+    shorts_only = scraper.settings_from_env(rules=SourceRules(kind="shorts"))
+    listing = sources.list_day("mine", url, date(2025, 8, 6), shorts_only)
+    assert not listing.posts and listing.skipped[0].reason == "not a Short, and this creator is Shorts only"
+    longer = scraper.settings_from_env(rules=SourceRules(min_duration_s=1.0, max_duration_s=2.0))
+    assert len(sources.list_day("mine", url, date(2025, 8, 6), longer).posts) == 1
 
 
 # ---- projects ------------------------------------------------------------------------------
