@@ -210,7 +210,9 @@ def _classify(exc: BaseException, what: str) -> SourceError:
     if status == 429 or re.search(r"HTTP Error 429", text):
         return RateLimitedError(f"{what}: rate limited by the platform ({_short(text)}); retry later.")
     if (status and status >= 500) or re.search(
-        r"HTTP Error 5\d\d|timed out|Connection (refused|reset)|Temporary failure", text
+        r"HTTP Error 5\d\d|timed out|Connection (refused|reset)|Temporary failure|Failed to resolve"
+        r"|Name or service not known|Network is unreachable",
+        text,
     ):
         return TransientSourceError(f"{what}: the source did not answer ({_short(text)}); retry later.")
     if status in (401, 403):

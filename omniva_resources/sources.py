@@ -155,7 +155,11 @@ def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | N
 def check(url: str, limit: int = 10, settings: SourceSettings | None = None) -> tuple[list[Post], str]:
     """The first ``limit`` entries of ``url``, dated, without downloading anything."""
     settings = settings or scraper.settings_from_env()
-    entries, read_as = adapter_for(url).entries("check", url, settings)
+    adapter = adapter_for(url)
+    if isinstance(adapter, YtdlpAdapter):
+        entries, read_as = scraper.list_entries(url, settings, f"source {url}")
+    else:
+        entries, read_as = adapter.entries("check", url, settings)
     out = []
     for entry in entries[:limit]:
         if isinstance(entry, Post):
