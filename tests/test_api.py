@@ -520,3 +520,134 @@ def test_schedule_reruns_the_publish_plan(api):
     wh = Warehouse(api["home"] / "warehouse", api["home"] / "omniva.duckdb")
     audit = [r["message"] for r in wh.query("SELECT message FROM logs WHERE source = 'api'")]
     assert any(m.startswith("schedule ") for m in audit) and any(m.startswith("upload ") for m in audit)
+
+
+# ------------------------------------------------------------------ through the queue: webserver + daemon
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, seconds: float = 240) -> None:
+    deadline = time.time() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.time() < deadline, log.read_text()[-3000:]
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def queued_api(api):
+    """A Dagster webserver and daemon on the same instance, and a second API server that
+    launches its runs through the webserver's GraphQL API (the instance queues them, the
+    daemon runs them), as a deployment would."""
+    home, web_port, port = api["home"], free_port(), free_port()
+    env = {**api["env"], "DAGSTER_HOME": str(home / "dagster")}
+    procs = []
+
+    def start(name: str, cmd: list[str], extra: dict | None = None) -> tuple[subprocess.Popen, Path]:
+        log = home / f"{name}.log"
+        proc = subprocess.Popen(
+            cmd,
+            env={**env, **(extra or {})},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,  # its code servers go with it at teardown
+        )
+        procs.append(proc)
+        return proc, log
+
+    bin_dir = Path(sys.executable).parent
+    try:
+        web, web_log = start(
+            "webserver",
+            [
+                str(bin_dir / "dagster-webserver"),
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(web_port),
+            ],
+        )
+        start("daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"])
+        _wait_http(f"http://127.0.0.1:{web_port}/server_info", web, web_log)
+        server, log = start(
+            "api-queued",
+            [sys.executable, "-m", "omniva.cli", "api", "--port", str(port)],
+            {"OMNIVA_DAGSTER_GRAPHQL": f"http://127.0.0.1:{web_port}"},
+        )
+        _wait_http(f"http://127.0.0.1:{port}/v1/openapi.json", server, log)
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {api['keys']['demo']}"},
+            timeout=300,
+        )
+        deadline = time.time() + 120
+        while not all(d["healthy"] for d in _ok(client.get("/v1/system/status"))["daemons"].values()):
+            assert time.time() < deadline, (home / "daemon.log").read_text()[-3000:]
+            time.sleep(2)
+        yield {**api, "queued": client}
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _finished(client: httpx.Client, job_id: str, seconds: float = 400) -> dict:
+    deadline = time.time() + seconds
+    while True:
+        job = _ok(client.get(f"/v1/jobs/{job_id}"))
+        if job["completed_at"]:
+            return job
+        assert time.time() < deadline, job
+        time.sleep(2)
+
+
+def test_queued_scrape_goes_through_the_daemon_and_completes(queued_api, tmp_path):
+    c = queued_api["queued"]
+    status = _ok(c.get("/v1/system/status"))
+    assert status["instance"]["api_launches"].startswith("GraphQL http://127.0.0.1:")
+    assert all(d["healthy"] and d["last_heartbeat"] for d in status["daemons"].values())
+    with SampleSite(tmp_path / "site", port=free_port()) as site:
+        _ok(
+            c.post(
+                "/v1/projects/proj_demo/creators",
+                json={"platform": "rss", "handle": "sample3", "profile_url": site.feed_url},
+            ),
+            201,
+        )
+        data = _ok(
+            c.post(
+                "/v1/projects/proj_demo/scrape",
+                json={"creator_ids": ["sample3"], "since": "2025-06-03", "until": "2025-06-03"},
+            ),
+            202,
+        )
+        # Dagster gave the run ids at once; the runs wait in the instance's queue.
+        assert len(data["run_ids"]) == 2 and data["status"] in ("QUEUED", "RUNNING")
+        job = _finished(c, data["job_id"])
+    assert job["status"] == "DONE", job
+    instance = _instance(queued_api["home"])
+    for run_id in data["run_ids"]:
+        run = instance.get_run_by_id(run_id)
+        assert run.status == dg.DagsterRunStatus.SUCCESS and run.tags["omniva/api_job"] == data["job_id"]
+        kinds = {r.event_log_entry.dagster_event_type for r in instance.get_records_for_run(run_id).records}
+        assert {dg.DagsterEventType.RUN_ENQUEUED, dg.DagsterEventType.RUN_STARTING} <= kinds  # queue, daemon
+    assert "sample3|2025-06-03" in instance.get_materialized_partitions(dg.AssetKey("posts"))
+
+
+def test_queued_upload_over_quota_is_deferred_with_a_reason(queued_api):
+    c = queued_api["queued"]
+    clip = _clips(queued_api)[2]["clip_id"]  # not uploaded to this target; the day's quota is spent
+    data = _ok(c.post(f"/v1/clips/{clip}/upload", params={"wait": 0}), 202)
+    assert data["run_id"] and data["status"] in ("QUEUED", "RUNNING")
+    job = _finished(c, data["job_id"])
+    assert job["status"] == "DEFERRED" and "has used 1650 of its 2000 today" in job["result"]["reason"]
+    run = _instance(queued_api["home"]).get_run_by_id(data["run_id"])
+    assert run.status == dg.DagsterRunStatus.SUCCESS and run.job_name == "upload_job"

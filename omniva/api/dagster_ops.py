@@ -13,8 +13,10 @@ or off through the instance's instigator state, as the UI's toggles do.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,8 +26,9 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 
 from cognitive_sensors import lattice
-from omniva.api.envelope import now_iso
-from omniva.driver import QUIET, _failure_messages
+from omniva.api.envelope import ApiError, now_iso
+from omniva.api.reads import failure_reason
+from omniva.driver import QUIET
 from omniva_assets.eclipse import handle_failed_run
 from omniva_resources.resources import OmnivaStore
 
@@ -44,6 +47,7 @@ WORKER_OF_JOB = {
     "upload_job": "uploader_worker",
 }
 PRIORITY = {"low": 0.2, "normal": 0.5, "high": 0.9}
+LOCATION = "omniva"  # the code location's name in workspace.yaml and pyproject.toml
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Actions:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._location = None
+        # Set: launch through this Dagster webserver's GraphQL API (queued, run by the daemon).
+        self.graphql_url = os.environ.get("OMNIVA_DAGSTER_GRAPHQL", "").rstrip("/")
 
     # ------------------------------------------------------------ launching
     def plan_run(
@@ -120,6 +126,19 @@ class Actions:
         self, job_id: str, kind: str, project_id: str | None, runs: list[PlannedRun], subject: dict
     ) -> ApiJob:
         job = ApiJob(job_id, kind, project_id, runs, subject=subject)
+        if self.graphql_url:
+            # Dagster assigns the run ids: launch now, so the answer carries them; the worker
+            # then waits for the runs to finish (posts only declare a dependency on their
+            # creator, so nothing needs the runs to start in order).
+            launched: list[PlannedRun] = []
+            try:
+                for run in runs:
+                    run.run_id = self._launch(run)
+                    launched.append(run)
+            except ApiError as exc:
+                if not launched:
+                    raise
+                job.runs, job.result = launched, {"error": f"{exc.message}; the runs before it were launched"}
         with self._lock:
             self._jobs[job.job_id] = job
             self._done[job.job_id] = threading.Event()
@@ -186,6 +205,8 @@ class Actions:
         self._sync_lineage()
 
     def _run(self, run: PlannedRun) -> bool:
+        if self.graphql_url:
+            return self._wait_queued(run)
         job_def = self.defs.resolve_job_def(run.job_name)
         result = job_def.execute_in_process(
             partition_key=run.partition,
@@ -199,8 +220,80 @@ class Actions:
         run.status = result.dagster_run.status.value
         if not result.success:
             handle_failed_run(self.instance, self.store, result.dagster_run)  # Eclipse, as for CLI runs
-            run.failures = [{"step": s, "message": m} for s, m in _failure_messages(result)]
+            run.failures = [
+                {"step": ev.step_key or "?", "message": failure_reason(ev)}
+                for ev in result.all_events
+                if ev.is_step_failure
+            ]
         return result.success
+
+    def _launch(self, run: PlannedRun) -> str:
+        """Launch through the webserver's GraphQL API (``launchPipelineExecution``, as the UI's
+        Materialize button): the instance's run coordinator queues the run and the daemon
+        launches it in its own process. Returns the run id Dagster gave it."""
+        import httpx
+        from dagster_graphql.client.client_queries import CLIENT_SUBMIT_PIPELINE_RUN_MUTATION
+
+        job_def = self.defs.resolve_job_def(run.job_name)
+        tags = dict(run.tags)
+        if run.partition is not None:
+            tags.update(job_def.partitions_def.get_tags_for_partition_key(run.partition))
+        selection = [{"path": [a]} for a in run.asset_selection] if run.asset_selection else None
+        variables = {
+            "executionParams": {
+                "selector": {
+                    "repositoryLocationName": LOCATION,
+                    "repositoryName": "__repository__",
+                    "pipelineName": run.job_name,
+                    "solidSelection": None,
+                    "assetSelection": selection,
+                },
+                "runConfigData": QUIET,
+                "mode": "default",
+                "executionMetadata": {"tags": [{"key": k, "value": str(v)} for k, v in tags.items()]},
+            }
+        }
+        answer = httpx.post(
+            f"{self.graphql_url}/graphql",
+            json={"query": CLIENT_SUBMIT_PIPELINE_RUN_MUTATION, "variables": variables},
+            timeout=120,
+        ).json()
+        launched = (answer.get("data") or {}).get("launchPipelineExecution") or {}
+        if launched.get("__typename") not in ("LaunchRunSuccess", "LaunchPipelineRunSuccess"):
+            why = launched.get("message") or launched.get("errors") or answer.get("errors")
+            raise ApiError(
+                502,
+                "DAGSTER_REFUSED",
+                f"Dagster refused {run.job_name} {run.partition or ''}: {launched.get('__typename')}: {why}",
+            )
+        run.status = "SUBMITTED"
+        return launched["run"]["runId"]
+
+    def _wait_queued(self, run: PlannedRun) -> bool:
+        """Wait for a run launched through GraphQL to finish; Eclipse's verdict on a failure."""
+        deadline = time.monotonic() + float(os.environ.get("OMNIVA_API_RUN_TIMEOUT_S", "3600"))
+        while True:
+            dagster_run = self.instance.get_run_by_id(run.run_id)
+            if dagster_run and dagster_run.is_finished:
+                break
+            if time.monotonic() > deadline:
+                run.status = dagster_run.status.value if dagster_run else "QUEUED"
+                run.failures = [{"step": "?", "message": "still not finished; see the Dagster UI"}]
+                return False
+            time.sleep(1.0)
+        run.status = dagster_run.status.value
+        if dagster_run.status != dg.DagsterRunStatus.SUCCESS:
+            handle_failed_run(self.instance, self.store, dagster_run)  # idempotent beside eclipse_sensor
+            run.failures = [
+                {
+                    "step": r.event_log_entry.step_key or "?",
+                    "message": failure_reason(r.event_log_entry.dagster_event),
+                }
+                for r in self.instance.get_records_for_run(
+                    run.run_id, of_type=DagsterEventType.STEP_FAILURE
+                ).records
+            ]
+        return dagster_run.status == dg.DagsterRunStatus.SUCCESS
 
     def _upload_outcome(self, job: ApiJob) -> None:
         """Uploaded (with its video id) or deferred (with the reason and when it is retried)."""
@@ -280,7 +373,7 @@ class Actions:
                 LoadableTargetOrigin(
                     module_name="omniva_assets.definitions", working_directory=str(REPO_ROOT)
                 ),
-                location_name="omniva",
+                location_name=LOCATION,
             )
             self._location = InProcessCodeLocation(origin, self.instance)
         return next(iter(self._location.get_repositories().values()))

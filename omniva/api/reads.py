@@ -44,7 +44,7 @@ def level_name(level: int) -> str:
     return "INFO" if level >= logging.INFO else "DEBUG"
 
 
-def _failure_reason(event) -> str:
+def failure_reason(event) -> str:
     """The reason a step failed, as the asset raised it (first line)."""
     data = event.event_specific_data
     user = getattr(data, "user_failure_data", None)
@@ -100,7 +100,7 @@ def run_logs(
             if event and not entry.user_message:
                 message = message or event.event_type_value
             if event and event.is_step_failure:
-                message = f"{message} {_failure_reason(event)}".strip()
+                message = f"{message} {failure_reason(event)}".strip()
             items.append(
                 {
                     "log_id": f"{run.run_id}:{i}",

@@ -329,7 +329,7 @@ def _resolve_creators(ctx: ApiContext, p: dict, ids: list[str] | None) -> list[s
 def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 0):
     """Launch the ``posts`` partitions (creator x day) of the given creators and days."""
     from cognitive_sensors.zenith import Decision, decide_partitions
-    from omniva_assets.partitions import post_key
+    from omniva_assets.partitions import creators_partitions, post_key
 
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -356,8 +356,6 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
     quarantined = store.quarantined()
     days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
     for name in names:
-        from omniva_assets.partitions import creators_partitions
-
         if name not in instance.get_dynamic_partitions(creators_partitions.name):
             instance.add_dynamic_partitions(creators_partitions.name, [name])
         keys = [str(post_key(name, d.isoformat())) for d in days]

@@ -84,6 +84,7 @@ def system_status(actions: Actions, channels: list[str]) -> dict:
             "event_log_storage": type(instance.event_log_storage).__name__,
             "run_coordinator": type(instance.run_coordinator).__name__,
             "run_launcher": type(instance.run_launcher).__name__,
+            "api_launches": f"GraphQL {actions.graphql_url}" if actions.graphql_url else "in-process",
         },
         "daemons": heartbeats,
         "queues": {
