@@ -81,7 +81,9 @@ def cmd_creators(args) -> int:
 
     lay = layout()
     if args.action == "add":
-        c = creators.add(lay, args.name, args.url)
+        from omniva.sources_cli import creator_add_kwargs
+
+        c = creators.add(lay, args.name, args.url, **creator_add_kwargs(args))
         from omniva_assets.partitions import creators_partitions
 
         inst = _instance()
@@ -104,6 +106,26 @@ def _runner(refresh_stale: bool = False):
     return Runner(defs, _instance(), refresh_stale=refresh_stale)
 
 
+def _queue_launcher(instance):
+    """``omniva run --queue``: runs go through the instance's run coordinator (and, with the
+    queued coordinator, wait for the daemon to launch them within the limits)."""
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    from omniva.production import QueueLauncher
+    from omniva.settings import REPO_ROOT
+
+    if isinstance(instance.run_coordinator, QueuedRunCoordinator):
+        beat = instance.get_daemon_heartbeats().get("QUEUED_RUN_COORDINATOR")
+        if beat is None or time.time() - beat.timestamp > 120:
+            raise OmnivaError(
+                f"--queue: no dagster-daemon is running for the instance in {os.environ.get('DAGSTER_HOME')}, "
+                "so queued runs would never start; start `dagster-daemon run -w workspace.yaml` "
+                "(README: Moving to PostgreSQL) or drop --queue to run in this process"
+            )
+    workspace = Path(os.environ.get("OMNIVA_WORKSPACE", REPO_ROOT / "workspace.yaml"))
+    return QueueLauncher(instance, workspace_file=workspace)
+
+
 def cmd_run(args) -> int:
     from omniva.settings import layout
 
@@ -120,7 +142,10 @@ def cmd_run(args) -> int:
     lay = layout()
     emulator = _loopback_emulator(lay)
     try:
-        report = runner.run_creator(args.creator, since, until)
+        with contextlib.ExitStack() as stack:
+            if args.queue:
+                runner.launcher = stack.enter_context(_queue_launcher(runner.instance))
+            report = runner.run_creator(args.creator, since, until)
     finally:
         if emulator:
             emulator.stop()
@@ -356,11 +381,15 @@ def build_parser() -> argparse.ArgumentParser:
     csub = c.add_subparsers(dest="action", required=True)
     a = csub.add_parser("add")
     a.add_argument("name")
-    a.add_argument("url")
+    a.add_argument("url", help="channel, /@handle, playlist, profile, feed, page, or a folder path")
+    from omniva import sources_cli
+
+    sources_cli.add_creator_options(a)
     r = csub.add_parser("remove")
     r.add_argument("name")
     csub.add_parser("list")
     c.set_defaults(func=cmd_creators)
+    sources_cli.add_parsers(sub)  # omniva sources check|fetch, omniva projects ...
 
     run = sub.add_parser("run", help="run a creator's posts for a date range (UTC days)")
     run.add_argument("--creator", required=True)
@@ -370,6 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--refresh-stale",
         action="store_true",
         help="also re-render clips Dagster reports unsynced (render code or parameters changed)",
+    )
+    run.add_argument(
+        "--queue",
+        action="store_true",
+        help="submit the runs through the instance's run coordinator (production: the daemon "
+        "launches them within the queue's limits, on the Celery workers) instead of running them here",
     )
     run.set_defaults(func=cmd_run)
 
@@ -423,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     ys = ytsub.add_parser("status", help="connected channels, token expiry and today's quota")
     ys.add_argument("--secrets-dir", default=os.environ.get("OMNIVA_YOUTUBE_SECRETS_DIR"))
     yt.set_defaults(func=cmd_youtube)
+
+    from omniva.api.cli import add_parser as add_api_parser  # light: argparse only
+
+    add_api_parser(sub)  # omniva api [--port 8090] | omniva api keys create|list|revoke
     return p
 
 

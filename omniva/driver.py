@@ -42,11 +42,12 @@ class Report:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     video_keys: list[str] = field(default_factory=list)
     clip_keys: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
 
 
-def _failure_messages(result) -> list[tuple[str, str]]:
+def _failure_messages(events) -> list[tuple[str, str]]:
     out = []
-    for ev in result.all_events:
+    for ev in events:
         if ev.is_step_failure:
             data = ev.event_specific_data
             user = getattr(data, "user_failure_data", None)
@@ -64,7 +65,15 @@ class Runner:
         instance: dg.DagsterInstance,
         echo: Callable[[str], None] = print,
         refresh_stale: bool = False,
+        launcher=None,
+        run_timeout_s: float = 3600,
     ):
+        """``launcher`` (``omniva.production.QueueLauncher``): submit each stage's runs through
+        the instance's run coordinator and wait for them (the daemon launches them within the
+        queue's limits, on the configured executor, e.g. Celery workers); without it each run
+        executes in this process."""
+        self.launcher = launcher
+        self.run_timeout_s = run_timeout_s
         self.refresh_stale = refresh_stale
         self.creator: str | None = None
         self.store = OmnivaStore(home=os.environ.get("OMNIVA_HOME", ""))
@@ -73,6 +82,50 @@ class Runner:
         self.echo = echo
         self.report = Report()
 
+    def _tags(self, stage: str, priority: float) -> dict[str, str]:
+        # Through the queue, transcription and render runs take the GPU lane when there are
+        # GPUs (their steps go to the GPU workers); uploads carry their channel, limited to one.
+        gpu = self.launcher is not None and stage in ("video", "clip") and _gpus() > 0
+        channel = os.environ.get("OMNIVA_CHANNEL", "omniva-demo") if stage == "upload" else None
+        return {
+            "omniva/launched_by": "omniva-cli",
+            **lattice.route(stage, priority, gpu=gpu, channel=channel, creator=self.creator),
+        }
+
+    def _run_many(self, job_name: str, keys: list, stage: str) -> dict[str, bool]:
+        """One run per partition key: in this process one after another, or all submitted to
+        the queue at once and waited for (the coordinator's limits decide what runs together)."""
+        if self.launcher is None:
+            return {str(k): self._run(job_name, k, stage) for k in keys}
+        if not keys:
+            return {}
+        started = time.perf_counter()
+        ids = {
+            self.launcher.submit(
+                job_name, self._tags(stage, 0.5), partition_key=k, run_config=QUIET, location_name="omniva"
+            ): k
+            for k in keys
+        }
+        self.echo(f"  queued {len(ids)} {job_name} run(s); waiting for the daemon to launch them …")
+        statuses = self.launcher.wait(list(ids), timeout=self.run_timeout_s)
+        self.report.stage_seconds[stage] = (
+            self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
+        )
+        self.report.runs += len(ids)
+        self.report.run_ids += list(ids)
+        for run_id, status in statuses.items():
+            if status == "SUCCESS":
+                continue
+            run = self.instance.get_run_by_id(run_id)
+            for verdict in handle_failed_run(self.instance, self.store, run):
+                if verdict.action != "retry":
+                    self.echo(f"  Eclipse: {verdict.failure_class} -> {verdict.action} ({verdict.reason})")
+            events = [e.dagster_event for e in self.instance.all_logs(run_id) if e.dagster_event]
+            for step, message in _failure_messages(events) or [("?", f"run {status.lower()}")]:
+                self.report.failures.append(Failure(job_name, str(ids[run_id]), step, message))
+                self.echo(f"  ✗ {ids[run_id]} [{step}]: {message} (run {run_id})")
+        return {str(ids[rid]): statuses[rid] == "SUCCESS" for rid in ids}
+
     def _run(
         self,
         job_name: str,
@@ -80,6 +133,8 @@ class Runner:
         stage: str,
         priority: float = 0.5,
     ) -> bool:
+        if self.launcher is not None:
+            return self._run_many(job_name, [partition_key], stage)[str(partition_key)]
         job = self.defs.resolve_job_def(job_name)
         started = time.perf_counter()
         result = job.execute_in_process(
@@ -87,17 +142,18 @@ class Runner:
             instance=self.instance,
             raise_on_error=False,
             run_config=QUIET,
-            tags={"omniva/launched_by": "omniva-cli", **lattice.route(stage, priority, creator=self.creator)},
+            tags=self._tags(stage, priority),
         )
         self.report.stage_seconds[stage] = (
             self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
         )
         self.report.runs += 1
+        self.report.run_ids.append(result.run_id)
         if not result.success:
             for verdict in handle_failed_run(self.instance, self.store, result.dagster_run):
                 if verdict.action != "retry":
                     self.echo(f"  Eclipse: {verdict.failure_class} -> {verdict.action} ({verdict.reason})")
-            for step, message in _failure_messages(result) or [("?", "run failed")]:
+            for step, message in _failure_messages(result.all_events) or [("?", "run failed")]:
                 self.report.failures.append(Failure(job_name, str(partition_key), step, message))
                 self.echo(f"  ✗ {partition_key} [{step}]: {message}")
         return result.success
@@ -158,9 +214,10 @@ class Runner:
         days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
         self.echo(f"listing {creator}'s posts for {len(days)} day(s) with yt-dlp …")
         keys: list[str] = []
+        listed = self._run_many("posts_job", [post_key(creator, d.isoformat()) for d in days], "posts")
         for day in days:
             pkey = post_key(creator, day.isoformat())
-            if self._run("posts_job", pkey, "posts"):
+            if listed[str(pkey)]:
                 records = self.instance.fetch_materializations(
                     dg.AssetRecordsFilter(asset_key=dg.AssetKey("posts"), asset_partitions=[str(pkey)]),
                     limit=1,
@@ -178,9 +235,12 @@ class Runner:
         done = self._done("clip_selections")
         todo = self._decide("video", video_keys, done)
         self.echo(f"{len(video_keys)} video(s); {len(todo)} to download, transcribe, analyse and vote on …")
-        for key in todo:
-            self.echo(f"  video {key}")
-            self._run("video_job", key, "video")
+        if self.launcher is None:
+            for key in todo:
+                self.echo(f"  video {key}")
+                self._run("video_job", key, "video")
+        else:
+            self._run_many("video_job", todo, "video")
 
         selected = self._selected_clips([k for k in video_keys if k in self._done("clip_selections")])
         rendered = self._done("renders") & self._done("clip_copy")
@@ -194,9 +254,12 @@ class Runner:
             rendered = rendered - set(stale)
         todo_clips = self._decide("clip", selected, rendered)
         self.echo(f"{len(selected)} clip(s) selected; {len(todo_clips)} to edit and render …")
-        for key in todo_clips:
-            self.echo(f"  clip {key}")
-            self._run("clip_job", dg.MultiPartitionKey(_dims(key)), "clip")
+        if self.launcher is None:
+            for key in todo_clips:
+                self.echo(f"  clip {key}")
+                self._run("clip_job", dg.MultiPartitionKey(_dims(key)), "clip")
+        else:
+            self._run_many("clip_job", [dg.MultiPartitionKey(_dims(k)) for k in todo_clips], "clip")
         self.report.clip_keys = selected
 
         self.echo("planning publish slots …")
@@ -205,8 +268,7 @@ class Runner:
         uploaded = self._done("uploads") & self._done("clip_explanations")
         todo_up = self._decide("upload", planned, uploaded)
         self.echo(f"{len(planned)} clip(s) planned; {len(todo_up)} to upload …")
-        for key in todo_up:
-            self._run("upload_job", dg.MultiPartitionKey(_dims(key)), "upload")
+        self._run_many("upload_job", [dg.MultiPartitionKey(_dims(k)) for k in todo_up], "upload")
         return self.report
 
     def _selected_clips(self, video_keys: list[str]) -> list[str]:
@@ -228,6 +290,13 @@ class Runner:
             return []
         meta = records[0].asset_materialization.metadata
         return list(meta["clip_keys"].value) if "clip_keys" in meta else []
+
+
+def _gpus() -> int:
+    try:
+        return int(os.environ.get("OMNIVA_GPUS", "0") or 0)
+    except ValueError:
+        return 0
 
 
 def _dims(key: str) -> dict[str, str]:

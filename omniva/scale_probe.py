@@ -27,7 +27,9 @@ def _timed(rows: list, label: str, fn, note: str = ""):
     return out
 
 
-def probe(instance: dg.DagsterInstance, n_videos: int, home: Path) -> list[tuple[str, float, str]]:
+def probe(
+    instance: dg.DagsterInstance, n_videos: int, home: Path, n_materialized: int | None = None
+) -> list[tuple[str, float, str]]:
     from cognitive_sensors.zenith import decide_partitions
     from omniva_assets.partitions import videos_partitions
     from omniva_assets.sensors import video_sensor
@@ -48,7 +50,8 @@ def probe(instance: dg.DagsterInstance, n_videos: int, home: Path) -> list[tuple
         rows, "list the video partitions", lambda: instance.get_dynamic_partitions(videos_partitions.name)
     )
     assert len(listed) >= n_videos
-    half = keys[: n_videos // 2]
+    rows[-1] = (*rows[-1][:2], f"{len(listed):,} partitions")
+    half = keys[: n_videos // 2 if n_materialized is None else n_materialized]
     _timed(
         rows,
         f"write {len(half):,} materialization events",
@@ -62,9 +65,13 @@ def probe(instance: dg.DagsterInstance, n_videos: int, home: Path) -> list[tuple
         rows,
         "materialized video partitions",
         lambda: instance.get_materialized_partitions(dg.AssetKey("videos")),
-        "what sensors and the CLI ask",
     )
-    _timed(rows, f"Zenith decisions over {n_videos:,} keys", lambda: decide_partitions(keys, done, set()))
+    rows[-1] = (*rows[-1][:2], f"{len(done):,} materialized (what sensors and the CLI ask)")
+    decisions = _timed(
+        rows, f"Zenith decisions over {n_videos:,} keys", lambda: decide_partitions(keys, done, set())
+    )
+    requested = sum(1 for d in decisions if d.action == "request")
+    rows[-1] = (*rows[-1][:2], f"{requested:,} to request, {len(decisions) - requested:,} skipped")
     _timed(
         rows,
         "latest 100 materializations of videos",
@@ -91,6 +98,7 @@ def probe(instance: dg.DagsterInstance, n_videos: int, home: Path) -> list[tuple
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m omniva.scale_probe", description=__doc__.split("\n\n")[0])
     p.add_argument("--videos", type=int, default=10_000)
+    p.add_argument("--materialized", type=int, help="how many get a materialization (default: half)")
     p.add_argument("--current", action="store_true", help="use the instance DAGSTER_HOME points at")
     args = p.parse_args(argv)
     with ExitStack() as es:
@@ -106,7 +114,7 @@ def main(argv=None) -> int:
             os.environ["DAGSTER_HOME"] = str(work / "dagster")
             production.write_instance_yaml(work / "dagster", storage_dir=work / "dagster-data")
         instance = es.enter_context(dg.DagsterInstance.get())
-        rows = probe(instance, args.videos, Path(os.environ["OMNIVA_HOME"]))
+        rows = probe(instance, args.videos, Path(os.environ["OMNIVA_HOME"]), args.materialized)
         size = ""
         if not args.current:
             (n_events, bytes_) = pg.query(

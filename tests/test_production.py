@@ -119,6 +119,8 @@ def stack(tmp_path_factory):
             "OMNIVA_CELERY_BROKER": rd.url(0),
             "OMNIVA_CELERY_BACKEND": rd.url(1),
             "OMNIVA_GPUS": "1",
+            # one Short per video keeps every upload of the module inside one day's quota
+            "OMNIVA_MAX_CLIPS_PER_VIDEO": "1",
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(REPO),
         }
@@ -400,3 +402,150 @@ def test_schedule_storage_and_lineage_sync_are_idempotent(stack, cli_world, daem
     assert counts[0]["dagster_runs"] == finished
     dup = wh.query("SELECT storage_id, count(*) AS n FROM dagster_materializations GROUP BY 1 HAVING n > 1")
     assert not dup
+
+
+# ---------------------------------------------------------------- the pipeline through the queue
+
+
+@pytest.fixture(scope="module")
+def queue_world(stack, daemon, fixtures):
+    """Two creators' backfills at once, each ``omniva run --queue``: every run goes through the
+    QueuedRunCoordinator, the daemon launches it, its steps run on the Celery workers."""
+    from urllib.parse import urlparse
+
+    from omniva.youtube_emulator import YouTubeEmulator
+
+    site = stack.root / "queue-site"
+    media.make_sample_video(site / "qa" / "videos" / "pyannote.mp4", fixtures / "pyannote_sample.wav")
+    media.make_sample_video(site / "qb" / "videos" / "monologue.mp4", fixtures / "acoustic_corpus.wav")
+    feeds = {
+        "qa": (SampleItem("queue-pyannote", "Two speakers", "pyannote.mp4", DAY, "pyannote sample"),),
+        "qb": (SampleItem("queue-monologue", "A monologue", "monologue.mp4", DAY, "MFA corpus"),),
+    }
+    port = urlparse(stack.env["OMNIVA_YOUTUBE_API_ROOT"]).port
+    emulator = YouTubeEmulator(Path(stack.env["OMNIVA_HOME"]) / "youtube-emulator", port=port)
+    emulator.start()  # both CLIs and the workers upload here
+    started = time.perf_counter()
+    try:
+        with ExitStack() as sites:
+            for name, items in feeds.items():
+                served = sites.enter_context(SampleSite(site / name, port=0, items=items))
+                assert stack.omniva("creators", "add", name, served.feed_url).returncode == 0
+            for name in feeds:
+                cmd = [sys.executable, "-m", "omniva.cli", "run", "--queue", "--creator", name]
+                stack.start(f"run-{name}", [*cmd, "--since", "2025-07-01", "--until", "2025-07-01"])
+            codes = {name: stack.procs[f"run-{name}"].wait(timeout=900) for name in feeds}
+    finally:
+        emulator.stop()
+    instance = daemon.instance
+    runs = [
+        r
+        for r in instance.get_run_records(dg.RunsFilter(tags={"omniva/launched_by": "omniva-cli"}))
+        if r.dagster_run.tags.get("omniva/creator") in feeds
+    ]
+    return {
+        "codes": codes,
+        "logs": {name: stack.log(f"run-{name}") for name in feeds},
+        "runs": runs,
+        "steps": {r.dagster_run.run_id: _steps(instance, r.dagster_run.run_id) for r in runs},
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def test_two_creators_backfills_run_through_the_queue_on_the_workers_within_the_limits(
+    stack, daemon, queue_world
+):
+    for name, code in queue_world["codes"].items():
+        assert code == 0, queue_world["logs"][name][-4000:]
+        assert "queued" in queue_world["logs"][name]
+    runs = queue_world["runs"]
+    jobs = {r.dagster_run.job_name for r in runs}
+    assert {"posts_job", "video_job", "clip_job", "publish_plan_job", "upload_job"} <= jobs, jobs
+    assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    instance = daemon.instance
+    for r in runs:  # each run was put in the queue, then the daemon launched it
+        kinds = [
+            e.dagster_event.event_type for e in instance.all_logs(r.dagster_run.run_id) if e.dagster_event
+        ]
+        assert kinds.index(DagsterEventType.RUN_ENQUEUED) < kinds.index(DagsterEventType.RUN_STARTING), kinds
+    # every step ran on a Celery worker; transcription and renders (GPU lane) on the GPU worker
+    gpu_steps, uploads = [], []
+    for r in runs:
+        for step, info in queue_world["steps"][r.dagster_run.run_id].items():
+            assert info.get("worker"), (r.dagster_run.job_name, step, info)
+            if step in ("transcripts", "renders"):
+                assert info["worker"].startswith("gpu@"), (step, info)
+                gpu_steps.append((info["start"], info["end"]))
+            elif step == "uploads":
+                uploads.append((info["start"], info["end"]))
+            else:
+                assert info["worker"].startswith("cpu@"), (step, info)
+    assert len(gpu_steps) >= 4 and _max_overlap(gpu_steps) == 1  # one GPU
+    span = {r.dagster_run.run_id: (r.start_time, r.end_time) for r in runs}
+    gpu_runs = [span[r.dagster_run.run_id] for r in runs if r.dagster_run.tags.get("omniva/lane") == "gpu"]
+    assert _max_overlap(gpu_runs) == 1
+    channel_runs = [span[r.dagster_run.run_id] for r in runs if r.dagster_run.tags.get("omniva/channel")]
+    assert len(uploads) >= 2 and _max_overlap(channel_runs) == 1 and _max_overlap(uploads) == 1
+    # neither backfill waited for the other to finish
+    by_creator = {
+        c: [span[r.dagster_run.run_id] for r in runs if r.dagster_run.tags["omniva/creator"] == c]
+        for c in ("qa", "qb")
+    }
+    first = {c: min(s for s, _ in spans) for c, spans in by_creator.items()}
+    last = {c: max(e for _, e in spans) for c, spans in by_creator.items()}
+    assert first["qa"] < last["qb"] and first["qb"] < last["qa"], (first, last)
+    # the uploads are in PostgreSQL's event log, one per clip, and on the emulator's channel
+    uploaded = {
+        p
+        for (p,) in stack.sql(
+            "SELECT partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
+            "AND asset_key = %s",
+            (json.dumps(["uploads"]),),
+        )
+    }
+    for video in ("queue-pyannote", "queue-monologue"):
+        assert any(video.replace("queue-", "") in p for p in uploaded), uploaded
+    print(f"two creators through the queue: {len(runs)} runs in {queue_world['seconds']:.0f} s")
+
+
+def test_scale_10000_video_partitions_on_postgresql(stack, tmp_path):
+    """Register 10,000 video partitions on PostgreSQL and time what sensors, Zenith and the UI
+    ask of the instance (figures printed; docs/deployment.md has the table)."""
+    stack.pg.create_database("scale")
+    home = tmp_path / "dagster"
+    env = {
+        **stack.env,
+        **stack.pg.env("scale"),
+        "DAGSTER_HOME": str(home),
+        "OMNIVA_HOME": str(tmp_path / "o"),
+    }
+    production.write_instance_yaml(home, storage_dir=tmp_path / "data")
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omniva.scale_probe",
+            "--videos",
+            "10000",
+            "--materialized",
+            "1000",
+            "--current",
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    print(r.stdout)
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[3].strip()
+        for line in r.stdout.splitlines()
+        if line.count("|") == 4
+    }
+    assert rows["list the video partitions"] == "10,000 partitions"
+    assert rows["materialized video partitions"].startswith("1,000 materialized")
+    assert rows["Zenith decisions over 10,000 keys"] == "9,000 to request, 1,000 skipped"
+    assert rows["video_sensor tick (50 new videos)"] == "50 run requests"
+    assert "PostgresRunStorage" in r.stdout
