@@ -158,6 +158,12 @@ def test_openapi_document_lists_every_spec_endpoint(api):
     served = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert served >= SPEC_PATHS, SPEC_PATHS - served
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
+    scrape = doc["paths"]["/v1/projects/{project_id}/scrape"]["post"]
+    assert scrape["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/Envelope")
+    assert scrape["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorEnvelope"
+    )
+    assert doc["components"]["schemas"]["ScrapeRequest"]["additionalProperties"] is False
 
 
 def test_requests_without_a_valid_key_get_401_and_touch_nothing(api):
@@ -267,6 +273,7 @@ def test_bad_payloads_are_refused_without_side_effects(api):
     )
     _err(c.post(f"/v1/clips/{clip}/edit", json={"operations": ["explode"]}), 400, "VALIDATION_ERROR")
     _err(c.post(f"/v1/clips/{clip}/upload", json={"title": "a <b>"}), 400, "VALIDATION_ERROR")
+    _err(c.post(f"/v1/clips/{clip}/upload", json={"keywords": ["k"] * 16}), 400, "VALIDATION_ERROR")
     _err(c.post(f"/v1/clips/{clip}/upload", json={"title": "fine"}), 422, "OVERRIDES_NOT_SUPPORTED")
     _err(
         c.post("/v1/projects/proj_demo/schedule", json={"target_day": "2025-13-01"}), 400, "VALIDATION_ERROR"

@@ -18,17 +18,20 @@ from omniva.api.keys import ALL_PROJECTS
 from omniva.api.schemas import (
     CreatorCreate,
     EditRequest,
+    Envelope,
+    ErrorEnvelope,
     ProjectAction,
     ProjectCreate,
     ScheduleRequest,
     ScrapeRequest,
     UploadRequest,
 )
+from omniva_assets.partitions import days_partitions
 
 # Documents the scheme in the OpenAPI description; the check itself is the app's middleware.
 bearer = HTTPBearer(auto_error=False, description="API key: `omv_...` (omniva api keys create)")
 ERRORS = {
-    code: {"description": text}
+    code: {"description": text, "model": ErrorEnvelope}
     for code, text in {
         400: "bad request: INVALID_JSON, VALIDATION_ERROR, INVALID_PAGINATION, INVALID_DATE_RANGE",
         401: "missing or invalid API key",
@@ -36,13 +39,14 @@ ERRORS = {
         404: "not found",
         409: "conflict with the current state",
         422: "well-formed but not acceptable",
+        500: "STATUS_UNAVAILABLE, INTERNAL_ERROR",
     }.items()
 }
 router = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(bearer)])
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 Wait = Annotated[float, Query(ge=0, le=600, description="seconds to wait for the runs to finish")]
-PARTITION_START = date(2025, 1, 1)  # omniva_assets.partitions.days_partitions
+PARTITION_START = days_partitions.start.date()
 
 
 def _ctx(request: Request) -> ApiContext:
@@ -110,7 +114,7 @@ def _job_view(ctx: ApiContext, job) -> dict:
 
 
 # ---------------------------------------------------------------- projects
-@router.get("/projects")
+@router.get("/projects", response_model=Envelope)
 def list_projects(
     request: Request, limit: Limit = 50, offset: Offset = 0, status: Annotated[str | None, Query()] = None
 ):
@@ -136,7 +140,7 @@ def list_projects(
     return _ok(request, page(items, limit, offset, len(projects)))
 
 
-@router.post("/projects", status_code=201)
+@router.post("/projects", response_model=Envelope, status_code=201)
 def create_project(request: Request, body: ProjectCreate):
     ctx, key = _ctx(request), key_of(request)
     if key.project != ALL_PROJECTS:
@@ -155,7 +159,7 @@ def create_project(request: Request, body: ProjectCreate):
     )
 
 
-@router.get("/projects/{project_id}")
+@router.get("/projects/{project_id}", response_model=Envelope)
 def get_project(request: Request, project_id: str):
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -209,12 +213,12 @@ def _switch(request: Request, project_id: str, body: ProjectAction | None, on: b
     )
 
 
-@router.post("/projects/{project_id}/start")
+@router.post("/projects/{project_id}/start", response_model=Envelope)
 def start_project(request: Request, project_id: str, body: Annotated[ProjectAction | None, Body()] = None):
     return _switch(request, project_id, body, on=True)
 
 
-@router.post("/projects/{project_id}/stop")
+@router.post("/projects/{project_id}/stop", response_model=Envelope)
 def stop_project(request: Request, project_id: str, body: Annotated[ProjectAction | None, Body()] = None):
     return _switch(request, project_id, body, on=False)
 
@@ -231,7 +235,7 @@ def _creator_name(handle: str) -> str:
     return name
 
 
-@router.post("/projects/{project_id}/creators", status_code=201)
+@router.post("/projects/{project_id}/creators", response_model=Envelope, status_code=201)
 def add_creator(request: Request, project_id: str, body: CreatorCreate):
     from omniva import creators
     from omniva.errors import ConfigError
@@ -271,7 +275,7 @@ def add_creator(request: Request, project_id: str, body: CreatorCreate):
     )
 
 
-@router.get("/projects/{project_id}/creators")
+@router.get("/projects/{project_id}/creators", response_model=Envelope)
 def list_creators(request: Request, project_id: str):
     from omniva import creators
 
@@ -325,7 +329,7 @@ def _resolve_creators(ctx: ApiContext, p: dict, ids: list[str] | None) -> list[s
     return list(dict.fromkeys(names))
 
 
-@router.post("/projects/{project_id}/scrape", status_code=202)
+@router.post("/projects/{project_id}/scrape", response_model=Envelope, status_code=202)
 def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 0):
     """Launch the ``posts`` partitions (creator x day) of the given creators and days."""
     from cognitive_sensors.zenith import Decision, decide_partitions
@@ -404,7 +408,7 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
     )
 
 
-@router.get("/projects/{project_id}/scrape/status")
+@router.get("/projects/{project_id}/scrape/status", response_model=Envelope)
 def scrape_status(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
     from omniva import creators
 
@@ -449,7 +453,7 @@ def scrape_status(request: Request, project_id: str, limit: Limit = 50, offset: 
 
 
 # ---------------------------------------------------------------- analysis
-@router.get("/projects/{project_id}/analysis")
+@router.get("/projects/{project_id}/analysis", response_model=Envelope)
 def analysis(
     request: Request,
     project_id: str,
@@ -516,7 +520,7 @@ def _clip_item(r: dict) -> dict:
     }
 
 
-@router.get("/projects/{project_id}/clips")
+@router.get("/projects/{project_id}/clips", response_model=Envelope)
 def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -546,7 +550,7 @@ def _partition(clip: dict) -> str:
     return str(clip_key(clip["video_key"], clip["rank"]))
 
 
-@router.get("/clips/{clip_id}")
+@router.get("/clips/{clip_id}", response_model=Envelope)
 def get_clip(request: Request, clip_id: str):
     clip, project_id = _clip(request, clip_id)
     if clip["upload_status"]:
@@ -621,7 +625,7 @@ def _zenith_gate(ctx: ApiContext, stage: str, partition: str, job_id: str) -> st
     return crisis
 
 
-@router.post("/clips/{clip_id}/edit", status_code=202)
+@router.post("/clips/{clip_id}/edit", response_model=Envelope, status_code=202)
 def edit_clip(
     request: Request, clip_id: str, body: Annotated[EditRequest | None, Body()] = None, wait: Wait = 0
 ):
@@ -670,7 +674,7 @@ def edit_clip(
     )
 
 
-@router.post("/clips/{clip_id}/upload", status_code=202)
+@router.post("/clips/{clip_id}/upload", response_model=Envelope, status_code=202)
 def upload_clip(
     request: Request,
     clip_id: str,
@@ -745,7 +749,7 @@ def upload_clip(
     )
 
 
-@router.get("/projects/{project_id}/uploads")
+@router.get("/projects/{project_id}/uploads", response_model=Envelope)
 def list_uploads(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -757,7 +761,7 @@ def list_uploads(request: Request, project_id: str, limit: Limit = 50, offset: O
 
 
 # ---------------------------------------------------------------- schedule
-@router.post("/projects/{project_id}/schedule", status_code=202)
+@router.post("/projects/{project_id}/schedule", response_model=Envelope, status_code=202)
 def reschedule(
     request: Request, project_id: str, body: Annotated[ScheduleRequest | None, Body()] = None, wait: Wait = 0
 ):
@@ -799,7 +803,7 @@ def reschedule(
     )
 
 
-@router.get("/projects/{project_id}/schedule")
+@router.get("/projects/{project_id}/schedule", response_model=Envelope)
 def get_schedule(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -824,7 +828,7 @@ def get_schedule(request: Request, project_id: str, limit: Limit = 50, offset: O
 
 
 # ---------------------------------------------------------------- logs
-@router.get("/projects/{project_id}/logs")
+@router.get("/projects/{project_id}/logs", response_model=Envelope)
 def logs(
     request: Request,
     project_id: str,
@@ -865,7 +869,7 @@ def logs(
 
 
 # ---------------------------------------------------------------- insights
-@router.get("/clips/{clip_id}/insights")
+@router.get("/clips/{clip_id}/insights", response_model=Envelope)
 def insights(request: Request, clip_id: str):
     """HaloLux: the same explanation as `omniva explain CLIP --json`, plus each module's part."""
     from cognitive_sensors import halolux, stardust
@@ -915,7 +919,7 @@ def insights(request: Request, clip_id: str):
 
 
 # ---------------------------------------------------------------- jobs and system
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=Envelope)
 def get_job(request: Request, job_id: str):
     """An action the API launched: its runs, their Dagster status, and the outcome."""
     ctx, key = _ctx(request), key_of(request)
@@ -925,7 +929,7 @@ def get_job(request: Request, job_id: str):
     return _ok(request, _job_view(ctx, job))
 
 
-@router.get("/system/status")
+@router.get("/system/status", response_model=Envelope)
 def system_status(request: Request):
     from omniva.api.status import system_status as status
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -54,13 +54,14 @@ class EditRequest(Strict):
 
 
 class UploadRequest(Strict):
-    """Overrides of the clip's copy and slot. The pipeline takes its copy from Chorus
+    """Overrides of the clip's copy and slot (the spec's UploadJob fields; the title limit is
+    YouTube's 100, stricter than the schema's 120). The pipeline takes its copy from Chorus
     (``clip_copy``) and its slot from the publish plan, so overrides are validated
     against YouTube's limits and then refused with 422 (see docs/api.md)."""
 
     title: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=5000)
-    keywords: list[str] | None = Field(None, max_length=100)
+    keywords: list[str] | None = Field(None, max_length=15)  # the spec's UploadJob: at most 15
     scheduled_time: datetime | None = None
     privacy_status: Literal["private", "unlisted", "public"] | None = None
 
@@ -75,3 +76,31 @@ class UploadRequest(Strict):
 class ScheduleRequest(Strict):
     reason: str = Field("api", min_length=1, max_length=200)
     target_day: date | None = None
+
+
+# ---------------------------------------------------------------- the response wrapper (OpenAPI)
+class Meta(BaseModel):
+    request_id: str
+    generated_at: str
+
+
+class ErrorBody(BaseModel):
+    message: str
+    code: str = Field(description="stable code, e.g. CLIP_NOT_FOUND (docs/api.md lists them)")
+    details: list[dict] | None = Field(None, description="one entry per invalid field")
+
+
+class Envelope(BaseModel):
+    """Every success: the endpoint's payload in ``data``."""
+
+    status: Literal["success"]
+    data: Any
+    error: None
+    meta: Meta
+
+
+class ErrorEnvelope(BaseModel):
+    status: Literal["error"]
+    data: None
+    error: ErrorBody
+    meta: Meta
