@@ -21,11 +21,13 @@ import httpx
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
+from omniva.api.keys import KeyStore
+from omniva.errors import OmnivaError
 from omniva.sample_site import SampleSite
 from omniva_resources.warehouse import Warehouse
 from tests.conftest import free_port
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # the tests on the demo's data (they share its session fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATHS = {
@@ -152,7 +154,58 @@ def _state(api) -> dict:
     return {"files": files, "runs": _instance(home).get_runs_count()}
 
 
+# ------------------------------------------------------------------ quick: keys and the app's gate
+def test_key_store_keeps_only_a_salted_hash_and_checks_it(tmp_path):
+    store = KeyStore(tmp_path / "api" / "keys.json")
+    token, key = store.create("proj_demo", "ci")
+    other, _ = store.create("proj_demo")
+    stored = (tmp_path / "api" / "keys.json").read_text()
+    assert token.split("_", 2)[2] not in stored and other.split("_", 2)[2] not in stored
+    hashes = [e["scrypt"] for e in json.loads(stored).values()]
+    assert len(set(hashes)) == 2 and all(len(h) == 64 for h in hashes)
+    assert store.verify(token).key_id == key.key_id and store.verify(token).allows("proj_demo")
+    assert not store.verify(token).allows("proj_other")
+    wrong_secret = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (wrong_secret, "", "omv_", token.replace("omv_", "xyz_"), f"omv_{'0' * 12}_{'a' * 43}"):
+        assert store.verify(bad) is None, bad
+    store.revoke(key.key_id)
+    assert store.verify(token) is None and store.verify(other) is not None
+    with pytest.raises(OmnivaError):
+        store.revoke("nope")
+
+
+def test_the_app_refuses_before_it_reads_anything(tmp_path):
+    """401 before the body is read, 400/403/404 in the spec's wrapper; no Dagster involved."""
+    from fastapi.testclient import TestClient
+
+    from omniva.api.app import ApiContext, create_app
+    from omniva.settings import Layout
+
+    ctx = ApiContext(Layout(tmp_path))
+    admin, _ = ctx.keys.create("*")
+    scoped, _ = ctx.keys.create("proj_demo")
+    client = TestClient(create_app(ctx))
+    bearer = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
+    assert client.get("/v1/openapi.json").status_code == 200
+    _err(client.post("/v1/projects", content=b"{not json"), 401, "UNAUTHORIZED")
+    _err(client.get("/v1/projects", headers=bearer(admin + "x")), 401, "UNAUTHORIZED")
+    _err(client.post("/v1/projects", content=b"{not json", headers=bearer(admin)), 400, "INVALID_JSON")
+    _err(client.post("/v1/projects", json={}, headers=bearer(admin)), 400, "VALIDATION_ERROR")
+    _err(client.get("/v1/projects?offset=-1", headers=bearer(admin)), 400, "INVALID_PAGINATION")
+    _err(client.post("/v1/projects", json={"name": "x"}, headers=bearer(scoped)), 403, "FORBIDDEN")
+    _err(client.get("/v1/projects/proj_other", headers=bearer(scoped)), 403, "FORBIDDEN")
+    _err(client.get("/v1/projects/proj_demo", headers=bearer(admin)), 404, "PROJECT_NOT_FOUND")
+    assert not (tmp_path / "projects.json").exists() and not (tmp_path / "warehouse").exists()
+    created = _ok(client.post("/v1/projects", json={"name": "Creator Lab"}, headers=bearer(admin)), 201)
+    assert created["project_id"] == "proj_creator-lab" and created["status"] == "PAUSED"
+    listed = _ok(client.get("/v1/projects", headers=bearer(admin)))
+    assert [p["project_id"] for p in listed["items"]] == ["proj_creator-lab"]
+    assert listed["pagination"] == {"limit": 50, "offset": 0, "total": 1}
+    assert _ok(client.get("/v1/projects", headers=bearer(scoped)))["items"] == []
+
+
 # ------------------------------------------------------------------ description, auth, validation
+@slow
 def test_openapi_document_lists_every_spec_endpoint(api):
     doc = api["anonymous"].get("/v1/openapi.json").json()
     served = {(m, p) for p, ops in doc["paths"].items() for m in ops}
@@ -166,6 +219,7 @@ def test_openapi_document_lists_every_spec_endpoint(api):
     assert doc["components"]["schemas"]["ScrapeRequest"]["additionalProperties"] is False
 
 
+@slow
 def test_requests_without_a_valid_key_get_401_and_touch_nothing(api):
     clip = _clips(api)[0]["clip_id"]
     before = _state(api)
@@ -215,6 +269,7 @@ def test_requests_without_a_valid_key_get_401_and_touch_nothing(api):
     assert changed <= {"api/keys.json"}, changed  # only the key made and revoked above
 
 
+@slow
 def test_keys_are_stored_hashed_and_scoped(api):
     stored = (api["home"] / "api" / "keys.json").read_text()
     for token in api["keys"].values():
@@ -240,6 +295,7 @@ def test_keys_are_stored_hashed_and_scoped(api):
     _err(other_client.get(f"/v1/clips/{clip}/insights"), 404, "CLIP_NOT_FOUND")
 
 
+@slow
 def test_bad_payloads_are_refused_without_side_effects(api):
     c = api["demo"]
     clip = _clips(api)[0]["clip_id"]
@@ -289,6 +345,7 @@ def test_bad_payloads_are_refused_without_side_effects(api):
 
 
 # ------------------------------------------------------------------ reads from the warehouse
+@slow
 def test_reads_match_the_warehouse(api):
     con = _db(api)
     n_clips = con.execute("SELECT count(*) FROM clips").fetchone()[0]
@@ -325,6 +382,7 @@ def test_reads_match_the_warehouse(api):
     assert creators[0]["last_scraped_at"]
 
 
+@slow
 def test_logs_read_the_run_events(api):
     data = _ok(
         api["demo"].get(
@@ -343,6 +401,7 @@ def test_logs_read_the_run_events(api):
     assert len(page["items"]) == 3 and page["pagination"]["total"] > 3
 
 
+@slow
 def test_insights_match_omniva_explain(api):
     clip = _clips(api)[1]["clip_id"]
     data = _ok(api["demo"].get(f"/v1/clips/{clip}/insights"))
@@ -358,6 +417,7 @@ def test_insights_match_omniva_explain(api):
     assert data["trace_id"] and data["raw_payload"]["clip"]["clip_id"] == clip
 
 
+@slow
 def test_system_status_reports_instance_daemons_queue_quota_and_quarantine(api):
     data = _ok(api["demo"].get("/v1/system/status"))
     assert data["instance"]["dagster_home"] == str(api["home"] / "dagster")
@@ -372,6 +432,7 @@ def test_system_status_reports_instance_daemons_queue_quota_and_quarantine(api):
 
 
 # ------------------------------------------------------------------ actions are Dagster runs
+@slow
 def test_start_and_stop_switch_the_automation(api):
     c = api["demo"]
     names = {"creator_sensor", "video_sensor", "clip_sensor", "publish_plan_sensor", "upload_sensor"}
@@ -393,6 +454,7 @@ def test_start_and_stop_switch_the_automation(api):
     _err(c.post("/v1/projects/proj_demo/stop"), 409, "ALREADY_STOPPED")
 
 
+@slow
 def test_scrape_launches_posts_runs_that_complete(api, tmp_path):
     c = api["demo"]
     with SampleSite(tmp_path / "site", port=free_port()) as site:
@@ -448,6 +510,7 @@ def test_scrape_launches_posts_runs_that_complete(api, tmp_path):
     }
 
 
+@slow
 def test_edit_re_materializes_the_clip_render(api):
     c = api["demo"]
     clip = _clips(api)[0]
@@ -482,6 +545,7 @@ def test_edit_re_materializes_the_clip_render(api):
     ]
 
 
+@slow
 def test_upload_uploads_then_defers_over_quota_with_a_reason(api):
     c = api["demo"]
     clips = _clips(api)
@@ -513,6 +577,7 @@ def test_upload_uploads_then_defers_over_quota_with_a_reason(api):
     assert quota["used"] == 1650 and quota["remaining"] == 350
 
 
+@slow
 def test_schedule_reruns_the_publish_plan(api):
     data = _ok(
         api["demo"].post(
@@ -616,6 +681,7 @@ def _finished(client: httpx.Client, job_id: str, seconds: float = 400) -> dict:
         time.sleep(2)
 
 
+@slow
 def test_queued_scrape_goes_through_the_daemon_and_completes(queued_api, tmp_path):
     c = queued_api["queued"]
     status = _ok(c.get("/v1/system/status"))
@@ -649,6 +715,7 @@ def test_queued_scrape_goes_through_the_daemon_and_completes(queued_api, tmp_pat
     assert "sample3|2025-06-03" in instance.get_materialized_partitions(dg.AssetKey("posts"))
 
 
+@slow
 def test_queued_upload_over_quota_is_deferred_with_a_reason(queued_api):
     c = queued_api["queued"]
     clip = _clips(queued_api)[2]["clip_id"]  # not uploaded to this target; the day's quota is spent

@@ -49,11 +49,16 @@ class ApiContext:
         from omniva.api.dagster_ops import Actions
         from omniva.settings import ensure_dagster_home
         from omniva_assets.definitions import defs
-        from omniva_resources.resources import OmnivaStore
 
         ensure_dagster_home()
-        store = OmnivaStore(home=str(self.layout.home))
-        return Actions(defs, dg.DagsterInstance.get(), store, api_dir(self.layout) / "jobs")
+        return Actions(defs, dg.DagsterInstance.get(), self.store, api_dir(self.layout) / "jobs")
+
+    @cached_property
+    def store(self):
+        """The working folder (warehouse, logs, quarantine), without loading Dagster."""
+        from omniva_resources.resources import OmnivaStore
+
+        return OmnivaStore(home=str(self.layout.home))
 
     @property
     def warehouse(self):
@@ -81,6 +86,10 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return ApiError(400, "INVALID_JSON", "the request body is not valid JSON")
+    if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") == "model_attributes_type" for e in errors):
+        return ApiError(
+            400, "INVALID_JSON", "the request body must be a JSON object (Content-Type: application/json)"
+        )
     details = [
         {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg")}
         for e in errors

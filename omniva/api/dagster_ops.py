@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import threading
 import time
 import uuid
@@ -69,14 +70,28 @@ class ApiJob:
     project_id: str | None
     runs: list[PlannedRun]
     created_at: str = field(default_factory=now_iso)
-    status: str = "QUEUED"  # QUEUED | RUNNING | DONE | FAILED | DEFERRED
+    status: str = "QUEUED"  # QUEUED | RUNNING | DONE | FAILED | DEFERRED | INTERRUPTED
     started_at: str | None = None
     completed_at: str | None = None
     result: dict = field(default_factory=dict)
     subject: dict = field(default_factory=dict)  # what the job is about (clip id, creators, ...)
+    owner_pid: int = field(default_factory=os.getpid)  # the API process that follows its runs
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+JOB_ID = re.compile(r"^[a-z]+_[0-9a-f]{12}$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Actions:
@@ -159,11 +174,16 @@ class Actions:
             if job_id in self._jobs:
                 return self._jobs[job_id]
         path = self.jobs_dir / f"{job_id}.json"
-        if not path.is_file() or "/" in job_id:
+        if not JOB_ID.match(job_id) or not path.is_file():
             return None
         data = json.loads(path.read_text())
         data["runs"] = [PlannedRun(**r) for r in data["runs"]]
-        return ApiJob(**data)
+        job = ApiJob(**data)
+        if job.status in ("QUEUED", "RUNNING") and not _alive(job.owner_pid):
+            # The API process that held it stopped: runs it had not started never will (the
+            # in-process queue lived in it); launched runs go on in Dagster, shown per run.
+            job.status = "INTERRUPTED"
+        return job
 
     def pending(self, kind: str | None = None) -> list[ApiJob]:
         with self._lock:

@@ -74,7 +74,7 @@ def _stats(ctx: ApiContext, creators: list[str]) -> dict:
 
 def _audit(ctx: ApiContext, request: Request, message: str, **metadata) -> None:
     """Stardust: every action the API takes lands in the warehouse ``logs`` table."""
-    ctx.actions.store.log(
+    ctx.store.log(
         "api",
         "INFO",
         message,
