@@ -138,6 +138,11 @@ def cmd_run(args) -> int:
     from omniva import creators
 
     creators.get(layout(), args.creator)  # clear error for an unknown creator
+    if not creators.is_active(layout(), args.creator):
+        raise OmnivaError(
+            f"creator {args.creator!r} was removed: its history is kept, but no new work starts; "
+            f"add it again with `omniva creators add {args.creator} URL` to resume"
+        )
     started = time.perf_counter()
     lay = layout()
     emulator = _loopback_emulator(lay)

@@ -383,6 +383,9 @@ def test_projects_group_creators_and_removing_keeps_history(home, capsys):
     assert [c.name for c in projects.creators_of("physics", lay)] == ["lewin", "feynman"]
     creators.remove(lay, "feynman")  # stops new work; the entry (history) stays
     assert [c.name for c in projects.creators_of("physics", lay)] == ["lewin"]
+    capsys.readouterr()
+    assert main(["run", "--creator", "feynman", "--since", "2025-06-01", "--until", "2025-06-01"]) == 2
+    assert "was removed" in capsys.readouterr().err
     assert "feynman" in json.loads((home / "creators.json").read_text())
     capsys.readouterr()
     assert main(["projects", "list", "--json"]) == 0
