@@ -380,3 +380,94 @@ def _consent(prompt_text: str) -> str:
     except urllib.error.HTTPError as exc:
         return exc.headers["Location"]
     raise AssertionError("the consent page did not redirect")
+
+
+def test_publish_plan_sends_a_projects_clips_to_its_channel(tmp_path, monkeypatch):
+    """A creator in a project publishes to the project's channel; others to the default one."""
+    from omniva import creators, projects
+    from omniva.settings import Layout
+    from omniva_assets.publishing.assets import publish_plan
+    from omniva_resources.resources import OmnivaStore, PublishRules
+    from omniva_resources.warehouse import Warehouse
+
+    monkeypatch.setenv("OMNIVA_HOME", str(tmp_path))
+    lay = Layout(tmp_path)
+    creators.add(lay, "alice", "https://example.org/alice.xml")
+    creators.add(lay, "bob", "https://example.org/bob.xml")
+    projects.add_project("physics", "physics-shorts", lay=lay)
+    projects.add_creator("physics", "alice", lay)
+    wh = Warehouse(lay.warehouse, lay.duckdb_path)
+    now = "2026-11-26T10:00:00Z"
+    for i, creator in enumerate(("alice", "bob")):
+        video, clip_id, uid = (
+            f"{creator}-v",
+            f"00000000-0000-0000-0000-00000000000{i}",
+            f"10000000-0000-0000-0000-00000000000{i}",
+        )
+        wh.write_partition(
+            "videos",
+            video,
+            [
+                {
+                    "video_id": uid,
+                    "post_id": uid,
+                    "video_key": video,
+                    "creator": creator,
+                    "source_url": "u",
+                    "file_path": "f",
+                    "checksum": "c",
+                    "created_at": now,
+                }
+            ],
+        )
+        wh.write_partition(
+            "clips",
+            f"1|{video}",
+            [
+                {
+                    "clip_id": clip_id,
+                    "video_id": uid,
+                    "video_key": video,
+                    "rank": 1,
+                    "candidate_id": uid,
+                    "start_time": 0.0,
+                    "end_time": 20.0,
+                    "lattice_priority": 0.5,
+                }
+            ],
+        )
+        wh.write_partition(
+            "renders",
+            f"1|{video}",
+            [
+                {
+                    "clip_id": clip_id,
+                    "file_path": "r.mp4",
+                    "checksum": "c",
+                    "size_bytes": 1,
+                    "duration_seconds": 20.0,
+                    "resolution": "1080x1920",
+                    "video_codec": "h264",
+                    "audio_codec": "aac",
+                    "encoder": "libx264",
+                    "created_at": now,
+                }
+            ],
+        )
+        wh.write_partition(
+            "clip_copy", f"1|{video}", [{"clip_id": clip_id, "title": f"t{i}", "description": "d"}]
+        )
+    resources = {
+        "store": OmnivaStore(home=str(tmp_path)),
+        "publish_rules": PublishRules(channel="main-channel"),
+    }
+    with dg.build_asset_context(resources=resources) as ctx:
+        plan = next(o.value for o in publish_plan(ctx) if isinstance(o, dg.Output))
+    assert {s.clip_key: s.channel for s in plan.slots} == {
+        "1|alice-v": "physics-shorts",
+        "1|bob-v": "main-channel",
+    }
+    assert {r["channel"] for r in wh.query("SELECT channel FROM schedules")} == {
+        "physics-shorts",
+        "main-channel",
+    }

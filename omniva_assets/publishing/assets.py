@@ -16,11 +16,22 @@ from omniva_resources import youtube
 from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResource
 
 
+def project_channels(layout, default: str) -> dict[str, str]:
+    """creator -> the channel of the (first) project it belongs to."""
+    from omniva import projects
+
+    out: dict[str, str] = {}
+    for p in projects.list_projects(layout):
+        for creator in p.creators:
+            out.setdefault(creator, p.channel or default)
+    return out
+
+
 @dg.asset(
     deps=[renders, clip_copy],
     group_name="publishing",
     kinds={"python"},
-    code_version="1",
+    code_version="2",  # 2: each creator's project channel
     check_specs=[
         dg.AssetCheckSpec(
             "no_double_booking",
@@ -31,13 +42,20 @@ from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResourc
     ],
 )
 def publish_plan(context: dg.AssetExecutionContext, store: OmnivaStore, publish_rules: PublishRules):
-    """When each rendered clip goes out: at most ``daily_quota`` a day, one per slot.
+    """When each rendered clip goes out: at most ``daily_quota`` a day per channel, one per slot.
 
-    Slots already planned never move, so re-planning only places new clips.
+    A clip goes to its creator's project's channel (``omniva projects``), else to the default
+    channel. Slots already planned never move, so re-planning only places new clips.
     """
     wh = store.warehouse
+    channels = project_channels(store.layout, publish_rules.channel)
     ready = [
-        ReadyClip(r["clip_id"], r["clip_key"], publish_rules.channel, float(r["priority"] or 0))
+        ReadyClip(
+            r["clip_id"],
+            r["clip_key"],
+            channels.get(r["creator"], publish_rules.channel),
+            float(r["priority"] or 0),
+        )
         for r in wh.query_file("ready_clips")
     ]
     committed = [
@@ -50,7 +68,7 @@ def publish_plan(context: dg.AssetExecutionContext, store: OmnivaStore, publish_
             # Keep the reason the slot was first given (HaloLux shows it), not "re-planned".
             (json.loads(r["horizon_adjustments"] or "{}")).get("reason") or "committed earlier",
         )
-        for r in wh.query("SELECT * FROM schedules WHERE channel = ?", [publish_rules.channel])
+        for r in wh.query("SELECT * FROM schedules")
     ]
     rules = PlanRules(
         daily_quota=publish_rules.daily_quota,
@@ -85,7 +103,11 @@ def publish_plan(context: dg.AssetExecutionContext, store: OmnivaStore, publish_
         trace_id=stable_id("trace", "channel", publish_rules.channel),
         source_url=None,
         creator=None,
-        params={"daily_quota": rules.daily_quota, "slots": rules.slot_times_utc},
+        params={
+            "daily_quota": rules.daily_quota,
+            "slots": rules.slot_times_utc,
+            "channels": sorted({c.channel for c in ready}),
+        },
         decision=decision,
     )
     store.record_stardust(row)
