@@ -81,12 +81,16 @@ class Runner:
         self.instance = instance
         self.echo = echo
         self.report = Report()
+        self._channels: dict[str, str] = {}  # clip key -> channel, from the publish plan
 
-    def _tags(self, stage: str, priority: float) -> dict[str, str]:
+    def _tags(self, stage: str, priority: float, key=None) -> dict[str, str]:
         # Through the queue, transcription and render runs take the GPU lane when there are
-        # GPUs (their steps go to the GPU workers); uploads carry their channel, limited to one.
+        # GPUs (their steps go to the GPU workers); uploads carry the channel the publish plan
+        # gave the clip (limited to one at a time per channel).
         gpu = self.launcher is not None and stage in ("video", "clip") and _gpus() > 0
-        channel = os.environ.get("OMNIVA_CHANNEL", "omniva-demo") if stage == "upload" else None
+        channel = None
+        if stage == "upload":
+            channel = self._channels.get(str(key)) or os.environ.get("OMNIVA_CHANNEL", "omniva-demo")
         return {
             "omniva/launched_by": "omniva-cli",
             **lattice.route(stage, priority, gpu=gpu, channel=channel, creator=self.creator),
@@ -102,7 +106,7 @@ class Runner:
         started = time.perf_counter()
         ids = {
             self.launcher.submit(
-                job_name, self._tags(stage, 0.5), partition_key=k, run_config=QUIET, location_name="omniva"
+                job_name, self._tags(stage, 0.5, k), partition_key=k, run_config=QUIET, location_name="omniva"
             ): k
             for k in keys
         }
@@ -142,7 +146,7 @@ class Runner:
             instance=self.instance,
             raise_on_error=False,
             run_config=QUIET,
-            tags=self._tags(stage, priority),
+            tags=self._tags(stage, priority, partition_key),
         )
         self.report.stage_seconds[stage] = (
             self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
@@ -267,6 +271,10 @@ class Runner:
         planned = self._planned()
         uploaded = self._done("uploads") & self._done("clip_explanations")
         todo_up = self._decide("upload", planned, uploaded)
+        self._channels = {
+            r["clip_key"]: r["channel"]
+            for r in self.store.warehouse.query("SELECT clip_key, channel FROM schedules")
+        }
         self.echo(f"{len(planned)} clip(s) planned; {len(todo_up)} to upload …")
         self._run_many("upload_job", [dg.MultiPartitionKey(_dims(k)) for k in todo_up], "upload")
         return self.report
