@@ -452,6 +452,15 @@ def scrape_status(request: Request, project_id: str, limit: Limit = 50, offset: 
     )
 
 
+def _project_rows(request: Request, project_id: str, query: str, limit: int, offset: int, *params):
+    """One page of a warehouse query over the project's creators (``creators, *params, limit,
+    offset``) and the total count; none when the project has no creators yet."""
+    p = _project(request, project_id)
+    if not p["creators"]:
+        return [], 0
+    return reads.paged(reads.query(_ctx(request).warehouse, query, [p["creators"], *params, limit, offset]))
+
+
 # ---------------------------------------------------------------- analysis
 @router.get("/projects/{project_id}/analysis", response_model=Envelope)
 def analysis(
@@ -464,12 +473,7 @@ def analysis(
     candidates_limit: Annotated[int, Query(ge=0, le=200)] = 10,
 ):
     ctx = _ctx(request)
-    p = _project(request, project_id)
-    if not p["creators"]:
-        return _ok(request, page([], limit, offset, 0))
-    rows, total = reads.paged(
-        reads.query(ctx.warehouse, "analysis", [p["creators"], min_score, limit, offset])
-    )
+    rows, total = _project_rows(request, project_id, "analysis", limit, offset, min_score)
     cands: dict[str, list] = {}
     if rows:
         for c in reads.query(ctx.warehouse, "candidates", [[r["video_key"] for r in rows], clip_status]):
@@ -522,11 +526,7 @@ def _clip_item(r: dict) -> dict:
 
 @router.get("/projects/{project_id}/clips", response_model=Envelope)
 def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
-    ctx = _ctx(request)
-    p = _project(request, project_id)
-    if not p["creators"]:
-        return _ok(request, page([], limit, offset, 0))
-    rows, total = reads.paged(reads.query(ctx.warehouse, "clip_status", [p["creators"], limit, offset]))
+    rows, total = _project_rows(request, project_id, "clip_status", limit, offset)
     return _ok(request, page([_clip_item(r) for r in rows], limit, offset, total))
 
 
@@ -751,11 +751,7 @@ def upload_clip(
 
 @router.get("/projects/{project_id}/uploads", response_model=Envelope)
 def list_uploads(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
-    ctx = _ctx(request)
-    p = _project(request, project_id)
-    if not p["creators"]:
-        return _ok(request, page([], limit, offset, 0))
-    rows, total = reads.paged(reads.query(ctx.warehouse, "uploads", [p["creators"], limit, offset]))
+    rows, total = _project_rows(request, project_id, "uploads", limit, offset)
     items = [{**r, "upload_job_id": str(r["upload_job_id"]), "clip_id": str(r["clip_id"])} for r in rows]
     return _ok(request, page(items, limit, offset, total))
 
@@ -805,11 +801,7 @@ def reschedule(
 
 @router.get("/projects/{project_id}/schedule", response_model=Envelope)
 def get_schedule(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
-    ctx = _ctx(request)
-    p = _project(request, project_id)
-    if not p["creators"]:
-        return _ok(request, page([], limit, offset, 0))
-    rows, total = reads.paged(reads.query(ctx.warehouse, "schedule", [p["creators"], limit, offset]))
+    rows, total = _project_rows(request, project_id, "schedule", limit, offset)
     items = [
         {
             "clip_id": str(r["clip_id"]),
