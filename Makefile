@@ -36,7 +36,7 @@ emulator: setup
 	$(BIN)/omniva youtube-emulator --port 8089
 
 # Stage table (bench/results.json), editing steps, then the end-to-end series with Dagster's
-# overhead (bench/e2e.json); Markdown on stdout and in bench/results.md. ~25 minutes here.
+# overhead (bench/e2e.json); Markdown on stdout and in bench/results.md. ~40 minutes here.
 bench: setup
 	set -o pipefail; { $(BIN)/python bench/run.py && echo && $(BIN)/python bench/render_bench.py && echo && \
 	  $(BIN)/python bench/e2e.py; } | tee bench/results.md

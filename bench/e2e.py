@@ -16,7 +16,7 @@ themselves (a fresh process), and report how often they did. The sources are bui
 the bundled recordings (``sample/media``) and served by a loopback creator site; uploads
 go to a loopback YouTube emulator.
 
-    .venv/bin/python bench/e2e.py [--clips-per-video 1] [--cases 1,2,4,long] [--json out.json]
+    .venv/bin/python bench/e2e.py [--clips-per-video 3] [--cases 1,2,4,long] [--repeat 2] [--json out.json]
 """
 
 from __future__ import annotations
@@ -326,7 +326,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--child", nargs=3, metavar=("PATH", "FEED", "HOME"), help=argparse.SUPPRESS)
     ap.add_argument("--cases", default="1,2,4,long")
-    ap.add_argument("--clips-per-video", type=int, default=1)
+    ap.add_argument(
+        "--clips-per-video",
+        type=int,
+        default=3,
+        help="OMNIVA_MAX_CLIPS_PER_VIDEO (the pipeline's default: 3)",
+    )
     ap.add_argument("--repeat", type=int, default=2, help="runs of each path per case; the fastest is kept")
     ap.add_argument("--work", default="", help="working folder (default: a new temporary one)")
     ap.add_argument("--json", default=str(REPO / "bench" / "e2e.json"))
