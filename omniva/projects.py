@@ -172,3 +172,12 @@ def creators_of(name: str, lay: Layout | None = None) -> list[Creator]:
 def project_of(creator: str, lay: Layout | None = None) -> Project | None:
     """The (first) project a creator belongs to, if any."""
     return next((p for p in list_projects(lay) if creator in p.creators), None)
+
+
+def goals_for(creator: str, lay: Layout | None = None):
+    """Horizon's goals for a creator's clips (Pantheon's weights, quorum and brand rules,
+    Chorus's tone, the topic mix): its project's goals file, else the global one."""
+    from cognitive_sensors.goals import load_goals
+
+    p = project_of(creator, lay)
+    return load_goals(p.goals if p and p.goals else None)

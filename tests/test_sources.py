@@ -21,6 +21,7 @@ import pytest
 from yt_dlp.utils import DownloadError
 
 from cognitive_sensors import chorus, eclipse
+from cognitive_sensors.goals import load_goals
 from omniva import creators, projects
 from omniva.errors import (
     AgeGatedError,
@@ -601,3 +602,15 @@ def test_folder_source_picks_up_a_dropped_file_once(site, home):
         assert len(instance.get_materialized_partitions(dg.AssetKey("videos"))) == 2
         archive = (home / "download-archive.txt").read_text().splitlines()
         assert len(archive) == 2 and len(set(archive)) == 2  # each file fetched once
+
+
+def test_a_projects_goals_file_drives_its_creators_pantheon_and_tone(home):
+    lay = Layout(home)
+    base = (Path(__file__).parents[1] / "config" / "horizon.yaml").read_text()
+    own = home / "calm.yaml"
+    own.write_text(base.replace("tone: plain", "tone: calm"))
+    projects.add_project("quiet", "quiet-shorts", goals=own, lay=lay)
+    creators.add(lay, "monk", "https://example.org/monk.xml", project="quiet")
+    creators.add(lay, "other", "https://example.org/other.xml")
+    assert projects.goals_for("monk", lay).tone == "calm"
+    assert projects.goals_for("other", lay).tone == load_goals().tone != "calm"

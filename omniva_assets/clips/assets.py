@@ -12,8 +12,7 @@ import cv2
 import dagster as dg
 
 from cognitive_sensors import chorus, paradox, stardust
-from cognitive_sensors.goals import load_goals
-from omniva import captions, editing, timeline
+from omniva import captions, editing, projects, timeline
 from omniva.editing import AutocutRules, plan_edit
 from omniva.records import (
     Analysis,
@@ -519,7 +518,7 @@ def clip_copy(
     tags = tuple(dict.fromkeys((*chosen.candidate.semantic_tags, *analyses.keywords)))
     text = chosen.candidate.text
     reasons = [v.reason for v in chosen.votes if v.vote == "yes"][:3]
-    goals = load_goals()
+    goals = projects.goals_for(videos.creator, store.layout)  # the project's tone, if it has its own
     rights = source_rights(store, videos.video_key)
     title, description, tag_list, author = chorus.compose(
         text,

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from cognitive_sensors import paradox, stardust
-from cognitive_sensors.goals import Goals, load_goals, mix_gap, topic_of
+from cognitive_sensors.goals import Goals, mix_gap, topic_of
 from cognitive_sensors.pantheon import (
     DEFAULT_AGENTS,
     PantheonConfig,
@@ -16,6 +16,7 @@ from cognitive_sensors.pantheon import (
     make_horizon_delegate,
     select_clips,
 )
+from omniva import projects
 from omniva.candidates import CandidateRules, extract_candidates, overlap_s
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
 from omniva_assets.common import user_errors
@@ -270,8 +271,9 @@ def clip_selections(
     clip_candidates: list[Candidate],
 ):
     """Pantheon's vote: every agent scores every candidate with a reason; the best
-    non-overlapping ones with quorum and no veto become ranked clips."""
-    goals = load_goals()
+    non-overlapping ones with quorum and no veto become ranked clips (the creator's project's
+    goals, if it has its own)."""
+    goals = projects.goals_for(videos.creator, store.layout)
     counts = week_topic_counts(store, goals)
     gap = mix_gap(goals, counts)
     agents = {
