@@ -989,30 +989,27 @@ class _Handler(BaseHTTPRequestHandler):
         if scheme.lower() == "bearer" and token.strip():
             if self.emulator.token_is_valid(token.strip()):
                 return True
-            body = _error_body(
-                401,
-                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
-                "login cookie or other valid authentication credential.",
-                "authError",
-                location="Authorization",
-                locationType="header",
+            self._unauthenticated(
+                "Request had invalid authentication credentials.", "authError", "Invalid Credentials"
             )
-            body["error"]["errors"][0]["message"] = "Invalid Credentials"
-            body["error"]["status"] = "UNAUTHENTICATED"
-            self._send(401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
-            return False
+        else:
+            self._unauthenticated(
+                "Request is missing required authentication credential.", "required", "Login Required."
+            )
+        return False
+
+    def _unauthenticated(self, what: str, reason: str, short: str) -> None:
+        """Google's 401 for a missing or invalid bearer token."""
         body = _error_body(
             401,
-            "Request is missing required authentication credential. Expected OAuth 2 access token, "
-            "login cookie or other valid authentication credential.",
-            "required",
+            f"{what} Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+            reason,
             location="Authorization",
             locationType="header",
         )
-        body["error"]["errors"][0]["message"] = "Login Required."
+        body["error"]["errors"][0]["message"] = short
         body["error"]["status"] = "UNAUTHENTICATED"
         self._send(401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
-        return False
 
     def _dispatch(self, method: str) -> None:
         body = self._read_body()
