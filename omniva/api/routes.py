@@ -72,6 +72,15 @@ def _stats(ctx: ApiContext, creators: list[str]) -> dict:
     return reads.query(ctx.warehouse, "project_stats", [creators])[0]
 
 
+def _launch(ctx: ApiContext, request: Request, submission: tuple, wait: float, audit: str, **audit_fields):
+    """Submit an action's runs (``actions.submit``'s arguments), write the audit line, wait up
+    to ``wait`` seconds; returns the job and its view."""
+    job = ctx.actions.submit(*submission)
+    _audit(ctx, request, audit, **audit_fields)
+    ctx.actions.wait(job, wait)
+    return job, _job_view(ctx, job)
+
+
 def _audit(ctx: ApiContext, request: Request, message: str, **metadata) -> None:
     """Stardust: every action the API takes lands in the warehouse ``logs`` table."""
     ctx.store.log(
@@ -387,22 +396,21 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
     }
     if not runs:
         return _ok(request, {**data, "status": "NOTHING_TO_DO", "run_ids": [], "runs": []}, 200)
-    job = actions.submit(
-        job_id,
-        "scrape",
-        project_id,
-        runs,
-        {"creators": names, "since": data["since"], "until": data["until"]},
-    )
-    _audit(
+    job, view = _launch(
         ctx,
         request,
+        (
+            job_id,
+            "scrape",
+            project_id,
+            runs,
+            {"creators": names, "since": data["since"], "until": data["until"]},
+        ),
+        wait,
         f"scrape {job_id}: {len(runs)} run(s)",
         project_id=project_id,
         run_ids=[r.run_id for r in runs],
     )
-    actions.wait(job, wait)
-    view = _job_view(ctx, job)
     return _ok(
         request, {**data, "status": view["status"], "run_ids": view["run_ids"], "runs": view["runs"]}, 202
     )
@@ -655,10 +663,15 @@ def edit_clip(
         extra_tags={"omniva/requested_operations": ",".join(body.operations)},
         job_id=job_id,
     )
-    job = actions.submit(job_id, "edit", project_id, [run], {"clip_id": clip_id, "partition": partition})
-    _audit(ctx, request, f"edit {job_id}: re-render {partition}", clip_id=clip_id, run_id=run.run_id)
-    actions.wait(job, wait)
-    view = _job_view(ctx, job)
+    job, view = _launch(
+        ctx,
+        request,
+        (job_id, "edit", project_id, [run], {"clip_id": clip_id, "partition": partition}),
+        wait,
+        f"edit {job_id}: re-render {partition}",
+        clip_id=clip_id,
+        run_id=run.run_id,
+    )
     return _ok(
         request,
         {
@@ -726,10 +739,15 @@ def upload_clip(
             200,
         )
     run = actions.plan_run("upload_job", partition, "upload", creator=clip["creator"], job_id=job_id)
-    job = actions.submit(job_id, "upload", project_id, [run], {"clip_id": clip_id, "partition": partition})
-    _audit(ctx, request, f"upload {job_id}: {partition}", clip_id=clip_id, run_id=run.run_id)
-    actions.wait(job, wait)
-    view = _job_view(ctx, job)
+    job, view = _launch(
+        ctx,
+        request,
+        (job_id, "upload", project_id, [run], {"clip_id": clip_id, "partition": partition}),
+        wait,
+        f"upload {job_id}: {partition}",
+        clip_id=clip_id,
+        run_id=run.run_id,
+    )
     return _ok(
         request,
         {
@@ -780,10 +798,15 @@ def reschedule(
     run = actions.plan_run(
         "publish_plan_job", None, "publish_plan", job_id=job_id, extra_tags={"omniva/reason": body.reason}
     )
-    job = actions.submit(job_id, "schedule", project_id, [run], {"reason": body.reason})
-    _audit(ctx, request, f"schedule {job_id} ({body.reason})", project_id=project_id, run_id=run.run_id)
-    actions.wait(job, wait)
-    view = _job_view(ctx, job)
+    job, view = _launch(
+        ctx,
+        request,
+        (job_id, "schedule", project_id, [run], {"reason": body.reason}),
+        wait,
+        f"schedule {job_id} ({body.reason})",
+        project_id=project_id,
+        run_id=run.run_id,
+    )
     updated = len(ctx.warehouse.query("SELECT clip_id FROM schedules")) - before if job.completed_at else None
     return _ok(
         request,
