@@ -78,7 +78,7 @@ def _sources(cache: Path) -> dict[str, Path]:
 
 
 def _site_items(names: list[str]):
-    from omniva.sample_site import SampleItem
+    from omniva_devkit.sample_site import SampleItem
 
     return tuple(
         SampleItem(
@@ -118,7 +118,6 @@ def _plain(feed_url: str) -> dict[str, float]:
     """The asset functions in a loop (direct invocation): no runs, no event log."""
     import dagster as dg
 
-    from omniva import creators
     from omniva.settings import layout
     from omniva_assets.clips.assets import clip_copy, clips, renders
     from omniva_assets.definitions import defs
@@ -128,6 +127,7 @@ def _plain(feed_url: str) -> dict[str, float]:
     from omniva_assets.sources.assets import creators as creators_asset
     from omniva_assets.sources.assets import posts, videos
     from omniva_assets.understanding.assets import analyses, clip_candidates, clip_selections, transcripts
+    from omniva_resources import creators
 
     creators.add(layout(), CREATOR, feed_url)
     instance = dg.DagsterInstance.ephemeral()
@@ -174,10 +174,10 @@ def _dagster(feed_url: str) -> dict[str, float]:
     """``omniva run``: each stage a Dagster run on the embedded instance."""
     import dagster as dg
 
-    from omniva import creators
-    from omniva.driver import Runner
     from omniva.settings import ensure_dagster_home, layout
+    from omniva_app.driver import Runner
     from omniva_assets.definitions import defs
+    from omniva_resources import creators
 
     creators.add(layout(), CREATOR, feed_url)
     ensure_dagster_home()
@@ -195,7 +195,7 @@ def child(path: str, feed_url: str, home: str) -> None:
     os.environ["OMNIVA_HOME"] = home
     os.environ.pop("DAGSTER_HOME", None)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from omniva.youtube_emulator import YouTubeEmulator
+    from omniva_devkit.youtube_emulator import YouTubeEmulator
 
     with YouTubeEmulator(Path(home) / "youtube-emulator") as emu:
         os.environ["OMNIVA_YOUTUBE_API_ROOT"] = emu.url
@@ -242,7 +242,7 @@ CASES = {
 def run(cases: list[str], clips_per_video: int, work: Path, repeat: int = 1) -> list[dict]:
     """Each case's two paths ``repeat`` times, alternating which goes first; the fastest of
     each path is reported (the machine is shared: the minimum is the least disturbed)."""
-    from omniva.sample_site import SampleSite
+    from omniva_devkit.sample_site import SampleSite
 
     sources = _sources(work / "sources")
     rows = []

@@ -21,8 +21,8 @@ from pathlib import Path
 from cognitive_sensors.pantheon import select_clips
 from omniva.candidates import extract_candidates
 from omniva.editing import plan_keep_spans
-from omniva.sample_site import ITEMS, SampleSite
-from omniva.youtube_emulator import YouTubeEmulator
+from omniva_devkit.sample_site import ITEMS, SampleSite
+from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources import asr, media, nlp, scraper, youtube
 
 GOOD = [i for i in ITEMS if i.kind == "good"]

@@ -1,6 +1,6 @@
 """HaloLux: a readable account of why a clip exists, from the evidence the pipeline stored.
 
-Pure functions over a plain bundle (what ``omniva.insights.load_bundle`` reads from the
+Pure functions over a plain bundle (what ``omniva_resources.insights.load_bundle`` reads from the
 warehouse): the moment and its words, every agent's vote and reason, the dissent, what
 autocut removed, the title, and the schedule slot with its reason.
 """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from omniva.production import executor_from_env
 from omniva_assets.clips.assets import clip_copy, clips, renders
+from omniva_assets.deployment import executor_from_env
 from omniva_assets.eclipse import eclipse_sensor
 from omniva_assets.insights.assets import clip_explanations, horizon_progress
 from omniva_assets.jobs import ALL_JOBS

@@ -7,7 +7,6 @@ import dagster as dg
 
 from cognitive_sensors import lattice
 from cognitive_sensors.zenith import Decision, decide_partitions, new_partition_keys
-from omniva import creators as creator_registry
 from omniva_assets.eclipse import stage_crisis
 from omniva_assets.jobs import clip_job, creators_job, posts_job, publish_plan_job, upload_job, video_job
 from omniva_assets.partitions import (
@@ -17,6 +16,7 @@ from omniva_assets.partitions import (
     post_key,
     videos_partitions,
 )
+from omniva_resources import creators as creator_registry
 from omniva_resources.resources import OmnivaStore
 
 

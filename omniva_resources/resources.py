@@ -15,10 +15,10 @@ from pathlib import Path
 import dagster as dg
 
 from cognitive_sensors.stardust import now_iso
-from omniva import creators as creator_registry
 from omniva.records import Creator, Post, stable_id
 from omniva.settings import Layout, omniva_home
 from omniva_resources import asr
+from omniva_resources import creators as creator_registry
 from omniva_resources.nlp import DEFAULT_PIPELINE
 from omniva_resources.warehouse import Warehouse
 
@@ -265,7 +265,7 @@ class YouTubeResource(dg.ConfigurableResource):
         return int(env) if env else youtube.DEFAULT_DAILY_UNITS
 
     def token_store(self, home: Path | None = None):
-        from omniva.youtube_auth import TokenStore
+        from omniva_resources.youtube_auth import TokenStore
 
         root = self._text(self.secrets_dir, "SECRETS_DIR", "")
         if root:

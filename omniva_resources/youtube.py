@@ -2,7 +2,7 @@
 
 Uses the real ``google-api-python-client``. The service is built from the
 discovery document shipped inside that package; when an ``api_root`` is given
-(the loopback emulator, ``omniva.youtube_emulator``) the document's
+(the loopback emulator, ``omniva_devkit.youtube_emulator``) the document's
 ``rootUrl``/``mtlsRootUrl``/``baseUrl`` are rewritten so that *both* plain
 calls and media uploads go there (``client_options.api_endpoint`` only
 redirects plain calls: media upload URLs are derived from ``rootUrl``).
@@ -223,7 +223,7 @@ def load_user_credentials(token_file: Path) -> google.oauth2.credentials.Credent
     """Load authorized-user OAuth tokens written by ``omniva youtube auth``.
 
     Expired access tokens are refreshed transparently on first use (the file
-    holds a refresh token). ``omniva.youtube_auth.TokenStore`` also saves the
+    holds a refresh token). ``omniva_resources.youtube_auth.TokenStore`` also saves the
     refreshed token back; prefer it.
     """
     token_file = Path(token_file).expanduser()

@@ -36,7 +36,7 @@ def run_demo(home: Path, site_port: int, yt_port: int) -> subprocess.CompletedPr
         [
             sys.executable,
             "-m",
-            "omniva.cli",
+            "omniva_app.cli",
             "demo",
             "--port",
             str(site_port),

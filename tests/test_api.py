@@ -21,9 +21,9 @@ import httpx
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from omniva.api.keys import KeyStore
 from omniva.errors import OmnivaError
-from omniva.sample_site import SampleSite
+from omniva_app.api.keys import KeyStore
+from omniva_devkit.sample_site import SampleSite
 from omniva_resources.warehouse import Warehouse
 from tests.conftest import free_port
 
@@ -56,7 +56,7 @@ SPEC_PATHS = {
 
 def _cli(env, *args) -> subprocess.CompletedProcess:
     out = subprocess.run(
-        [sys.executable, "-m", "omniva.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stdout + out.stderr
     return out
@@ -82,7 +82,7 @@ def api(demo, tmp_path_factory):
     }
     log = open(home / "api.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
-        [sys.executable, "-m", "omniva.cli", "api", "--port", str(port)],
+        [sys.executable, "-m", "omniva_app.cli", "api", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -178,8 +178,8 @@ def test_the_app_refuses_before_it_reads_anything(tmp_path):
     """401 before the body is read, 400/403/404 in the spec's wrapper; no Dagster involved."""
     from fastapi.testclient import TestClient
 
-    from omniva.api.app import ApiContext, create_app
     from omniva.settings import Layout
+    from omniva_app.api.app import ApiContext, create_app
 
     ctx = ApiContext(Layout(tmp_path))
     admin, _ = ctx.keys.create("*")
@@ -647,7 +647,7 @@ def queued_api(api):
         _wait_http(f"http://127.0.0.1:{web_port}/server_info", web, web_log)
         server, log = start(
             "api-queued",
-            [sys.executable, "-m", "omniva.cli", "api", "--port", str(port)],
+            [sys.executable, "-m", "omniva_app.cli", "api", "--port", str(port)],
             {"OMNIVA_DAGSTER_GRAPHQL": f"http://127.0.0.1:{web_port}"},
         )
         _wait_http(f"http://127.0.0.1:{port}/v1/openapi.json", server, log)

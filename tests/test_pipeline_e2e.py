@@ -178,7 +178,7 @@ def _cli(demo, *args):
     env = {**os.environ, "OMNIVA_HOME": str(demo["home"])}
     env.pop("DAGSTER_HOME", None)
     return subprocess.run(
-        [sys.executable, "-m", "omniva.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
 
 
@@ -226,7 +226,7 @@ from omniva_assets.definitions import defs
 instance = dg.DagsterInstance.get()
 out = {}
 if sys.argv[1:] == ["refresh"]:
-    from omniva.driver import Runner
+    from omniva_app.driver import Runner
     videos = sorted(instance.get_materialized_partitions(dg.AssetKey("clip_selections")))
     runner = Runner(defs, instance, echo=lambda _: None, refresh_stale=True)
     before = {r.dagster_run.run_id for r in instance.get_run_records()}

@@ -1,7 +1,7 @@
 """The production topology on real servers, on loopback (docs/deployment.md).
 
 One PostgreSQL cluster and one Redis, started by the tests in temporary folders; DAGSTER_HOME
-holds ``deploy/dagster.yaml`` (written by ``omniva.production``) pointing at them. Then, in order:
+holds ``deploy/dagster.yaml`` (written by ``omniva_assets.deployment``) pointing at them. Then, in order:
 
 1. ``omniva creators add`` + ``omniva run`` materialize a one-video feed through the Omniva
    definitions on that instance, with the production environment (OMNIVA_EXECUTOR=celery);
@@ -31,10 +31,10 @@ import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
 
-from omniva import production
-from omniva.local_services import ServiceUnavailable, free_port, postgres, redis
-from omniva.sample_site import SampleItem, SampleSite
-from omniva.smoke import HOLD_TAG
+from omniva_assets import deployment as production
+from omniva_devkit.local_services import ServiceUnavailable, free_port, postgres, redis
+from omniva_devkit.sample_site import SampleItem, SampleSite
+from omniva_devkit.smoke import HOLD_TAG
 from omniva_resources import media
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ class Stack:
 
     def omniva(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "omniva.cli", *args],
+            [sys.executable, "-m", "omniva_app.cli", *args],
             env=self.env,
             cwd=REPO,
             capture_output=True,
@@ -129,7 +129,10 @@ def stack(tmp_path_factory):
         )
         s = Stack(root, env, pg)
         pools = subprocess.run(
-            [sys.executable, "-m", "omniva.production", "pools"], env=env, capture_output=True, text=True
+            [sys.executable, "-m", "omniva_assets.deployment", "pools"],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         assert pools.returncode == 0, pools.stderr
         yield s
@@ -161,7 +164,7 @@ def daemon(stack):
         "load_from:\n"
         f"  - python_module: {{module_name: omniva_assets.definitions, location_name: omniva, "
         f"working_directory: {REPO}}}\n"
-        f"  - python_module: {{module_name: omniva.smoke, location_name: smoke, working_directory: {REPO}}}\n"
+        f"  - python_module: {{module_name: omniva_devkit.smoke, location_name: smoke, working_directory: {REPO}}}\n"
     )
     worker = [str(VENV_BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app", "-y", str(cfg)]
     stack.start("worker-cpu", [*worker, "-q", "dagster", "-n", "cpu", "--", "--concurrency=2"])
@@ -413,7 +416,7 @@ def queue_world(stack, daemon, fixtures):
     QueuedRunCoordinator, the daemon launches it, its steps run on the Celery workers."""
     from urllib.parse import urlparse
 
-    from omniva.youtube_emulator import YouTubeEmulator
+    from omniva_devkit.youtube_emulator import YouTubeEmulator
 
     site = stack.root / "queue-site"
     media.make_sample_video(site / "qa" / "videos" / "pyannote.mp4", fixtures / "pyannote_sample.wav")
@@ -432,7 +435,7 @@ def queue_world(stack, daemon, fixtures):
                 served = sites.enter_context(SampleSite(site / name, port=0, items=items))
                 assert stack.omniva("creators", "add", name, served.feed_url).returncode == 0
             for name in feeds:
-                cmd = [sys.executable, "-m", "omniva.cli", "run", "--queue", "--creator", name]
+                cmd = [sys.executable, "-m", "omniva_app.cli", "run", "--queue", "--creator", name]
                 stack.start(f"run-{name}", [*cmd, "--since", "2025-07-01", "--until", "2025-07-01"])
             codes = {name: stack.procs[f"run-{name}"].wait(timeout=900) for name in feeds}
     finally:
@@ -524,7 +527,7 @@ def test_scale_10000_video_partitions_on_postgresql(stack, tmp_path):
         [
             sys.executable,
             "-m",
-            "omniva.scale_probe",
+            "omniva_devkit.scale_probe",
             "--videos",
             "10000",
             "--materialized",

@@ -15,7 +15,7 @@ import yaml
 from dagster._core.execution.api import create_execution_plan
 from dagster._core.instance.config import dagster_instance_config
 
-from omniva import production
+from omniva_assets import deployment as production
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -151,7 +151,7 @@ def test_compose_runs_the_same_programs_as_the_tests(compose):
     for worker in ("worker-cpu", "worker-gpu"):
         assert commands[worker][:5] == ["dagster-celery", "worker", "start", "-A", "dagster_celery.app"]
         assert commands[worker][commands[worker].index("-y") + 1] == "/app/deploy/celery.yaml"
-    assert commands["init"] == ["python", "-m", "omniva.production", "pools"]
+    assert commands["init"] == ["python", "-m", "omniva_assets.deployment", "pools"]
     # Every file a command names is in the image (deploy/ is copied to /app/deploy).
     for cmd in commands.values():
         for arg in cmd:

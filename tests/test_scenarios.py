@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from omniva.sample_site import SampleItem, SampleSite
+from omniva_devkit.sample_site import SampleItem, SampleSite
 from omniva_resources import media
 from tests.conftest import free_port
 
@@ -27,7 +27,7 @@ def _omniva(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{YT_PORT}/"}
     env.pop("DAGSTER_HOME", None)
     return subprocess.run(
-        [sys.executable, "-m", "omniva.cli", *args], env=env, capture_output=True, text=True, timeout=900
+        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=900
     )
 
 

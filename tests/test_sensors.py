@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from omniva import creators
 from omniva.settings import Layout
 from omniva_assets.partitions import creators_partitions
 from omniva_assets.sensors import creator_sensor, daily_posts_schedule
+from omniva_resources import creators
 from omniva_resources.resources import OmnivaStore
 
 

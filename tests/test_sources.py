@@ -22,7 +22,6 @@ from yt_dlp.utils import DownloadError
 
 from cognitive_sensors import chorus, eclipse
 from cognitive_sensors.goals import load_goals
-from omniva import creators, projects
 from omniva.errors import (
     AgeGatedError,
     ConfigError,
@@ -44,7 +43,7 @@ from omniva.source_rules import (
     skip_reason,
     unavailable_reason,
 )
-from omniva_resources import scraper, sources
+from omniva_resources import creators, projects, scraper, sources
 from tests.creator_site import CreatorSite, SitePost, day
 
 WEEK = [date(2025, 8, d) for d in range(4, 11)]
@@ -370,7 +369,7 @@ def test_folder_lists_files_by_day_with_stable_keys(site, home):
 
 
 def test_projects_group_creators_and_removing_keeps_history(home, capsys):
-    from omniva.cli import main
+    from omniva_app.cli import main
 
     lay = Layout(home)
     goals = home / "goals.yaml"
@@ -427,7 +426,7 @@ def test_a_day_with_a_live_stream_pending_is_listed_again(home):
 def test_sources_check_lists_without_downloading(site, home):
     before = len(site.requests)
     out = subprocess.run(
-        [sys.executable, "-m", "omniva.cli", "sources", "check", f"{site.base}/atom.xml", "--limit", "3"],
+        [sys.executable, "-m", "omniva_app.cli", "sources", "check", f"{site.base}/atom.xml", "--limit", "3"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -467,7 +466,7 @@ def _posts_metadata(instance, key: str) -> dict:
 
 @pytest.mark.slow
 def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
-    from omniva.driver import Runner
+    from omniva_app.driver import Runner
     from omniva_assets.partitions import creators_partitions, post_key
     from omniva_assets.sensors import daily_posts_schedule, video_sensor
     from omniva_resources.resources import OmnivaStore
@@ -560,7 +559,7 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
 
 @pytest.mark.slow
 def test_folder_source_picks_up_a_dropped_file_once(site, home):
-    from omniva.driver import Runner
+    from omniva_app.driver import Runner
     from omniva_assets.partitions import creators_partitions
     from omniva_assets.sensors import folder_sensor
     from omniva_resources.resources import OmnivaStore

@@ -17,7 +17,7 @@ def _normalise(text: str) -> str:
 @pytest.fixture(scope="module")
 def jfk(fixtures):
     out = subprocess.run(
-        [sys.executable, "-m", "omniva.cli", "transcribe", str(fixtures / "jfk.flac"), "--json"],
+        [sys.executable, "-m", "omniva_app.cli", "transcribe", str(fixtures / "jfk.flac"), "--json"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -49,7 +49,7 @@ def test_silence_is_a_clear_error(tmp_path):
         w.setframerate(16000)
         w.writeframes(b"\x00\x00" * 16000 * 3)
     out = subprocess.run(
-        [sys.executable, "-m", "omniva.cli", "transcribe", str(path), "--json"],
+        [sys.executable, "-m", "omniva_app.cli", "transcribe", str(path), "--json"],
         capture_output=True,
         text=True,
         timeout=300,

@@ -12,7 +12,7 @@ from pathlib import Path
 import google.auth.credentials
 import pytest
 
-from omniva.youtube_emulator import YouTubeEmulator
+from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources.youtube import (
     AuthenticationError,
     MissingCredentialsError,

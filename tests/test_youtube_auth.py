@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from omniva import cli
-from omniva.youtube_auth import TokenStore, authorize
-from omniva.youtube_emulator import YouTubeEmulator
+from omniva_app import cli
+from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources.resources import YouTubeResource
 from omniva_resources.youtube import (
     AuthenticationError,
@@ -27,6 +26,7 @@ from omniva_resources.youtube import (
     YouTubeError,
     YouTubeUploader,
 )
+from omniva_resources.youtube_auth import TokenStore, authorize
 
 CHUNK = 256 * 1024
 

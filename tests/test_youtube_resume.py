@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from omniva.youtube_emulator import YouTubeEmulator
+from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources import youtube as yt
 
 CHUNK = 256 * 1024

@@ -12,7 +12,7 @@ import cv2
 import dagster as dg
 
 from cognitive_sensors import chorus, paradox, stardust
-from omniva import captions, editing, projects, timeline
+from omniva import captions, editing, timeline
 from omniva.editing import AutocutRules, plan_edit
 from omniva.records import (
     Analysis,
@@ -26,7 +26,7 @@ from omniva.records import (
 )
 from omniva_assets.common import user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key, video_of_clip
-from omniva_resources import faces, media
+from omniva_resources import faces, media, projects
 from omniva_resources.resources import ClipRules, OmnivaStore
 
 

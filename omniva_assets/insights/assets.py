@@ -6,10 +6,10 @@ import dagster as dg
 
 from cognitive_sensors import halolux, stardust
 from cognitive_sensors.goals import load_goals, progress
-from omniva.insights import load_bundle
 from omniva.records import stable_id
 from omniva_assets.partitions import clip_partitions, split_clip_key
 from omniva_assets.understanding.assets import week_topic_counts
+from omniva_resources.insights import load_bundle
 from omniva_resources.resources import OmnivaStore
 
 

@@ -18,7 +18,7 @@ from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResourc
 
 def project_channels(layout, default: str) -> dict[str, str]:
     """creator -> the channel of the (first) project it belongs to."""
-    from omniva import projects
+    from omniva_resources import projects
 
     out: dict[str, str] = {}
     for p in projects.list_projects(layout):

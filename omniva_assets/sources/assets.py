@@ -6,11 +6,11 @@ from datetime import date
 import dagster as dg
 
 from cognitive_sensors import stardust
-from omniva import creators as creator_registry
 from omniva.errors import CorruptMediaError
 from omniva.records import Post, Video, stable_id
 from omniva_assets.common import RETRY, user_errors
 from omniva_assets.partitions import creator_of_post, creators_partitions, posts_partitions, videos_partitions
+from omniva_resources import creators as creator_registry
 from omniva_resources import media, scraper, sources
 from omniva_resources.resources import OmnivaStore
 

@@ -16,12 +16,11 @@ from cognitive_sensors.pantheon import (
     make_horizon_delegate,
     select_clips,
 )
-from omniva import projects
 from omniva.candidates import CandidateRules, extract_candidates, overlap_s
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
 from omniva_assets.common import user_errors
 from omniva_assets.partitions import videos_partitions
-from omniva_resources import asr, media, nlp
+from omniva_resources import asr, media, nlp, projects
 from omniva_resources.resources import AsrResource, ClipRules, NlpResource, OmnivaStore
 
 NEAR_DUPLICATE_THRESHOLD = 0.6

@@ -1,8 +1,8 @@
-"""Projects as the API sees them: ``omniva.projects`` (name, channel, goals, creators; shared
+"""Projects as the API sees them: ``omniva_resources.projects`` (name, channel, goals, creators; shared
 with `omniva projects`) plus what only the API keeps, in ``$OMNIVA_HOME/api/projects.json``:
 the RUNNING/PAUSED state, the display name and the spec's settings (scrape window, ...).
 
-A project's id is ``proj_<name>``; names follow ``omniva.projects.NAME``.
+A project's id is ``proj_<name>``; names follow ``omniva_resources.projects.NAME``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
-from omniva import projects
-from omniva.api.envelope import ApiError, now_iso
 from omniva.errors import ConfigError
 from omniva.settings import Layout
+from omniva_app.api.envelope import ApiError, now_iso
+from omniva_resources import projects
 
 PREFIX = "proj_"
 SLUG = re.compile(r"[^a-z0-9_-]+")

@@ -134,7 +134,7 @@ def remove_project(name: str, lay: Layout | None = None) -> Project:
 
 def add_creator(project: str, creator: str, lay: Layout | None = None) -> Project:
     lay = lay or default_layout()
-    from omniva import creators
+    from omniva_resources import creators
 
     creators.get(lay, creator)  # must be registered
     data = _read(lay)
@@ -163,7 +163,7 @@ def remove_creator(project: str, creator: str, lay: Layout | None = None) -> Pro
 def creators_of(name: str, lay: Layout | None = None) -> list[Creator]:
     """The project's creators that are still active (removed ones keep their history only)."""
     lay = lay or default_layout()
-    from omniva import creators
+    from omniva_resources import creators
 
     active = {c.name: c for c in creators.active(lay)}
     return [active[n] for n in get_project(name, lay).creators if n in active]

@@ -39,7 +39,7 @@ Test hooks: ``fail_next`` (5xx or dropped connections on data chunks),
 ``hold_when_received`` (stall the answer to the chunk that brings a session past
 N bytes, e.g. to kill the client at a known point), ``bytes_received``.
 
-Run standalone with ``python -m omniva.youtube_emulator --port 8089 --data-dir DIR``.
+Run standalone with ``python -m omniva_devkit.youtube_emulator --port 8089 --data-dir DIR``.
 """
 
 from __future__ import annotations

@@ -11,11 +11,11 @@ import dagster as dg
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.security import HTTPBearer
 
-from omniva.api import reads
-from omniva.api.app import ApiContext, key_of
-from omniva.api.envelope import ApiError, page, success
-from omniva.api.keys import ALL_PROJECTS
-from omniva.api.schemas import (
+from omniva_app.api import reads
+from omniva_app.api.app import ApiContext, key_of
+from omniva_app.api.envelope import ApiError, page, success
+from omniva_app.api.keys import ALL_PROJECTS
+from omniva_app.api.schemas import (
     CreatorCreate,
     EditRequest,
     Envelope,
@@ -235,7 +235,7 @@ def stop_project(request: Request, project_id: str, body: Annotated[ProjectActio
 # ---------------------------------------------------------------- creators
 def _creator_name(handle: str) -> str:
     name = re.sub(r"[^a-z0-9_-]+", "-", handle.strip().lstrip("@").lower()).strip("-")
-    from omniva.creators import NAME
+    from omniva_resources.creators import NAME
 
     if not NAME.match(name):
         raise ApiError(
@@ -246,9 +246,9 @@ def _creator_name(handle: str) -> str:
 
 @router.post("/projects/{project_id}/creators", response_model=Envelope, status_code=201)
 def add_creator(request: Request, project_id: str, body: CreatorCreate):
-    from omniva import creators
     from omniva.errors import ConfigError
     from omniva_assets.partitions import creators_partitions
+    from omniva_resources import creators
 
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -286,7 +286,7 @@ def add_creator(request: Request, project_id: str, body: CreatorCreate):
 
 @router.get("/projects/{project_id}/creators", response_model=Envelope)
 def list_creators(request: Request, project_id: str):
-    from omniva import creators
+    from omniva_resources import creators
 
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -324,7 +324,7 @@ def _day(value: datetime | date | None, default: date) -> date:
 
 
 def _resolve_creators(ctx: ApiContext, p: dict, ids: list[str] | None) -> list[str]:
-    from omniva import creators
+    from omniva_resources import creators
 
     by_id = {c.creator_id: c.name for c in creators.active(ctx.layout)}
     if not ids:
@@ -418,7 +418,7 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
 
 @router.get("/projects/{project_id}/scrape/status", response_model=Envelope)
 def scrape_status(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
-    from omniva import creators
+    from omniva_resources import creators
 
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -638,7 +638,7 @@ def edit_clip(
     request: Request, clip_id: str, body: Annotated[EditRequest | None, Body()] = None, wait: Wait = 0
 ):
     """Re-materialize the clip's render (and its edit decision list first if it has none)."""
-    from omniva.api.dagster_ops import PRIORITY
+    from omniva_app.api.dagster_ops import PRIORITY
 
     body = body or EditRequest()
     ctx = _ctx(request)
@@ -856,7 +856,7 @@ def logs(
     offset: Offset = 0,
 ):
     """Dagster's event log of the project's runs (its creators' posts, videos and clips)."""
-    from omniva.api.dagster_ops import WORKER_OF_JOB
+    from omniva_app.api.dagster_ops import WORKER_OF_JOB
 
     ctx = _ctx(request)
     p = _project(request, project_id)
@@ -888,7 +888,7 @@ def logs(
 def insights(request: Request, clip_id: str):
     """HaloLux: the same explanation as `omniva explain CLIP --json`, plus each module's part."""
     from cognitive_sensors import halolux, stardust
-    from omniva.insights import load_bundle
+    from omniva_resources.insights import load_bundle
 
     ctx = _ctx(request)
     clip, project_id = _clip(request, clip_id)
@@ -946,7 +946,7 @@ def get_job(request: Request, job_id: str):
 
 @router.get("/system/status", response_model=Envelope)
 def system_status(request: Request):
-    from omniva.api.status import system_status as status
+    from omniva_app.api.status import system_status as status
 
     ctx = _ctx(request)
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omniva.driver import Failure, Report
 from omniva.settings import Layout
+from omniva_app.driver import Failure, Report
 from omniva_resources.warehouse import Warehouse
 
 EXPECTED = (

@@ -2,7 +2,7 @@
 
 ``smoke_job`` has three steps shaped like Omniva's: a CPU step, a step in the ``asr`` pool
 (GPU when the run's lane is GPU) and a step tagged ``omniva/lane=gpu`` in the ``render`` pool.
-Each reports where it ran (host, process, Celery worker); the run tag ``omniva/smoke-hold-seconds`` keeps each step busy
+Each reports where it ran (host, process, Celery worker); the run tag ``omniva_devkit/smoke-hold-seconds`` keeps each step busy
 so that concurrency limits become visible in the event log. It runs on the executor
 ``OMNIVA_EXECUTOR`` names, like the Omniva jobs:
 
@@ -15,9 +15,9 @@ import time
 
 import dagster as dg
 
-from omniva.production import executor_from_env
+from omniva_assets.deployment import executor_from_env
 
-HOLD_TAG = "omniva/smoke-hold-seconds"
+HOLD_TAG = "omniva_devkit/smoke-hold-seconds"
 
 
 def _where(context: dg.OpExecutionContext) -> dg.Output:

@@ -9,13 +9,12 @@ import logging
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 import warnings
 from datetime import date
 from pathlib import Path
 
 from omniva.errors import OmnivaError
+from omniva_devkit.loopback import DEFAULT_API_ROOT, loopback_emulator
 
 
 def _quiet() -> None:
@@ -76,12 +75,12 @@ def _instance():
 
 
 def cmd_creators(args) -> int:
-    from omniva import creators
     from omniva.settings import layout
+    from omniva_resources import creators
 
     lay = layout()
     if args.action == "add":
-        from omniva.sources_cli import creator_add_kwargs
+        from omniva_app.sources_cli import creator_add_kwargs
 
         c = creators.add(lay, args.name, args.url, **creator_add_kwargs(args))
         from omniva_assets.partitions import creators_partitions
@@ -100,7 +99,7 @@ def cmd_creators(args) -> int:
 
 
 def _runner(refresh_stale: bool = False):
-    from omniva.driver import Runner
+    from omniva_app.driver import Runner
     from omniva_assets.definitions import defs
 
     return Runner(defs, _instance(), refresh_stale=refresh_stale)
@@ -111,8 +110,8 @@ def _queue_launcher(instance):
     queued coordinator, wait for the daemon to launch them within the limits)."""
     from dagster._core.run_coordinator import QueuedRunCoordinator
 
-    from omniva.production import QueueLauncher
     from omniva.settings import REPO_ROOT
+    from omniva_assets.deployment import QueueLauncher
 
     if isinstance(instance.run_coordinator, QueuedRunCoordinator):
         beat = instance.get_daemon_heartbeats().get("QUEUED_RUN_COORDINATOR")
@@ -135,7 +134,7 @@ def cmd_run(args) -> int:
     if until < since:
         raise OmnivaError(f"--until {until} is before --since {since}")
     runner = _runner(refresh_stale=args.refresh_stale)
-    from omniva import creators
+    from omniva_resources import creators
 
     creators.get(layout(), args.creator)  # clear error for an unknown creator
     if not creators.is_active(layout(), args.creator):
@@ -145,7 +144,7 @@ def cmd_run(args) -> int:
         )
     started = time.perf_counter()
     lay = layout()
-    emulator = _loopback_emulator(lay)
+    emulator = loopback_emulator(lay, os.environ.get("OMNIVA_YOUTUBE_API_ROOT", DEFAULT_API_ROOT))
     try:
         with contextlib.ExitStack() as stack:
             if args.queue:
@@ -155,7 +154,7 @@ def cmd_run(args) -> int:
         if emulator:
             emulator.stop()
     db = _sync_and_refresh(lay)
-    from omniva import summary
+    from omniva_app import summary
 
     print()
     print(summary.render(lay, report, time.perf_counter() - started, db))
@@ -163,9 +162,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from omniva import creators, summary
-    from omniva.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
     from omniva.settings import layout
+    from omniva_app import summary
+    from omniva_devkit.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
+    from omniva_resources import creators
 
     lay = layout()
     started = time.perf_counter()
@@ -173,7 +173,7 @@ def cmd_demo(args) -> int:
     # Two clips per video keeps the sample inside one day of YouTube API quota (10,000 units,
     # ~1,650 per upload); more would be deferred to the next quota window, by design.
     os.environ.setdefault("OMNIVA_MAX_CLIPS_PER_VIDEO", "2")
-    emulator = _loopback_emulator(lay)
+    emulator = loopback_emulator(lay, os.environ.get("OMNIVA_YOUTUBE_API_ROOT", DEFAULT_API_ROOT))
     try:
         with SampleSite(lay.home / "sample-site", port=args.port) as site:
             print(f"sample creator site: {site.feed_url}")
@@ -202,8 +202,8 @@ def _sync_and_refresh(lay) -> Path:
 
 def cmd_explain(args) -> int:
     from cognitive_sensors import halolux
-    from omniva.insights import load_bundle
     from omniva.settings import layout
+    from omniva_resources.insights import load_bundle
     from omniva_resources.warehouse import Warehouse
 
     lay = layout()
@@ -216,8 +216,8 @@ def cmd_explain(args) -> int:
 
 
 def cmd_lineage(args) -> int:
-    from omniva import insights
     from omniva.settings import layout
+    from omniva_resources import insights
     from omniva_resources.lineage import sync_lineage
     from omniva_resources.warehouse import Warehouse
 
@@ -265,32 +265,6 @@ def cmd_quarantine(args) -> int:
     return 0
 
 
-def _loopback_emulator(lay):
-    """Start the YouTube emulator for this command when uploads are configured to go to a
-    loopback address and nothing answers there (real YouTube is never emulated)."""
-    from urllib.parse import urlparse
-
-    from omniva.youtube_emulator import YouTubeEmulator
-
-    api_root = os.environ.get("OMNIVA_YOUTUBE_API_ROOT", "http://127.0.0.1:8089/")
-    url = urlparse(api_root)
-    if not api_root or url.hostname not in ("127.0.0.1", "localhost") or _answers(api_root):
-        return None
-    emulator = YouTubeEmulator(lay.home / "youtube-emulator", port=url.port or 80)
-    emulator.start()
-    return emulator
-
-
-def _answers(api_root: str) -> bool:
-    try:
-        urllib.request.urlopen(api_root, timeout=1)  # noqa: S310 - loopback
-        return True
-    except urllib.error.HTTPError:
-        return True  # something serves there (the emulator answers 404 on /)
-    except OSError:
-        return False
-
-
 def cmd_warehouse(args) -> int:
     from omniva.settings import layout
     from omniva_resources.warehouse import Warehouse
@@ -302,7 +276,7 @@ def cmd_warehouse(args) -> int:
 
 def cmd_emulator(args) -> int:
     from omniva.settings import layout
-    from omniva.youtube_emulator import YouTubeEmulator
+    from omniva_devkit.youtube_emulator import YouTubeEmulator
 
     emu = YouTubeEmulator(
         Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator", port=args.port
@@ -321,8 +295,8 @@ def cmd_youtube(args) -> int:
     import json as _json
 
     from omniva.settings import layout
-    from omniva.youtube_auth import TokenStore, authorize
     from omniva_resources import youtube
+    from omniva_resources.youtube_auth import TokenStore, authorize
 
     store = TokenStore(Path(args.secrets_dir).expanduser() if args.secrets_dir else None)
     if args.action == "auth":
@@ -387,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = csub.add_parser("add")
     a.add_argument("name")
     a.add_argument("url", help="channel, /@handle, playlist, profile, feed, page, or a folder path")
-    from omniva import sources_cli
+    from omniva_app import sources_cli
 
     sources_cli.add_creator_options(a)
     r = csub.add_parser("remove")
@@ -464,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     ys.add_argument("--secrets-dir", default=os.environ.get("OMNIVA_YOUTUBE_SECRETS_DIR"))
     yt.set_defaults(func=cmd_youtube)
 
-    from omniva.api.cli import add_parser as add_api_parser  # light: argparse only
+    from omniva_app.api.cli import add_parser as add_api_parser  # light: argparse only
 
     add_api_parser(sub)  # omniva api [--port 8090] | omniva api keys create|list|revoke
     return p

@@ -12,12 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from omniva.api.envelope import ApiError, failure
-from omniva.api.keys import ApiKey, KeyStore
-from omniva.api.project_registry import ProjectRegistry
 from omniva.settings import Layout, layout
+from omniva_app.api.envelope import ApiError, failure
+from omniva_app.api.keys import ApiKey, KeyStore
+from omniva_app.api.project_registry import ProjectRegistry
 
-log = logging.getLogger("omniva.api")
+log = logging.getLogger("omniva_app.api")
 
 #: Paths served without a key: the API's own description.
 PUBLIC = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
@@ -46,8 +46,8 @@ class ApiContext:
     def actions(self):
         import dagster as dg
 
-        from omniva.api.dagster_ops import Actions
         from omniva.settings import ensure_dagster_home
+        from omniva_app.api.dagster_ops import Actions
         from omniva_assets.definitions import defs
 
         ensure_dagster_home()
@@ -101,7 +101,7 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
 
 
 def create_app(ctx: ApiContext | None = None) -> FastAPI:
-    from omniva.api.routes import router
+    from omniva_app.api.routes import router
 
     ctx = ctx or ApiContext(layout())
     app = FastAPI(

@@ -3,7 +3,7 @@ and launching runs through the instance's queue (docs/deployment.md, deploy/).
 
 One setting each:
 
-- ``DAGSTER_HOME`` at a folder holding ``deploy/dagster.yaml`` (``python -m omniva.production
+- ``DAGSTER_HOME`` at a folder holding ``deploy/dagster.yaml`` (``python -m omniva_assets.deployment
   instance`` writes it): PostgreSQL storage, the queued run coordinator and its limits.
 - ``OMNIVA_EXECUTOR``: how a launched run executes its steps. Unset: Dagster's default (a
   process per step on the run's machine). ``celery``: each step is a Celery task on Redis,
@@ -191,7 +191,7 @@ def write_instance_yaml(dagster_home: Path, **kwargs) -> Path:
     dagster_home = Path(dagster_home)
     dagster_home.mkdir(parents=True, exist_ok=True)
     target = dagster_home / "dagster.yaml"
-    header = "# Written by `python -m omniva.production instance` from deploy/dagster.yaml.\n"
+    header = "# Written by `python -m omniva_assets.deployment instance` from deploy/dagster.yaml.\n"
     target.write_text(header + yaml.safe_dump(instance_config(**kwargs), sort_keys=False))
     return target
 
@@ -331,7 +331,9 @@ class QueueLauncher:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m omniva.production", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m omniva_assets.deployment", description=__doc__.split("\n\n")[0]
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     i = sub.add_parser("instance", help="write $DAGSTER_HOME/dagster.yaml from deploy/dagster.yaml")
     i.add_argument("--dagster-home", default=os.environ.get("DAGSTER_HOME"))

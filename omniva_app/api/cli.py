@@ -1,7 +1,7 @@
 """``omniva api``: serve the REST API v1 (no subcommand), or manage its keys.
 
-Registered by ``omniva.cli`` (``add_parser``); nothing heavy is imported until it runs.
-Projects are managed with ``omniva projects`` (omniva/projects.py) or ``POST /v1/projects``.
+Registered by ``omniva_app.cli`` (``add_parser``); nothing heavy is imported until it runs.
+Projects are managed with ``omniva projects`` (omniva_resources/projects.py) or ``POST /v1/projects``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import sys
 
 
 def cmd_api(args) -> int:
-    from omniva.api.app import ApiContext
-    from omniva.api.envelope import ApiError
     from omniva.errors import OmnivaError
     from omniva.settings import layout
+    from omniva_app.api.app import ApiContext
+    from omniva_app.api.envelope import ApiError
 
     if getattr(args, "api_command", None) is None:
-        from omniva.api.server import serve
+        from omniva_app.api.server import serve
 
         serve(args.host, args.port)
         return 0
@@ -30,9 +30,9 @@ def cmd_api(args) -> int:
 
 
 def _keys(args, ctx) -> int:
-    from omniva.api.keys import ALL_PROJECTS
-    from omniva.api.project_registry import project_id_for
     from omniva.errors import OmnivaError
+    from omniva_app.api.keys import ALL_PROJECTS
+    from omniva_app.api.project_registry import project_id_for
 
     if args.keys_action == "create":
         if bool(args.admin) == bool(args.project):

@@ -16,8 +16,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from omniva.api.envelope import now_iso
 from omniva.errors import ConfigError
+from omniva_app.api.envelope import now_iso
 
 ALL_PROJECTS = "*"
 TOKEN = re.compile(r"^omv_([0-9a-f]{12})_([A-Za-z0-9_-]{32,64})$")

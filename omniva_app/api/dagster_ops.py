@@ -27,9 +27,9 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 
 from cognitive_sensors import lattice
-from omniva.api.envelope import ApiError, now_iso
-from omniva.api.reads import failure_reason
-from omniva.driver import QUIET
+from omniva_app.api.envelope import ApiError, now_iso
+from omniva_app.api.reads import failure_reason
+from omniva_app.driver import QUIET
 from omniva_assets.eclipse import handle_failed_run
 from omniva_resources.resources import OmnivaStore
 

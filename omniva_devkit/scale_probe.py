@@ -1,7 +1,7 @@
 """How the instance copes with many video partitions (docs/deployment.md, "How far this design goes").
 
-    python -m omniva.scale_probe --videos 10000            # a throwaway PostgreSQL on loopback
-    python -m omniva.scale_probe --videos 10000 --current  # the instance DAGSTER_HOME points at
+    python -m omniva_devkit.scale_probe --videos 10000            # a throwaway PostgreSQL on loopback
+    python -m omniva_devkit.scale_probe --videos 10000 --current  # the instance DAGSTER_HOME points at
 
 Registers N video partitions, materializes half of them (runless materialization events, the
 same rows a run writes), then times what the sensors, Zenith and the UI ask of the instance,
@@ -96,7 +96,9 @@ def probe(
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m omniva.scale_probe", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m omniva_devkit.scale_probe", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--videos", type=int, default=10_000)
     p.add_argument("--materialized", type=int, help="how many get a materialization (default: half)")
     p.add_argument("--current", action="store_true", help="use the instance DAGSTER_HOME points at")
@@ -105,8 +107,8 @@ def main(argv=None) -> int:
         work = Path(es.enter_context(tempfile.TemporaryDirectory(prefix="omniva-scale-")))
         os.environ.setdefault("OMNIVA_HOME", str(work / "omniva"))
         if not args.current:
-            from omniva import production
-            from omniva.local_services import postgres
+            from omniva_assets import deployment as production
+            from omniva_devkit.local_services import postgres
 
             pg = es.enter_context(postgres())
             pg.create_database("scale")

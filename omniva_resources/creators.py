@@ -78,7 +78,7 @@ def add(
         )
     url = normalize_url(url)
     if project:
-        from omniva import projects
+        from omniva_resources import projects
 
         projects.get_project(project, layout)  # a clear error before anything is written
     data = _read(layout)

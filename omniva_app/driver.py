@@ -68,7 +68,7 @@ class Runner:
         launcher=None,
         run_timeout_s: float = 3600,
     ):
-        """``launcher`` (``omniva.production.QueueLauncher``): submit each stage's runs through
+        """``launcher`` (``omniva_assets.deployment.QueueLauncher``): submit each stage's runs through
         the instance's run coordinator and wait for them (the daemon launches them within the
         queue's limits, on the configured executor, e.g. Celery workers); without it each run
         executes in this process."""

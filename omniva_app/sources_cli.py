@@ -1,4 +1,4 @@
-"""``omniva sources ...`` and ``omniva projects ...`` (registered by ``omniva.cli``)."""
+"""``omniva sources ...`` and ``omniva projects ...`` (registered by ``omniva_app.cli``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def cmd_sources(args) -> int:
     from omniva_resources import sources
 
     if args.action == "check":
-        from omniva import creators
+        from omniva_resources import creators
 
         url = creators.normalize_url(args.url)
         posts, read_as = sources.check(url, args.limit)
@@ -35,9 +35,9 @@ def cmd_sources(args) -> int:
             print("  (no entries: check the URL in a browser; a login may be needed, see --cookies)")
         return 0
     # fetch: list and download only, as Dagster runs
-    from omniva import creators
-    from omniva.cli import _runner
     from omniva.settings import layout
+    from omniva_app.cli import _runner
+    from omniva_resources import creators
 
     creators.get(layout(), args.creator)
     if not creators.is_active(layout(), args.creator):
@@ -72,7 +72,7 @@ def _post_json(p) -> dict:
 
 
 def cmd_projects(args) -> int:
-    from omniva import projects
+    from omniva_resources import projects
 
     if args.action == "add":
         p = projects.add_project(
