@@ -34,7 +34,7 @@ from omniva.editing import AutocutRules, plan_edit  # noqa: E402
 from omniva_resources import faces, media  # noqa: E402
 
 FIXTURES = Path(
-    os.environ.get("OMNIVA_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "media")
+    os.environ.get("OMNIVA_FIXTURES", Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "media")
 )
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "media"
-if not FIXTURES.exists():  # a checkout elsewhere: allow pointing at the fixtures
-    FIXTURES = Path(os.environ.get("OMNIVA_FIXTURES", FIXTURES))
+# The recordings the tests use travel with the repository (licences in tests/fixtures/media/MANIFEST.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "media"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 warnings.filterwarnings("ignore")
@@ -19,7 +18,7 @@ warnings.filterwarnings("ignore")
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     if not FIXTURES.exists():
-        pytest.fail(f"test media not found at {FIXTURES}; set OMNIVA_FIXTURES to shared/fixtures/media")
+        pytest.fail(f"test media not found at {FIXTURES}: the repository's tests/fixtures/media is missing")
     return FIXTURES
 
 
