@@ -18,9 +18,13 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# ruff, the type checker, the import contract (pyproject.toml: layers, no cycles, no dev kit in
+# product code) and Dagster's own check of the definitions.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	DAGSTER_HOME=$$(mktemp -d) $(BIN)/dagster definitions validate -m omniva_assets.definitions
 
 # The Dagster UI (webserver + daemon) on http://127.0.0.1:3000 over the demo's instance,
