@@ -296,7 +296,7 @@ def cmd_youtube(args) -> int:
 
     from omniva.settings import layout
     from omniva_resources import youtube
-    from omniva_resources.youtube_auth import TokenStore, authorize
+    from omniva_resources.youtube.auth import TokenStore, authorize
 
     store = TokenStore(Path(args.secrets_dir).expanduser() if args.secrets_dir else None)
     if args.action == "auth":

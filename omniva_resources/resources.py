@@ -265,7 +265,7 @@ class YouTubeResource(dg.ConfigurableResource):
         return int(env) if env else youtube.DEFAULT_DAILY_UNITS
 
     def token_store(self, home: Path | None = None):
-        from omniva_resources.youtube_auth import TokenStore
+        from omniva_resources.youtube.auth import TokenStore
 
         root = self._text(self.secrets_dir, "SECRETS_DIR", "")
         if root:

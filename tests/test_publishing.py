@@ -22,7 +22,7 @@ from omniva_assets.partitions import clip_partitions
 from omniva_assets.publishing.assets import uploads
 from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResource
-from omniva_resources.youtube_auth import TokenStore, authorize
+from omniva_resources.youtube.auth import TokenStore, authorize
 
 VIDEO = "sample-video-0001"
 SLOTS = ("2031-03-01T14:00:00Z", "2031-03-01T16:00:00Z", "2031-03-01T18:00:00Z")

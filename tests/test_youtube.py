@@ -20,11 +20,11 @@ from omniva_resources.youtube import (
     UploadRequest,
     YouTubeError,
     YouTubeUploader,
-    _ChunkedFileUpload,
     discovery_document,
     emulator_credentials,
     load_user_credentials,
 )
+from omniva_resources.youtube.upload import ChunkedFileUpload
 
 CHUNK = 262144  # 256 KiB, the protocol's chunk granularity
 
@@ -55,7 +55,7 @@ def test_discovery_document_is_rerooted_for_calls_and_uploads(emulator: YouTubeE
     doc = discovery_document(emulator.url)
     assert doc["rootUrl"] == doc["mtlsRootUrl"] == emulator.url
     service = make_uploader(emulator).service
-    media = _ChunkedFileUpload(str(video), mimetype="video/mp4", chunksize=CHUNK, resumable=True)
+    media = ChunkedFileUpload(str(video), mimetype="video/mp4", chunksize=CHUNK, resumable=True)
     insert = service.videos().insert(part="snippet,status", body={}, media_body=media)
     assert insert.uri.startswith(emulator.url + "upload/youtube/v3/videos?")
     assert "uploadType=resumable" in insert.uri
@@ -233,7 +233,7 @@ def test_restarted_emulator_keeps_videos_and_open_sessions(tmp_path: Path, video
     port = first.port
     uploader = make_uploader(first)
     done = uploader.upload(req(video))
-    media = _ChunkedFileUpload(str(video), mimetype="video/mp4", chunksize=CHUNK, resumable=True)
+    media = ChunkedFileUpload(str(video), mimetype="video/mp4", chunksize=CHUNK, resumable=True)
     request = uploader.service.videos().insert(
         part="snippet,status", body={"snippet": {"title": "resume me"}}, media_body=media
     )
@@ -256,7 +256,7 @@ def test_restarted_emulator_keeps_videos_and_open_sessions(tmp_path: Path, video
 
 def test_status_query_reports_confirmed_range(emulator: YouTubeEmulator, video: Path):
     uploader = make_uploader(emulator)
-    media = _ChunkedFileUpload(str(video), mimetype="video/mp4", chunksize=CHUNK, resumable=True)
+    media = ChunkedFileUpload(str(video), mimetype="video/mp4", chunksize=CHUNK, resumable=True)
     request = uploader.service.videos().insert(
         part="snippet,status", body={"snippet": {"title": "q"}}, media_body=media
     )

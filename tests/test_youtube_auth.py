@@ -26,7 +26,7 @@ from omniva_resources.youtube import (
     YouTubeError,
     YouTubeUploader,
 )
-from omniva_resources.youtube_auth import TokenStore, authorize
+from omniva_resources.youtube.auth import TokenStore, authorize
 
 CHUNK = 256 * 1024
 

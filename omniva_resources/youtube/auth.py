@@ -6,9 +6,10 @@ machine (``run_local_server``), or, where no browser can reach this machine (a
 server over SSH), a console flow in which the user opens the link anywhere and
 pastes back the address the browser was sent to. The resulting authorized-user
 token (access token, refresh token, client id and secret) is written to
-``<secrets dir>/<channel>.json`` with mode 0600 in a 0700 folder; the default
-secrets dir is ``$OMNIVA_HOME/secrets/youtube`` (``OMNIVA_YOUTUBE_SECRETS_DIR``
-overrides it). Each channel has its own file, so one project can post to many.
+``<secrets dir>/<channel>.json`` with mode 0600 in a 0700 folder. The caller
+chooses the secrets dir (``--secrets-dir``, ``OMNIVA_YOUTUBE_SECRETS_DIR``);
+``$OMNIVA_HOME/secrets/youtube`` otherwise. Each channel has its own file, so one
+project can post to many.
 
 Tokens refresh on use (google-auth does it when the access token has expired or
 YouTube answers 401); the refreshed token is saved back at once. Nothing here
@@ -32,16 +33,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import google.oauth2.credentials
+from google_auth_oauthlib.flow import InstalledAppFlow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from omniva.settings import omniva_home
-from omniva_resources.youtube import (
-    YOUTUBE_SCOPES,
-    MissingCredentialsError,
-    YouTubeError,
-    YouTubeUploader,
-    _write_private_json,
-)
+from omniva_resources.youtube.client import YOUTUBE_SCOPES, YouTubeClient
+from omniva_resources.youtube.errors import MissingCredentialsError, YouTubeError
+from omniva_resources.youtube.files import write_private_json
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +50,9 @@ CONSOLE_REDIRECT_URI = "http://localhost:1/"
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
-def default_secrets_dir() -> Path:
-    env = os.environ.get("OMNIVA_YOUTUBE_SECRETS_DIR")
-    return Path(env).expanduser().resolve() if env else omniva_home() / "secrets" / "youtube"
+def default_secrets_dir(home: Path | None = None) -> Path:
+    """``<home>/secrets/youtube``; ``home`` defaults to ``$OMNIVA_HOME``."""
+    return Path(home or omniva_home()) / "secrets" / "youtube"
 
 
 def check_channel_name(name: str) -> str:
@@ -91,7 +89,12 @@ class ChannelToken:
 
 
 class TokenStore:
-    """Per-channel OAuth token files in an owner-only folder."""
+    """Per-channel OAuth token files in an owner-only folder.
+
+    ``root``: the folder, chosen by the caller (the ``--secrets-dir`` option or the
+    resource's ``secrets_dir``, both of which honour ``OMNIVA_YOUTUBE_SECRETS_DIR``);
+    ``default_secrets_dir()`` when not given.
+    """
 
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else default_secrets_dir()
@@ -123,7 +126,7 @@ class TokenStore:
         data = json.loads(creds.to_json()) | {"type": "authorized_user"}
         previous = self._read_raw(path) if path.exists() else {}
         data["omniva"] = (previous.get("omniva") or {}) | (info or {}) | {"channel": channel}
-        _write_private_json(path, data)
+        write_private_json(path, data)
         return path
 
     def _read_raw(self, path: Path) -> dict:
@@ -181,7 +184,7 @@ class TokenStore:
         def persist(refreshed: google.oauth2.credentials.Credentials) -> None:
             fresh = json.loads(refreshed.to_json()) | {"type": "authorized_user"}
             fresh["omniva"] = data.get("omniva") or {}
-            _write_private_json(path, fresh)
+            write_private_json(path, fresh)
             log.info("YouTube token for %s refreshed and saved", channel or path.name)
 
         creds._on_refresh = persist
@@ -257,7 +260,11 @@ def _console_flow(
 
 @contextlib.contextmanager
 def _plain_http_allowed(allowed: bool):
-    """oauthlib refuses plain-HTTP token endpoints; the loopback emulator is the exception."""
+    """oauthlib refuses plain-HTTP token endpoints; the loopback emulator is the exception.
+
+    oauthlib reads this switch from the environment and offers no parameter for it, so it
+    is set for the flow's duration only and put back as it was.
+    """
     if not allowed:
         yield
         return
@@ -329,8 +336,6 @@ def authorize(
     ``api_root``: where to ask which channel the token belongs to (``None``: YouTube, or
     the emulator when the client file's token endpoint is a loopback one).
     """
-    from google_auth_oauthlib.flow import InstalledAppFlow
-
     check_channel_name(channel)
     store = store or TokenStore()
     config = _client_config(client_secrets)
@@ -353,7 +358,7 @@ def authorize(
         )
     info: dict[str, Any] = {"authorized_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     try:
-        mine = YouTubeUploader(api_root, creds).my_channel()
+        mine = YouTubeClient(api_root, creds).my_channel()
     except YouTubeError as exc:
         log.warning("connected, but the channel could not be read back: %s", exc)
         mine = None
