@@ -7,13 +7,15 @@ materialization metadata (the ledger the UI shows) and into the warehouse's
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 
 import dagster as dg
-from dagster._core.errors import DagsterError
 
 from omniva.records import stable_id
 
@@ -25,9 +27,9 @@ def trace_id_for(video_key: str) -> str:
 
 @cache
 def tool_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"ffmpeg": _ffmpeg_build()}
+    """Versions of the Python packages that do the work. Binaries (ffmpeg) are reported by
+    the adapter that runs them, through ``packet(tools=...)``: this layer runs nothing."""
+    out: dict[str, str] = {}
     for dist in (
         "dagster",
         "yt-dlp",
@@ -44,21 +46,12 @@ def tool_versions() -> dict[str, str]:
     return out
 
 
-def _ffmpeg_build() -> str:
-    from omniva_resources.media import ffmpeg_version
-
-    try:
-        return ffmpeg_version()
-    except Exception as exc:  # ffmpeg missing is reported where it is used
-        return f"unavailable ({exc})"
-
-
 def run_id_of(context) -> str:
     """The Dagster run's id; "direct-invocation" when an asset function is called outside a
     run (``bench/e2e.py`` calls them from a plain loop to measure Dagster's overhead)."""
     try:
         return context.run.run_id
-    except DagsterError:
+    except dg.DagsterError:
         return "direct-invocation"
 
 
@@ -79,25 +72,27 @@ def packet(
     """Return (dagster metadata, stardust_metadata row) for this materialization."""
     asset_key = context.asset_key.to_user_string()
     partition = context.partition_key if context.has_partition_key else None
+    ins, outs, param_map = dict(inputs or {}), dict(outputs or {}), dict(params or {})
+    all_tools = {**tool_versions(), **dict(tools or {})}
     lineage = {
         "trace_id": trace_id,
         "source_url": source_url,
         "creator": creator,
-        "inputs": dict(inputs or {}),
-        "outputs": dict(outputs or {}),
-        "tools": {**tool_versions(), **dict(tools or {})},
-        "params": dict(params or {}),
+        "inputs": ins,
+        "outputs": outs,
+        "tools": all_tools,
+        "params": param_map,
         "run_id": run_id_of(context),
         "partition": partition,
     }
-    metadata = {
+    metadata: dict[str, object] = {
         "stardust/trace_id": trace_id,
         "stardust/source_url": dg.MetadataValue.url(source_url) if source_url else "",
         "stardust/creator": creator or "",
-        "stardust/inputs": dg.MetadataValue.json(lineage["inputs"]),
-        "stardust/outputs": dg.MetadataValue.json(lineage["outputs"]),
-        "stardust/tools": dg.MetadataValue.json(lineage["tools"]),
-        "stardust/params": dg.MetadataValue.json(json.loads(json.dumps(lineage["params"], default=str))),
+        "stardust/inputs": dg.MetadataValue.json(ins),
+        "stardust/outputs": dg.MetadataValue.json(outs),
+        "stardust/tools": dg.MetadataValue.json(all_tools),
+        "stardust/params": dg.MetadataValue.json(json.loads(json.dumps(param_map, default=str))),
     }
     if decision:
         metadata["stardust/decision"] = dg.MetadataValue.md(decision)
@@ -122,8 +117,6 @@ def content_version(*parts: object) -> dg.DataVersion:
     Dataclass records are serialised field by field, so the same output gives the same
     version whatever run produced it, and downstream assets stay fresh.
     """
-    import dataclasses
-    import hashlib
 
     def plain(o):
         if dataclasses.is_dataclass(o) and not isinstance(o, type):

@@ -17,10 +17,12 @@ tracks by position and size, and the crop window (full height, 9:16 wide) follow
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from cv2.data import haarcascades  # the cascades shipped inside opencv-python
 
 from omniva_resources.media import CropPath, Reframe
 
@@ -77,16 +79,12 @@ class ReframePlan:
         }
 
 
-_CASCADE: cv2.CascadeClassifier | None = None
-
-
-def _cascade() -> cv2.CascadeClassifier:
-    global _CASCADE
-    if _CASCADE is None:
-        _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml")
-        if _CASCADE.empty():  # pragma: no cover - ships with opencv-python
-            raise RuntimeError("OpenCV's Haar face cascade is missing from cv2.data")
-    return _CASCADE
+@functools.cache  # loading the cascade takes a while; one per process
+def face_cascade() -> cv2.CascadeClassifier:
+    cascade = cv2.CascadeClassifier(haarcascades + "haarcascade_frontalface_alt2.xml")
+    if cascade.empty():  # pragma: no cover - ships with opencv-python
+        raise RuntimeError("OpenCV's Haar face cascade is missing from cv2.data")
+    return cascade
 
 
 def detect_faces(frames: np.ndarray, probe: int = 12) -> list[list[tuple[float, float, float, float]]]:
@@ -94,7 +92,7 @@ def detect_faces(frames: np.ndarray, probe: int = 12) -> list[list[tuple[float, 
 
     ``probe`` frames spread over the clip are looked at first; when none shows a face the
     rest are skipped (most landscape talks without a face in shot cost almost nothing)."""
-    cascade = _cascade()
+    cascade = face_cascade()
     n = len(frames)
     if n == 0:
         return []
@@ -108,7 +106,7 @@ def detect_faces(frames: np.ndarray, probe: int = 12) -> list[list[tuple[float, 
             minSize=(24, 24),
             maxSize=(int(h * 0.9),) * 2,
         )
-        return [tuple(float(v) for v in box) for box in (found if len(found) else [])]
+        return [(float(x), float(y), float(w), float(h)) for x, y, w, h in found]
 
     out: list[list[tuple[float, float, float, float]] | None] = [None] * n
     for i in np.unique(np.linspace(0, n - 1, min(n, probe)).astype(int)):
@@ -298,7 +296,7 @@ def plan_reframe(
             x = smooth_path(per_frame, out_fps, tile_w, src_w - tile_w, rules)
             y = int(np.clip(cy - tile_h / 2, 0, src_h - tile_h))
             paths.append(CropPath(tile_w, tile_h, y, _keyframes(frame_t, x)))
-        steps = [np.abs(np.diff(p.x_at(frame_t))) for p in paths]
+        tile_steps = [np.abs(np.diff(p.x_at(frame_t))) for p in paths]
         return ReframePlan(
             Reframe("split", tuple(paths)),
             "split",
@@ -307,8 +305,8 @@ def plan_reframe(
             ratio,
             len(tracks),
             (),
-            float(max(s.max(initial=0) for s in steps)),
-            float(max(_rms(np.diff(s)) for s in steps)),
+            float(max(s.max(initial=0) for s in tile_steps)),
+            float(max(_rms(np.diff(s)) for s in tile_steps)),
             thumb_t,
             thumb_cx,
         )

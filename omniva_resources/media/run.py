@@ -1,0 +1,86 @@
+"""The one place a subprocess runs ffmpeg or ffprobe.
+
+Which binaries run is an ``FFmpegTools`` value that every media function takes (default:
+``ffmpeg`` and ``ffprobe`` on PATH), so nothing here reads the environment; the
+configuration layer fills it from OMNIVA_FFMPEG, OMNIVA_FFPROBE and OMNIVA_DISABLE_NVENC.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from omniva.errors import RenderError
+
+FFMPEG = "ffmpeg"
+FFPROBE = "ffprobe"
+
+
+@dataclass(frozen=True, slots=True)
+class FFmpegTools:
+    """The binaries to run, and whether the NVENC encoder may be tried."""
+
+    ffmpeg: str = FFMPEG
+    ffprobe: str = FFPROBE
+    disable_nvenc: bool = False
+
+
+DEFAULT_TOOLS = FFmpegTools()
+
+
+def run(cmd: Sequence[str], what: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command to completion, text output; RenderError naming ``what`` when the
+    binary is missing or (with ``check``) the command fails."""
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    except FileNotFoundError as exc:
+        raise RenderError(
+            f"{cmd[0]} is not installed or not on PATH ({what}). Install ffmpeg "
+            "(`apt-get install ffmpeg`, done by `make setup`)."
+        ) from exc
+    if check and proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
+        raise RenderError(f"{what} failed (exit {proc.returncode}): {tail}")
+    return proc
+
+
+def run_binary(cmd: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+    """Run a command whose stdout is raw data (PCM, frames); the caller checks the exit code."""
+    return subprocess.run(cmd, capture_output=True, check=False)
+
+
+def try_run(cmd: Sequence[str], timeout_s: float) -> subprocess.CompletedProcess[str] | None:
+    """Run a command that may hang or be missing (a remote URL, an encoder test);
+    None when it could not run or ran out of time."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def run_with_input(cmd: Sequence[str], chunks: Iterable[np.ndarray]) -> tuple[int, str]:
+    """Stream uint8 arrays to the command's stdin; returns (exit code, stderr)."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None  # stdin=PIPE
+    try:
+        for chunk in chunks:
+            proc.stdin.write(np.ascontiguousarray(chunk, dtype=np.uint8).tobytes())
+    finally:
+        proc.stdin.close()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    return proc.wait(), err
+
+
+def ffmpeg_version(tools: FFmpegTools = DEFAULT_TOOLS) -> str:
+    """The first line of ``ffmpeg -version`` (it names the build), for lineage."""
+    return _version_of(tools)
+
+
+@functools.cache  # keyed by the tools alone, however the caller spelled the call
+def _version_of(tools: FFmpegTools) -> str:
+    out = run([tools.ffmpeg, "-version"], what="ffmpeg -version").stdout
+    return out.splitlines()[0] if out else "unknown"
