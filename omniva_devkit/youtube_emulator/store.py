@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 
 from omniva_devkit.youtube_emulator.errors import ApiError
 
-#: YouTube Data API quota costs (units) of the calls we emulate.
+#: YouTube Data API quota costs (units) of the calls we emulate. Kept apart from the client's
+#: own table (``omniva_resources.youtube.quota``) on purpose: the emulator plays the server,
+#: so tests compare the client's estimate against an independent count.
 QUOTA_COSTS = {
     "videos.insert": 1600,
     "videos.list": 1,
