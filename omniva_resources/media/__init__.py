@@ -25,7 +25,14 @@ from omniva_resources.media.probe import (
     sha256_file,
 )
 from omniva_resources.media.render import h264_encoder, render_vertical
-from omniva_resources.media.run import DEFAULT_TOOLS, FFMPEG, FFPROBE, FFmpegTools, ffmpeg_version
+from omniva_resources.media.run import (
+    DEFAULT_TOOLS,
+    FFMPEG,
+    FFPROBE,
+    FFmpegTools,
+    ffmpeg_build,
+    ffmpeg_version,
+)
 from omniva_resources.media.samples import make_sample_video, write_video
 from omniva_resources.media.spec import CropPath, Reframe, RenderResult, RenderSpec
 
@@ -44,6 +51,7 @@ __all__ = [
     "decode_audio",
     "detect_silences",
     "extract_frame",
+    "ffmpeg_build",
     "ffmpeg_version",
     "h264_encoder",
     "is_faststart",

@@ -80,6 +80,15 @@ def ffmpeg_version(tools: FFmpegTools = DEFAULT_TOOLS) -> str:
     return _version_of(tools)
 
 
+def ffmpeg_build(tools: FFmpegTools = DEFAULT_TOOLS) -> str:
+    """``ffmpeg_version``, or why there is none: for lineage, which must not fail where
+    ffmpeg is missing (the stage that needs ffmpeg reports that)."""
+    try:
+        return ffmpeg_version(tools)
+    except Exception as exc:
+        return f"unavailable ({exc})"
+
+
 @functools.cache  # keyed by the tools alone, however the caller spelled the call
 def _version_of(tools: FFmpegTools) -> str:
     out = run([tools.ffmpeg, "-version"], what="ffmpeg -version").stdout
