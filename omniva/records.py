@@ -2,12 +2,17 @@
 
 Identifiers are UUIDs derived (uuid5) from stable natural keys, so a rerun of the
 same partition produces the same ids and never duplicates a warehouse row.
+
+Each record also knows its warehouse row (``row`` and friends: a plain dict whose keys
+are the columns of its table in ``sql/schema.sql``); ``omniva_assets.common.emit``
+writes them. Time stamps are passed in, so a row is a pure function of its arguments.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 
 NAMESPACE = uuid.UUID("5f0b6c1e-7a53-4c55-9d0e-0a1c1d5e0a11")
 
@@ -26,6 +31,17 @@ class Creator:
     def creator_id(self) -> str:
         return stable_id("creator", self.platform, self.name.lower())
 
+    def row(self, added_at: str, updated_at: str) -> dict:
+        """``creators``"""
+        return {
+            "creator_id": self.creator_id,
+            "platform": self.platform,
+            "username": self.name,
+            "profile_url": self.url,
+            "created_at": added_at,
+            "updated_at": updated_at,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Post:
@@ -42,6 +58,21 @@ class Post:
     @property
     def post_id(self) -> str:
         return stable_id("post", self.creator, self.platform_post_id)
+
+    def row(self, creator_id: str, listed_on: str) -> dict:
+        """``posts``: listed on ``listed_on`` (the posts partition's day)."""
+        return {
+            "post_id": self.post_id,
+            "creator_id": creator_id,
+            "creator": self.creator,
+            "platform_post_id": self.platform_post_id,
+            "url": self.url,
+            "title": self.title,
+            "posted_at": self.posted_at,
+            "listed_on": listed_on,
+            "video_key": self.video_key,
+            "raw_metadata": self.raw_metadata,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +93,27 @@ class Video:
     @property
     def duration_s(self) -> float:
         return float(self.facts["duration_s"])
+
+    @property
+    def resolution(self) -> str | None:
+        w, h = self.facts.get("width"), self.facts.get("height")
+        return f"{w}x{h}" if w and h else None
+
+    def row(self, created_at: str) -> dict:
+        """``videos``"""
+        return {
+            "video_id": self.video_id,
+            "post_id": self.post_id,
+            "video_key": self.video_key,
+            "creator": self.creator,
+            "source_url": self.source_url,
+            "file_path": self.file_path,
+            "duration_seconds": self.duration_s,
+            "resolution": self.resolution,
+            "checksum": self.sha256,
+            "ffprobe": self.facts,
+            "created_at": created_at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +142,20 @@ class Transcript:
             "words": [{"word": w.word, "start": w.start, "end": w.end} for w in self.words],
         }
 
+    def row(self, video_key: str, created_at: str) -> dict:
+        """``transcripts``: the transcript of the video ``video_key``."""
+        return {
+            "video_id": stable_id("video", video_key),
+            "video_key": video_key,
+            "language": self.language,
+            "model": self.model,
+            "word_timing": self.word_timing,
+            "text": self.text,
+            "word_count": len(self.words),
+            "words": self.as_json()["words"],
+            "created_at": created_at,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
@@ -115,6 +181,27 @@ class Analysis:
     @property
     def analysis_id(self) -> str:
         return stable_id("analysis", self.video_key)
+
+    def row(self, transcript_text: str, created_at: str) -> dict:
+        """``analysis``"""
+        return {
+            "analysis_id": self.analysis_id,
+            "video_id": stable_id("video", self.video_key),
+            "video_key": self.video_key,
+            "transcript": transcript_text,
+            "keywords": list(self.keywords),
+            "virality_score": self.virality_score,
+            "relevance_score": self.relevance_score,
+            "created_at": created_at,
+            "raw_ai_output": {
+                "sentences": [asdict(s) for s in self.sentences],
+                "entities": self.entities,
+                "silences": self.silences,
+                "speech_ratio": self.speech_ratio,
+                "nlp_pipeline": self.nlp_pipeline,
+                "scores": "heuristic: pace, speech ratio, entities (engagement data not used yet)",
+            },
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +244,28 @@ class RankedClip:
     def clip_id(self) -> str:
         return stable_id("clip", self.candidate.video_key, self.rank)
 
+    def row(self, clip_key: str) -> dict:
+        """``clips``: ``clip_key`` is the clip's partition key (its Stardust packet's key)."""
+        cand = self.candidate
+        return {
+            "clip_id": self.clip_id,
+            "video_id": stable_id("video", cand.video_key),
+            "video_key": cand.video_key,
+            "rank": self.rank,
+            "candidate_id": cand.candidate_id,
+            "start_time": cand.start_time,
+            "end_time": cand.end_time,
+            "confidence": self.consensus,
+            "semantic_tags": list(cand.semantic_tags),
+            "pantheon_votes": {v.agent: v.score for v in self.votes},
+            "lattice_priority": round(self.consensus * cand.score, 4),
+            "metadata": {
+                "dissent": self.dissent,
+                "text": cand.text,
+                "stardust_id": stable_id("stardust", "clips", clip_key),
+            },
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Ballot:
@@ -175,6 +284,38 @@ class Selection:
     quorum: float
     agents: tuple[str, ...]
     ballots: tuple[Ballot, ...] = ()  # one per candidate, selected or not
+
+    def candidate_rows(self, candidates: Sequence[Candidate]) -> list[dict]:
+        """``clip_candidates``: every candidate with its consensus, rank or why it lost."""
+        ranks = {c.candidate.candidate_id: c.rank for c in self.clips}
+        rejected = dict(self.rejected)
+        consensus = {b.candidate_id: b.consensus for b in self.ballots}
+        return [
+            {
+                "candidate_id": c.candidate_id,
+                "video_id": stable_id("video", self.video_key),
+                "video_key": self.video_key,
+                "start_time": c.start_time,
+                "end_time": c.end_time,
+                "score": c.score,
+                "consensus": consensus[c.candidate_id],
+                "selected_rank": ranks.get(c.candidate_id),
+                "rejected_because": rejected.get(c.candidate_id),
+                "semantic_tags": list(c.semantic_tags),
+                "features": c.features,
+                "text": c.text,
+            }
+            for c in candidates
+        ]
+
+    def vote_rows(self, candidates: Sequence[Candidate]) -> list[dict]:
+        """``pantheon_votes``: every agent's vote on every candidate."""
+        ballots = {b.candidate_id: b for b in self.ballots}
+        return [
+            {"candidate_id": c.candidate_id, "video_key": self.video_key, **asdict(v)}
+            for c in candidates
+            for v in ballots[c.candidate_id].votes
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +338,41 @@ class EditDecisionList:
     @property
     def output_duration_s(self) -> float:
         return sum(e - s for s, e in self.keep) - self.crossfade_s * max(0, len(self.keep) - 1)
+
+    def operations(self, loudnorm: dict, layout: str | None = None, extra: Sequence[dict] = ()) -> list[dict]:
+        """The spec's ``edit_jobs.operations``: trims, cuts with reasons, crossfade, reframe,
+        loudness (``loudnorm``: its target), then ``extra`` (captions)."""
+        ops: list[dict] = [{"op": "trim", "start": s, "end": e} for s, e in self.keep]
+        ops += [{"op": "cut", "start": s, "end": e, "reason": why} for s, e, why in self.removed]
+        if self.crossfade_s:
+            ops.append({"op": "crossfade", "seconds": self.crossfade_s, "curve": "equal-power"})
+        ops.append({"op": "reframe", "layout": layout or "planned at render (faces)"})
+        ops.append({"op": "loudnorm", **loudnorm, "passes": 2})
+        return ops + list(extra)
+
+    def edit_job_row(
+        self,
+        operations: list[dict],
+        created_at: str,
+        *,
+        status: str = "PENDING",
+        ffmpeg_commands: Sequence[str] = (),
+        gpu_required: bool = False,
+    ) -> dict:
+        """``edit_jobs``: PENDING when planned, DONE with the ffmpeg commands once rendered."""
+        return {
+            "edit_job_id": stable_id("edit", self.clip_id),
+            "clip_id": self.clip_id,
+            "operations": operations,
+            "ffmpeg_commands": list(ffmpeg_commands),
+            "gpu_required": gpu_required,
+            "estimated_duration_seconds": max(1, int(self.output_duration_s * 1.5)),
+            "status": status,
+            "created_at": created_at,
+            "timeline_path": self.timeline_path or None,
+            "output_duration_seconds": round(self.output_duration_s, 3),
+            "crossfade_seconds": self.crossfade_s,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +401,37 @@ class Render:
     audio_sample_rate: int = 0
     loudness_corrections: tuple[str, ...] = ()
 
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    def row(self, created_at: str) -> dict:
+        """``renders``"""
+        return {
+            "clip_id": self.clip_id,
+            "file_path": self.path,
+            "checksum": self.sha256,
+            "size_bytes": self.size_bytes,
+            "duration_seconds": self.duration_s,
+            "resolution": self.resolution if self.width and self.height else None,
+            "video_codec": self.video_codec,
+            "audio_codec": self.audio_codec,
+            "integrated_lufs": self.integrated_lufs,
+            "true_peak_dbtp": self.true_peak_dbtp,
+            "encoder": self.encoder,
+            "thumbnail_path": self.thumbnail_path,
+            "created_at": created_at,
+            "layout": self.layout,
+            "reframe": self.reframe,
+            "srt_path": self.srt_path or None,
+            "captions_burned": self.captions_burned,
+            "faststart": self.faststart,
+            "video_profile": self.video_profile,
+            "pix_fmt": self.pix_fmt,
+            "audio_sample_rate": self.audio_sample_rate,
+            "loudness_corrections": list(self.loudness_corrections),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ClipCopy:
@@ -233,6 +440,29 @@ class ClipCopy:
     description: str
     tags: tuple[str, ...]
     category_id: str = "22"
+
+    def row(self) -> dict:
+        """``clip_copy``"""
+        return {
+            "clip_id": self.clip_id,
+            "title": self.title,
+            "description": self.description,
+            "keywords": list(self.tags),
+            "category_id": self.category_id,
+        }
+
+    def upload_job_row(self, created_at: str, **fields: object) -> dict:
+        """The clip's one ``upload_jobs`` row (rewritten on every outcome: uploaded or deferred);
+        ``fields``: status, scheduled_time, privacy_status, yt_video_id, api_root."""
+        return {
+            "upload_job_id": stable_id("upload", self.clip_id),
+            "clip_id": self.clip_id,
+            "title": self.title,
+            "description": self.description,
+            "keywords": list(self.tags),
+            "created_at": created_at,
+            **fields,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +473,19 @@ class PlannedSlot:
     publish_at: str  # ISO 8601 UTC
     priority: float
     reason: str
+
+    def row(self) -> dict:
+        """``schedules``"""
+        return {
+            "schedule_id": stable_id("schedule", self.clip_id),
+            "clip_id": self.clip_id,
+            "clip_key": self.clip_key,
+            "channel": self.channel,
+            "recommended_time": self.publish_at,
+            "final_scheduled_time": self.publish_at,
+            "horizon_adjustments": {"priority": self.priority, "reason": self.reason},
+            "status": "SCHEDULED",
+        }
 
 
 @dataclass(frozen=True, slots=True)
