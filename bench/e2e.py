@@ -119,14 +119,15 @@ def _plain(feed_url: str) -> dict[str, float]:
     import dagster as dg
 
     from omniva.settings import layout
-    from omniva_assets.clips.assets import clip_copy, clips, renders
+    from omniva_assets.analyzer.assets import analyses, clip_candidates, clip_selections, transcripts
     from omniva_assets.definitions import defs
+    from omniva_assets.editor.assets import clip_copy, clips, renders
     from omniva_assets.insights.assets import clip_explanations, horizon_progress
     from omniva_assets.partitions import clip_key, post_key
-    from omniva_assets.publishing.assets import publish_plan, uploads
-    from omniva_assets.sources.assets import creators as creators_asset
-    from omniva_assets.sources.assets import posts, videos
-    from omniva_assets.understanding.assets import analyses, clip_candidates, clip_selections, transcripts
+    from omniva_assets.scheduler.assets import publish_plan
+    from omniva_assets.scraper.assets import creators as creators_asset
+    from omniva_assets.scraper.assets import posts, videos
+    from omniva_assets.uploader.assets import uploads
     from omniva_resources import creators
 
     creators.add(layout(), CREATOR, feed_url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,7 +29,9 @@ class Goals:
 
 @cache
 def load_goals(path: str | None = None) -> Goals:
-    file = Path(path or os.environ.get("OMNIVA_HORIZON_FILE") or DEFAULT_FILE)
+    """The goals in ``path``; None: ``config/horizon.yaml`` (the ``horizon`` resource names
+    another file, from ``OMNIVA_HORIZON_FILE``)."""
+    file = Path(path or DEFAULT_FILE)
     data = yaml.safe_load(file.read_text()) or {}
     pantheon = data.get("pantheon") or {}
     return Goals(

@@ -7,6 +7,8 @@ autocut removed, the title, and the schedule slot with its reason.
 
 from __future__ import annotations
 
+from omniva.records import Selection
+
 
 def _fmt_s(x) -> str:
     return f"{float(x):.1f}s" if x is not None else "?"
@@ -84,6 +86,21 @@ def explain_markdown(b: dict) -> str:
             out.append("")
         out.append(line)
     return "\n".join(out)
+
+
+def selection_markdown(selection: Selection, candidates: int) -> str:
+    """Pantheon's choice for one video: each clip with every agent's vote and reason."""
+    lines = [
+        f"**{len(selection.clips)} clip(s)** chosen from {candidates} candidates "
+        f"by {', '.join(selection.agents)} (quorum {selection.quorum:.0%})."
+    ]
+    for c in selection.clips:
+        lines.append(
+            f"\n**Rank {c.rank}** {c.candidate.start_time:.1f}–{c.candidate.end_time:.1f}s, "
+            f"consensus {c.consensus:.2f}: “{c.candidate.text[:120]}”"
+        )
+        lines += [f"- {v.agent}: **{v.vote}** ({v.score:.2f}) {v.reason}" for v in c.votes]
+    return "\n".join(lines)
 
 
 def explain_text(b: dict) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from cognitive_sensors.goals import Goals, topic_of
 from omniva.candidates import overlap_s
 from omniva.records import AgentVote, Ballot, Candidate, RankedClip, Selection
 
@@ -106,6 +107,18 @@ class PantheonConfig:
     quorum: float = 0.5  # share of weighted "yes" needed
     max_clips: int = 3
     max_overlap_s: float = 0.0
+
+
+def council(goals: Goals, gap: dict[str, float], max_clips: int) -> tuple[PantheonConfig, dict[str, Agent]]:
+    """The agents and their config for clips under ``goals`` (a project's brand rules,
+    weights and quorum), with Horizon's delegate pulling towards the topics in ``gap``."""
+    agents = {
+        **DEFAULT_AGENTS,
+        "guardian": make_guardian(goals.banned_words),
+        "horizon": make_horizon_delegate(gap, lambda c: topic_of(c.text.split(), goals)),
+    }
+    weights = {**PantheonConfig().weights, **goals.weights}
+    return PantheonConfig(weights=weights, quorum=goals.quorum, max_clips=max_clips), agents
 
 
 def deliberate(candidate: Candidate, agents: dict[str, Agent], cfg: PantheonConfig):

@@ -127,3 +127,32 @@ def score_window(features: dict) -> float:
         + 0.05 * float(features["ends_complete"])
     )
     return round(max(0.0, min(1.0, score)), 4)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoScores:
+    """A whole video's heuristic scores (the ``analysis`` row): how much of it is speech, how
+    lively the speech is, how much it is about something."""
+
+    speech_ratio: float
+    virality: float
+    relevance: float
+
+
+def video_scores(
+    duration_s: float,
+    silences: Sequence[tuple[float, float]],
+    words: int,
+    entities: int,
+    keywords: int,
+) -> VideoScores:
+    """Speech ratio (1 - silent share); virality from pace (words per spoken second against
+    2.5), speech ratio and named entities; relevance from the number of keywords (12 is 1.0).
+    Engagement data is not used yet."""
+    silent = sum(overlap_s((0, duration_s), s) for s in silences)
+    speech_ratio = round(max(0.0, 1 - silent / duration_s), 3) if duration_s else 0.0
+    wps = words / max(1.0, duration_s * speech_ratio)
+    virality = round(
+        min(1.0, 0.5 * min(1.0, wps / 2.5) + 0.3 * speech_ratio + 0.2 * min(1.0, entities / 5)), 3
+    )
+    return VideoScores(speech_ratio, virality, round(min(1.0, keywords / 12), 3))

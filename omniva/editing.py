@@ -28,11 +28,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from omniva.records import Word
+from omniva.records import EditDecisionList, RankedClip, Word
 
 DEFAULT_FILLERS = ("um", "uh", "erm", "er", "umm", "uhm", "uhh", "hmm", "mm")
 
@@ -477,3 +477,39 @@ def words_in_output(
         if s is not None and e is not None:
             out.append(Word(w.word, round(s, 3), round(max(e, s), 3), w.probability))
     return out
+
+
+def decision_list(
+    clip: RankedClip,
+    source_path: str,
+    words: Sequence[Word],
+    silences: Sequence[tuple[float, float]],
+    rules: AutocutRules,
+    audio: np.ndarray | None,
+    sample_rate: int,
+    timeline_path: str = "",
+) -> EditDecisionList:
+    """The clip's edit decision list: autocut (``plan_edit``) over its candidate's span, with
+    ``audio`` decoded from the span's start. Cuts get a one-frame crossfade when every kept
+    piece is longer than two frames (``rules.frame_rate``, default 30)."""
+    cand = clip.candidate
+    plan = plan_edit(
+        cand.start_time, cand.end_time, words, silences, rules, audio, sample_rate, cand.start_time
+    )
+    keep, removed = plan.keep, plan.removed
+    fps = rules.frame_rate or 30.0
+    crossfade = 1.0 / fps if len(keep) > 1 and all(b - a > 2.0 / fps for a, b in keep) else 0.0
+    return EditDecisionList(
+        clip.clip_id,
+        cand.video_key,
+        clip.rank,
+        source_path,
+        tuple(keep),
+        tuple(removed),
+        tuple(w for w in words if w.end > cand.start_time and w.start < cand.end_time),
+        crossfade_s=round(crossfade, 6),
+        frame_rate=fps,
+        rules={k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(rules).items()},
+        filled_pauses=tuple((p.start, p.end, p.f0_hz) for p in plan.filled_pauses),
+        timeline_path=timeline_path,
+    )

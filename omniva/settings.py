@@ -1,21 +1,26 @@
 """Where Omniva keeps its working state.
 
 Everything lives under one working folder (``OMNIVA_HOME``, default ``.omniva`` in
-the current directory): the Dagster instance, the media store, the warehouse.
+the current directory): the Dagster instance, the media store, the warehouse. The
+environment is read when these functions are called (a front end starting up), never at
+import; Dagster code gets the same folders from the ``store`` resource
+(``omniva_resources.resources.resources_from_env``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def omniva_home() -> Path:
-    return Path(os.environ.get("OMNIVA_HOME", ".omniva")).resolve()
+def omniva_home(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("OMNIVA_HOME", ".omniva")).resolve()
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +28,11 @@ class Layout:
     """The folders inside one Omniva working folder."""
 
     home: Path
+    cookies_dir: Path | None = None  # creators' cookies files; None: <home>/secrets/cookies
+
+    @property
+    def cookies(self) -> Path:
+        return self.cookies_dir or self.home / "secrets" / "cookies"
 
     @property
     def media(self) -> Path:
@@ -57,8 +67,11 @@ class Layout:
         return self.home / "tmp"
 
 
-def layout() -> Layout:
-    return Layout(omniva_home())
+def layout(environ: Mapping[str, str] | None = None) -> Layout:
+    """The working folder the environment names (``OMNIVA_HOME``, ``OMNIVA_COOKIES_DIR``)."""
+    env = os.environ if environ is None else environ
+    cookies = env.get("OMNIVA_COOKIES_DIR")
+    return Layout(omniva_home(env), Path(cookies) if cookies else None)
 
 
 def ensure_dagster_home() -> Path:

@@ -7,11 +7,13 @@ takes plain values so it is tested directly.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import random
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -21,7 +23,7 @@ SHORTS_MAX_S = 180.0
 KINDS = ("any", "shorts", "long")
 MEDIA_EXTENSIONS = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".ts", ".flv", ".ogv")
 # Seconds between two requests to one platform (all processes together); override with
-# OMNIVA_SCRAPE_INTERVAL_S or OMNIVA_SCRAPE_INTERVAL_<PLATFORM>.
+# SourceSettings.min_interval_s or .platform_interval_s (the ``scrape`` resource).
 PLATFORM_INTERVAL_S = {
     "youtube": 1.0,
     "tiktok": 2.0,
@@ -32,6 +34,23 @@ PLATFORM_INTERVAL_S = {
 }
 # Live streams and premieres are skipped until they are over and processed.
 UNFINISHED_LIVE = ("is_live", "is_upcoming", "post_live")
+
+
+def platform_of(url: str) -> str:
+    if url.startswith("folder://") or url.startswith("/"):
+        return "folder"
+    host = re.sub(r"^https?://(www\.|m\.)?", "", url.lower()).split("/")[0]
+    for name in ("youtube", "tiktok", "instagram", "twitch"):
+        if name in host or (name == "youtube" and host == "youtu.be"):
+            return name
+    return "other"
+
+
+def video_key_for(creator: str, platform_post_id: str) -> str:
+    """Our own stable partition key: yt-dlp's ids for plain pages are positional."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", platform_post_id).strip("-")[:40]
+    digest = hashlib.sha1(platform_post_id.encode()).hexdigest()[:8]
+    return f"{creator}-{slug}-{digest}" if slug else f"{creator}-{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +93,14 @@ class SourceSettings:
     max_retries: int = 2
     backoff_s: float = 1.0
     max_wait_s: float = 60.0
+    platform_interval_s: Mapping[str, float] = field(default_factory=dict)  # beats min_interval_s
+    ratelimit: str | None = None  # download bytes per second, e.g. "5M"
+    max_entries: int = 500  # a listing reads at most this many entries
+    folder_settle_s: float = 5.0  # a folder's file modified more recently is still being written
 
     def interval_for(self, platform: str) -> float:
+        if platform in self.platform_interval_s:
+            return self.platform_interval_s[platform]
         if self.min_interval_s is not None:
             return self.min_interval_s
         return PLATFORM_INTERVAL_S.get(platform, 0.0)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from omniva.records import EditDecisionList
+
 
 def _rt(seconds: float, rate: float) -> otio.opentime.RationalTime:
     return otio.opentime.RationalTime(round(seconds * rate), rate)
@@ -95,3 +97,18 @@ def write_timeline(timeline: otio.schema.Timeline, path: Path) -> Path:
 
 def read_timeline(path: Path) -> otio.schema.Timeline:
     return otio.adapters.read_from_file(str(path))
+
+
+def write_edl(edl: EditDecisionList, source_duration_s: float | None = None) -> Path:
+    """Export ``edl`` to its ``timeline_path``."""
+    timeline = edl_timeline(
+        f"{edl.video_key} rank {edl.rank}",
+        edl.source_path,
+        edl.keep,
+        edl.removed,
+        edl.frame_rate,
+        edl.crossfade_s,
+        source_duration_s,
+        {"clip_id": edl.clip_id, "rules": edl.rules},
+    )
+    return write_timeline(timeline, Path(edl.timeline_path))

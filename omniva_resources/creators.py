@@ -4,11 +4,13 @@
 a ``creators`` partition. Removing a creator marks it inactive and keeps history.
 An entry may carry the creator's rules (duration, Shorts or long-form only) and a cookies
 file for sources that need a login: a copy kept owner-only under
-``$OMNIVA_HOME/secrets/cookies/NAME.txt``, whose contents are never printed or logged.
+``$OMNIVA_HOME/secrets/cookies/NAME.txt`` (``Layout.cookies``), whose contents are never
+printed or logged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -19,7 +21,9 @@ from pathlib import Path
 from omniva.errors import ConfigError
 from omniva.records import Creator
 from omniva.settings import Layout
-from omniva.source_rules import SourceRules, SourceSettings
+from omniva.source_rules import SourceRules, SourceSettings, platform_of
+from omniva_resources import project_file
+from omniva_resources.folder_source import folder_path, folder_url
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
@@ -37,14 +41,8 @@ def _write(layout: Layout, data: dict) -> None:
     os.replace(tmp, layout.creators_file)
 
 
-def cookies_dir(layout: Layout) -> Path:
-    return Path(os.environ.get("OMNIVA_COOKIES_DIR") or layout.home / "secrets" / "cookies")
-
-
 def normalize_url(url: str) -> str:
     """A full http(s) URL, or a local folder as ``folder:///absolute/path``."""
-    from omniva_resources.folder_source import folder_path, folder_url
-
     if (
         url.startswith("folder://")
         or url.startswith(("/", "~", "./"))
@@ -70,17 +68,14 @@ def add(
     rules: SourceRules | None = None,
     project: str | None = None,
 ) -> Creator:
-    from omniva_resources.scraper import platform_of
-
+    """Register (or update) a creator; ``project``: also join that project."""
     if not NAME.match(name):
         raise ConfigError(
             f"creator name {name!r}: use lowercase letters, digits, '-' or '_' (it becomes a partition key)"
         )
     url = normalize_url(url)
     if project:
-        from omniva_resources import projects
-
-        projects.get_project(project, layout)  # a clear error before anything is written
+        project_file.get(project, layout)  # a clear error before anything is written
     data = _read(layout)
     entry = data.get(name, {})
     entry.update(url=url, platform=platform_of(url), active=True)
@@ -92,7 +87,7 @@ def add(
     data[name] = entry
     _write(layout, data)
     if project:
-        projects.add_creator(project, name, layout)
+        project_file.add_member(project, name, layout)
     return Creator(name, url, entry["platform"])
 
 
@@ -104,7 +99,7 @@ def _keep_cookies(layout: Layout, name: str, source: Path) -> Path:
     head = source.read_text(errors="replace")[:4096]
     if "\t" not in head and "# Netscape HTTP Cookie File" not in head:
         raise ConfigError(f"cookies file {source}: not in Netscape cookies.txt format (tab-separated)")
-    folder = cookies_dir(layout)
+    folder = layout.cookies
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     target = folder / f"{name}.txt"
@@ -115,21 +110,21 @@ def _keep_cookies(layout: Layout, name: str, source: Path) -> Path:
     return target
 
 
-def settings_for(layout: Layout, name: str) -> SourceSettings:
-    """How to reach this creator: its rules and cookies file, plus the shared proxy,
-    interval and retry settings from the environment."""
-    from omniva_resources.scraper import settings_from_env
-
+def settings_for(layout: Layout, name: str, shared: SourceSettings | None = None) -> SourceSettings:
+    """How to reach this creator: ``shared`` (the proxy, interval and retry settings every
+    creator shares: the ``scrape`` resource's) with its own rules and cookies file."""
     entry = _read(layout).get(name, {})
     cookies = entry.get("cookies")
-    default = cookies_dir(layout) / f"{name}.txt"
+    default = layout.cookies / f"{name}.txt"
     if not cookies and default.exists():
         cookies = str(default)
     if cookies and not Path(cookies).exists():
         raise ConfigError(
             f"creator {name!r}: its cookies file {cookies} is gone; add it again with --cookies"
         )
-    return settings_from_env(cookies_file=cookies, rules=SourceRules(**entry.get("rules", {})))
+    return dataclasses.replace(
+        shared or SourceSettings(), cookies_file=cookies, rules=SourceRules(**entry.get("rules", {}))
+    )
 
 
 def describe(layout: Layout, name: str) -> dict:

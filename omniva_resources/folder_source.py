@@ -3,13 +3,12 @@
 A post is dated by the file's modification time (UTC) and keyed by a hash of its path
 relative to the folder, its size and its mtime, so the same file is one post forever and a
 replaced file is a new one. Files still being written (modified in the last few seconds,
-``OMNIVA_FOLDER_SETTLE_S``), hidden files and partial downloads are left for later.
+``SourceSettings.folder_settle_s``), hidden files and partial downloads are left for later.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import urllib.parse
 from datetime import UTC, datetime
@@ -17,7 +16,8 @@ from pathlib import Path
 
 from omniva.errors import DeadLinkError, SourceError
 from omniva.records import Post
-from omniva.source_rules import MEDIA_EXTENSIONS
+from omniva.source_rules import MEDIA_EXTENSIONS, video_key_for
+from omniva_resources import media
 
 SCHEME = "folder://"
 
@@ -43,14 +43,11 @@ def _file_id(rel: str, size: int, mtime_ns: int) -> str:
     return "file-" + hashlib.sha1(f"{rel}|{size}|{mtime_ns}".encode()).hexdigest()[:16]
 
 
-def list_files(creator: str, url: str) -> list[Post]:
-    """Every settled media file under the folder, oldest first."""
-    from omniva_resources.scraper import video_key_for
-
+def list_files(creator: str, url: str, settle_s: float = 5.0) -> list[Post]:
+    """Every media file under the folder not modified in the last ``settle_s``, oldest first."""
     root = folder_path(url)
     if not root.is_dir():
         raise SourceError(f"creator {creator!r}: folder {root} does not exist or is not a folder")
-    settle = float(os.environ.get("OMNIVA_FOLDER_SETTLE_S", "5"))
     now = time.time()
     posts = []
     for path in sorted(root.rglob("*")):
@@ -60,7 +57,7 @@ def list_files(creator: str, url: str) -> list[Post]:
         if path.suffix.lower() not in MEDIA_EXTENSIONS:
             continue
         st = path.stat()
-        if now - st.st_mtime < settle:
+        if now - st.st_mtime < settle_s:
             continue
         pid = _file_id(rel, st.st_size, st.st_mtime_ns)
         posted = datetime.fromtimestamp(st.st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -87,8 +84,6 @@ def list_files(creator: str, url: str) -> list[Post]:
 
 def copy_file(post: Post, dest: Path, archive: Path) -> Path:
     """Copy the post's file into the media store (the folder stays untouched)."""
-    from omniva_resources import media
-
     src = Path(post.raw_metadata.get("path") or urllib.parse.unquote(urllib.parse.urlparse(post.url).path))
     if not src.exists():
         raise DeadLinkError(
@@ -107,9 +102,9 @@ def copy_file(post: Post, dest: Path, archive: Path) -> Path:
     return dest
 
 
-def days_digest(creator: str, url: str) -> dict[str, str]:
+def days_digest(creator: str, url: str, settle_s: float = 5.0) -> dict[str, str]:
     """Per day (UTC), a digest of the day's file ids: it changes when a file is dropped there."""
     by_day: dict[str, list[str]] = {}
-    for post in list_files(creator, url):
+    for post in list_files(creator, url, settle_s):
         by_day.setdefault((post.posted_at or "")[:10], []).append(post.platform_post_id)
     return {day: hashlib.sha1("|".join(sorted(ids)).encode()).hexdigest()[:12] for day, ids in by_day.items()}

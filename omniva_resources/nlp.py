@@ -15,7 +15,7 @@ _lock = threading.Lock()
 
 @cache
 def load_pipeline(name: str = DEFAULT_PIPELINE):
-    import spacy
+    import spacy  # heavy: spaCy and its models, loaded on first use
 
     with _lock:
         try:

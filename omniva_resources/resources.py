@@ -1,142 +1,49 @@
-"""Dagster resources: configuration objects the assets receive.
+"""Dagster resources: every setting of Omniva, and the one place they come from.
 
-Each one is a thin, configurable handle on a module that does the real work
+Each resource is a thin, configurable handle on a module that does the real work
 (yt-dlp in ``scraper``, whisperx in ``asr``, spaCy in ``nlp``, ffmpeg in ``media``,
-DuckDB in ``warehouse``, the YouTube client in ``youtube``).
+DuckDB in ``warehouse``, the YouTube client in ``youtube``). Their fields are what the
+Dagster launchpad shows; ``resources_from_env`` fills them from ``OMNIVA_*`` variables
+when the code location loads (README's Settings table lists every one). Nothing else
+reads the environment for a setting.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
-import re
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import dagster as dg
 
-from cognitive_sensors.stardust import now_iso
-from omniva.records import Creator, Post, stable_id
-from omniva.settings import Layout, omniva_home
-from omniva_resources import asr
-from omniva_resources import creators as creator_registry
+from cognitive_sensors.goals import Goals, load_goals
+from omniva.settings import Layout
+from omniva.source_rules import SourceRules, SourceSettings
+from omniva_resources import asr, media, projects
 from omniva_resources.nlp import DEFAULT_PIPELINE
-from omniva_resources.warehouse import Warehouse
+from omniva_resources.store import OmnivaStore
+from omniva_resources.youtube_resource import YouTubeResource
 
+__all__ = [
+    "AsrResource",
+    "ClipRules",
+    "CopyRules",
+    "HorizonGoals",
+    "MediaTools",
+    "NlpResource",
+    "OmnivaStore",
+    "PublishRules",
+    "RenderSettings",
+    "ScrapeSettings",
+    "YouTubeResource",
+    "resources_from_env",
+    "source_settings_from_env",
+]
 
-class OmnivaStore(dg.ConfigurableResource):
-    """The working folder: media store, warehouse, creator registry, upload ledger."""
-
-    home: str = ""  # empty: $OMNIVA_HOME, else ./.omniva
-
-    @property
-    def layout(self) -> Layout:
-        return Layout(Path(self.home).resolve() if self.home else omniva_home())
-
-    @property
-    def warehouse(self) -> Warehouse:
-        return Warehouse(self.layout.warehouse, self.layout.duckdb_path)
-
-    def creator(self, name: str) -> Creator:
-        return creator_registry.get(self.layout, name)
-
-    def record(self, table: str, partition_key: str, rows: list[dict]) -> None:
-        self.warehouse.write_partition(table, partition_key, rows)
-
-    def record_stardust(self, row: dict) -> None:
-        self.warehouse.write_partition(
-            "stardust_metadata", f"{row['asset_key']}/{row['partition_key']}", [row]
-        )
-
-    def log(self, source: str, level: str, message: str, **metadata) -> None:
-        """A row in the spec's ``logs`` table; the same event twice is one row."""
-        log_id = stable_id("log", source, metadata.get("partition"), message)
-        self.warehouse.write_partition(
-            "logs",
-            log_id,
-            [
-                {
-                    "log_id": log_id,
-                    "source": source,
-                    "level": level,
-                    "message": message,
-                    "metadata": metadata,
-                    "created_at": now_iso(),
-                }
-            ],
-        )
-
-    def quarantined(self) -> set[str]:
-        """Partitions Eclipse quarantined and no operator released."""
-        return {r["partition"] for r in self.warehouse.query_file("quarantined_partitions")}
-
-    def quarantine(
-        self,
-        asset: str,
-        partition: str,
-        failure_class: str,
-        reason: str,
-        failures: int,
-        run_id: str | None = None,
-    ) -> None:
-        self.warehouse.write_partition(
-            "quarantine",
-            f"{asset}/{partition}",
-            [
-                {
-                    "asset_key": asset,
-                    "partition_key": partition,
-                    "failure_class": failure_class,
-                    "reason": reason,
-                    "failures": failures,
-                    "run_id": run_id,
-                    "quarantined_at": now_iso(),
-                }
-            ],
-        )
-
-    def release(self, partition: str, by: str = "operator") -> list[str]:
-        """Release every quarantine entry of ``partition``; returns the assets released."""
-        released = []
-        for r in self.warehouse.query(
-            "SELECT * FROM quarantine WHERE partition_key = ? AND released_at IS NULL", [partition]
-        ):
-            row = {**r, "released_at": now_iso(), "released_by": by}
-            self.warehouse.write_partition("quarantine", f"{r['asset_key']}/{partition}", [row])
-            released.append(r["asset_key"])
-        return released
-
-    def record_decisions(self, source: str, stage: str, decisions, tags: dict | None = None) -> None:
-        """Zenith's decisions (request / skip / defer, and why) into ``zenith_decisions``."""
-        rows = [
-            {
-                "decision_id": stable_id("zenith", source, d.partition_key, d.action, d.reason),
-                "source": source,
-                "stage": stage,
-                "partition_key": str(d.partition_key),
-                "action": d.action,
-                "reason": d.reason,
-                "tags": tags or {},
-                "decided_at": now_iso(),
-            }
-            for d in decisions
-        ]
-        if rows:
-            key = stable_id(source, *sorted(r["decision_id"] for r in rows))
-            self.warehouse.write_partition("zenith_decisions", key, rows)
-
-    def find_post(self, video_key: str) -> Post:
-        rows = self.warehouse.query(
-            "SELECT * FROM posts WHERE video_key = ? ORDER BY listed_on DESC LIMIT 1", [video_key]
-        )
-        if not rows:
-            raise dg.Failure(
-                f"video {video_key!r} is not in any listed post. Materialize the creator's posts "
-                "partition first (the video sensor registers videos from posts)."
-            )
-        r = rows[0]
-        raw = json.loads(r["raw_metadata"]) if r["raw_metadata"] else {}
-        posted = r["posted_at"].strftime("%Y-%m-%dT%H:%M:%SZ") if r["posted_at"] else None
-        return Post(r["creator"], r["platform_post_id"], r["url"], r["title"], posted, r["video_key"], raw)
+_SPEC = media.RenderSpec()
 
 
 class AsrResource(dg.ConfigurableResource):
@@ -183,158 +90,216 @@ class PublishRules(dg.ConfigurableResource):
     privacy_status: str = "private"
 
 
-class YouTubeResource(dg.ConfigurableResource):
-    """Where uploads go, as whom, and how they are published.
+class HorizonGoals(dg.ConfigurableResource):
+    """Horizon's goals file (cadence, topic mix, Pantheon's weights, Chorus's tone); a
+    creator's project may name its own."""
 
-    ``api_root`` set (default: the loopback emulator): the real client talks to it with
-    the emulator's fixed token, unless ``token_file`` names a token. ``api_root`` empty:
-    real YouTube, with the OAuth token of the channel (``omniva youtube auth --channel``):
-    ``token_file`` if set, else ``<secrets_dir>/<channel>.json``. Secrets never enter
-    this config: it holds paths only, and the token file is read at run time.
+    goals_file: str = ""  # empty: config/horizon.yaml
 
-    Options left at ``None``/empty fall back to environment variables
-    (``OMNIVA_YOUTUBE_<NAME>``, e.g. ``OMNIVA_YOUTUBE_PUBLISH_IMMEDIATELY=1``), then to the
-    default in brackets.
+    def goals(self) -> Goals:
+        return load_goals(self.goals_file or None)
+
+    def goals_for(self, creator: str, layout: Layout) -> Goals:
+        return projects.goals_for(creator, layout, self.goals_file or None)
+
+
+class CopyRules(dg.ConfigurableResource):
+    """Chorus: an optional ``module:function`` that proposes a clip's copy (see ``chorus.load_hook``)."""
+
+    hook: str = ""
+
+
+class MediaTools(dg.ConfigurableResource):
+    """The ffmpeg and ffprobe binaries every media step runs, and whether NVENC may be tried."""
+
+    ffmpeg: str = media.DEFAULT_TOOLS.ffmpeg
+    ffprobe: str = media.DEFAULT_TOOLS.ffprobe
+    disable_nvenc: bool = media.DEFAULT_TOOLS.disable_nvenc
+
+    def tools(self) -> media.FFmpegTools:
+        return media.FFmpegTools(self.ffmpeg, self.ffprobe, self.disable_nvenc)
+
+
+class RenderSettings(dg.ConfigurableResource):
+    """How a Short is rendered: ``media.RenderSpec``'s fields (defaults from it), and whether
+    captions are burned into the picture.
+
+    Their values are part of the ``renders`` (and ``uploads``) code version
+    (``code_fingerprint``, applied when the definitions load), so changing one marks the
+    renders and uploads unsynced while everything upstream stays fresh.
     """
 
-    api_root: str = "http://127.0.0.1:8089/"
-    token_file: str = ""
-    secrets_dir: str = ""  # [$OMNIVA_HOME/secrets/youtube]
-    channel: str = ""  # token name [the publish plan's channel]
-    chunk_size: int = 1024 * 1024
-    daily_quota_units: int | None = None  # per Google Cloud project [10000]
-    quota_project: str = ""  # [the OAuth client's project number; "emulator-<host>-<port>"]
-    publish_immediately: bool | None = None  # [False: private, public at the planned publishAt]
-    made_for_kids: bool | None = None  # status.selfDeclaredMadeForKids [False]
-    contains_synthetic_media: bool | None = None  # status.containsSyntheticMedia [not declared]
-    playlist_id: str = ""  # add every upload to this playlist [none]
-    category_id: str = ""  # [the clip copy's category]
-    caption_language: str = ""  # language of <render>.srt captions [en]
-    # Upload the render's SRT as a caption track: "auto" (only when the captions are not
-    # burned into the picture: a CC track over burned-in text shows it twice, and costs 400
-    # units, a quarter of an upload), "always" or "never". [auto]
-    captions: str = ""
+    width: int = _SPEC.width
+    height: int = _SPEC.height
+    fps: int = _SPEC.fps
+    target_lufs: float = _SPEC.target_lufs
+    true_peak_dbtp: float = _SPEC.true_peak_dbtp
+    loudness_tolerance_lu: float = _SPEC.loudness_tolerance_lu
+    tp_headroom_db: float = _SPEC.tp_headroom_db
+    max_bytes: int = _SPEC.max_bytes
+    max_video_kbps: int = _SPEC.max_video_kbps
+    audio_kbps: int = _SPEC.audio_kbps
+    preset: str = _SPEC.preset
+    crf: int = _SPEC.crf
+    fade_s: float = _SPEC.fade_s
+    denoise: bool = _SPEC.denoise
+    compress: bool = _SPEC.compress
+    burn_captions: bool = True  # a creator's caption style may still turn burning off
 
-    # ------------------------------------------------------------- settings
-    def _env(self, name: str) -> str | None:
-        value = os.environ.get(f"OMNIVA_YOUTUBE_{name}")
-        return value if value not in (None, "") else None
+    def spec(self) -> media.RenderSpec:
+        return media.RenderSpec(
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(media.RenderSpec)}
+        )
 
-    def _flag(self, value: bool | None, name: str, default: bool | None) -> bool | None:
-        if value is not None:
-            return value
-        env = self._env(name)
-        return default if env is None else env.strip().lower() in ("1", "true", "yes", "on")
+    def code_fingerprint(self) -> str:
+        """Ten hex digits of the render parameters (as the renders' code version has always
+        hashed them: the spec, and the captions switch as "1"/"0")."""
+        blob = json.dumps(
+            [dataclasses.asdict(self.spec()), "1" if self.burn_captions else "0"], sort_keys=True
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
-    def _text(self, value: str, name: str, default: str) -> str:
-        return value or self._env(name) or default
 
-    @property
-    def is_emulator(self) -> bool:
-        return bool(self.api_root)
+class ScrapeSettings(dg.ConfigurableResource):
+    """What every creator's source shares: proxy, politeness and retries, listing size."""
 
-    @property
-    def effective_api_root(self) -> str:
-        from omniva_resources import youtube
+    proxy: str = ""  # secret: never logged
+    max_retries: int = 2
+    backoff_s: float = 1.0
+    max_wait_s: float = 60.0
+    min_interval_s: float | None = None  # between requests to one platform; None: its default
+    platform_interval_s: dict[str, float] = {}  # per platform ("youtube", ...), beats min_interval_s
+    ratelimit: str = ""  # download bytes per second, e.g. "5M"; empty: unlimited
+    max_entries: int = 500  # a listing reads at most this many entries
+    folder_settle_s: float = 5.0  # a folder's file modified more recently is still being written
 
-        return self.api_root or youtube.YOUTUBE_API_ROOT
-
-    def options(self) -> dict:
-        """The publishing options in effect (none of them secret)."""
-        captions = self._text(self.captions, "CAPTIONS", "auto").lower()
-        if captions not in ("auto", "always", "never"):
-            from omniva.errors import ConfigError
-
-            raise ConfigError(f"YouTube captions option {captions!r} must be auto, always or never")
-        return {
-            "publish_immediately": bool(self._flag(self.publish_immediately, "PUBLISH_IMMEDIATELY", False)),
-            "made_for_kids": bool(self._flag(self.made_for_kids, "MADE_FOR_KIDS", False)),
-            "contains_synthetic_media": self._flag(self.contains_synthetic_media, "SYNTHETIC_MEDIA", None),
-            "playlist_id": self._text(self.playlist_id, "PLAYLIST_ID", "") or None,
-            "category_id": self._text(self.category_id, "CATEGORY_ID", ""),
-            "caption_language": self._text(self.caption_language, "CAPTION_LANGUAGE", "en"),
-            "captions": captions,
-        }
-
-    def daily_budget(self) -> int:
-        from omniva_resources import youtube
-
-        if self.daily_quota_units is not None:
-            return self.daily_quota_units
-        env = self._env("DAILY_QUOTA_UNITS")
-        return int(env) if env else youtube.DEFAULT_DAILY_UNITS
-
-    def token_store(self, home: Path | None = None):
-        from omniva_resources.youtube.auth import TokenStore
-
-        root = self._text(self.secrets_dir, "SECRETS_DIR", "")
-        if root:
-            return TokenStore(Path(root).expanduser())
-        return TokenStore(Path(home) / "secrets" / "youtube" if home else None)
-
-    def channel_name(self, default: str = "") -> str:
-        return self._text(self.channel, "CHANNEL", default) or "default"
-
-    def credentials(self, channel: str = "", home: Path | None = None):
-        """OAuth credentials for ``channel`` (the emulator's fixed token in emulator mode)."""
-        from omniva_resources import youtube
-
-        store = self.token_store(home)
-        if self.token_file:
-            return store.load_file(Path(self.token_file).expanduser(), self.channel_name(channel))
-        if self.is_emulator:
-            return youtube.emulator_credentials()
-        return store.load(self.channel_name(channel))
-
-    def quota_ledger(self, credentials=None, home: Path | None = None):
-        from omniva_resources import youtube
-
-        project = self.quota_project
-        if not project:
-            client_id = getattr(credentials, "client_id", None) or ""
-            if self.is_emulator and not client_id:
-                project = "emulator-" + re.sub(r"[^A-Za-z0-9]+", "-", self.api_root).strip("-")
-            else:
-                # The project number prefixes an OAuth client id: "123456789-abc.apps...".
-                project = client_id.split("-", 1)[0] if client_id else "default"
-        project = re.sub(r"[^A-Za-z0-9._-]+", "-", project)[:80]
-        path = Path(home or omniva_home()) / "youtube-quota" / f"{project}.json"
-        return youtube.QuotaLedger(path, project, self.daily_budget())
-
-    def uploader(self, channel: str = "", home: Path | None = None):
-        """The client for ``channel``, charging its calls to the project's quota ledger under ``home``."""
-        from omniva_resources import youtube
-
-        creds = self.credentials(channel, home)
-        return youtube.YouTubeUploader(
-            self.api_root or None, creds, chunk_size=self.chunk_size, quota=self.quota_ledger(creds, home)
+    def source_settings(
+        self, cookies_file: str | None = None, rules: SourceRules | None = None
+    ) -> SourceSettings:
+        return SourceSettings(
+            cookies_file=cookies_file,
+            proxy=self.proxy or None,
+            rules=rules or SourceRules(),
+            min_interval_s=self.min_interval_s,
+            max_retries=self.max_retries,
+            backoff_s=self.backoff_s,
+            max_wait_s=self.max_wait_s,
+            platform_interval_s=dict(self.platform_interval_s),
+            ratelimit=self.ratelimit or None,
+            max_entries=self.max_entries,
+            folder_settle_s=self.folder_settle_s,
         )
 
 
-def resources_from_env() -> dict:
-    """The resources of the code location, configured by environment variables."""
-    from cognitive_sensors.goals import load_goals
+# ------------------------------------------------------------------ from the environment
 
-    goals = load_goals()
-    env = os.environ.get
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+class _Env:
+    """Typed reads of one environment mapping; a variable set to "" counts as unset
+    unless ``raw`` is used."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+
+    def raw(self, name: str, default: str) -> str:
+        return self.environ.get(name, default)
+
+    def get(self, name: str, default: Any, kind: Callable[[str], Any] = str) -> Any:
+        value = self.environ.get(name)
+        return kind(value) if value not in (None, "") else default
+
+    def prefixed(self, prefix: str, kind: Callable[[str], Any]) -> dict[str, Any]:
+        return {
+            k[len(prefix) :].lower(): kind(v) for k, v in self.environ.items() if k.startswith(prefix) and v
+        }
+
+
+def _render_from(env: _Env) -> RenderSettings:
+    """``OMNIVA_RENDER_<FIELD>`` for each ``RenderSpec`` field (e.g. ``OMNIVA_RENDER_CRF=20``);
+    ``OMNIVA_BURN_CAPTIONS=0`` keeps captions out of the picture (SRT only)."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(media.RenderSpec):
+        kind = type(getattr(_SPEC, f.name))
+        raw = env.environ.get(f"OMNIVA_RENDER_{f.name.upper()}")
+        if raw is not None:
+            values[f.name] = _flag(raw) if kind is bool else kind(raw)
+    burn = env.raw("OMNIVA_BURN_CAPTIONS", "1").lower() not in ("0", "false", "no")
+    return RenderSettings(**values, burn_captions=burn)
+
+
+def _scrape_from(env: _Env) -> ScrapeSettings:
+    return ScrapeSettings(
+        proxy=env.get("OMNIVA_PROXY", ""),
+        max_retries=int(env.raw("OMNIVA_SCRAPE_RETRIES", "2")),
+        backoff_s=float(env.raw("OMNIVA_SCRAPE_BACKOFF_S", "1")),
+        max_wait_s=float(env.raw("OMNIVA_SCRAPE_MAX_WAIT_S", "60")),
+        min_interval_s=env.get("OMNIVA_SCRAPE_INTERVAL_S", None, float),
+        platform_interval_s={
+            k: v for k, v in env.prefixed("OMNIVA_SCRAPE_INTERVAL_", float).items() if k != "s"
+        },
+        ratelimit=env.get("OMNIVA_SCRAPE_RATELIMIT", ""),
+        max_entries=int(env.raw("OMNIVA_SCRAPE_MAX_ENTRIES", "500")),
+        folder_settle_s=float(env.raw("OMNIVA_FOLDER_SETTLE_S", "5")),
+    )
+
+
+def _youtube_from(env: _Env) -> YouTubeResource:
+    y = "OMNIVA_YOUTUBE_"
+    return YouTubeResource(
+        api_root=env.raw(y + "API_ROOT", "http://127.0.0.1:8089/"),  # set but empty: real YouTube
+        token_file=env.raw(y + "TOKEN_FILE", ""),
+        secrets_dir=env.get(y + "SECRETS_DIR", ""),
+        channel=env.get(y + "CHANNEL", ""),
+        daily_quota_units=env.get(y + "DAILY_QUOTA_UNITS", None, int),
+        publish_immediately=env.get(y + "PUBLISH_IMMEDIATELY", False, _flag),
+        made_for_kids=env.get(y + "MADE_FOR_KIDS", False, _flag),
+        contains_synthetic_media=env.get(y + "SYNTHETIC_MEDIA", None, _flag),
+        playlist_id=env.get(y + "PLAYLIST_ID", ""),
+        category_id=env.get(y + "CATEGORY_ID", ""),
+        caption_language=env.get(y + "CAPTION_LANGUAGE", "en"),
+        captions=env.get(y + "CAPTIONS", "auto"),
+    )
+
+
+def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the code location, configured by environment variables (``environ``,
+    default ``os.environ``), read when this is called: when the definitions load, not at import."""
+    env = _Env(os.environ if environ is None else environ)
+    horizon = HorizonGoals(goals_file=env.get("OMNIVA_HORIZON_FILE", ""))
+    goals = horizon.goals()
     return {
-        "store": OmnivaStore(home=env("OMNIVA_HOME", "")),
+        "store": OmnivaStore(home=env.raw("OMNIVA_HOME", ""), cookies_dir=env.get("OMNIVA_COOKIES_DIR", "")),
         "asr_model": AsrResource(
-            model=env("OMNIVA_ASR_MODEL", asr.DEFAULT_MODEL),
-            device=env("OMNIVA_ASR_DEVICE", "cpu"),
-            compute_type=env("OMNIVA_ASR_COMPUTE_TYPE", "int8"),
-            batch_size=int(env("OMNIVA_ASR_BATCH_SIZE", "8")),
-            word_timing=env("OMNIVA_ASR_WORD_TIMING", "auto"),
+            model=env.raw("OMNIVA_ASR_MODEL", asr.DEFAULT_MODEL),
+            device=env.raw("OMNIVA_ASR_DEVICE", "cpu"),
+            compute_type=env.raw("OMNIVA_ASR_COMPUTE_TYPE", "int8"),
+            batch_size=int(env.raw("OMNIVA_ASR_BATCH_SIZE", "8")),
+            word_timing=env.raw("OMNIVA_ASR_WORD_TIMING", "auto"),
         ),
-        "nlp_model": NlpResource(pipeline=env("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE)),
-        "clip_rules": ClipRules(max_clips_per_video=int(env("OMNIVA_MAX_CLIPS_PER_VIDEO", "3"))),
+        "nlp_model": NlpResource(pipeline=env.raw("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE)),
+        "clip_rules": ClipRules(max_clips_per_video=int(env.raw("OMNIVA_MAX_CLIPS_PER_VIDEO", "3"))),
+        "horizon": horizon,
+        "copy_rules": CopyRules(hook=env.get("OMNIVA_CHORUS_HOOK", "")),
+        "render": _render_from(env),
+        "media_tools": MediaTools(
+            ffmpeg=env.get("OMNIVA_FFMPEG", media.DEFAULT_TOOLS.ffmpeg),
+            ffprobe=env.get("OMNIVA_FFPROBE", media.DEFAULT_TOOLS.ffprobe),
+            disable_nvenc=bool(env.get("OMNIVA_DISABLE_NVENC", "")),  # any value turns NVENC off
+        ),
+        "scrape": _scrape_from(env),
         "publish_rules": PublishRules(
             # Horizon's goals (config/horizon.yaml) set the defaults; the environment overrides.
-            channel=env("OMNIVA_CHANNEL", goals.channel),
-            daily_quota=int(env("OMNIVA_DAILY_QUOTA", str(goals.daily_quota))),
+            channel=env.raw("OMNIVA_CHANNEL", goals.channel),
+            daily_quota=int(env.raw("OMNIVA_DAILY_QUOTA", str(goals.daily_quota))),
         ),
-        "youtube_api": YouTubeResource(
-            api_root=env("OMNIVA_YOUTUBE_API_ROOT", "http://127.0.0.1:8089/"),
-            token_file=env("OMNIVA_YOUTUBE_TOKEN_FILE", ""),
-        ),
+        "youtube_api": _youtube_from(env),
     }
+
+
+def source_settings_from_env(environ: Mapping[str, str] | None = None) -> SourceSettings:
+    """The ``scrape`` resource's settings, for callers outside Dagster (``omniva sources check``)."""
+    return _scrape_from(_Env(os.environ if environ is None else environ)).source_settings()

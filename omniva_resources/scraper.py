@@ -16,7 +16,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -46,7 +45,9 @@ from omniva.errors import (
     UnavailableError,
 )
 from omniva.records import Post
-from omniva.source_rules import SourceSettings
+from omniva.settings import layout
+from omniva.source_rules import SourceSettings, platform_of, video_key_for
+from omniva_resources import media
 
 FORMAT = "bv*[height<=1080]+ba/b[height<=1080]/bv*+ba/b"
 T = TypeVar("T")
@@ -60,23 +61,6 @@ _UNAVAILABLE_ERRORS: dict[str, type[UnavailableError]] = {
     "members-only": MembersOnlyError,
     "login-required": LoginRequiredError,
 }
-
-
-def platform_of(url: str) -> str:
-    if url.startswith("folder://") or url.startswith("/"):
-        return "folder"
-    host = re.sub(r"^https?://(www\.|m\.)?", "", url.lower()).split("/")[0]
-    for name in ("youtube", "tiktok", "instagram", "twitch"):
-        if name in host or (name == "youtube" and host == "youtu.be"):
-            return name
-    return "other"
-
-
-def video_key_for(creator: str, platform_post_id: str) -> str:
-    """Our own stable partition key: yt-dlp's ids for plain pages are positional."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", platform_post_id).strip("-")[:40]
-    digest = hashlib.sha1(platform_post_id.encode()).hexdigest()[:8]
-    return f"{creator}-{slug}-{digest}" if slug else f"{creator}-{digest}"
 
 
 class _YtdlpLog:
@@ -107,37 +91,16 @@ def _options(settings: SourceSettings, platform: str, **extra) -> dict:
         "socket_timeout": 20,
         "retries": 3,
         "extractor_retries": 2,
-        "sleep_interval_requests": _interval(settings, platform) or None,
+        "sleep_interval_requests": settings.interval_for(platform) or None,
     }
     if settings.cookies_file:
         opts["cookiefile"] = settings.cookies_file
     if settings.proxy:
         opts["proxy"] = settings.proxy
-    rate = os.environ.get("OMNIVA_SCRAPE_RATELIMIT")  # bytes per second, e.g. "5M"
-    if rate:
-        opts["ratelimit"] = parse_bytes(rate)
+    if settings.ratelimit:
+        opts["ratelimit"] = parse_bytes(settings.ratelimit)
     opts.update(extra)
     return {k: v for k, v in opts.items() if v is not None}
-
-
-def settings_from_env(**overrides) -> SourceSettings:
-    """Settings every creator shares: the proxy, intervals and retry bounds from the environment."""
-    env = os.environ
-    values: dict = {
-        "proxy": env.get("OMNIVA_PROXY") or None,
-        "max_retries": int(env.get("OMNIVA_SCRAPE_RETRIES", "2")),
-        "backoff_s": float(env.get("OMNIVA_SCRAPE_BACKOFF_S", "1")),
-        "max_wait_s": float(env.get("OMNIVA_SCRAPE_MAX_WAIT_S", "60")),
-    }
-    if env.get("OMNIVA_SCRAPE_INTERVAL_S"):
-        values["min_interval_s"] = float(env["OMNIVA_SCRAPE_INTERVAL_S"])
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return SourceSettings(**values)
-
-
-def _interval(settings: SourceSettings, platform: str) -> float:
-    specific = os.environ.get(f"OMNIVA_SCRAPE_INTERVAL_{platform.upper()}")
-    return float(specific) if specific else settings.interval_for(platform)
 
 
 def _throttle(platform: str, interval: float) -> None:
@@ -145,8 +108,6 @@ def _throttle(platform: str, interval: float) -> None:
     lock file in the working folder holds the time of the last request)."""
     if interval <= 0:
         return
-    from omniva.settings import layout
-
     folder = layout().tmp / "ratelimit"
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"{platform}.stamp", "a+") as fh:
@@ -222,7 +183,7 @@ def _classify(exc: BaseException, what: str) -> SourceError:
 
 def _polite(call: Callable[[], T], what: str, platform: str, settings: SourceSettings) -> T:
     """Run one yt-dlp call the polite way: throttled, and retried with backoff on 429/5xx."""
-    interval = _interval(settings, platform)
+    interval = settings.interval_for(platform)
     for attempt in range(settings.max_retries + 1):
         _throttle(platform, interval)
         try:
@@ -279,7 +240,7 @@ def list_entries(url: str, settings: SourceSettings, what: str) -> tuple[list[di
                 platform,
                 extract_flat="in_playlist",
                 skip_download=True,
-                playlistend=int(os.environ.get("OMNIVA_SCRAPE_MAX_ENTRIES", "500")),
+                playlistend=settings.max_entries,
                 **_file_urls(url),
             )
         ) as ydl:
@@ -369,8 +330,6 @@ def resolve(url: str, settings: SourceSettings) -> dict | None:
     Dates never change once published, so finished entries are cached in the working folder
     (and "no video here" for a few hours): a backfill over many days asks the site about
     each entry once."""
-    from omniva.settings import layout
-
     cache = layout().tmp / "entry-cache" / f"{hashlib.sha1(url.encode()).hexdigest()}.json"
     if cache.exists():
         cached = json.loads(cache.read_text())
@@ -450,8 +409,6 @@ def fill_in(entry: dict, settings: SourceSettings, need_duration: bool) -> dict:
             return {**entry, "_skip": "no video found at the URL"}
         entry = {**found, **{k: v for k, v in entry.items() if v is not None}}
     if need_duration and entry.get("duration") is None:
-        from omniva_resources import media
-
         for candidate in (unsmuggle_url(url, {})[0], entry.get("media_url") or ""):
             if candidate.lower().split("?")[0].endswith(source_rules.MEDIA_EXTENSIONS):
                 entry = {**entry, "duration": media.probe_url_duration(candidate)}
@@ -476,7 +433,7 @@ def _scrub(value):
 def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | None = None) -> Path:
     """Download ``post`` to exactly ``dest``: best ≤ 1080p with audio, remuxed to MP4; the
     info JSON (without cookies) and any subtitles land beside it."""
-    settings = settings or settings_from_env()
+    settings = settings or SourceSettings()
     dest.parent.mkdir(parents=True, exist_ok=True)
     archive.parent.mkdir(parents=True, exist_ok=True)
     what = f"post {post.platform_post_id!r} of {post.creator} ({post.url})"
@@ -498,7 +455,7 @@ def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | N
                 writesubtitles=True,
                 subtitleslangs=["all", "-live_chat"],
                 overwrites=True,
-                sleep_interval=_interval(settings, platform) or None,
+                sleep_interval=settings.interval_for(platform) or None,
                 **_file_urls(url),
             )
             if use_archive:

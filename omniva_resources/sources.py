@@ -2,7 +2,8 @@
 
 ``list_day`` gives a creator's posts of one UTC day (after the creator's rules), and what was
 left out and why; ``download`` fetches one post into the media store; ``check`` lists the
-first entries of any URL without downloading (``omniva sources check``). Two adapters sit
+first entries of any URL without downloading (``omniva sources check``). Called without
+settings (the CLI), they use the ``scrape`` resource's settings from the environment. Two adapters sit
 behind it: yt-dlp for everything on the web (channels, ``/@handle``, ``/shorts``, playlists,
 TikTok and Instagram profiles, Twitch VODs, RSS and Atom feeds, pages with video) and a local
 folder (``folder:///path``).
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Protocol
 
 from omniva import source_rules
+from omniva.errors import MediaError
 from omniva.records import Post
 from omniva.source_rules import SourceSettings
-from omniva_resources import folder_source, scraper
+from omniva_resources import folder_source, media, scraper
+from omniva_resources.resources import source_settings_from_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ class FolderAdapter:
     name = "folder"
 
     def entries(self, creator, url, settings):
-        return folder_source.list_files(creator, url), "folder"
+        return folder_source.list_files(creator, url, settings.folder_settle_s), "folder"
 
     def download(self, post, dest, archive, settings):
         return folder_source.copy_file(post, dest, archive)
@@ -84,7 +87,7 @@ OLDER_IN_A_ROW = 3  # a pinned old video may sit on top of a channel
 
 def list_day(creator: str, url: str, day: date | None, settings: SourceSettings | None = None) -> Listing:
     """The creator's posts published on ``day`` (UTC; every day when None), after the rules."""
-    settings = settings or scraper.settings_from_env()
+    settings = settings or source_settings_from_env()
     rules = settings.rules
     entries, read_as = adapter_for(url).entries(creator, url, settings)
     newest_first = read_as == "yt-dlp" and scraper.platform_of(url) in NEWEST_FIRST
@@ -108,8 +111,9 @@ def list_day(creator: str, url: str, day: date | None, settings: SourceSettings 
         if when is None or day is None or _day_of(when) == day.isoformat():
             entry = scraper.fill_in(entry, settings, rules.needs_duration)
             when = source_rules.posted_at(entry)
-        older = older + 1 if day is not None and when is not None and _day_of(when) < day.isoformat() else 0
-        if day is not None and _day_of(when) != day.isoformat():
+        when_day = _day_of(when)
+        older = older + 1 if day is not None and when_day is not None and when_day < day.isoformat() else 0
+        if day is not None and when_day != day.isoformat():
             continue  # another day (dated ones cost no request)
         post = scraper.post_from_entry(creator, entry)
         reason = entry.get("_skip") or source_rules.skip_reason(
@@ -128,9 +132,6 @@ def _folder_rule(post: Post, rules: source_rules.SourceRules) -> str | None:
     """The creator's duration and kind rules on a local file (ffprobe reads its header)."""
     if not rules.needs_duration:
         return None
-    from omniva.errors import MediaError
-    from omniva_resources import media
-
     try:
         facts = media.probe(Path(post.raw_metadata["path"]))
     except MediaError as exc:
@@ -147,15 +148,16 @@ def list_posts(
 
 
 def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | None = None) -> Path:
-    settings = settings or scraper.settings_from_env()
+    settings = settings or source_settings_from_env()
     adapter = FolderAdapter() if post.raw_metadata.get("source") == "folder" else YtdlpAdapter()
     return adapter.download(post, dest, archive, settings)
 
 
 def check(url: str, limit: int = 10, settings: SourceSettings | None = None) -> tuple[list[Post], str]:
     """The first ``limit`` entries of ``url``, dated, without downloading anything."""
-    settings = settings or scraper.settings_from_env()
+    settings = settings or source_settings_from_env()
     adapter = adapter_for(url)
+    entries: list[dict] | list[dict | Post]
     if isinstance(adapter, YtdlpAdapter):
         entries, read_as = scraper.list_entries(url, settings, f"source {url}")
     else:

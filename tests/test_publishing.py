@@ -19,7 +19,7 @@ import pytest
 from cognitive_sensors import horizon
 from omniva.records import ClipCopy, PlannedSlot, PublishPlan, Render, stable_id
 from omniva_assets.partitions import clip_partitions
-from omniva_assets.publishing.assets import uploads
+from omniva_assets.uploader.assets import uploads
 from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResource
 from omniva_resources.youtube.auth import TokenStore, authorize
@@ -385,7 +385,7 @@ def _consent(prompt_text: str) -> str:
 def test_publish_plan_sends_a_projects_clips_to_its_channel(tmp_path, monkeypatch):
     """A creator in a project publishes to the project's channel; others to the default one."""
     from omniva.settings import Layout
-    from omniva_assets.publishing.assets import publish_plan
+    from omniva_assets.scheduler.assets import publish_plan
     from omniva_resources import creators, projects
     from omniva_resources.resources import OmnivaStore, PublishRules
     from omniva_resources.warehouse import Warehouse

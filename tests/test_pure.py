@@ -139,3 +139,76 @@ def test_a_window_that_autocut_would_shrink_below_the_minimum_is_not_a_candidate
     # 1.1 s of speech, 28 s of silence, one word: after autocut about 2 s remain.
     cands = extract_candidates("v", sentences, words, [(1.2, 29.9)], [], 31.0, CandidateRules(min_s=5))
     assert not cands
+
+
+def test_video_scores_next_to_the_candidate_scoring():
+    from omniva.candidates import video_scores
+
+    scores = video_scores(100.0, [(0.0, 20.0), (90.0, 110.0)], words=200, entities=5, keywords=6)
+    assert scores.speech_ratio == 0.7  # 30 s of 100 silent (the second silence is cut at the end)
+    assert scores.virality == round(0.5 * min(1.0, (200 / 70) / 2.5) + 0.3 * 0.7 + 0.2, 3)
+    assert scores.relevance == 0.5
+    assert video_scores(0.0, [], 0, 0, 0).speech_ratio == 0.0
+
+
+def _render(**changes):
+    import dataclasses
+
+    from omniva.records import Render
+
+    good = Render(
+        "c", "r.mp4", "sha", 10_000_000, 30.0, 1080, 1920, "h264", "aac", -14.1, -2.0, "libx264", "r.jpg", (),
+        faststart=True, video_profile="High", pix_fmt="yuv420p", audio_sample_rate=48000,
+    )  # fmt: skip
+    return dataclasses.replace(good, **changes)
+
+
+def test_shorts_spec_problems_names_each_miss():
+    from omniva_resources import media
+    from omniva_resources.shorts import shorts_spec_problems
+
+    spec = media.RenderSpec()
+    thumb = media.MediaFacts("r.jpg", 100_000, "image2", 0.0, True, False, 1280, 720)
+    assert shorts_spec_problems(_render(), thumb, spec, 5.0, 120.0) == []
+    loud = shorts_spec_problems(_render(integrated_lufs=-15.0, true_peak_dbtp=-1.0), thumb, spec, 5.0, 120.0)
+    assert loud == ["loudness -15.0 LUFS", "true peak -1.0 dBTP"]
+    odd = _render(width=720, height=1280, faststart=False, audio_sample_rate=44100, duration_s=3.0)
+    assert shorts_spec_problems(odd, thumb, spec, 5.0, 120.0) == [
+        "size 720x1280",
+        "audio 44100 Hz",
+        "moov after mdat (no faststart)",
+        "duration 3.0s",
+    ]
+
+
+def test_settings_come_from_the_environment_in_one_place_and_render_settings_version_renders():
+    import dataclasses
+
+    from omniva_assets.definitions import assets_for
+    from omniva_resources import media
+    from omniva_resources.resources import RenderSettings, resources_from_env
+
+    # The render resource mirrors RenderSpec field for field, with its defaults.
+    assert {f.name for f in dataclasses.fields(media.RenderSpec)} <= set(RenderSettings.model_fields)
+    assert RenderSettings().spec() == media.RenderSpec()
+    env = {"OMNIVA_RENDER_CRF": "20", "OMNIVA_RENDER_DENOISE": "yes", "OMNIVA_YOUTUBE_CAPTIONS": "never"}
+    res = resources_from_env(env)
+    assert res["render"].spec().crf == 20 and res["render"].spec().denoise is True
+    assert res["youtube_api"].options()["captions"] == "never"
+    assert res["scrape"].source_settings().interval_for("instagram") == 3.0
+    tuned = resources_from_env({"OMNIVA_SCRAPE_INTERVAL_INSTAGRAM": "7", "OMNIVA_SCRAPE_INTERVAL_S": "2"})
+    assert tuned["scrape"].source_settings().interval_for("instagram") == 7.0
+    assert tuned["scrape"].source_settings().interval_for("youtube") == 2.0
+
+    def versions(render):
+        return {
+            next(iter(a.specs)).key.to_user_string(): next(iter(a.specs)).code_version
+            for a in assets_for(render)
+        }
+
+    default, changed = versions(resources_from_env({})["render"]), versions(res["render"])
+    assert default["renders"] != changed["renders"] and default["uploads"] != changed["uploads"]
+    assert changed["uploads"] == f"2-{changed['renders']}"
+    assert {k: v for k, v in default.items() if k not in ("renders", "uploads")} == {
+        k: v for k, v in changed.items() if k not in ("renders", "uploads")
+    }

@@ -36,6 +36,7 @@ from omniva.records import Post
 from omniva.settings import Layout
 from omniva.source_rules import (
     SourceRules,
+    SourceSettings,
     backoff_delay,
     page_links,
     parse_atom,
@@ -44,6 +45,7 @@ from omniva.source_rules import (
     unavailable_reason,
 )
 from omniva_resources import creators, projects, scraper, sources
+from omniva_resources.resources import source_settings_from_env
 from tests.creator_site import CreatorSite, SitePost, day
 
 WEEK = [date(2025, 8, d) for d in range(4, 11)]
@@ -271,15 +273,15 @@ class _Sticky(set):
 def test_duration_and_kind_rules_at_listing(site, home):
     url = f"{site.base}/atom.xml"
     day4 = date(2025, 8, 4)
-    long_only = sources.list_day("atom", url, day4, scraper.settings_from_env(rules=SourceRules(kind="long")))
+    long_only = sources.list_day("atom", url, day4, SourceSettings(rules=SourceRules(kind="long")))
     assert not long_only.posts and {s.reason for s in long_only.skipped} == {
         "a Short, and this creator is long-form only"
     }
     at_least = sources.list_day(
-        "atom", url, day4, scraper.settings_from_env(rules=SourceRules(min_duration_s=10))
+        "atom", url, day4, SourceSettings(rules=SourceRules(min_duration_s=10))
     )
     assert not at_least.posts and all("shorter than the minimum" in s.reason for s in at_least.skipped)
-    shorts = sources.list_day("atom", url, day4, scraper.settings_from_env(rules=SourceRules(kind="shorts")))
+    shorts = sources.list_day("atom", url, day4, SourceSettings(rules=SourceRules(kind="shorts")))
     assert sorted(_slug(p) for p in shorts.posts) == ["a1", "a2"]
 
 
@@ -326,7 +328,7 @@ def test_cookies_file_is_used_kept_secret_and_scrubbed(site, home, tmp_path_fact
 
 def test_proxy_and_interval_reach_yt_dlp(home, monkeypatch):
     monkeypatch.setenv("OMNIVA_PROXY", "http://user:pw@proxy.internal:3128")
-    settings = scraper.settings_from_env()
+    settings = source_settings_from_env()  # what the ``scrape`` resource gets from the environment
     opts = scraper._options(settings, "instagram")
     assert opts["proxy"] == "http://user:pw@proxy.internal:3128" and "pw@" not in repr(settings)
     assert opts["sleep_interval_requests"] == 3.0  # Instagram's default minimum interval
@@ -358,10 +360,10 @@ def test_folder_lists_files_by_day_with_stable_keys(site, home):
     dest = sources.download(first, home / "media" / "talk.mp4", home / "archive.txt")
     assert dest.read_bytes() == (folder / "talk.mp4").read_bytes()
     # ffprobe on the file: 1.5 s but landscape (160x90), so not a Short.
-    shorts_only = scraper.settings_from_env(rules=SourceRules(kind="shorts"))
+    shorts_only = SourceSettings(rules=SourceRules(kind="shorts"))
     listing = sources.list_day("mine", url, date(2025, 8, 6), shorts_only)
     assert not listing.posts and listing.skipped[0].reason == "not a Short, and this creator is Shorts only"
-    longer = scraper.settings_from_env(rules=SourceRules(min_duration_s=1.0, max_duration_s=2.0))
+    longer = SourceSettings(rules=SourceRules(min_duration_s=1.0, max_duration_s=2.0))
     assert len(sources.list_day("mine", url, date(2025, 8, 6), longer).posts) == 1
 
 
@@ -520,7 +522,7 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
         )
         assert meta["provenance"].value["license"] == "CC BY 4.0"
         assert meta["provenance"].value["source_creator"] == "Atom Creator"
-        from omniva_assets.clips.assets import source_rights
+        from omniva_assets.editor.assets import source_rights
 
         rights = source_rights(store, a1)  # what clip_copy hands Chorus for the description credit
         assert rights["license"] == "CC BY 4.0" and rights["platform_post_id"] == "tag:loopback,2025:a1"

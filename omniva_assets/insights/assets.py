@@ -5,12 +5,12 @@ import dataclasses
 import dagster as dg
 
 from cognitive_sensors import halolux, stardust
-from cognitive_sensors.goals import load_goals, progress
+from cognitive_sensors.goals import progress
 from omniva.records import stable_id
+from omniva_assets.common import Lineage, record, week_topic_counts
 from omniva_assets.partitions import clip_partitions, split_clip_key
-from omniva_assets.understanding.assets import week_topic_counts
 from omniva_resources.insights import load_bundle
-from omniva_resources.resources import OmnivaStore
+from omniva_resources.resources import HorizonGoals, OmnivaStore
 
 
 @dg.asset(
@@ -26,16 +26,15 @@ def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> 
     video_key, rank = split_clip_key(context.partition_key)
     bundle = load_bundle(store.warehouse, f"{video_key}#{rank}")
     markdown = halolux.explain_markdown(bundle)
-    meta, row = stardust.packet(
-        context,
-        entity_type="clips",
-        entity_id=bundle["clip"]["clip_id"],
-        trace_id=stardust.trace_id_for(video_key),
+    lineage = Lineage(
+        "clips",
+        bundle["clip"]["clip_id"],
+        stardust.trace_id_for(video_key),
         source_url=bundle["source"].get("source_url"),
         creator=bundle["source"].get("creator"),
         decision=markdown,
     )
-    store.record_stardust(row)
+    meta = record(context, store, lineage)
     return dg.MaterializeResult(
         metadata={**meta, "explanation": dg.MetadataValue.md(markdown), "clip_id": bundle["clip"]["clip_id"]}
     )
@@ -47,16 +46,14 @@ def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> 
     kinds={"python"},
     code_version="1",
 )
-def horizon_progress(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.MaterializeResult:
+def horizon_progress(
+    context: dg.AssetExecutionContext, store: OmnivaStore, horizon: HorizonGoals
+) -> dg.MaterializeResult:
     """Horizon: the channel against its goals (config/horizon.yaml): weekly cadence and the
     content mix of the clips scheduled this week. Pantheon's horizon agent reads the same mix."""
-    goals = load_goals()
+    goals = horizon.goals()
     counts = week_topic_counts(store, goals)
-    week = store.warehouse.query(
-        "SELECT count(*) AS n FROM schedules WHERE channel = ? AND final_scheduled_time "
-        "BETWEEN now() - INTERVAL 7 DAY AND now() + INTERVAL 7 DAY",
-        [goals.channel],
-    )[0]["n"]
+    week = store.warehouse.query_file("channel_slots_this_week", [goals.channel])[0]["n"]
     report = progress(goals, week, counts)
     rows = "\n".join(
         f"| {t} | {report['mix_target'].get(t, 0):.0%} | {counts.get(t, 0)} | {report['mix_gap'][t]:+.0%} |"
@@ -67,17 +64,14 @@ def horizon_progress(context: dg.AssetExecutionContext, store: OmnivaStore) -> d
         f"({report['cadence_progress']:.0%}); daily quota {goals.daily_quota}.\n\n"
         f"| topic | target share | clips | gap |\n|---|---|---|---|\n{rows}"
     )
-    meta, row = stardust.packet(
-        context,
-        entity_type="schedules",
-        entity_id=stable_id("horizon", goals.project),
-        trace_id=stable_id("trace", "channel", goals.channel),
-        source_url=None,
-        creator=None,
+    lineage = Lineage(
+        "schedules",
+        stable_id("horizon", goals.project),
+        stable_id("trace", "channel", goals.channel),
         params={"goals": dataclasses.asdict(goals)},
         decision=markdown,
     )
-    store.record_stardust(row)
+    meta = record(context, store, lineage)
     return dg.MaterializeResult(
         metadata={**meta, "progress": dg.MetadataValue.json(report), "summary": dg.MetadataValue.md(markdown)}
     )

@@ -1,0 +1,252 @@
+"""The Editor, one partition per (video, rank): the edit decision list, the render, and the
+copy (title, description, tags)."""
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import dagster as dg
+
+from cognitive_sensors import chorus, stardust
+from omniva import captions, editing, timeline
+from omniva.editing import AutocutRules
+from omniva.records import Analysis, ClipCopy, EditDecisionList, Selection, Transcript, Video, stable_id
+from omniva_assets.common import Lineage, emit, user_errors
+from omniva_assets.editor import checks
+from omniva_assets.partitions import clip_partitions, split_clip_key, video_of_clip
+from omniva_resources import media, scraper, shorts
+from omniva_resources.resources import (
+    ClipRules,
+    CopyRules,
+    HorizonGoals,
+    MediaTools,
+    OmnivaStore,
+    RenderSettings,
+)
+
+# The renders' code version is "<this>-<the render settings' fingerprint>", and the uploads'
+# carries the renders' (omniva_assets.definitions applies both when the definitions load).
+RENDERS_CODE_VERSION = "2"
+
+
+def _video_in(name: str) -> dg.AssetIn:
+    return dg.AssetIn(name, partition_mapping=video_of_clip)
+
+
+def _loudnorm(spec: media.RenderSpec) -> dict:
+    return {"target_lufs": spec.target_lufs, "true_peak_dbtp": spec.true_peak_dbtp}
+
+
+@dg.asset(
+    partitions_def=clip_partitions,
+    ins={
+        "videos": _video_in("videos"),
+        "transcripts": _video_in("transcripts"),
+        "analyses": _video_in("analyses"),
+        "clip_selections": _video_in("clip_selections"),
+    },
+    group_name="clips",
+    kinds={"python"},
+    code_version="3",  # 3: a named filler's cut reaches back over its onset
+    output_required=False,
+)
+def clips(
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    clip_rules: ClipRules,
+    render: RenderSettings,
+    media_tools: MediaTools,
+    videos: Video,
+    transcripts: Transcript,
+    analyses: Analysis,
+    clip_selections: Selection,
+) -> Iterator[dg.Output]:
+    """The edit decision list of the clip Pantheon ranked here: kept and removed spans, with
+    reasons (silences, filler words, filled pauses), exported as an OpenTimelineIO timeline.
+
+    A rank Pantheon did not fill produces no output (downstream steps are skipped).
+    """
+    video_key, rank = split_clip_key(context.partition_key)
+    chosen = next((c for c in clip_selections.clips if c.rank == rank), None)
+    if chosen is None:
+        context.log.info(
+            f"{video_key}: Pantheon selected {len(clip_selections.clips)} clip(s); "
+            f"rank {rank} does not exist, nothing to do"
+        )
+        return
+    cand = chosen.candidate
+    fps = float(videos.facts.get("fps") or render.fps)
+    rules = AutocutRules(max_gap_s=clip_rules.silence_gap_s, frame_rate=fps)
+    with user_errors(context, store):
+        audio = media.decode_audio(
+            Path(videos.file_path), 16000, cand.start_time, cand.end_time, media_tools.tools()
+        )
+    otio_path = store.layout.media / "edits" / video_key / f"rank-{rank}.otio"
+    edl = editing.decision_list(
+        chosen, videos.file_path, transcripts.words, analyses.silences, rules, audio, 16000, str(otio_path)
+    )
+    timeline.write_edl(edl, videos.duration_s)
+    n_fill = sum(1 for r in edl.removed if "fill" in r[2])
+    n_sil = sum(1 for r in edl.removed if "silence" in r[2])
+    lineage = Lineage.of_video(
+        videos,
+        "clips",
+        chosen.clip_id,
+        inputs={"video": videos.sha256},
+        params=edl.rules,
+        decision=f"rank {rank}, consensus {chosen.consensus:.2f}; kept {len(edl.keep)} span(s), "
+        f"cut {n_sil} silence(s) and {n_fill} filler(s): {edl.output_duration_s:.1f}s of "
+        f"{cand.duration_s:.1f}s",
+    )
+    tables = {
+        "clips": [chosen.row(str(context.partition_key))],
+        "edit_jobs": [edl.edit_job_row(edl.operations(_loudnorm(render.spec())), stardust.now_iso())],
+    }
+    metadata = {
+        "clip_id": chosen.clip_id,
+        "source_span": f"{cand.start_time:.2f}–{cand.end_time:.2f}s",
+        "output_duration_s": round(edl.output_duration_s, 2),
+        "cuts": len(edl.removed),
+        "fillers_cut": n_fill,
+        "timeline": dg.MetadataValue.path(str(otio_path)),
+        "edl": dg.MetadataValue.json({"keep": edl.keep, "removed": edl.removed}),
+    }
+    yield emit(context, store, edl, lineage, tables, metadata)
+
+
+@dg.asset(
+    partitions_def=clip_partitions,
+    ins={"videos": _video_in("videos")},
+    group_name="clips",
+    kinds={"ffmpeg"},
+    code_version=RENDERS_CODE_VERSION,
+    pool="render",
+    op_tags={"omniva/resource": "gpu-or-cpu"},
+    check_specs=[checks.SHORTS_SPEC],
+)
+def renders(
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    clip_rules: ClipRules,
+    render: RenderSettings,
+    media_tools: MediaTools,
+    videos: Video,
+    clips: EditDecisionList,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """The Short (``shorts.render_short``): faces followed in a 9:16 crop (else the
+    blurred-background layout), word-timed captions (burned in unless the ``render``
+    resource's ``burn_captions`` is off, plus an SRT sidecar), two-pass loudness to -14 LUFS
+    with true peak <= -1.5 dBTP, H.264 High + AAC 48 kHz, faststart, at most 60 MB."""
+    spec, tools = render.spec(), media_tools.tools()
+    out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
+    style = captions.style_for(videos.creator, store.layout.home)
+    with user_errors(context, store):
+        short = shorts.render_short(
+            clips, Path(videos.file_path), out, spec, style, render.burn_captions, tools
+        )
+    r = short.render
+    reframe = {k: v for k, v in r.reframe.items() if k != "keyframes"}
+    lineage = Lineage.of_video(
+        videos,
+        "edit_jobs",
+        stable_id("edit", clips.clip_id),
+        inputs={"video": videos.sha256},
+        outputs={out.name: r.sha256},
+        tools=shorts.render_tools(r.encoder, tools),
+        params={
+            **asdict(spec),
+            "keep": clips.keep,
+            "crossfade_s": clips.crossfade_s,
+            "reframe": reframe,
+            "captions": asdict(style) | {"burned": r.captions_burned},
+        },
+        decision=f"layout {r.layout}: {short.reason}; {r.integrated_lufs:.1f} LUFS, {r.true_peak_dbtp:.1f} dBTP"
+        + (f"; {'; '.join(r.loudness_corrections)}" if r.loudness_corrections else ""),
+    )
+    captions_op = {"op": "captions", "burned": r.captions_burned, "srt": r.srt_path, "style": asdict(style)}
+    ops = clips.operations(_loudnorm(spec), r.layout, [captions_op])
+    job = clips.edit_job_row(
+        ops,
+        stardust.now_iso(),
+        status="DONE",
+        ffmpeg_commands=r.ffmpeg_commands,
+        gpu_required=r.encoder != "libx264",
+    )
+    metadata = {
+        "path": dg.MetadataValue.path(r.path),
+        "sha256": r.sha256,
+        "bytes": r.size_bytes,
+        "duration_s": r.duration_s,
+        "integrated_lufs": r.integrated_lufs,
+        "true_peak_dbtp": r.true_peak_dbtp,
+        "encoder": r.encoder,
+        "layout": r.layout,
+        "reframe": dg.MetadataValue.json(reframe),
+        "captions": dg.MetadataValue.path(r.srt_path) if r.srt_path else "none",
+        "thumbnail": dg.MetadataValue.path(r.thumbnail_path),
+    }
+    tables = {"renders": [r.row(stardust.now_iso())], "edit_jobs": [job]}
+    yield emit(context, store, r, lineage, tables, metadata, dg.DataVersion(r.sha256))
+    yield checks.shorts_spec(short, spec, clip_rules)
+
+
+def source_rights(store: OmnivaStore, video_key: str) -> dict:
+    """The source's rights and provenance (its creator, platform id, URL, licence) from the
+    post the video came from; they travel into the upload's description credit."""
+    try:
+        return scraper.provenance(store.find_post(video_key))
+    except dg.Failure:
+        return {}
+
+
+@dg.asset(
+    partitions_def=clip_partitions,
+    ins={
+        "videos": _video_in("videos"),
+        "analyses": _video_in("analyses"),
+        "clip_selections": _video_in("clip_selections"),
+    },
+    group_name="clips",
+    kinds={"python"},
+    code_version="3",
+    check_specs=[checks.TITLE_NOT_USED_ON_CHANNEL],
+)
+def clip_copy(
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    horizon: HorizonGoals,
+    copy_rules: CopyRules,
+    videos: Video,
+    analyses: Analysis,
+    clip_selections: Selection,
+    clips: EditDecisionList,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """Chorus: a title, description (with source credit) and tags within YouTube's limits."""
+    chosen = next(c for c in clip_selections.clips if c.rank == clips.rank)
+    tags = tuple(dict.fromkeys((*chosen.candidate.semantic_tags, *analyses.keywords)))
+    reasons = [v.reason for v in chosen.votes if v.vote == "yes"][:3]
+    goals = horizon.goals_for(videos.creator, store.layout)  # the project's tone, if it has its own
+    rights = source_rights(store, videos.video_key)
+    title, description, tag_list, author = chorus.compose(
+        chosen.candidate.text,
+        tags,
+        videos.creator,
+        videos.source_url,
+        reasons,
+        goals.tone,
+        chorus.load_hook(copy_rules.hook or None),
+        source_creator=rights.get("source_creator"),
+        license=rights.get("license"),
+    )
+    copy = ClipCopy(clip_id=clips.clip_id, title=title, description=description, tags=tag_list)
+    check = checks.title_not_used_on_channel(store, copy)
+    lineage = Lineage.of_video(
+        videos,
+        "upload_jobs",
+        stable_id("copy", clips.clip_id),
+        params={"provenance": rights},
+        decision=f"{author}, tone {goals.tone}: title from the clip's first sentence; {len(copy.tags)} tags",
+    )
+    metadata = {"title": copy.title, "tags": ", ".join(copy.tags), "author": author}
+    yield emit(context, store, copy, lineage, {"clip_copy": [copy.row()]}, metadata)
+    yield check

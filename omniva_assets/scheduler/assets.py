@@ -1,0 +1,93 @@
+"""The Scheduler: the publish plan (quota and slots per channel)."""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from cognitive_sensors.horizon import PlanRules, ReadyClip, plan_publish
+from omniva.records import PlannedSlot, stable_id
+from omniva_assets.common import Lineage, emit
+from omniva_assets.editor.assets import clip_copy, renders
+from omniva_assets.scheduler import checks
+from omniva_resources import projects
+from omniva_resources.resources import OmnivaStore, PublishRules
+from omniva_resources.warehouse import Warehouse
+
+
+@dg.asset(
+    deps=[renders, clip_copy],
+    group_name="publishing",
+    kinds={"python"},
+    code_version="2",  # 2: each creator's project channel
+    check_specs=[checks.NO_DOUBLE_BOOKING],
+)
+def publish_plan(
+    context: dg.AssetExecutionContext, store: OmnivaStore, publish_rules: PublishRules
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """When each rendered clip goes out: at most ``daily_quota`` a day per channel, one per slot.
+
+    A clip goes to its creator's project's channel (``omniva projects``), else to the default
+    channel. Slots already planned never move, so re-planning only places new clips.
+    """
+    wh = store.warehouse
+    channels = projects.channels_by_creator(store.layout, publish_rules.channel)
+    ready = [
+        ReadyClip(
+            r["clip_id"],
+            r["clip_key"],
+            channels.get(r["creator"], publish_rules.channel),
+            float(r["priority"] or 0),
+        )
+        for r in wh.query_file("ready_clips")
+    ]
+    rules = PlanRules(
+        daily_quota=publish_rules.daily_quota,
+        slot_times_utc=tuple(t.strip() for t in publish_rules.slot_times_utc.split(",")),
+    )
+    plan = plan_publish(ready, committed_slots(wh), datetime.now(UTC), rules)
+    # Each slot is its own partition of ``schedules`` (the clip's key), written here.
+    for s in plan.slots:
+        store.record("schedules", s.clip_key, [s.row()])
+    table = "\n".join(
+        f"| {s.publish_at} | `{s.clip_key}` | {s.priority:.2f} | {s.reason} |" for s in plan.slots
+    )
+    lineage = Lineage(
+        "schedules",
+        stable_id("publish_plan", publish_rules.channel),
+        stable_id("trace", "channel", publish_rules.channel),
+        params={
+            "daily_quota": rules.daily_quota,
+            "slots": rules.slot_times_utc,
+            "channels": sorted({c.channel for c in ready}),
+        },
+        decision=f"{len(plan.slots)} slot(s), quota {rules.daily_quota}/day\n\n"
+        f"| when | clip | priority | why |\n|---|---|---|---|\n{table}",
+    )
+    metadata = {
+        "slots": len(plan.slots),
+        "deferred": len(plan.deferred),
+        "clip_keys": dg.MetadataValue.json([s.clip_key for s in plan.slots]),
+    }
+    yield emit(context, store, plan, lineage, None, metadata)
+    yield checks.no_double_booking(plan)
+
+
+def committed_slots(wh: Warehouse) -> list[PlannedSlot]:
+    """The slots planned earlier, with the reason each was first given (HaloLux shows it,
+    not "re-planned")."""
+    out = []
+    for r in wh.query_file("committed_slots"):
+        adjustments = json.loads(r["horizon_adjustments"] or "{}")
+        out.append(
+            PlannedSlot(
+                r["clip_id"],
+                r["clip_key"],
+                r["channel"],
+                r["final_scheduled_time"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                float(adjustments.get("priority", 0)),
+                adjustments.get("reason") or "committed earlier",
+            )
+        )
+    return out

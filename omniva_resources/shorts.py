@@ -1,0 +1,149 @@
+"""A Short from an edit decision list: faces followed in a 9:16 crop (else the blurred
+background), word-timed captions (burned in, plus an SRT sidecar), two-pass loudness, a
+thumbnail; and the YouTube Shorts spec it must meet.
+
+``render_short`` is the whole render step (the ``renders`` asset only stores what it
+returns); ``shorts_spec_problems`` is the check, a pure function of the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from omniva import captions, editing
+from omniva.records import EditDecisionList, Render
+from omniva_resources import faces, media
+
+REFRAME_RULES = faces.ReframeRules()
+THUMBNAIL_SIZE = (1280, 720)
+THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+FACE_DETECTOR = "OpenCV Haar haarcascade_frontalface_alt2"
+
+
+@dataclass(frozen=True)
+class ShortRender:
+    """The render, and what its provenance and its check need beside it."""
+
+    render: Render
+    reason: str  # why this layout (the reframe plan's words)
+    thumbnail: media.MediaFacts
+    style: captions.CaptionStyle
+
+
+def render_short(
+    edl: EditDecisionList,
+    source: Path,
+    out: Path,
+    spec: media.RenderSpec,
+    style: captions.CaptionStyle,
+    burn_captions: bool = True,
+    tools: media.FFmpegTools = media.DEFAULT_TOOLS,
+    reframe_rules: faces.ReframeRules = REFRAME_RULES,
+) -> ShortRender:
+    """Render ``edl`` from ``source`` to ``out`` (thumbnail ``.jpg`` and captions ``.srt``
+    beside it). Captions are burned in when ``burn_captions`` and the style allow it."""
+    thumb, srt, ass = out.with_suffix(".jpg"), out.with_suffix(".srt"), out.with_suffix(".ass")
+    xfade, total = edl.crossfade_s, edl.output_duration_s
+    facts = media.probe(source, tools)
+    times, frames, scale = media.sample_frames(
+        source, edl.keep, facts, xfade, reframe_rules.sample_fps, reframe_rules.sample_width, tools
+    )
+    plan = faces.plan_reframe(
+        times, frames, scale, facts.width or 0, facts.height or 0, total, spec.fps, reframe_rules
+    )
+    fillers = edl.rules.get("fillers", editing.DEFAULT_FILLERS)
+    spoken = [w for w in edl.words if not editing.is_filler(w, fillers)]
+    words_out = editing.words_in_output(spoken, edl.keep, xfade)
+    captions_file = None
+    if words_out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cuts = editing.segment_starts(edl.keep, xfade)[1:]
+        media.write_text_atomic(srt, captions.to_srt(words_out, style, total, cuts))
+        if burn_captions and style.burn_in:
+            ass_text = captions.to_ass(words_out, style, spec.width, spec.height, total, cuts)
+            captions_file = media.write_text_atomic(ass, ass_text)
+    result = media.render_vertical(
+        source, edl.keep, out, facts, spec, plan.reframe, captions_file, xfade, tools
+    )
+    w, h = THUMBNAIL_SIZE
+    if facts.has_video and plan.thumbnail_t is not None:
+        at = editing.source_time(plan.thumbnail_t, edl.keep, xfade)
+        media.extract_frame(source, at, thumb, w, h, plan.thumbnail_center_x, THUMBNAIL_MAX_BYTES, tools)
+    else:
+        media.extract_frame(out, min(1.0, total / 2), thumb, w, h, None, THUMBNAIL_MAX_BYTES, tools)
+    rendered = media.probe(out, tools)
+    loud = media.measure_loudness(out, tools)
+    render = Render(
+        edl.clip_id,
+        str(out),
+        media.sha256_file(out),
+        rendered.size_bytes,
+        rendered.duration_s,
+        rendered.width or 0,
+        rendered.height or 0,
+        rendered.video_codec or "",
+        rendered.audio_codec or "",
+        loud.integrated_lufs,
+        loud.true_peak_dbtp,
+        result.encoder,
+        str(thumb),
+        result.commands,
+        layout=result.layout,
+        reframe=plan.record(),
+        srt_path=str(srt) if words_out else "",
+        captions_burned=captions_file is not None,
+        faststart=media.is_faststart(out),
+        video_profile=rendered.video_profile or "",
+        pix_fmt=rendered.pix_fmt or "",
+        audio_sample_rate=rendered.sample_rate or 0,
+        loudness_corrections=result.audio_corrections,
+    )
+    return ShortRender(render, plan.reason, media.probe(thumb, tools), style)
+
+
+def render_tools(encoder: str, tools: media.FFmpegTools = media.DEFAULT_TOOLS) -> dict[str, str]:
+    """The tools a render used, for its provenance."""
+    nvenc = media.h264_encoder(tools) == "h264_nvenc"
+    return {
+        "ffmpeg": media.ffmpeg_version(tools),
+        "encoder": encoder,
+        "h264_nvenc": "works" if nvenc else "not available (1-frame test encode failed)",
+        "opencv": cv2.__version__,
+        "face_detector": FACE_DETECTOR,
+    }
+
+
+def shorts_spec_problems(
+    render: Render,
+    thumbnail: media.MediaFacts,
+    spec: media.RenderSpec,
+    min_s: float,
+    max_s: float,
+) -> list[str]:
+    """What keeps ``render`` from the Shorts spec (empty: it meets it): ``spec``'s size, codecs
+    and loudness, faststart, a length in [``min_s`` - 0.5, ``max_s``], and the thumbnail."""
+    problems = []
+    if (render.width, render.height) != (spec.width, spec.height):
+        problems.append(f"size {render.resolution}")
+    if render.video_codec != "h264" or render.audio_codec != "aac":
+        problems.append(f"codecs {render.video_codec}/{render.audio_codec}")
+    if render.video_profile != "High" or render.pix_fmt != "yuv420p":
+        problems.append(f"profile/pix_fmt {render.video_profile}/{render.pix_fmt}")
+    if render.audio_sample_rate != 48000:
+        problems.append(f"audio {render.audio_sample_rate} Hz")
+    if not render.faststart:
+        problems.append("moov after mdat (no faststart)")
+    if not (min_s - 0.5 <= render.duration_s <= max_s):
+        problems.append(f"duration {render.duration_s:.1f}s")
+    if render.size_bytes > spec.max_bytes:
+        problems.append(f"{render.size_bytes} bytes")
+    if abs(render.integrated_lufs - spec.target_lufs) > spec.loudness_tolerance_lu:
+        problems.append(f"loudness {render.integrated_lufs:.1f} LUFS")
+    if render.true_peak_dbtp > spec.true_peak_dbtp:
+        problems.append(f"true peak {render.true_peak_dbtp:.1f} dBTP")
+    if (thumbnail.width, thumbnail.height) != THUMBNAIL_SIZE or thumbnail.size_bytes >= THUMBNAIL_MAX_BYTES:
+        problems.append(f"thumbnail {thumbnail.resolution}, {thumbnail.size_bytes} bytes")
+    return problems

@@ -1,0 +1,131 @@
+"""The ``store`` resource: the working folder (media store, warehouse, registries, ledgers)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import dagster as dg
+
+from cognitive_sensors.stardust import now_iso
+from omniva.records import Creator, Post, stable_id
+from omniva.settings import Layout, omniva_home
+from omniva_resources import creators as creator_registry
+from omniva_resources.warehouse import Warehouse
+
+
+class OmnivaStore(dg.ConfigurableResource):
+    """The working folder: media store, warehouse, creator registry, upload ledger."""
+
+    home: str = ""  # empty: $OMNIVA_HOME, else ./.omniva
+    cookies_dir: str = ""  # creators' cookies files; empty: <home>/secrets/cookies
+
+    @property
+    def layout(self) -> Layout:
+        home = Path(self.home).resolve() if self.home else omniva_home()
+        return Layout(home, Path(self.cookies_dir).expanduser() if self.cookies_dir else None)
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.layout.warehouse, self.layout.duckdb_path)
+
+    def creator(self, name: str) -> Creator:
+        return creator_registry.get(self.layout, name)
+
+    def record(self, table: str, partition_key: str, rows: list[dict]) -> None:
+        self.warehouse.write_partition(table, partition_key, rows)
+
+    def record_stardust(self, row: dict) -> None:
+        self.warehouse.write_partition(
+            "stardust_metadata", f"{row['asset_key']}/{row['partition_key']}", [row]
+        )
+
+    def log(self, source: str, level: str, message: str, **metadata) -> None:
+        """A row in the spec's ``logs`` table; the same event twice is one row."""
+        log_id = stable_id("log", source, metadata.get("partition"), message)
+        self.warehouse.write_partition(
+            "logs",
+            log_id,
+            [
+                {
+                    "log_id": log_id,
+                    "source": source,
+                    "level": level,
+                    "message": message,
+                    "metadata": metadata,
+                    "created_at": now_iso(),
+                }
+            ],
+        )
+
+    def quarantined(self) -> set[str]:
+        """Partitions Eclipse quarantined and no operator released."""
+        return {r["partition"] for r in self.warehouse.query_file("quarantined_partitions")}
+
+    def quarantine(
+        self,
+        asset: str,
+        partition: str,
+        failure_class: str,
+        reason: str,
+        failures: int,
+        run_id: str | None = None,
+    ) -> None:
+        self.warehouse.write_partition(
+            "quarantine",
+            f"{asset}/{partition}",
+            [
+                {
+                    "asset_key": asset,
+                    "partition_key": partition,
+                    "failure_class": failure_class,
+                    "reason": reason,
+                    "failures": failures,
+                    "run_id": run_id,
+                    "quarantined_at": now_iso(),
+                }
+            ],
+        )
+
+    def release(self, partition: str, by: str = "operator") -> list[str]:
+        """Release every quarantine entry of ``partition``; returns the assets released."""
+        released = []
+        for r in self.warehouse.query_file("open_quarantine_of_partition", [partition]):
+            row = {**r, "released_at": now_iso(), "released_by": by}
+            self.warehouse.write_partition("quarantine", f"{r['asset_key']}/{partition}", [row])
+            released.append(r["asset_key"])
+        return released
+
+    def record_decisions(
+        self, source: str, stage: str, decisions: Iterable, tags: dict | None = None
+    ) -> None:
+        """Zenith's decisions (request / skip / defer, and why) into ``zenith_decisions``."""
+        rows = [
+            {
+                "decision_id": stable_id("zenith", source, d.partition_key, d.action, d.reason),
+                "source": source,
+                "stage": stage,
+                "partition_key": str(d.partition_key),
+                "action": d.action,
+                "reason": d.reason,
+                "tags": tags or {},
+                "decided_at": now_iso(),
+            }
+            for d in decisions
+        ]
+        if rows:
+            key = stable_id(source, *sorted(r["decision_id"] for r in rows))
+            self.warehouse.write_partition("zenith_decisions", key, rows)
+
+    def find_post(self, video_key: str) -> Post:
+        rows = self.warehouse.query_file("latest_post_of_video", [video_key])
+        if not rows:
+            raise dg.Failure(
+                f"video {video_key!r} is not in any listed post. Materialize the creator's posts "
+                "partition first (the video sensor registers videos from posts)."
+            )
+        r = rows[0]
+        raw = json.loads(r["raw_metadata"]) if r["raw_metadata"] else {}
+        posted = r["posted_at"].strftime("%Y-%m-%dT%H:%M:%SZ") if r["posted_at"] else None
+        return Post(r["creator"], r["platform_post_id"], r["url"], r["title"], posted, r["video_key"], raw)
