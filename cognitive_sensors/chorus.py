@@ -6,6 +6,7 @@ characters ``<`` and ``>`` in either, and tag lists over 500 characters in all.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 
@@ -103,8 +104,6 @@ def load_hook(spec: str | None):
     """
     if not spec:
         return None
-    import importlib
-
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from omniva.records import PlannedSlot, PublishPlan
 
@@ -107,8 +108,6 @@ QUOTA_TIMEZONE = "America/Los_Angeles"
 
 def _pacific() -> tzinfo:
     try:
-        from zoneinfo import ZoneInfo
-
         return ZoneInfo(QUOTA_TIMEZONE)
     except Exception:  # pragma: no cover - no tz database: PST, one hour off in summer
         return timezone(timedelta(hours=-8))
