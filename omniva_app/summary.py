@@ -34,18 +34,11 @@ def _table(headers: list[str], rows: list[list]) -> str:
 def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
     wh = Warehouse(layout.warehouse, layout.duckdb_path)
     failures = {f.partition: f for f in report.failures}
-    quarantined = {
-        r["partition_key"]: r
-        for r in wh.query("SELECT * FROM quarantine WHERE released_at IS NULL ORDER BY quarantined_at")
-    }
-    videos = {r["video_key"]: r for r in wh.query("SELECT * FROM videos")}
-    posts = {r["video_key"]: r for r in wh.query("SELECT video_key, title FROM posts")}
-    clip_counts = {
-        r["video_key"]: r["n"] for r in wh.query("SELECT video_key, count(*) n FROM clips GROUP BY 1")
-    }
+    quarantined = {r["partition"]: r for r in wh.query_file("quarantined_partitions")}
+    videos = {r["video_key"]: r for r in wh.query_file("summary_videos", [list(report.video_keys)])}
     vrows = []
     for key in report.video_keys:
-        v = videos.get(key)
+        v = videos[key]
         f = failures.get(key)
         status = f"FAILED at {f.step}: {f.message.split(']: ', 1)[-1]}" if f else "ok"
         if not f and key in quarantined:
@@ -54,19 +47,14 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
         vrows.append(
             [
                 key,
-                (posts.get(key, {}).get("title") or "")[:36],
-                f"{v['duration_seconds']:.1f}s" if v else "-",
-                clip_counts.get(key, 0),
+                (v["title"] or "")[:36],
+                f"{v['duration_seconds']:.1f}s" if v["duration_seconds"] is not None else "-",
+                v["clips"],
                 status[:100],
             ]
         )
     crows = []
-    for r in wh.query(
-        "SELECT c.video_key, c.rank, c.start_time, c.end_time, r.duration_seconds, r.size_bytes, "
-        "r.integrated_lufs, r.resolution, r.file_path, u.yt_video_id, u.scheduled_time, u.status "
-        "FROM clips c JOIN renders r USING (clip_id) LEFT JOIN upload_jobs u USING (clip_id) "
-        "ORDER BY u.scheduled_time NULLS LAST, c.video_key, c.rank"
-    ):
+    for r in wh.query_file("summary_clips"):
         crows.append(
             [
                 f"{r['video_key']} #{r['rank']}",

@@ -9,13 +9,14 @@ incremental (runs already mirrored and unchanged are skipped) and idempotent
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
-from omniva_resources.warehouse import Warehouse, _file_lock
+from omniva_resources.warehouse import Warehouse, file_lock
 
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
@@ -32,7 +33,7 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if ts else None
 
 
-def _meta_json(metadata: dict) -> dict:
+def _meta_json(metadata: Mapping[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in metadata.items():
         raw = getattr(value, "value", value)
@@ -48,10 +49,7 @@ def _meta_json(metadata: dict) -> dict:
 
 def _synced_versions(wh: Warehouse) -> dict[str, str]:
     try:
-        return {
-            r["run_id"]: r["synced_version"]
-            for r in wh.query("SELECT run_id, synced_version FROM dagster_runs")
-        }
+        return {r["run_id"]: r["synced_version"] for r in wh.query_file("lineage_synced_runs")}
     except Exception:  # no runs mirrored yet
         return {}
 
@@ -60,7 +58,7 @@ def sync_lineage(instance: dg.DagsterInstance, wh: Warehouse) -> SyncReport:
     """Copy every finished run's events into the warehouse tables ``dagster_*``."""
     lock = wh.root / ".lineage.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(lock):
+    with file_lock(lock):
         known = _synced_versions(wh)
         records = instance.get_run_records(filters=dg.RunsFilter(statuses=FINISHED))
         synced = mats = checks = 0
@@ -76,53 +74,66 @@ def sync_lineage(instance: dg.DagsterInstance, wh: Warehouse) -> SyncReport:
         return SyncReport(len(records), synced, mats, checks)
 
 
-def _sync_run(instance: dg.DagsterInstance, wh: Warehouse, rec, version: str) -> tuple[int, int]:
+def _materialization_row(record: dg.EventLogRecord, run: dg.DagsterRun) -> dict | None:
+    """The ``dagster_materializations`` row of an event, or None if it is not a materialization."""
+    entry = record.event_log_entry
+    m = entry.asset_materialization
+    if m is None:
+        return None
+    tags = m.tags or {}
+    return {
+        "storage_id": record.storage_id,
+        "run_id": run.run_id,
+        "job_name": run.job_name,
+        "asset_key": m.asset_key.to_user_string(),
+        "partition_key": m.partition,
+        "step_key": entry.step_key,
+        "created_at": _iso(entry.timestamp),
+        "data_version": tags.get("dagster/data_version"),
+        "code_version": tags.get("dagster/code_version"),
+        "input_data_versions": {
+            k.split("/")[-1]: v for k, v in tags.items() if k.startswith("dagster/input_data_version/")
+        },
+        "metadata": _meta_json(m.metadata),
+    }
+
+
+def _check_row(record: dg.EventLogRecord, run: dg.DagsterRun) -> dict | None:
+    """The ``dagster_checks`` row of an event, or None if it is not a check evaluation."""
+    entry = record.event_log_entry
+    c = entry.asset_check_evaluation
+    if c is None:
+        return None
+    return {
+        "storage_id": record.storage_id,
+        "run_id": run.run_id,
+        "asset_key": c.asset_key.to_user_string(),
+        "check_name": c.check_name,
+        "partition_key": c.partition or run.tags.get("dagster/partition"),
+        "passed": bool(c.passed),
+        "severity": c.severity.value if c.severity else None,
+        "description": c.description,
+        "metadata": _meta_json(c.metadata or {}),
+        "created_at": _iso(entry.timestamp),
+    }
+
+
+def _sync_run(
+    instance: dg.DagsterInstance, wh: Warehouse, rec: dg.RunRecord, version: str
+) -> tuple[int, int]:
     run = rec.dagster_run
     mat_rows, check_rows = [], []
     conn = instance.get_records_for_run(
-        run.run_id, of_type={DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION}
+        run.run_id,
+        of_type={dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION},
     )
     for record in conn.records:
-        entry = record.event_log_entry
-        event = entry.dagster_event
-        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-            m = event.step_materialization_data.materialization
-            tags = m.tags or {}
-            mat_rows.append(
-                {
-                    "storage_id": record.storage_id,
-                    "run_id": run.run_id,
-                    "job_name": run.job_name,
-                    "asset_key": m.asset_key.to_user_string(),
-                    "partition_key": m.partition,
-                    "step_key": entry.step_key,
-                    "created_at": _iso(entry.timestamp),
-                    "data_version": tags.get("dagster/data_version"),
-                    "code_version": tags.get("dagster/code_version"),
-                    "input_data_versions": {
-                        k.split("/")[-1]: v
-                        for k, v in tags.items()
-                        if k.startswith("dagster/input_data_version/")
-                    },
-                    "metadata": _meta_json(m.metadata),
-                }
-            )
-        else:
-            c = event.event_specific_data
-            check_rows.append(
-                {
-                    "storage_id": record.storage_id,
-                    "run_id": run.run_id,
-                    "asset_key": c.asset_key.to_user_string(),
-                    "check_name": c.check_name,
-                    "partition_key": getattr(c, "partition", None) or run.tags.get("dagster/partition"),
-                    "passed": bool(c.passed),
-                    "severity": c.severity.value if c.severity else None,
-                    "description": c.description,
-                    "metadata": _meta_json(c.metadata or {}),
-                    "created_at": _iso(entry.timestamp),
-                }
-            )
+        mat = _materialization_row(record, run)
+        if mat is not None:
+            mat_rows.append(mat)
+        check = _check_row(record, run)
+        if check is not None:
+            check_rows.append(check)
     step_rows = [
         {
             "run_id": run.run_id,

@@ -6,7 +6,9 @@ then written to a temporary file and renamed, so a reader never sees half a file
 and two runs writing different partitions never contend.
 
 Reads: ``omniva.duckdb`` holds views over those files (``refresh_views``), created
-by one process at a time under a file lock, since DuckDB allows one writer.
+by one process at a time under a file lock, since DuckDB allows one writer. Code reads
+through named queries, ``sql/queries/<name>.sql`` with bound parameters (``query_file``);
+the only SQL built here is the DDL and the views generated from ``sql/schema*.sql``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -27,6 +29,7 @@ import pyarrow.parquet as pq
 from omniva.errors import StorageFullError
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+QUERIES_DIR = SQL_DIR / "queries"
 
 
 @cache
@@ -46,6 +49,16 @@ def table_columns(table: str) -> tuple[str, ...]:
     con = duckdb.connect()
     con.execute(table_ddl()[table])
     return tuple(r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
+
+
+@cache
+def named_query(name: str) -> str:
+    """The text of ``sql/queries/<name>.sql``."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in QUERIES_DIR.glob("*.sql")))
+        raise KeyError(f"no named query {name!r} in {QUERIES_DIR} (known: {known})")
+    return path.read_text()
 
 
 def partition_file_name(partition_key: str) -> str:
@@ -118,12 +131,13 @@ class Warehouse:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def query_file(self, name: str, params: Sequence = ()) -> list[dict]:
-        return self.query((SQL_DIR / "queries" / f"{name}.sql").read_text(), params)
+        """Rows of the named query ``sql/queries/<name>.sql``, with ``params`` bound in order."""
+        return self.query(named_query(name), params)
 
     def refresh_views(self) -> Path:
         """(Re)create the analyst database: views over every table and the derived views."""
         self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        with _file_lock(self.duckdb_path.with_suffix(".lock")):
+        with file_lock(self.duckdb_path.with_suffix(".lock")):
             # Build the new database beside the old one and swap it in: an analyst holding
             # the old file open (DuckDB locks it) neither blocks nor breaks the refresh.
             tmp = self.duckdb_path.with_name(f".{self.duckdb_path.name}.{os.getpid()}.partial")
@@ -161,7 +175,8 @@ def _statements(text: str) -> Iterable[str]:
 
 
 @contextmanager
-def _file_lock(path: Path):
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) between processes."""
     with open(path, "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -1,21 +1,20 @@
-"""The ASGI app: authentication, the response wrapper, errors, and the context routes share."""
+"""The ASGI app: authentication, the response wrapper and errors around the routes."""
 
 from __future__ import annotations
 
 import logging
-import os
 import uuid
-from dataclasses import dataclass
-from functools import cached_property
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from omniva.settings import Layout, layout
+from omniva.settings import layout
+from omniva_app.api.context import ApiContext
 from omniva_app.api.envelope import ApiError, failure
-from omniva_app.api.keys import ApiKey, KeyStore
-from omniva_app.api.project_registry import ProjectRegistry
+from omniva_app.api.routes import router
+
+__all__ = ["ApiContext", "create_app"]
 
 log = logging.getLogger("omniva_app.api")
 
@@ -24,62 +23,11 @@ PUBLIC = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
 PAGINATION = {"limit", "offset"}
 
 
-def api_dir(lay: Layout):
-    return lay.home / "api"
-
-
-@dataclass
-class ApiContext:
-    """What every request uses; the Dagster side is loaded on first use."""
-
-    layout: Layout
-
-    @cached_property
-    def keys(self) -> KeyStore:
-        return KeyStore(api_dir(self.layout) / "keys.json")
-
-    @cached_property
-    def projects(self) -> ProjectRegistry:
-        return ProjectRegistry(self.layout, api_dir(self.layout) / "projects.json")
-
-    @cached_property
-    def actions(self):
-        import dagster as dg
-
-        from omniva.settings import ensure_dagster_home
-        from omniva_app.api.dagster_ops import Actions
-        from omniva_assets.definitions import defs
-
-        ensure_dagster_home()
-        return Actions(defs, dg.DagsterInstance.get(), self.store, api_dir(self.layout) / "jobs")
-
-    @cached_property
-    def store(self):
-        """The working folder (warehouse, logs, quarantine), without loading Dagster."""
-        from omniva_resources.resources import OmnivaStore
-
-        return OmnivaStore(home=str(self.layout.home))
-
-    @property
-    def warehouse(self):
-        from omniva_resources.warehouse import Warehouse
-
-        return Warehouse(self.layout.warehouse, self.layout.duckdb_path)
-
-    @property
-    def ui_url(self) -> str:
-        return os.environ.get("OMNIVA_DAGSTER_UI", "http://127.0.0.1:3000").rstrip("/")
-
-
 def _token(request: Request) -> str:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return request.headers.get("x-api-key", "").strip()
-
-
-def key_of(request: Request) -> ApiKey:
-    return request.state.api_key
 
 
 def _validation_error(exc: RequestValidationError) -> ApiError:
@@ -101,8 +49,6 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
 
 
 def create_app(ctx: ApiContext | None = None) -> FastAPI:
-    from omniva_app.api.routes import router
-
     ctx = ctx or ApiContext(layout())
     app = FastAPI(
         title="Omniva API",

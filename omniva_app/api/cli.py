@@ -14,7 +14,7 @@ import sys
 def cmd_api(args) -> int:
     from omniva.errors import OmnivaError
     from omniva.settings import layout
-    from omniva_app.api.app import ApiContext
+    from omniva_app.api.context import ApiContext
     from omniva_app.api.envelope import ApiError
 
     if getattr(args, "api_command", None) is None:

@@ -1,29 +1,16 @@
-"""What the API reads: the warehouse views (``sql/*.sql`` here, bound parameters only)
-and Dagster's run storage and event log. Nothing here writes."""
+"""What the API reads beside the warehouse's named queries (``sql/queries``): their rows'
+JSON and paging columns, and Dagster's run storage and event log. Nothing here writes."""
 
 from __future__ import annotations
 
 import json
 import logging
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
-from omniva_resources.warehouse import Warehouse
-
-SQL = Path(__file__).resolve().parent / "sql"
 LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING, "ERROR": logging.ERROR}
-
-
-@cache
-def sql(name: str) -> str:
-    return (SQL / f"{name}.sql").read_text()
-
-
-def query(wh: Warehouse, name: str, params: list) -> list[dict]:
-    return wh.query(sql(name), params)
 
 
 def as_json(value):
@@ -34,6 +21,11 @@ def paged(rows: list[dict]) -> tuple[list[dict], int]:
     """Rows of a query with a ``total`` window column: (rows without it, total)."""
     total = int(rows[0]["total"]) if rows else 0
     return [{k: v for k, v in r.items() if k != "total"} for r in rows], total
+
+
+def level_number(level: str | int) -> int:
+    """A log entry's level as a number (Dagster stores a number; a name is accepted too)."""
+    return level if isinstance(level, int) else logging.getLevelName(level.upper())
 
 
 def level_name(level: int) -> str:
@@ -81,7 +73,7 @@ def run_logs(
 ) -> tuple[list[dict], int]:
     """The event log of the project's recent runs, newest first, filtered as the spec's logs view."""
     threshold = LEVELS[level] if level else logging.DEBUG
-    items = []
+    items: list[dict[str, Any]] = []
     for run in instance.get_runs(limit=max_runs):
         if not run_belongs(run, creators, videos):
             continue
@@ -91,7 +83,7 @@ def run_logs(
         for i, entry in enumerate(instance.all_logs(run.run_id)):
             ts = datetime.fromtimestamp(entry.timestamp, UTC)
             src = entry.step_key or run.job_name
-            if entry.level < threshold or (source and source not in (src, worker)):
+            if level_number(entry.level) < threshold or (source and source not in (src, worker)):
                 continue
             if (since and ts < since) or (until and ts > until):
                 continue
@@ -106,7 +98,7 @@ def run_logs(
                     "log_id": f"{run.run_id}:{i}",
                     "timestamp": ts.isoformat(),
                     "source": src,
-                    "level": level_name(entry.level),
+                    "level": level_name(level_number(entry.level)),
                     "message": message,
                     "metadata": {
                         "run_id": run.run_id,

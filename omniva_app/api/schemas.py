@@ -13,42 +13,50 @@ Platform = Literal[
 EditOperation = Literal["autocut", "reframe", "captions", "audio", "thumbnail"]
 
 
+def _default_platforms() -> list[Platform]:
+    return ["youtube_shorts"]
+
+
+def _all_operations() -> list[EditOperation]:
+    return ["autocut", "reframe", "captions", "audio", "thumbnail"]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ProjectCreate(Strict):
     name: str = Field(min_length=1, max_length=80)
-    description: str = Field("", max_length=2000)
-    channel: str | None = Field(None, min_length=1, max_length=80, description="target channel (token name)")
-    default_platforms: list[Platform] = Field(default_factory=lambda: ["youtube_shorts"], max_length=8)
-    scrape_window_days: int = Field(7, ge=1, le=90)
-    daily_quota: int = Field(5, ge=1, le=50)
+    description: str = Field(default="", max_length=2000)
+    channel: str | None = Field(
+        default=None, min_length=1, max_length=80, description="target channel (token name)"
+    )
+    default_platforms: list[Platform] = Field(default_factory=_default_platforms, max_length=8)
+    scrape_window_days: int = Field(default=7, ge=1, le=90)
+    daily_quota: int = Field(default=5, ge=1, le=50)
     keywords: list[str] = Field(default_factory=list, max_length=50)
 
 
 class ProjectAction(Strict):
-    reason: str = Field("api", min_length=1, max_length=200)
+    reason: str = Field(default="api", min_length=1, max_length=200)
 
 
 class CreatorCreate(Strict):
     platform: Platform
     handle: str = Field(min_length=1, max_length=80)
-    profile_url: str | None = Field(None, max_length=2000)
-    scrape_window_days: int | None = Field(None, ge=1, le=90)
+    profile_url: str | None = Field(default=None, max_length=2000)
+    scrape_window_days: int | None = Field(default=None, ge=1, le=90)
 
 
 class ScrapeRequest(Strict):
-    creator_ids: list[str] | None = Field(None, max_length=200)
+    creator_ids: list[str] | None = Field(default=None, max_length=200)
     since: datetime | date | None = None
     until: datetime | date | None = None
     force: bool = False
 
 
 class EditRequest(Strict):
-    operations: list[EditOperation] = Field(
-        default_factory=lambda: ["autocut", "reframe", "captions", "audio", "thumbnail"], min_length=1
-    )
+    operations: list[EditOperation] = Field(default_factory=_all_operations, min_length=1)
     priority: Literal["low", "normal", "high"] = "normal"
     gpu_required: bool = False
 
@@ -59,9 +67,9 @@ class UploadRequest(Strict):
     (``clip_copy``) and its slot from the publish plan, so overrides are validated
     against YouTube's limits and then refused with 422 (see docs/api.md)."""
 
-    title: str | None = Field(None, min_length=1, max_length=100)
-    description: str | None = Field(None, max_length=5000)
-    keywords: list[str] | None = Field(None, max_length=15)  # the spec's UploadJob: at most 15
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=5000)
+    keywords: list[str] | None = Field(default=None, max_length=15)  # the spec's UploadJob: at most 15
     scheduled_time: datetime | None = None
     privacy_status: Literal["private", "unlisted", "public"] | None = None
 
@@ -74,7 +82,7 @@ class UploadRequest(Strict):
 
 
 class ScheduleRequest(Strict):
-    reason: str = Field("api", min_length=1, max_length=200)
+    reason: str = Field(default="api", min_length=1, max_length=200)
     target_day: date | None = None
 
 
@@ -87,7 +95,7 @@ class Meta(BaseModel):
 class ErrorBody(BaseModel):
     message: str
     code: str = Field(description="stable code, e.g. CLIP_NOT_FOUND (docs/api.md lists them)")
-    details: list[dict] | None = Field(None, description="one entry per invalid field")
+    details: list[dict] | None = Field(default=None, description="one entry per invalid field")
 
 
 class Envelope(BaseModel):

@@ -1,0 +1,49 @@
+"""The spec's v1 endpoints, one module per resource. Reads: the warehouse (named queries in
+``sql/queries``) and Dagster's storage. Actions: Dagster runs (``dagster_ops``), with Zenith's
+rules applied first and the run ids in the answer.
+
+The modules are included in the order of the spec's endpoint list, which is also the order
+of the paths in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.security import HTTPBearer
+
+from omniva_app.api.routes import (
+    analysis,
+    clips,
+    creators,
+    insights,
+    jobs,
+    logs,
+    projects,
+    schedule,
+    scrape,
+    system,
+    uploads,
+)
+from omniva_app.api.schemas import ErrorEnvelope
+
+# Documents the scheme in the OpenAPI description; the check itself is the app's middleware.
+bearer = HTTPBearer(auto_error=False, description="API key: `omv_...` (omniva api keys create)")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "model": ErrorEnvelope}
+    for code, text in {
+        400: "bad request: INVALID_JSON, VALIDATION_ERROR, INVALID_PAGINATION, INVALID_DATE_RANGE",
+        401: "missing or invalid API key",
+        403: "the key is scoped to another project",
+        404: "not found",
+        409: "conflict with the current state",
+        422: "well-formed but not acceptable",
+        500: "STATUS_UNAVAILABLE, INTERNAL_ERROR",
+    }.items()
+}
+RESOURCES = (projects, creators, scrape, analysis, clips, uploads, schedule, logs, insights, jobs, system)
+
+router = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(bearer)])
+for resource in RESOURCES:
+    router.include_router(resource.router)

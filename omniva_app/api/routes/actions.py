@@ -1,0 +1,87 @@
+"""What every action route shares: submitting its Dagster runs, the audit line, the job's
+view with each run's status, and Zenith's gate for a single requested partition."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+
+from cognitive_sensors.zenith import Decision
+from omniva_app.api.context import ApiContext, key_of
+from omniva_app.api.dagster_ops import ApiJob, PlannedRun
+from omniva_app.api.envelope import ApiError
+from omniva_assets.eclipse import stage_crisis
+
+Wait = Annotated[float, Query(ge=0, le=600, description="seconds to wait for the runs to finish")]
+
+
+def launch(
+    ctx: ApiContext, request: Request, submission: tuple, wait: float, message: str, **audit_fields: Any
+) -> tuple[ApiJob, dict]:
+    """Submit an action's runs (``actions.submit``'s arguments), write the audit line, wait up
+    to ``wait`` seconds; returns the job and its view."""
+    job = ctx.actions.submit(*submission)
+    audit(ctx, request, message, **audit_fields)
+    ctx.actions.wait(job, wait)
+    return job, job_view(ctx, job)
+
+
+def audit(ctx: ApiContext, request: Request, message: str, **metadata: Any) -> None:
+    """Stardust: every action the API takes lands in the warehouse ``logs`` table."""
+    ctx.store.log(
+        "api",
+        "INFO",
+        message,
+        request_id=request.state.request_id,
+        key_id=key_of(request).key_id,
+        path=request.url.path,
+        **metadata,
+    )
+
+
+def run_view(ctx: ApiContext, run: PlannedRun) -> dict:
+    status = run.status if run.status == "QUEUED" else (ctx.actions.run_status(run.run_id) or run.status)
+    return {
+        "run_id": run.run_id,
+        "job_name": run.job_name,
+        "partition": run.partition,
+        "status": status,
+        "dagster_ui": f"{ctx.ui_url}/runs/{run.run_id}",
+        "failures": run.failures,
+    }
+
+
+def job_view(ctx: ApiContext, job: ApiJob) -> dict:
+    return {
+        "job_id": job.job_id,
+        "kind": job.kind,
+        "project_id": job.project_id,
+        "status": job.status,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "completed_at": job.completed_at,
+        "subject": job.subject,
+        "result": job.result,
+        "runs": [run_view(ctx, r) for r in job.runs],
+        "run_ids": [r.run_id for r in job.runs],
+    }
+
+
+def zenith_gate(ctx: ApiContext, stage: str, partition: str, job_id: str) -> str | None:
+    """Zenith's rules for one requested partition: refuse quarantined ones, defer in crisis.
+    Returns the deferral reason, if any; records the decision either way."""
+    actions = ctx.actions
+    if partition in actions.store.quarantined():
+        actions.store.record_decisions(
+            "omniva-api", stage, [Decision(partition, "skip", "quarantined by Eclipse")]
+        )
+        raise ApiError(
+            409,
+            "QUARANTINED",
+            f"{partition} is quarantined by Eclipse; see `omniva quarantine list`, release it first",
+        )
+    crisis = stage_crisis(actions.instance, actions.store, f"{stage}_job")
+    decision = Decision(partition, "defer" if crisis else "request", crisis or "requested through the API")
+    actions.store.record_decisions("omniva-api", stage, [decision], tags={"api_job": job_id})
+    return crisis

@@ -1,0 +1,145 @@
+"""Clips: a project's clips, one clip with its edit and upload jobs, and re-editing one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+
+from omniva_app.api import reads
+from omniva_app.api.context import ctx_of
+from omniva_app.api.dagster_ops import PRIORITY
+from omniva_app.api.envelope import ApiError, page
+from omniva_app.api.routes.actions import Wait, launch, zenith_gate
+from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
+from omniva_app.api.schemas import EditRequest, Envelope
+
+router = APIRouter()
+
+
+def _clip_item(r: dict) -> dict:
+    return {
+        "clip_id": str(r["clip_id"]),
+        "video_id": str(r["video_id"]),
+        "video_key": r["video_key"],
+        "rank": r["rank"],
+        "creator": r["creator"],
+        "status": r["status"],
+        "confidence": r["confidence"],
+        "start_time": r["start_time"],
+        "end_time": r["end_time"],
+        "semantic_tags": r["semantic_tags"] or [],
+        "pantheon_votes": reads.as_json(r["pantheon_votes"]) or {},
+        "lattice_priority": r["lattice_priority"],
+    }
+
+
+@router.get("/projects/{project_id}/clips", response_model=Envelope)
+def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
+    rows, total = project_rows(request, project_id, "project_clips", limit, offset)
+    return ok(request, page([_clip_item(r) for r in rows], limit, offset, total))
+
+
+@router.get("/clips/{clip_id}", response_model=Envelope)
+def get_clip(request: Request, clip_id: str):
+    clip, project_id = clip_of(request, clip_id)
+    if clip["upload_status"]:
+        status = clip["upload_status"]
+    else:
+        status = (
+            "READY_FOR_UPLOAD"
+            if clip["render_path"]
+            else ("EDITING" if clip["edit_job_id"] else "READY_FOR_EDIT")
+        )
+    meta = reads.as_json(clip["metadata"]) or {}
+    return ok(
+        request,
+        {
+            "clip_id": str(clip["clip_id"]),
+            "project_id": project_id,
+            "video_id": str(clip["video_id"]),
+            "video_key": clip["video_key"],
+            "rank": clip["rank"],
+            "partition": partition_of(clip),
+            "status": status,
+            "metadata": {
+                "start_time": clip["start_time"],
+                "end_time": clip["end_time"],
+                "confidence": clip["confidence"],
+                "semantic_tags": clip["semantic_tags"] or [],
+                "text": meta.get("text"),
+                "pantheon_votes": reads.as_json(clip["pantheon_votes"]) or {},
+            },
+            "edit_job": {
+                "edit_job_id": str(clip["edit_job_id"]),
+                "status": clip["edit_status"],
+                "timeline_path": clip["timeline_path"],
+                "render_path": clip["render_path"],
+                "render_checksum": clip["render_checksum"],
+            }
+            if clip["edit_job_id"]
+            else None,
+            "upload_job": {
+                "upload_job_id": str(clip["upload_job_id"]),
+                "status": clip["upload_status"],
+                "yt_video_id": clip["yt_video_id"],
+                "scheduled_time": clip["scheduled_time"],
+                "privacy_status": clip["privacy_status"],
+                "api_root": clip["upload_api_root"],
+            }
+            if clip["upload_job_id"]
+            else None,
+        },
+    )
+
+
+@router.post("/clips/{clip_id}/edit", response_model=Envelope, status_code=202)
+def edit_clip(
+    request: Request, clip_id: str, body: Annotated[EditRequest | None, Body()] = None, wait: Wait = 0
+):
+    """Re-materialize the clip's render (and its edit decision list first if it has none)."""
+    body = body or EditRequest()
+    ctx = ctx_of(request)
+    clip, project_id = clip_of(request, clip_id)
+    partition = partition_of(clip)
+    actions = ctx.actions
+    busy = [j for j in actions.pending("edit") if j.subject.get("partition") == partition]
+    if busy or actions.active_runs("clip_job", partition):
+        raise ApiError(409, "EDIT_ALREADY_IN_PROGRESS", f"clip {clip_id} ({partition}) is being edited")
+    job_id = actions.new_job_id("edit")
+    crisis = zenith_gate(ctx, "clip", partition, job_id)
+    if crisis:
+        return ok(request, {"clip_id": clip_id, "status": "DEFERRED", "reason": crisis, "run_id": None}, 200)
+    run = actions.plan_run(
+        "clip_job",
+        partition,
+        "clip",
+        priority=PRIORITY[body.priority],
+        creator=clip["creator"],
+        gpu=body.gpu_required,
+        asset_selection=["renders"] if clip["edit_job_id"] else None,
+        extra_tags={"omniva/requested_operations": ",".join(body.operations)},
+        job_id=job_id,
+    )
+    job, view = launch(
+        ctx,
+        request,
+        (job_id, "edit", project_id, [run], {"clip_id": clip_id, "partition": partition}),
+        wait,
+        f"edit {job_id}: re-render {partition}",
+        clip_id=clip_id,
+        run_id=run.run_id,
+    )
+    return ok(
+        request,
+        {
+            "edit_job_id": str(clip["edit_job_id"]) if clip["edit_job_id"] else None,
+            "job_id": job_id,
+            "status": view["status"],
+            "clip_id": clip_id,
+            "partition": partition,
+            "run_id": run.run_id,
+            "runs": view["runs"],
+        },
+        202,
+    )

@@ -1,0 +1,77 @@
+"""What the route modules share: the answer wrapper, the key's view of projects and clips,
+paging through the warehouse's named queries, and the query-parameter types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import dagster as dg
+from fastapi import Query, Request
+from fastapi.responses import JSONResponse
+
+from omniva_app.api import reads
+from omniva_app.api.context import ctx_of, key_of
+from omniva_app.api.envelope import ApiError, success
+from omniva_app.api.keys import ALL_PROJECTS
+from omniva_assets.partitions import clip_key, creators_partitions
+from omniva_resources.resources import resources_from_env
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def ok(request: Request, data: Any, status_code: int = 200) -> JSONResponse:
+    return success(data, request.state.request_id, status_code)
+
+
+def project_of(request: Request, project_id: str) -> dict:
+    """The project, if the caller's key may see it (403 otherwise, 404 when there is none)."""
+    key = key_of(request)
+    if not key.allows(project_id):
+        raise ApiError(
+            403, "FORBIDDEN", f"this API key is scoped to project {key.project!r}, not {project_id!r}"
+        )
+    return ctx_of(request).projects.get(project_id)
+
+
+def project_rows(
+    request: Request, project_id: str, query: str, limit: int, offset: int, *params: Any
+) -> tuple[list[dict], int]:
+    """One page of a named warehouse query over the project's creators (``creators, *params,
+    limit, offset``) and the total count; none when the project has no creators yet."""
+    p = project_of(request, project_id)
+    if not p["creators"]:
+        return [], 0
+    return reads.paged(ctx_of(request).warehouse.query_file(query, [p["creators"], *params, limit, offset]))
+
+
+def clip_of(request: Request, clip_id: str) -> tuple[dict, str | None]:
+    """The clip (by id) and the project it is seen through; 404 outside the key's scope."""
+    ctx, key = ctx_of(request), key_of(request)
+    rows = ctx.warehouse.query_file("clip_detail", [clip_id])
+    if not rows:
+        raise ApiError(404, "CLIP_NOT_FOUND", f"no clip {clip_id!r}")
+    clip = rows[0]
+    projects = [p["project_id"] for p in ctx.projects.all() if clip["creator"] in p["creators"]]
+    visible = [pid for pid in projects if key.allows(pid)]
+    if key.project != ALL_PROJECTS and not visible:
+        raise ApiError(404, "CLIP_NOT_FOUND", f"no clip {clip_id!r} in project {key.project}")
+    return clip, (visible[0] if visible else None)
+
+
+def partition_of(clip: dict) -> str:
+    """The clip's Dagster partition key ``rank|video``."""
+    return str(clip_key(clip["video_key"], clip["rank"]))
+
+
+def resources_channel() -> str:
+    """The channel uploads go to when a project names none."""
+    return resources_from_env()["publish_rules"].channel
+
+
+def register_creator(instance: dg.DagsterInstance, name: str) -> None:
+    """Add the creator's partition of ``creators`` if the instance does not know it yet."""
+    partitions = creators_partitions.name
+    assert partitions is not None  # declared with its name in omniva_assets.partitions
+    if name not in instance.get_dynamic_partitions(partitions):
+        instance.add_dynamic_partitions(partitions, [name])

@@ -1,0 +1,100 @@
+"""Uploads: publish one clip (quota and Zenith decide whether it goes now), list a project's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+
+from omniva_app.api.context import ctx_of
+from omniva_app.api.envelope import ApiError, page
+from omniva_app.api.routes.actions import Wait, launch, zenith_gate
+from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
+from omniva_app.api.schemas import Envelope, UploadRequest
+from omniva_resources.resources import resources_from_env
+
+router = APIRouter()
+
+
+@router.post("/clips/{clip_id}/upload", response_model=Envelope, status_code=202)
+def upload_clip(
+    request: Request,
+    clip_id: str,
+    body: Annotated[UploadRequest | None, Body()] = None,
+    wait: Wait = 30,
+):
+    """Request the clip's ``uploads`` partition; quota and Zenith decide whether it goes now."""
+    ctx = ctx_of(request)
+    clip, project_id = clip_of(request, clip_id)
+    partition = partition_of(clip)
+    overrides = body.model_dump(exclude_none=True) if body else {}
+    if overrides:
+        raise ApiError(
+            422,
+            "OVERRIDES_NOT_SUPPORTED",
+            f"cannot override {', '.join(sorted(overrides))}: the copy comes from clip_copy (Chorus) and the "
+            "slot from the publish plan; send an empty body",
+        )
+    if not clip["render_path"]:
+        raise ApiError(
+            409, "CLIP_NOT_RENDERED", f"clip {clip_id} has no render yet: POST /v1/clips/{clip_id}/edit"
+        )
+    api_root = resources_from_env()["youtube_api"].effective_api_root
+    if clip["yt_video_id"] and clip["upload_status"] != "DEFERRED" and clip["upload_api_root"] == api_root:
+        raise ApiError(
+            409,
+            "UPLOAD_EXISTS",
+            f"clip {clip_id} is already on {api_root} as {clip['yt_video_id']} ({clip['upload_status']})",
+        )
+    actions = ctx.actions
+    if not ctx.warehouse.query_file("clip_schedule", [clip_id]):
+        raise ApiError(
+            409,
+            "NOT_SCHEDULED",
+            f"clip {clip_id} has no publish slot: POST /v1/projects/{project_id}/schedule first",
+        )
+    busy = [j for j in actions.pending("upload") if j.subject.get("partition") == partition]
+    if busy or actions.active_runs("upload_job", partition):
+        raise ApiError(409, "UPLOAD_IN_PROGRESS", f"clip {clip_id} ({partition}) is being uploaded")
+    job_id = actions.new_job_id("upload")
+    crisis = zenith_gate(ctx, "upload", partition, job_id)
+    if crisis:
+        return ok(
+            request,
+            {"clip_id": clip_id, "status": "DEFERRED", "deferred": True, "reason": crisis, "run_id": None},
+            200,
+        )
+    run = actions.plan_run("upload_job", partition, "upload", creator=clip["creator"], job_id=job_id)
+    job, view = launch(
+        ctx,
+        request,
+        (job_id, "upload", project_id, [run], {"clip_id": clip_id, "partition": partition}),
+        wait,
+        f"upload {job_id}: {partition}",
+        clip_id=clip_id,
+        run_id=run.run_id,
+    )
+    return ok(
+        request,
+        {
+            "upload_job_id": str(clip["upload_job_id"]) if clip["upload_job_id"] else None,
+            "job_id": job_id,
+            "status": view["status"],
+            "clip_id": clip_id,
+            "partition": partition,
+            "run_id": run.run_id,
+            "deferred": bool(job.result.get("deferred")),
+            "reason": job.result.get("reason"),
+            "deferred_until": job.result.get("deferred_until"),
+            "yt_video_id": job.result.get("yt_video_id"),
+            "runs": view["runs"],
+        },
+        202,
+    )
+
+
+@router.get("/projects/{project_id}/uploads", response_model=Envelope)
+def list_uploads(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
+    rows, total = project_rows(request, project_id, "project_uploads", limit, offset)
+    items = [{**r, "upload_job_id": str(r["upload_job_id"]), "clip_id": str(r["clip_id"])} for r in rows]
+    return ok(request, page(items, limit, offset, total))

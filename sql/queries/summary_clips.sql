@@ -1,0 +1,7 @@
+-- The demo summary's clips: each render with its source span and upload, by publish time.
+SELECT c.video_key, c.rank, c.start_time, c.end_time, r.duration_seconds, r.size_bytes,
+       r.integrated_lufs, r.resolution, r.file_path, u.yt_video_id, u.scheduled_time, u.status
+FROM clips c
+JOIN renders r USING (clip_id)
+LEFT JOIN upload_jobs u USING (clip_id)
+ORDER BY u.scheduled_time NULLS LAST, c.video_key, c.rank
