@@ -10,11 +10,57 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from cognitive_sensors import halolux
 from omniva.errors import OmnivaError
+from omniva.settings import Layout, layout
+from omniva_app import sources_cli, summary
+from omniva_app.api.cli import add_parser as add_api_parser
+from omniva_app.driver import runner
+from omniva_app.launch import LaunchSettings, dagster_instance, queue_launcher
+from omniva_assets.partitions import creators_partitions
+from omniva_assets.sensors import register_partitions
 from omniva_devkit.loopback import DEFAULT_API_ROOT, loopback_emulator
+from omniva_devkit.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
+from omniva_devkit.youtube_emulator import YouTubeEmulator
+from omniva_resources import asr, creators, insights, youtube
+from omniva_resources.insights import load_bundle
+from omniva_resources.lineage import sync_lineage
+from omniva_resources.resources import OmnivaStore
+from omniva_resources.warehouse import Warehouse
+from omniva_resources.youtube.auth import TokenStore, authorize
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Every default the commands take from the environment, read in one place (``from_env``)."""
+
+    youtube_api_root: str = DEFAULT_API_ROOT  # OMNIVA_YOUTUBE_API_ROOT; empty: real YouTube
+    asr_model: str = asr.DEFAULT_MODEL  # OMNIVA_ASR_MODEL
+    asr_device: str = "cpu"  # OMNIVA_ASR_DEVICE
+    asr_compute_type: str = "int8"  # OMNIVA_ASR_COMPUTE_TYPE
+    sample_port: int = 8088  # OMNIVA_SAMPLE_PORT: the demo's sample creator site
+    youtube_secrets_dir: str | None = None  # OMNIVA_YOUTUBE_SECRETS_DIR
+    user: str = "operator"  # USER: who released a quarantined partition
+    launch: LaunchSettings = field(default_factory=LaunchSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Defaults:
+        env = os.environ if environ is None else environ
+        return cls(
+            youtube_api_root=env.get("OMNIVA_YOUTUBE_API_ROOT", cls.youtube_api_root),
+            asr_model=env.get("OMNIVA_ASR_MODEL", cls.asr_model),
+            asr_device=env.get("OMNIVA_ASR_DEVICE", cls.asr_device),
+            asr_compute_type=env.get("OMNIVA_ASR_COMPUTE_TYPE", cls.asr_compute_type),
+            sample_port=int(env.get("OMNIVA_SAMPLE_PORT", cls.sample_port)),
+            youtube_secrets_dir=env.get("OMNIVA_YOUTUBE_SECRETS_DIR"),
+            user=env.get("USER", cls.user),
+            launch=LaunchSettings.from_env(env),
+        )
 
 
 def _quiet() -> None:
@@ -47,8 +93,6 @@ def _stdout_to_stderr():
 
 
 def cmd_transcribe(args) -> int:
-    from omniva_resources import asr
-
     settings = asr.AsrSettings(
         model=args.model,
         device=args.device,
@@ -65,29 +109,11 @@ def cmd_transcribe(args) -> int:
     return 0
 
 
-def _instance():
-    import dagster as dg
-
-    from omniva.settings import ensure_dagster_home
-
-    ensure_dagster_home()
-    return dg.DagsterInstance.get()
-
-
 def cmd_creators(args) -> int:
-    from omniva.settings import layout
-    from omniva_resources import creators
-
     lay = layout()
     if args.action == "add":
-        from omniva_app.sources_cli import creator_add_kwargs
-
-        c = creators.add(lay, args.name, args.url, **creator_add_kwargs(args))
-        from omniva_assets.partitions import creators_partitions
-
-        inst = _instance()
-        if c.name not in inst.get_dynamic_partitions(creators_partitions.name):
-            inst.add_dynamic_partitions(creators_partitions.name, [c.name])
+        c = creators.add(lay, args.name, args.url, **sources_cli.creator_add_kwargs(args))
+        register_partitions(dagster_instance(), creators_partitions, [c.name])
         print(f"added creator {c.name} ({c.platform}) {c.url}")
     elif args.action == "remove":
         creators.remove(lay, args.name)
@@ -98,88 +124,49 @@ def cmd_creators(args) -> int:
     return 0
 
 
-def _runner(refresh_stale: bool = False):
-    from omniva_app.driver import Runner
-    from omniva_assets.definitions import defs
-
-    return Runner(defs, _instance(), refresh_stale=refresh_stale)
-
-
-def _queue_launcher(instance):
-    """``omniva run --queue``: runs go through the instance's run coordinator (and, with the
-    queued coordinator, wait for the daemon to launch them within the limits)."""
-    from dagster._core.run_coordinator import QueuedRunCoordinator
-
-    from omniva.settings import REPO_ROOT
-    from omniva_assets.deployment import QueueLauncher
-
-    if isinstance(instance.run_coordinator, QueuedRunCoordinator):
-        beat = instance.get_daemon_heartbeats().get("QUEUED_RUN_COORDINATOR")
-        if beat is None or time.time() - beat.timestamp > 120:
-            raise OmnivaError(
-                f"--queue: no dagster-daemon is running for the instance in {os.environ.get('DAGSTER_HOME')}, "
-                "so queued runs would never start; start `dagster-daemon run -w workspace.yaml` "
-                "(README: Moving to PostgreSQL) or drop --queue to run in this process"
-            )
-    workspace = Path(os.environ.get("OMNIVA_WORKSPACE", REPO_ROOT / "workspace.yaml"))
-    return QueueLauncher(instance, workspace_file=workspace)
-
-
 def cmd_run(args) -> int:
-    from omniva.settings import layout
-
     today = date.today()
     since = date.fromisoformat(args.since) if args.since else today
     until = date.fromisoformat(args.until) if args.until else today
     if until < since:
         raise OmnivaError(f"--until {until} is before --since {since}")
-    runner = _runner(refresh_stale=args.refresh_stale)
-    from omniva_resources import creators
-
-    creators.get(layout(), args.creator)  # clear error for an unknown creator
-    if not creators.is_active(layout(), args.creator):
+    run = runner(refresh_stale=args.refresh_stale)
+    lay = layout()
+    creators.get(lay, args.creator)  # clear error for an unknown creator
+    if not creators.is_active(lay, args.creator):
         raise OmnivaError(
             f"creator {args.creator!r} was removed: its history is kept, but no new work starts; "
             f"add it again with `omniva creators add {args.creator} URL` to resume"
         )
     started = time.perf_counter()
-    lay = layout()
-    emulator = loopback_emulator(lay, os.environ.get("OMNIVA_YOUTUBE_API_ROOT", DEFAULT_API_ROOT))
+    emulator = loopback_emulator(lay, Defaults.from_env().youtube_api_root)
     try:
         with contextlib.ExitStack() as stack:
             if args.queue:
-                runner.launcher = stack.enter_context(_queue_launcher(runner.instance))
-            report = runner.run_creator(args.creator, since, until)
+                run.launcher = stack.enter_context(queue_launcher(run.instance))
+            report = run.run_creator(args.creator, since, until)
     finally:
         if emulator:
             emulator.stop()
     db = _sync_and_refresh(lay)
-    from omniva_app import summary
-
     print()
     print(summary.render(lay, report, time.perf_counter() - started, db))
     return 0
 
 
 def cmd_demo(args) -> int:
-    from omniva.settings import layout
-    from omniva_app import summary
-    from omniva_devkit.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
-    from omniva_resources import creators
-
     lay = layout()
     started = time.perf_counter()
     os.environ.setdefault("OMNIVA_YOUTUBE_API_ROOT", f"http://127.0.0.1:{args.youtube_port}/")
     # Two clips per video keeps the sample inside one day of YouTube API quota (10,000 units,
     # ~1,650 per upload); more would be deferred to the next quota window, by design.
     os.environ.setdefault("OMNIVA_MAX_CLIPS_PER_VIDEO", "2")
-    emulator = loopback_emulator(lay, os.environ.get("OMNIVA_YOUTUBE_API_ROOT", DEFAULT_API_ROOT))
+    emulator = loopback_emulator(lay, Defaults.from_env().youtube_api_root)
     try:
         with SampleSite(lay.home / "sample-site", port=args.port) as site:
             print(f"sample creator site: {site.feed_url}")
             creators.add(lay, SAMPLE_CREATOR, site.feed_url)
-            runner = _runner()
-            report = runner.run_creator(SAMPLE_CREATOR, SAMPLE_DAYS[0], SAMPLE_DAYS[-1])
+            report = runner().run_creator(SAMPLE_CREATOR, SAMPLE_DAYS[0], SAMPLE_DAYS[-1])
     finally:
         if emulator:
             emulator.stop()
@@ -190,22 +177,14 @@ def cmd_demo(args) -> int:
     return 1 if unexpected else 0
 
 
-def _sync_and_refresh(lay) -> Path:
+def _sync_and_refresh(lay: Layout) -> Path:
     """Mirror Dagster's events into the warehouse, then (re)create the DuckDB views."""
-    from omniva_resources.lineage import sync_lineage
-    from omniva_resources.warehouse import Warehouse
-
     wh = Warehouse(lay.warehouse, lay.duckdb_path)
-    sync_lineage(_instance(), wh)
+    sync_lineage(dagster_instance(), wh)
     return wh.refresh_views()
 
 
 def cmd_explain(args) -> int:
-    from cognitive_sensors import halolux
-    from omniva.settings import layout
-    from omniva_resources.insights import load_bundle
-    from omniva_resources.warehouse import Warehouse
-
     lay = layout()
     bundle = load_bundle(Warehouse(lay.warehouse, lay.duckdb_path), args.clip)
     if args.json:
@@ -216,19 +195,14 @@ def cmd_explain(args) -> int:
 
 
 def cmd_lineage(args) -> int:
-    from omniva.settings import layout
-    from omniva_resources import insights
-    from omniva_resources.lineage import sync_lineage
-    from omniva_resources.warehouse import Warehouse
-
     lay = layout()
     wh = Warehouse(lay.warehouse, lay.duckdb_path)
     if args.clip == "sync":
-        r = sync_lineage(_instance(), wh)
+        synced = sync_lineage(dagster_instance(), wh)
         wh.refresh_views()
         print(
-            f"mirrored {r.runs_synced} of {r.runs_seen} finished run(s): {r.materializations} "
-            f"materialization(s), {r.checks} check result(s)"
+            f"mirrored {synced.runs_synced} of {synced.runs_seen} finished run(s): {synced.materializations} "
+            f"materialization(s), {synced.checks} check result(s)"
         )
         return 0
     rows = insights.lineage(wh, args.clip)
@@ -246,11 +220,9 @@ def cmd_lineage(args) -> int:
 
 
 def cmd_quarantine(args) -> int:
-    from omniva_resources.resources import OmnivaStore
-
-    store = OmnivaStore(home=os.environ.get("OMNIVA_HOME", ""))
+    store = OmnivaStore()
     if args.action == "release":
-        released = store.release(args.partition, by=os.environ.get("USER", "operator"))
+        released = store.release(args.partition, by=Defaults.from_env().user)
         if not released:
             raise OmnivaError(f"{args.partition!r} is not quarantined (see `omniva quarantine list`)")
         print(f"released {args.partition} ({', '.join(released)}); the next run or sensor tick retries it")
@@ -266,18 +238,12 @@ def cmd_quarantine(args) -> int:
 
 
 def cmd_warehouse(args) -> int:
-    from omniva.settings import layout
-    from omniva_resources.warehouse import Warehouse
-
     lay = layout()
     print(Warehouse(lay.warehouse, lay.duckdb_path).refresh_views())
     return 0
 
 
 def cmd_emulator(args) -> int:
-    from omniva.settings import layout
-    from omniva_devkit.youtube_emulator import YouTubeEmulator
-
     emu = YouTubeEmulator(
         Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator", port=args.port
     )
@@ -292,12 +258,6 @@ def cmd_emulator(args) -> int:
 
 def cmd_youtube(args) -> int:
     """Connect YouTube channels (OAuth) and show tokens and quota; never prints a secret."""
-    import json as _json
-
-    from omniva.settings import layout
-    from omniva_resources import youtube
-    from omniva_resources.youtube.auth import TokenStore, authorize
-
     store = TokenStore(Path(args.secrets_dir).expanduser() if args.secrets_dir else None)
     if args.action == "auth":
         token = authorize(
@@ -313,7 +273,7 @@ def cmd_youtube(args) -> int:
         print(f"connected {args.channel}: {who}; token saved to {token.path} (mode {token.mode})")
         print(f"uploads use it with OMNIVA_CHANNEL={args.channel} and OMNIVA_YOUTUBE_API_ROOT= (empty)")
         return 0
-    api_root = os.environ.get("OMNIVA_YOUTUBE_API_ROOT", "http://127.0.0.1:8089/")
+    api_root = Defaults.from_env().youtube_api_root
     print(f"uploads go to {api_root or 'YouTube (' + youtube.YOUTUBE_API_ROOT + ')'}")
     print(f"tokens in {store.root}")
     channels = store.channels()
@@ -330,7 +290,7 @@ def cmd_youtube(args) -> int:
     quota_dir = layout().home / "youtube-quota"
     print(f"quota (units per Google Cloud project, per Pacific day) in {quota_dir}")
     for path in sorted(quota_dir.glob("*.json")):
-        data = _json.loads(path.read_text())
+        data = json.loads(path.read_text())
         ledger = youtube.QuotaLedger(path, data.get("project", path.stem), int(data.get("budget", 10_000)))
         st = ledger.status()
         spent = f", exhausted ({st['exhausted']})" if st["exhausted"] else ""
@@ -341,17 +301,16 @@ def cmd_youtube(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from omniva_resources import asr
-
+    defaults = Defaults.from_env()
     p = argparse.ArgumentParser(prog="omniva", description="Open clip farm on Dagster.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("transcribe", help="words with timestamps for any audio or video file")
     t.add_argument("file")
     t.add_argument("--json", action="store_true")
-    t.add_argument("--model", default=os.environ.get("OMNIVA_ASR_MODEL", asr.DEFAULT_MODEL))
-    t.add_argument("--device", default=os.environ.get("OMNIVA_ASR_DEVICE", "cpu"))
-    t.add_argument("--compute-type", default=os.environ.get("OMNIVA_ASR_COMPUTE_TYPE", "int8"))
+    t.add_argument("--model", default=defaults.asr_model)
+    t.add_argument("--device", default=defaults.asr_device)
+    t.add_argument("--compute-type", default=defaults.asr_compute_type)
     t.add_argument("--batch-size", type=int, default=8)
     t.add_argument("--word-timing", default="auto", choices=["auto", "whisperx-align", "faster-whisper"])
     t.set_defaults(func=cmd_transcribe)
@@ -361,8 +320,6 @@ def build_parser() -> argparse.ArgumentParser:
     a = csub.add_parser("add")
     a.add_argument("name")
     a.add_argument("url", help="channel, /@handle, playlist, profile, feed, page, or a folder path")
-    from omniva_app import sources_cli
-
     sources_cli.add_creator_options(a)
     r = csub.add_parser("remove")
     r.add_argument("name")
@@ -388,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="the whole pipeline on the bundled sample creator")
-    d.add_argument("--port", type=int, default=int(os.environ.get("OMNIVA_SAMPLE_PORT", "8088")))
+    d.add_argument("--port", type=int, default=defaults.sample_port)
     d.add_argument("--youtube-port", type=int, default=8089)
     d.set_defaults(func=cmd_demo)
 
@@ -426,19 +383,17 @@ def build_parser() -> argparse.ArgumentParser:
     ya.add_argument(
         "--client-secrets", required=True, help="client_secret.json of a 'Desktop app' OAuth client"
     )
-    ya.add_argument("--channel", default=os.environ.get("OMNIVA_CHANNEL", "omniva-demo"), help="token name")
+    ya.add_argument("--channel", default=defaults.launch.channel, help="token name")
     ya.add_argument("--console", action="store_true", help="no local browser: paste the redirected address")
     ya.add_argument("--browser", action="store_true", help="open the link in this machine's browser")
     ya.add_argument("--port", type=int, default=0, help="loopback redirect port (default: any free one)")
     ya.add_argument(
         "--minimal-scopes", action="store_true", help="upload + read only (no captions, playlists)"
     )
-    ya.add_argument("--secrets-dir", default=os.environ.get("OMNIVA_YOUTUBE_SECRETS_DIR"))
+    ya.add_argument("--secrets-dir", default=defaults.youtube_secrets_dir)
     ys = ytsub.add_parser("status", help="connected channels, token expiry and today's quota")
-    ys.add_argument("--secrets-dir", default=os.environ.get("OMNIVA_YOUTUBE_SECRETS_DIR"))
+    ys.add_argument("--secrets-dir", default=defaults.youtube_secrets_dir)
     yt.set_defaults(func=cmd_youtube)
-
-    from omniva_app.api.cli import add_parser as add_api_parser  # light: argparse only
 
     add_api_parser(sub)  # omniva api [--port 8090] | omniva api keys create|list|revoke
     return p

@@ -8,14 +8,14 @@ import time
 from datetime import date
 
 from omniva.errors import OmnivaError
+from omniva.settings import layout
+from omniva.source_rules import SourceRules
+from omniva_app.driver import runner
+from omniva_resources import creators, projects, sources
 
 
 def cmd_sources(args) -> int:
-    from omniva_resources import sources
-
     if args.action == "check":
-        from omniva_resources import creators
-
         url = creators.normalize_url(args.url)
         posts, read_as = sources.check(url, args.limit)
         if args.json:
@@ -35,10 +35,6 @@ def cmd_sources(args) -> int:
             print("  (no entries: check the URL in a browser; a login may be needed, see --cookies)")
         return 0
     # fetch: list and download only, as Dagster runs
-    from omniva.settings import layout
-    from omniva_app.cli import _runner
-    from omniva_resources import creators
-
     creators.get(layout(), args.creator)
     if not creators.is_active(layout(), args.creator):
         raise OmnivaError(
@@ -50,7 +46,7 @@ def cmd_sources(args) -> int:
     if until < since:
         raise OmnivaError(f"--until {until} is before --since {since}")
     started = time.perf_counter()
-    report = _runner().fetch_creator(args.creator, since, until)
+    report = runner().fetch_creator(args.creator, since, until)
     print(
         f"{len(report.video_keys)} video(s) listed, {report.runs} run(s), {len(report.failures)} failed, "
         f"{time.perf_counter() - started:.1f} s"
@@ -72,8 +68,6 @@ def _post_json(p) -> dict:
 
 
 def cmd_projects(args) -> int:
-    from omniva_resources import projects
-
     if args.action == "add":
         p = projects.add_project(
             args.name, args.channel, goals=args.goals, description=args.description or ""
@@ -118,8 +112,6 @@ def add_creator_options(parser: argparse.ArgumentParser) -> None:
 
 
 def creator_add_kwargs(args) -> dict:
-    from omniva.source_rules import SourceRules
-
     rules = None
     if args.min_duration is not None or args.max_duration is not None or args.kind:
         rules = SourceRules(args.min_duration, args.max_duration, args.kind or "any")

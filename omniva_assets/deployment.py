@@ -1,5 +1,5 @@
-"""The production deployment, in code: executor choice, GPU queue routing, instance config, pools,
-and launching runs through the instance's queue (docs/deployment.md, deploy/).
+"""The production deployment, in code: executor choice, GPU queue routing, instance config and
+pools (docs/deployment.md, deploy/). Runs are launched through the queue by ``omniva_app.launch``.
 
 One setting each:
 
@@ -24,12 +24,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
 import yaml
+from dagster._core.execution.plan.step import ExecutionStep
+from dagster._core.execution.retries import RetryMode
 
 from omniva.settings import REPO_ROOT
 
@@ -77,8 +78,6 @@ def celery_queue(
 
 def route_plan(execution_plan, run_tags: Mapping[str, str], pools: Iterable[str] = GPU_POOLS):
     """The execution plan with each step's ``dagster-celery/queue`` tag set by ``celery_queue``."""
-    from dagster._core.execution.plan.step import ExecutionStep
-
     pools = tuple(pools)
     step_dict, by_key = {}, {}
     for handle, step in execution_plan.step_dict.items():
@@ -94,6 +93,7 @@ def route_plan(execution_plan, run_tags: Mapping[str, str], pools: Iterable[str]
 
 
 def _celery_executor_def() -> dg.ExecutorDefinition:
+    # optional: dagster-celery is installed for production (requirements.txt), not by pyproject
     from dagster_celery.executor import CELERY_CONFIG, CeleryExecutor
 
     class OmnivaCeleryExecutor(CeleryExecutor):
@@ -109,8 +109,6 @@ def _celery_executor_def() -> dg.ExecutorDefinition:
         requirements=dg.multiple_process_executor_requirements(),
     )
     def omniva_celery_executor(init_context):
-        from dagster._core.execution.retries import RetryMode
-
         cfg = init_context.executor_config
         return OmnivaCeleryExecutor(
             broker=cfg.get("broker"),
@@ -217,114 +215,6 @@ def apply_pool_limits(instance: dg.DagsterInstance, limits: Mapping[str, int]) -
     for pool, limit in limits.items():
         instance.event_log_storage.set_concurrency_slots(pool, limit)
     return {pool: instance.event_log_storage.get_concurrency_info(pool).slot_count for pool in limits}
-
-
-# ---------------------------------------------------------------- launching through the queue
-
-
-class QueueLauncher:
-    """Submit runs of a code location's jobs through the instance's run coordinator.
-
-    With the queued coordinator the run waits in the queue until the daemon launches it within
-    the limits; this is what sensors, schedules, backfills and the UI do. ``omniva run``
-    executes runs in-process instead (no daemon needed); a driver that should go through the
-    queue submits here and waits with ``wait``.
-    """
-
-    def __init__(self, instance: dg.DagsterInstance, workspace_file: Path | None = None, **module_target):
-        from dagster._core.workspace.context import WorkspaceProcessContext
-        from dagster._core.workspace.load_target import ModuleTarget, WorkspaceFileTarget
-
-        if workspace_file is not None:
-            target = WorkspaceFileTarget(paths=[str(workspace_file)])
-        else:
-            target = ModuleTarget(
-                module_name=module_target["module_name"],
-                attribute=module_target.get("attribute"),
-                working_directory=module_target.get("working_directory", str(REPO_ROOT)),
-                location_name=module_target.get("location_name", "omniva"),
-            )
-        self.instance = instance
-        self._process_context = WorkspaceProcessContext(instance, target)
-
-    def __enter__(self) -> QueueLauncher:
-        self._process_context.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._process_context.__exit__(*exc)
-
-    def submit(
-        self,
-        job_name: str,
-        tags: Mapping[str, str] | None = None,
-        partition_key: str | dg.MultiPartitionKey | None = None,
-        run_config: Mapping | None = None,
-        location_name: str | None = None,
-    ) -> str:
-        from dagster._core.definitions.selector import JobSubsetSelector
-
-        workspace = self._process_context.create_request_context()
-        locations = [location_name] if location_name else list(workspace.get_code_location_entries())
-        for name in locations:
-            location = workspace.get_code_location(name)
-            for repo in location.get_repositories().values():
-                if not repo.has_job(job_name):
-                    continue
-                remote_job = location.get_job(
-                    JobSubsetSelector(
-                        location_name=name, repository_name=repo.name, job_name=job_name, op_selection=None
-                    )
-                )
-                run_tags = dict(remote_job.tags)
-                run_tags.update(tags or {})
-                if partition_key is not None:
-                    run_tags["dagster/partition"] = str(partition_key)
-                    if isinstance(partition_key, dg.MultiPartitionKey):
-                        for dim, key in partition_key.keys_by_dimension.items():
-                            run_tags[f"dagster/partition/{dim}"] = key
-                plan = location.get_execution_plan(
-                    remote_job,
-                    dict(run_config or {}),
-                    step_keys_to_execute=None,
-                    known_state=None,
-                    instance=self.instance,
-                )
-                run = self.instance.create_run(
-                    job_name=job_name,
-                    run_id=None,
-                    run_config=dict(run_config or {}),
-                    resolved_op_selection=None,
-                    step_keys_to_execute=None,
-                    op_selection=None,
-                    status=None,
-                    root_run_id=None,
-                    parent_run_id=None,
-                    tags=run_tags,
-                    job_snapshot=remote_job.job_snapshot,
-                    execution_plan_snapshot=plan.execution_plan_snapshot,
-                    parent_job_snapshot=remote_job.parent_job_snapshot,
-                    remote_job_origin=remote_job.get_remote_origin(),
-                    job_code_origin=remote_job.get_python_origin(),
-                    asset_selection=None,
-                    asset_check_selection=None,
-                    asset_graph=repo.asset_graph,
-                )
-                return self.instance.submit_run(run.run_id, workspace).run_id
-        raise KeyError(f"no job {job_name!r} in the workspace")
-
-    def wait(self, run_ids: Sequence[str], timeout: float = 600, poll: float = 0.5) -> dict[str, str]:
-        """Wait until every run finished; returns run id -> status."""
-        finished = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-        deadline = time.monotonic() + timeout
-        while True:
-            runs = {r.run_id: r.status for r in self.instance.get_runs(dg.RunsFilter(run_ids=list(run_ids)))}
-            if all(runs.get(rid) in finished for rid in run_ids):
-                return {rid: runs[rid].value for rid in run_ids}
-            if time.monotonic() > deadline:
-                waiting = {rid: runs.get(rid) for rid in run_ids if runs.get(rid) not in finished}
-                raise TimeoutError(f"runs not finished after {timeout:.0f} s: {waiting}")
-            time.sleep(poll)
 
 
 # ---------------------------------------------------------------- command line

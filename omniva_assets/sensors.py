@@ -1,6 +1,12 @@
-"""Sensors and the schedule: the thin Dagster side of Zenith."""
+"""Sensors and the schedule: the thin Dagster side of Zenith.
+
+``zenith_gate`` applies Zenith's rule (``cognitive_sensors.zenith.decide_partitions``) on the
+instance: what is quarantined, whether the stage is in crisis, and a record of every decision.
+The sensors, the CLI's driver and the REST API all launch through it.
+"""
 
 import json
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -17,6 +23,8 @@ from omniva_assets.partitions import (
     videos_partitions,
 )
 from omniva_resources import creators as creator_registry
+from omniva_resources.folder_source import days_digest
+from omniva_resources.lineage import sync_lineage
 from omniva_resources.resources import OmnivaStore
 
 
@@ -39,7 +47,7 @@ def _new_materializations(context, asset: str, limit: int = 200):
 )
 def creator_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     active = [c.name for c in creator_registry.active(store.layout)]
-    existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))
+    existing = known_partitions(context.instance, creators_partitions)
     new = new_partition_keys(active, existing)
     if not new:
         return dg.SkipReason(f"{len(active)} creator(s), none new")
@@ -51,27 +59,63 @@ def creator_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     )
 
 
+def metadata_list(mat: dg.AssetMaterialization | None, key: str) -> list[str]:
+    """A list an asset put in its materialization's metadata (video keys, ranks, clip keys)."""
+    value = mat.metadata[key].value if mat is not None and key in mat.metadata else None
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+
+
 def video_keys_from(records) -> list[str]:
-    keys = []
-    for r in records:
-        meta = r.asset_materialization.metadata if r.asset_materialization else {}
-        if "video_keys" in meta:
-            keys += list(meta["video_keys"].value)
-    return keys
+    return [k for r in records for k in metadata_list(r.asset_materialization, "video_keys")]
+
+
+def zenith_gate(
+    instance: dg.DagsterInstance,
+    store: OmnivaStore,
+    source: str,
+    stage: str,
+    keys: Iterable[str],
+    done: Collection[str] = frozenset(),
+    *,
+    requested: str = "new",
+    tags: dict | None = None,
+    check_crisis: bool = True,
+) -> tuple[list[Decision], str | None]:
+    """Zenith's gate for ``stage`` on the instance: request what is new, skip what is done or
+    quarantined, defer everything while the stage's job is in crisis (unless ``check_crisis`` is
+    off); each decision is recorded under ``source``. Returns the decisions and the crisis."""
+    crisis = stage_crisis(instance, store, f"{stage}_job") if check_crisis else None
+    decisions = decide_partitions(keys, done, store.quarantined(), crisis=crisis, requested=requested)
+    store.record_decisions(source, stage, decisions, tags=tags)
+    return decisions, crisis
+
+
+def known_partitions(instance: dg.DagsterInstance, partitions: dg.DynamicPartitionsDefinition) -> set[str]:
+    assert partitions.name is not None  # Omniva's dynamic partitions are all named
+    return set(instance.get_dynamic_partitions(partitions.name))
+
+
+def register_partitions(
+    instance: dg.DagsterInstance, partitions: dg.DynamicPartitionsDefinition, keys: Iterable[str]
+) -> list[str]:
+    """Add the keys the instance does not know yet; returns them."""
+    assert partitions.name is not None
+    new = new_partition_keys(list(keys), known_partitions(instance, partitions))
+    if new:
+        instance.add_dynamic_partitions(partitions.name, new)
+    return new
 
 
 def zenith_requests(
-    context, store: OmnivaStore, stage: str, keys: list[str], done: set[str], run_key_prefix: str
+    context: dg.SensorEvaluationContext,
+    store: OmnivaStore,
+    stage: str,
+    keys: list[str],
+    done: Collection[str],
+    run_key_prefix: str,
 ) -> list[dg.RunRequest]:
-    """Zenith's policy, shared by the sensors: request new partitions with a reason; skip done
-    and quarantined ones; defer everything while the stage is in crisis; record each decision."""
-    decisions = decide_partitions(keys, done, store.quarantined())
-    crisis = stage_crisis(context.instance, store, f"{stage}_job")
-    if crisis:
-        decisions = [
-            Decision(d.partition_key, "defer", crisis) if d.action == "request" else d for d in decisions
-        ]
-    store.record_decisions(f"{stage}_sensor", stage, decisions)
+    """The sensors' run requests: one per partition Zenith's gate requests, its reason as a tag."""
+    decisions, _ = zenith_gate(context.instance, store, f"{stage}_sensor", stage, keys, done)
     return [
         dg.RunRequest(
             partition_key=d.partition_key,
@@ -91,7 +135,7 @@ def zenith_requests(
 def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     records, cursor = _new_materializations(context, "posts")
     keys = video_keys_from(records)
-    existing = set(context.instance.get_dynamic_partitions(videos_partitions.name))
+    existing = known_partitions(context.instance, videos_partitions)
     done = context.instance.get_materialized_partitions(dg.AssetKey("videos")) if existing else set()
     return dg.SensorResult(
         run_requests=zenith_requests(context, store, "video", keys, done, "video"),
@@ -107,11 +151,11 @@ def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
 )
 def clip_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     records, cursor = _new_materializations(context, "clip_selections")
-    keys = []
-    for r in records:
-        meta = r.asset_materialization.metadata
-        video = r.asset_materialization.partition
-        keys += [str(clip_key(video, rank)) for rank in (meta["ranks"].value if "ranks" in meta else [])]
+    keys = [
+        str(clip_key(r.partition_key, rank))
+        for r in records
+        for rank in metadata_list(r.asset_materialization, "ranks")
+    ]
     done = context.instance.get_materialized_partitions(dg.AssetKey("renders"))
     return dg.SensorResult(
         run_requests=zenith_requests(context, store, "clip", keys, done, "clip"), cursor=cursor
@@ -138,8 +182,7 @@ def upload_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     if not records:
         return dg.SkipReason("no new publish plan")
     uploaded = context.instance.get_materialized_partitions(dg.AssetKey("uploads"))
-    slots = records[-1].asset_materialization.metadata.get("clip_keys")
-    keys = list(slots.value) if slots else []
+    keys = metadata_list(records[-1].asset_materialization, "clip_keys")
     return dg.SensorResult(
         # A quota-deferred upload is tried again the next day: the run key carries the date.
         run_requests=zenith_requests(
@@ -160,7 +203,7 @@ def daily_posts_schedule(context: dg.ScheduleEvaluationContext):
     day = (today - timedelta(days=1)).isoformat()
     store = OmnivaStore()
     names = [c.name for c in creator_registry.active(store.layout)]
-    existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))
+    existing = known_partitions(context.instance, creators_partitions)
     requests = [
         dg.RunRequest(partition_key=post_key(n, day), run_key=f"posts-{n}-{day}")
         for n in names
@@ -186,7 +229,8 @@ def _pending_live(instance: dg.DagsterInstance, partition: str) -> bool:
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("posts"), asset_partitions=[partition]), limit=1
     ).records
-    meta = records[0].asset_materialization.metadata if records else {}
+    mat = records[0].asset_materialization if records else None
+    meta = mat.metadata if mat else {}
     return bool(meta["pending_live"].value) if "pending_live" in meta else False
 
 
@@ -196,10 +240,8 @@ def _pending_live(instance: dg.DagsterInstance, partition: str) -> bool:
     description="Watches local-folder creators: a day whose files changed gets its posts listed again.",
 )
 def folder_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
-    from omniva_resources.folder_source import days_digest
-
     seen = json.loads(context.cursor) if context.cursor else {}
-    existing = set(context.instance.get_dynamic_partitions(creators_partitions.name))
+    existing = known_partitions(context.instance, creators_partitions)
     requests, now_seen = [], {}
     for c in creator_registry.active(store.layout):
         if c.platform != "folder" or c.name not in existing:
@@ -233,8 +275,6 @@ ALL_SENSORS = [creator_sensor, folder_sensor, video_sensor, clip_sensor, publish
     description="Stardust: mirrors Dagster's runs, materializations and checks into the DuckDB warehouse.",
 )
 def lineage_sync_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
-    from omniva_resources.lineage import sync_lineage
-
     report = sync_lineage(context.instance, store.warehouse)
     return dg.SkipReason(
         f"mirrored {report.runs_synced} of {report.runs_seen} finished run(s): "

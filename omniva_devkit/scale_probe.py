@@ -19,6 +19,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from cognitive_sensors.zenith import decide_partitions
+from omniva_assets import deployment
+from omniva_assets.partitions import videos_partitions
+from omniva_assets.sensors import video_sensor
+from omniva_devkit.local_services import postgres
+from omniva_resources.resources import OmnivaStore
+
 
 def _timed(rows: list, label: str, fn, note: str = ""):
     started = time.perf_counter()
@@ -30,25 +37,19 @@ def _timed(rows: list, label: str, fn, note: str = ""):
 def probe(
     instance: dg.DagsterInstance, n_videos: int, home: Path, n_materialized: int | None = None
 ) -> list[tuple[str, float, str]]:
-    from cognitive_sensors.zenith import decide_partitions
-    from omniva_assets.partitions import videos_partitions
-    from omniva_assets.sensors import video_sensor
-    from omniva_resources.resources import OmnivaStore
-
+    videos = videos_partitions.name
+    assert videos is not None
     rows: list[tuple[str, float, str]] = []
     keys = [f"probe-creator-video-{i:06d}" for i in range(n_videos)]
     _timed(
         rows,
         f"register {n_videos:,} video partitions",
         lambda: [
-            instance.add_dynamic_partitions(videos_partitions.name, keys[i : i + 1000])
-            for i in range(0, n_videos, 1000)
+            instance.add_dynamic_partitions(videos, keys[i : i + 1000]) for i in range(0, n_videos, 1000)
         ],
         "batches of 1,000",
     )
-    listed = _timed(
-        rows, "list the video partitions", lambda: instance.get_dynamic_partitions(videos_partitions.name)
-    )
+    listed = _timed(rows, "list the video partitions", lambda: instance.get_dynamic_partitions(videos))
     assert len(listed) >= n_videos
     rows[-1] = (*rows[-1][:2], f"{len(listed):,} partitions")
     half = keys[: n_videos // 2 if n_materialized is None else n_materialized]
@@ -107,14 +108,11 @@ def main(argv=None) -> int:
         work = Path(es.enter_context(tempfile.TemporaryDirectory(prefix="omniva-scale-")))
         os.environ.setdefault("OMNIVA_HOME", str(work / "omniva"))
         if not args.current:
-            from omniva_assets import deployment as production
-            from omniva_devkit.local_services import postgres
-
             pg = es.enter_context(postgres())
             pg.create_database("scale")
             os.environ.update(pg.env("scale"))
             os.environ["DAGSTER_HOME"] = str(work / "dagster")
-            production.write_instance_yaml(work / "dagster", storage_dir=work / "dagster-data")
+            deployment.write_instance_yaml(work / "dagster", storage_dir=work / "dagster-data")
         instance = es.enter_context(dg.DagsterInstance.get())
         rows = probe(instance, args.videos, Path(os.environ["OMNIVA_HOME"]), args.materialized)
         size = ""

@@ -49,13 +49,13 @@ def render_step(context: dg.OpExecutionContext, upstream: dict) -> dg.Output[dic
     return _where(context)
 
 
-_executor = executor_from_env()
-
-
-@dg.job(**({"executor_def": _executor} if _executor else {}))
+@dg.job
 def smoke_job():
     first = cpu_step()
     render_step(asr_step(first))
 
 
-defs = dg.Definitions(jobs=[smoke_job])
+@dg.definitions
+def defs() -> dg.Definitions:
+    # Called when the code location loads, so OMNIVA_EXECUTOR is read then, not at import.
+    return dg.Definitions(jobs=[smoke_job], executor=executor_from_env())

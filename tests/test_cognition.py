@@ -1,8 +1,8 @@
-"""The cognitive modules' pure functions: Eclipse, Lattice, Horizon goals, Paradox, Pantheon."""
+"""The cognitive modules' pure functions: Eclipse, Lattice, Horizon goals, Paradox, Pantheon, Zenith."""
 
 from datetime import UTC, datetime
 
-from cognitive_sensors import eclipse, lattice, paradox
+from cognitive_sensors import eclipse, lattice, paradox, zenith
 from cognitive_sensors.goals import Goals, load_goals, mix_gap, progress, topic_of
 from cognitive_sensors.pantheon import (
     DEFAULT_AGENTS,
@@ -142,3 +142,28 @@ def test_chorus_tone_and_hook_stay_inside_youtube_limits():
     )
     assert author == "chorus hook" and len(title) <= 100 and "<" not in title
     assert sum(len(t) for t in tags) + len(tags) - 1 <= 500
+
+
+def test_zenith_gate_one_rule_for_sensors_cli_and_api():
+    keys = ["q", "done", "new", "new"]
+    normal = zenith.decide_partitions(keys, {"done"}, {"q"})
+    assert [(d.partition_key, d.action, d.reason) for d in normal] == [
+        ("q", "skip", "quarantined by Eclipse"),
+        ("done", "skip", "already materialized"),
+        ("new", "request", "new"),
+    ]
+    assert zenith.requested_keys(normal) == ["new"]
+    # A stage in crisis defers what it would request; skips keep their reason.
+    crisis = zenith.decide_partitions(keys, {"done"}, {"q"}, crisis="video_job: 6 of 8 runs failed")
+    assert [(d.action, d.reason) for d in crisis][1:] == [
+        ("skip", "already materialized"),
+        ("defer", "video_job: 6 of 8 runs failed"),
+    ]
+    assert zenith.requested_keys(crisis) == []
+    # An explicit request (the API's) skips nothing done, names its reason, never runs a quarantined key.
+    forced = zenith.decide_partitions(keys, quarantined={"q"}, requested="forced by API")
+    assert [(d.partition_key, d.action, d.reason) for d in forced][1:] == [
+        ("done", "request", "forced by API"),
+        ("new", "request", "forced by API"),
+    ]
+    assert forced[0].action == "skip"

@@ -31,6 +31,7 @@ import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
 
+from omniva_app.launch import QueueLauncher
 from omniva_assets import deployment as production
 from omniva_devkit.local_services import ServiceUnavailable, free_port, postgres, redis
 from omniva_devkit.sample_site import SampleItem, SampleSite
@@ -182,7 +183,7 @@ def daemon(stack):
     os.environ.update({k: v for k, v in stack.env.items() if k.startswith(("OMNIVA_", "DAGSTER_"))})
     try:
         instance = dg.DagsterInstance.get()
-        with production.QueueLauncher(instance, workspace_file=workspace) as launcher:
+        with QueueLauncher(instance, workspace_file=workspace) as launcher:
             yield launcher
         instance.dispose()
     finally:

@@ -6,7 +6,7 @@ import dagster as dg
 
 from omniva.settings import Layout
 from omniva_assets.partitions import creators_partitions
-from omniva_assets.sensors import creator_sensor, daily_posts_schedule
+from omniva_assets.sensors import creator_sensor, daily_posts_schedule, zenith_gate
 from omniva_resources import creators
 from omniva_resources.resources import OmnivaStore
 
@@ -39,3 +39,22 @@ def test_removed_creator_gets_no_daily_run(tmp_path, monkeypatch):
         requests = daily_posts_schedule(ctx)
         keys = [str(r.partition_key) for r in requests]
         assert len(keys) == 1 and keys[0] == "alice|2025-06-02"
+
+
+def test_zenith_gate_on_the_instance_skips_quarantined_and_records_why(tmp_path):
+    store = OmnivaStore(home=str(tmp_path))
+    store.quarantine("videos", "v2", "bad_input", "not a readable media file", 3)
+    with dg.instance_for_test() as instance:
+        decisions, crisis = zenith_gate(instance, store, "test", "video", ["v1", "v2", "v3"], {"v3"})
+    assert crisis is None  # no runs, no crisis
+    assert [(d.partition_key, d.action) for d in decisions] == [
+        ("v1", "request"),
+        ("v2", "skip"),
+        ("v3", "skip"),
+    ]
+    rows = store.warehouse.query("SELECT partition_key, action, reason FROM zenith_decisions ORDER BY 1")
+    assert [(r["partition_key"], r["action"]) for r in rows] == [
+        ("v1", "request"),
+        ("v2", "skip"),
+        ("v3", "skip"),
+    ]

@@ -1,11 +1,12 @@
 """The API's actions, as Dagster runs on the instance the UI shows.
 
 Each action becomes an ``ApiJob``: one or more runs of the code location's own jobs
-(``posts_job``, ``clip_job``, ``upload_job``, ``publish_plan_job``), executed in order
-by one background worker with ``execute_in_process`` on the instance, as ``omniva run``
-does (the embedded instance has no daemon). The run ids are chosen before the runs
-start, so the response carries them at once. Failed runs go through Eclipse exactly as
-CLI runs do; Zenith's rules (quarantine, crisis mode) are applied before launching.
+(``posts_job``, ``clip_job``, ``upload_job``, ``publish_plan_job``), followed in order by one
+background worker. They launch through ``omniva_app.launch``: executed in this process, as
+``omniva run`` does (the embedded instance has no daemon), or, with ``OMNIVA_DAGSTER_GRAPHQL``
+set, through that webserver (queued, run by the daemon). In process the run ids are chosen
+before the runs start, so the response carries them at once. Failed runs go through Eclipse
+exactly as CLI runs do; Zenith's rules (quarantine, crisis mode) are applied before launching.
 Project start/stop turns the automation (Zenith's sensors and the daily schedule) on
 or off through the instance's instigator state, as the UI's toggles do.
 """
@@ -17,20 +18,32 @@ import os
 import queue
 import re
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
+from dagster._core.remote_representation.code_location import (
+    InProcessCodeLocation,
+    InProcessCodeLocationOrigin,
+)
+from dagster._core.remote_representation.external import RemoteRepository, RemoteSchedule, RemoteSensor
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from cognitive_sensors import lattice
+from omniva.settings import REPO_ROOT
 from omniva_app.api.envelope import ApiError, now_iso
-from omniva_app.api.reads import failure_reason
-from omniva_app.driver import QUIET
-from omniva_assets.eclipse import handle_failed_run
+from omniva_app.launch import (
+    LOCATION,
+    QUIET,
+    GraphQLLauncher,
+    InProcessLauncher,
+    Launcher,
+    LaunchRefused,
+    LaunchSettings,
+)
+from omniva_resources.lineage import sync_lineage
 from omniva_resources.resources import OmnivaStore
 
 #: The instigators a project's start/stop switches: Zenith's sensors and the daily schedule.
@@ -48,7 +61,6 @@ WORKER_OF_JOB = {
     "upload_job": "uploader_worker",
 }
 PRIORITY = {"low": 0.2, "normal": 0.5, "high": 0.9}
-LOCATION = "omniva"  # the code location's name in workspace.yaml and pyproject.toml
 
 
 @dataclass
@@ -98,18 +110,29 @@ class Actions:
     """Queue of API jobs, executed one run at a time on the Dagster instance."""
 
     def __init__(
-        self, defs: dg.Definitions, instance: dg.DagsterInstance, store: OmnivaStore, jobs_dir: Path
+        self,
+        defs: dg.Definitions,
+        instance: dg.DagsterInstance,
+        store: OmnivaStore,
+        jobs_dir: Path,
+        settings: LaunchSettings | None = None,
     ):
         self.defs, self.instance, self.store = defs, instance, store
         self.jobs_dir = Path(jobs_dir)
+        self.settings = settings or LaunchSettings.from_env()
         self._queue: queue.Queue[ApiJob] = queue.Queue()
         self._jobs: dict[str, ApiJob] = {}
         self._done: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
-        self._location = None
+        self._location: InProcessCodeLocation | None = None
         # Set: launch through this Dagster webserver's GraphQL API (queued, run by the daemon).
-        self.graphql_url = os.environ.get("OMNIVA_DAGSTER_GRAPHQL", "").rstrip("/")
+        self.graphql_url = self.settings.graphql_url
+        self.launcher: Launcher = (
+            GraphQLLauncher(defs, instance, self.graphql_url)
+            if self.graphql_url
+            else InProcessLauncher(defs, instance)
+        )
 
     # ------------------------------------------------------------ launching
     def plan_run(
@@ -141,7 +164,7 @@ class Actions:
         self, job_id: str, kind: str, project_id: str | None, runs: list[PlannedRun], subject: dict
     ) -> ApiJob:
         job = ApiJob(job_id, kind, project_id, runs, subject=subject)
-        if self.graphql_url:
+        if self.launcher.queued:
             # Dagster assigns the run ids: launch now, so the answer carries them; the worker
             # then waits for the runs to finish (posts only declare a dependency on their
             # creator, so nothing needs the runs to start in order).
@@ -225,105 +248,44 @@ class Actions:
         self._sync_lineage()
 
     def _run(self, run: PlannedRun) -> bool:
-        if self.graphql_url:
-            return self._wait_queued(run)
-        job_def = self.defs.resolve_job_def(run.job_name)
-        result = job_def.execute_in_process(
-            partition_key=run.partition,
-            instance=self.instance,
-            raise_on_error=False,
-            run_config=QUIET,
-            run_id=run.run_id,
-            tags=run.tags,
-            asset_selection=[dg.AssetKey(a) for a in run.asset_selection] if run.asset_selection else None,
-        )
-        run.status = result.dagster_run.status.value
-        if not result.success:
-            handle_failed_run(self.instance, self.store, result.dagster_run)  # Eclipse, as for CLI runs
-            run.failures = [
-                {"step": ev.step_key or "?", "message": failure_reason(ev)}
-                for ev in result.all_events
-                if ev.is_step_failure
-            ]
-        return result.success
+        """Execute the run here (or follow the one the webserver launched) until it ends."""
+        if not self.launcher.queued:
+            self.launcher.submit(
+                run.job_name,
+                run.tags,
+                run.partition,
+                run_config=QUIET,
+                run_id=run.run_id,
+                asset_selection=run.asset_selection,
+            )
+        timeout = self.settings.api_run_timeout_s
+        outcome = self.launcher.settle([run.run_id], self.store, timeout=timeout)[run.run_id]
+        run.status = outcome.status
+        if not outcome.success:
+            run.failures = [{"step": step, "message": why} for step, why in outcome.failures]
+        return outcome.success
 
     def _launch(self, run: PlannedRun) -> str:
-        """Launch through the webserver's GraphQL API (``launchPipelineExecution``, as the UI's
-        Materialize button): the instance's run coordinator queues the run and the daemon
-        launches it in its own process. Returns the run id Dagster gave it."""
-        import httpx
-        from dagster_graphql.client.client_queries import CLIENT_SUBMIT_PIPELINE_RUN_MUTATION
-
-        job_def = self.defs.resolve_job_def(run.job_name)
-        tags = dict(run.tags)
-        if run.partition is not None:
-            tags.update(job_def.partitions_def.get_tags_for_partition_key(run.partition))
-        selection = [{"path": [a]} for a in run.asset_selection] if run.asset_selection else None
-        variables = {
-            "executionParams": {
-                "selector": {
-                    "repositoryLocationName": LOCATION,
-                    "repositoryName": "__repository__",
-                    "pipelineName": run.job_name,
-                    "solidSelection": None,
-                    "assetSelection": selection,
-                },
-                "runConfigData": QUIET,
-                "mode": "default",
-                "executionMetadata": {"tags": [{"key": k, "value": str(v)} for k, v in tags.items()]},
-            }
-        }
-        answer = httpx.post(
-            f"{self.graphql_url}/graphql",
-            json={"query": CLIENT_SUBMIT_PIPELINE_RUN_MUTATION, "variables": variables},
-            timeout=120,
-        ).json()
-        launched = (answer.get("data") or {}).get("launchPipelineExecution") or {}
-        if launched.get("__typename") not in ("LaunchRunSuccess", "LaunchPipelineRunSuccess"):
-            why = launched.get("message") or launched.get("errors") or answer.get("errors")
-            raise ApiError(
-                502,
-                "DAGSTER_REFUSED",
-                f"Dagster refused {run.job_name} {run.partition or ''}: {launched.get('__typename')}: {why}",
+        """Launch through the webserver (queued; the daemon launches it in its own process).
+        Returns the run id Dagster gave it."""
+        try:
+            run_id = self.launcher.submit(
+                run.job_name, run.tags, run.partition, run_config=QUIET, asset_selection=run.asset_selection
             )
+        except LaunchRefused as exc:
+            raise ApiError(502, "DAGSTER_REFUSED", str(exc)) from exc
         run.status = "SUBMITTED"
-        return launched["run"]["runId"]
-
-    def _wait_queued(self, run: PlannedRun) -> bool:
-        """Wait for a run launched through GraphQL to finish; Eclipse's verdict on a failure."""
-        deadline = time.monotonic() + float(os.environ.get("OMNIVA_API_RUN_TIMEOUT_S", "3600"))
-        while True:
-            dagster_run = self.instance.get_run_by_id(run.run_id)
-            if dagster_run and dagster_run.is_finished:
-                break
-            if time.monotonic() > deadline:
-                run.status = dagster_run.status.value if dagster_run else "QUEUED"
-                run.failures = [{"step": "?", "message": "still not finished; see the Dagster UI"}]
-                return False
-            time.sleep(1.0)
-        run.status = dagster_run.status.value
-        if dagster_run.status != dg.DagsterRunStatus.SUCCESS:
-            handle_failed_run(self.instance, self.store, dagster_run)  # idempotent beside eclipse_sensor
-            run.failures = [
-                {
-                    "step": r.event_log_entry.step_key or "?",
-                    "message": failure_reason(r.event_log_entry.dagster_event),
-                }
-                for r in self.instance.get_records_for_run(
-                    run.run_id, of_type=DagsterEventType.STEP_FAILURE
-                ).records
-            ]
-        return dagster_run.status == dg.DagsterRunStatus.SUCCESS
+        return run_id
 
     def _upload_outcome(self, job: ApiJob) -> None:
         """Uploaded (with its video id) or deferred (with the reason and when it is retried)."""
         run = job.runs[-1]
         for record in self.instance.get_records_for_run(
-            run.run_id, of_type=DagsterEventType.ASSET_OBSERVATION
+            run.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION
         ).records:
-            obs = record.event_log_entry.dagster_event.event_specific_data.asset_observation
-            meta = {k: v.value for k, v in obs.metadata.items()}
-            if obs.asset_key == dg.AssetKey("uploads") and "deferred_until" in meta:
+            obs = record.event_log_entry.asset_observation
+            meta = {k: v.value for k, v in obs.metadata.items()} if obs else {}
+            if obs and obs.asset_key == dg.AssetKey("uploads") and "deferred_until" in meta:
                 job.status = "DEFERRED"
                 job.result = {
                     "deferred": True,
@@ -334,11 +296,11 @@ class Actions:
                 }
                 return
         mats = self.instance.get_records_for_run(
-            run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
         ).records
         for record in mats:
-            mat = record.event_log_entry.dagster_event.event_specific_data.materialization
-            if mat.asset_key == dg.AssetKey("uploads"):
+            mat = record.event_log_entry.asset_materialization
+            if mat and mat.asset_key == dg.AssetKey("uploads"):
                 meta = {k: v.value for k, v in mat.metadata.items()}
                 job.result = {
                     "deferred": False,
@@ -350,8 +312,6 @@ class Actions:
         job.result = {"deferred": False, "failures": run.failures}
 
     def _sync_lineage(self) -> None:
-        from omniva_resources.lineage import sync_lineage
-
         sync_lineage(self.instance, self.store.warehouse)
 
     # ------------------------------------------------------------ runs
@@ -377,18 +337,10 @@ class Actions:
         )
 
     # ------------------------------------------------------------ automation
-    def _repository(self):
+    def _repository(self) -> RemoteRepository:
         """The code location, loaded in-process under the workspace's location name, so its
         instigators have the same selector ids the daemon and the UI use."""
         if self._location is None:
-            from dagster._core.remote_representation.code_location import (
-                InProcessCodeLocation,
-                InProcessCodeLocationOrigin,
-            )
-            from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-
-            from omniva.settings import REPO_ROOT
-
             origin = InProcessCodeLocationOrigin(
                 LoadableTargetOrigin(
                     module_name="omniva_assets.definitions", working_directory=str(REPO_ROOT)
@@ -401,34 +353,29 @@ class Actions:
     def automation(self) -> dict[str, str]:
         """Status of each automation instigator: RUNNING or STOPPED."""
         repo = self._repository()
+        instigators: list[RemoteSensor | RemoteSchedule] = [repo.get_sensor(n) for n in AUTOMATION_SENSORS]
+        instigators += [repo.get_schedule(n) for n in AUTOMATION_SCHEDULES]
         out = {}
-        for name in AUTOMATION_SENSORS:
-            s = repo.get_sensor(name)
+        for s in instigators:
             state = s.get_current_instigator_state(
                 self.instance.get_instigator_state(s.get_remote_origin_id(), s.selector_id)
             )
-            out[name] = "RUNNING" if state.is_running else "STOPPED"
-        for name in AUTOMATION_SCHEDULES:
-            s = repo.get_schedule(name)
-            state = s.get_current_instigator_state(
-                self.instance.get_instigator_state(s.get_remote_origin_id(), s.selector_id)
-            )
-            out[name] = "RUNNING" if state.is_running else "STOPPED"
+            out[s.name] = "RUNNING" if state.is_running else "STOPPED"
         return out
 
     def set_automation(self, on: bool) -> dict[str, str]:
         repo = self._repository()
         current = self.automation()
         for name in AUTOMATION_SENSORS:
-            s = repo.get_sensor(name)
+            sensor = repo.get_sensor(name)
             if on and current[name] != "RUNNING":
-                self.instance.start_sensor(s)
+                self.instance.start_sensor(sensor)
             elif not on and current[name] == "RUNNING":
-                self.instance.stop_sensor(s.get_remote_origin_id(), s.selector_id, s)
+                self.instance.stop_sensor(sensor.get_remote_origin_id(), sensor.selector_id, sensor)
         for name in AUTOMATION_SCHEDULES:
-            s = repo.get_schedule(name)
+            schedule = repo.get_schedule(name)
             if on and current[name] != "RUNNING":
-                self.instance.start_schedule(s)
+                self.instance.start_schedule(schedule)
             elif not on and current[name] == "RUNNING":
-                self.instance.stop_schedule(s.get_remote_origin_id(), s.selector_id, s)
+                self.instance.stop_schedule(schedule.get_remote_origin_id(), schedule.selector_id, schedule)
         return self.automation()
