@@ -61,14 +61,12 @@ def assets_for(render: RenderSettings) -> list[dg.AssetsDefinition]:
 @cache
 def _defs() -> dg.Definitions:
     resources = resources_from_env()
-    render = resources["render"]
-    assert isinstance(render, RenderSettings)
     return dg.Definitions(
-        assets=assets_for(render),
+        assets=assets_for(resources["render"]),
         jobs=ALL_JOBS,
         sensors=[*ALL_SENSORS, lineage_sync_sensor, eclipse_sensor],
         schedules=[daily_posts_schedule],
-        resources=resources,
+        resources=dict(resources),
         executor=executor_from_env(),  # OMNIVA_EXECUTOR (docs/deployment.md); unset: Dagster's default
     )
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import dagster as dg
 
@@ -37,6 +37,7 @@ __all__ = [
     "OmnivaStore",
     "PublishRules",
     "RenderSettings",
+    "Resources",
     "ScrapeSettings",
     "YouTubeResource",
     "resources_from_env",
@@ -265,39 +266,55 @@ def _youtube_from(env: _Env) -> YouTubeResource:
     )
 
 
-def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
+class Resources(TypedDict):
+    """The code location's resources, by the key assets name them with."""
+
+    store: OmnivaStore
+    asr_model: AsrResource
+    nlp_model: NlpResource
+    clip_rules: ClipRules
+    horizon: HorizonGoals
+    copy_rules: CopyRules
+    render: RenderSettings
+    media_tools: MediaTools
+    scrape: ScrapeSettings
+    publish_rules: PublishRules
+    youtube_api: YouTubeResource
+
+
+def resources_from_env(environ: Mapping[str, str] | None = None) -> Resources:
     """The resources of the code location, configured by environment variables (``environ``,
     default ``os.environ``), read when this is called: when the definitions load, not at import."""
     env = _Env(os.environ if environ is None else environ)
     horizon = HorizonGoals(goals_file=env.get("OMNIVA_HORIZON_FILE", ""))
     goals = horizon.goals()
-    return {
-        "store": OmnivaStore(home=env.raw("OMNIVA_HOME", ""), cookies_dir=env.get("OMNIVA_COOKIES_DIR", "")),
-        "asr_model": AsrResource(
+    return Resources(
+        store=OmnivaStore(home=env.raw("OMNIVA_HOME", ""), cookies_dir=env.get("OMNIVA_COOKIES_DIR", "")),
+        asr_model=AsrResource(
             model=env.raw("OMNIVA_ASR_MODEL", asr.DEFAULT_MODEL),
             device=env.raw("OMNIVA_ASR_DEVICE", "cpu"),
             compute_type=env.raw("OMNIVA_ASR_COMPUTE_TYPE", "int8"),
             batch_size=int(env.raw("OMNIVA_ASR_BATCH_SIZE", "8")),
             word_timing=env.raw("OMNIVA_ASR_WORD_TIMING", "auto"),
         ),
-        "nlp_model": NlpResource(pipeline=env.raw("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE)),
-        "clip_rules": ClipRules(max_clips_per_video=int(env.raw("OMNIVA_MAX_CLIPS_PER_VIDEO", "3"))),
-        "horizon": horizon,
-        "copy_rules": CopyRules(hook=env.get("OMNIVA_CHORUS_HOOK", "")),
-        "render": _render_from(env),
-        "media_tools": MediaTools(
+        nlp_model=NlpResource(pipeline=env.raw("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE)),
+        clip_rules=ClipRules(max_clips_per_video=int(env.raw("OMNIVA_MAX_CLIPS_PER_VIDEO", "3"))),
+        horizon=horizon,
+        copy_rules=CopyRules(hook=env.get("OMNIVA_CHORUS_HOOK", "")),
+        render=_render_from(env),
+        media_tools=MediaTools(
             ffmpeg=env.get("OMNIVA_FFMPEG", media.DEFAULT_TOOLS.ffmpeg),
             ffprobe=env.get("OMNIVA_FFPROBE", media.DEFAULT_TOOLS.ffprobe),
             disable_nvenc=bool(env.get("OMNIVA_DISABLE_NVENC", "")),  # any value turns NVENC off
         ),
-        "scrape": _scrape_from(env),
-        "publish_rules": PublishRules(
+        scrape=_scrape_from(env),
+        publish_rules=PublishRules(
             # Horizon's goals (config/horizon.yaml) set the defaults; the environment overrides.
             channel=env.raw("OMNIVA_CHANNEL", goals.channel),
             daily_quota=int(env.raw("OMNIVA_DAILY_QUOTA", str(goals.daily_quota))),
         ),
-        "youtube_api": _youtube_from(env),
-    }
+        youtube_api=_youtube_from(env),
+    )
 
 
 def source_settings_from_env(environ: Mapping[str, str] | None = None) -> SourceSettings:
