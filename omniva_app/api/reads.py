@@ -10,6 +10,8 @@ from typing import Any
 
 import dagster as dg
 
+from omniva_app.launch import step_failure_message
+
 LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING, "ERROR": logging.ERROR}
 
 
@@ -34,14 +36,6 @@ def level_name(level: int) -> str:
     if level >= logging.WARNING:
         return "WARN"
     return "INFO" if level >= logging.INFO else "DEBUG"
-
-
-def failure_reason(event) -> str:
-    """The reason a step failed, as the asset raised it (first line)."""
-    data = event.event_specific_data
-    user = getattr(data, "user_failure_data", None)
-    text = user.description if user and user.description else (data.error.message if data.error else "")
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def run_belongs(run: dg.DagsterRun, creators: set[str], videos: set[str]) -> bool:
@@ -92,7 +86,7 @@ def run_logs(
             if event and not entry.user_message:
                 message = message or event.event_type_value
             if event and event.is_step_failure:
-                message = f"{message} {failure_reason(event)}".strip()
+                message = f"{message} {step_failure_message(event)}".strip()
             items.append(
                 {
                     "log_id": f"{run.run_id}:{i}",

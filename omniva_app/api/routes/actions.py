@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
-from cognitive_sensors.zenith import Decision
 from omniva_app.api.context import ApiContext, key_of
 from omniva_app.api.dagster_ops import ApiJob, PlannedRun
 from omniva_app.api.envelope import ApiError
-from omniva_assets.eclipse import stage_crisis
+from omniva_assets.sensors import zenith_gate as gate_on_instance
 
 Wait = Annotated[float, Query(ge=0, le=600, description="seconds to wait for the runs to finish")]
 
@@ -69,19 +68,23 @@ def job_view(ctx: ApiContext, job: ApiJob) -> dict:
 
 
 def zenith_gate(ctx: ApiContext, stage: str, partition: str, job_id: str) -> str | None:
-    """Zenith's rules for one requested partition: refuse quarantined ones, defer in crisis.
-    Returns the deferral reason, if any; records the decision either way."""
+    """Zenith's gate (the same one the sensors and `omniva run` use) for one requested
+    partition: refuse a quarantined one, defer in crisis. Returns the deferral reason, if any;
+    the decision is recorded either way."""
     actions = ctx.actions
-    if partition in actions.store.quarantined():
-        actions.store.record_decisions(
-            "omniva-api", stage, [Decision(partition, "skip", "quarantined by Eclipse")]
-        )
+    (decision,), crisis = gate_on_instance(
+        actions.instance,
+        actions.store,
+        "omniva-api",
+        stage,
+        [partition],
+        requested="requested through the API",
+        tags={"api_job": job_id},
+    )
+    if decision.action == "skip":
         raise ApiError(
             409,
             "QUARANTINED",
             f"{partition} is quarantined by Eclipse; see `omniva quarantine list`, release it first",
         )
-    crisis = stage_crisis(actions.instance, actions.store, f"{stage}_job")
-    decision = Decision(partition, "defer" if crisis else "request", crisis or "requested through the API")
-    actions.store.record_decisions("omniva-api", stage, [decision], tags={"api_job": job_id})
     return crisis

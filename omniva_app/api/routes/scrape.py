@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 from fastapi import APIRouter, Request
 
-from cognitive_sensors.zenith import Decision, decide_partitions
+from cognitive_sensors.zenith import decide_partitions
 from omniva_app.api.context import ApiContext, ctx_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.routes.actions import Wait, launch
@@ -73,12 +73,9 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
     for name in names:
         register_creator(instance, name)
         keys = [str(post_key(name, d.isoformat())) for d in days]
-        verdicts = decide_partitions(keys, done, quarantined)
-        if body.force:
-            verdicts = [
-                Decision(v.partition_key, v.action, "forced by API") if v.action == "request" else v
-                for v in verdicts
-            ]
+        verdicts = decide_partitions(
+            keys, done, quarantined, requested="forced by API" if body.force else "new"
+        )
         decisions += verdicts
         wanted = [v.partition_key for v in verdicts if v.action == "request"]
         if wanted and name not in creators_done:
