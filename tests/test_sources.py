@@ -277,9 +277,7 @@ def test_duration_and_kind_rules_at_listing(site, home):
     assert not long_only.posts and {s.reason for s in long_only.skipped} == {
         "a Short, and this creator is long-form only"
     }
-    at_least = sources.list_day(
-        "atom", url, day4, SourceSettings(rules=SourceRules(min_duration_s=10))
-    )
+    at_least = sources.list_day("atom", url, day4, SourceSettings(rules=SourceRules(min_duration_s=10)))
     assert not at_least.posts and all("shorter than the minimum" in s.reason for s in at_least.skipped)
     shorts = sources.list_day("atom", url, day4, SourceSettings(rules=SourceRules(kind="shorts")))
     assert sorted(_slug(p) for p in shorts.posts) == ["a1", "a2"]
