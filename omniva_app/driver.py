@@ -226,8 +226,7 @@ class Runner:
         uploaded = self._done("uploads") & self._done("clip_explanations")
         todo_up = self._decide("upload", planned, uploaded)
         self._channels = {
-            r["clip_key"]: r["channel"]
-            for r in self.store.warehouse.query("SELECT clip_key, channel FROM schedules")
+            r["clip_key"]: r["channel"] for r in self.store.warehouse.query_file("committed_slots")
         }
         self.echo(f"{len(planned)} clip(s) planned; {len(todo_up)} to upload …")
         self._run_many("upload_job", [dg.MultiPartitionKey(_dims(k)) for k in todo_up], "upload")

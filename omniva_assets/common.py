@@ -14,6 +14,7 @@ from cognitive_sensors import stardust
 from cognitive_sensors.goals import Goals, topic_of
 from omniva.errors import OmnivaError
 from omniva.records import Video
+from omniva_resources import media
 from omniva_resources.resources import OmnivaStore
 
 # Transient failures (a source that did not answer, a full disk) are retried with
@@ -104,7 +105,8 @@ def record(
         creator=lineage.creator,
         inputs=lineage.inputs,
         outputs=lineage.outputs,
-        tools=lineage.tools,
+        # Every packet names the ffmpeg build, as before Stardust stopped running ffmpeg itself.
+        tools={"ffmpeg": media.ffmpeg_build(), **lineage.tools},
         params=lineage.params,
         decision=lineage.decision,
     )

@@ -25,7 +25,7 @@ from omniva_assets.partitions import (
 from omniva_resources import creators as creator_registry
 from omniva_resources.folder_source import days_digest
 from omniva_resources.lineage import sync_lineage
-from omniva_resources.resources import OmnivaStore
+from omniva_resources.resources import OmnivaStore, ScrapeSettings
 
 
 def _new_materializations(context, asset: str, limit: int = 200):
@@ -239,14 +239,14 @@ def _pending_live(instance: dg.DagsterInstance, partition: str) -> bool:
     minimum_interval_seconds=60,
     description="Watches local-folder creators: a day whose files changed gets its posts listed again.",
 )
-def folder_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
+def folder_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore, scrape: ScrapeSettings):
     seen = json.loads(context.cursor) if context.cursor else {}
     existing = known_partitions(context.instance, creators_partitions)
     requests, now_seen = [], {}
     for c in creator_registry.active(store.layout):
         if c.platform != "folder" or c.name not in existing:
             continue
-        now_seen[c.name] = days_digest(c.name, c.url)
+        now_seen[c.name] = days_digest(c.name, c.url, scrape.folder_settle_s)
         first = days_partitions.start.date().isoformat()
         for day, digest in sorted(now_seen[c.name].items()):
             if day >= first and seen.get(c.name, {}).get(day) != digest:

@@ -562,7 +562,7 @@ def test_folder_source_picks_up_a_dropped_file_once(site, home):
     from omniva_app.driver import Runner
     from omniva_assets.partitions import creators_partitions
     from omniva_assets.sensors import folder_sensor
-    from omniva_resources.resources import OmnivaStore
+    from omniva_resources.resources import OmnivaStore, ScrapeSettings
 
     lay = Layout(home)
     folder = home / "drop"
@@ -573,10 +573,14 @@ def test_folder_source_picks_up_a_dropped_file_once(site, home):
     (home / "dagster").mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
         instance.add_dynamic_partitions(creators_partitions.name, ["mine"])
-        tick = folder_sensor(dg.build_sensor_context(instance=instance), store=store)
+        tick = folder_sensor(dg.build_sensor_context(instance=instance), store=store, scrape=ScrapeSettings())
         assert not tick.run_requests  # an empty folder: nothing to do
         _drop(folder, "first.mp4", site.root / "media" / "a1.mp4", day(8, 9))
-        tick = folder_sensor(dg.build_sensor_context(instance=instance, cursor=tick.cursor), store=store)
+        tick = folder_sensor(
+            dg.build_sensor_context(instance=instance, cursor=tick.cursor),
+            store=store,
+            scrape=ScrapeSettings(),
+        )
         assert [str(r.partition_key) for r in tick.run_requests] == ["mine|2025-08-08"]
         runner = Runner(defs, instance, echo=lambda _: None)
         runner.fetch_creator("mine", date(2025, 8, 8), date(2025, 8, 8))
@@ -585,14 +589,22 @@ def test_folder_source_picks_up_a_dropped_file_once(site, home):
         assert copied.read_bytes() == (folder / "first.mp4").read_bytes()
 
         # Nothing new: the sensor skips, and listing again downloads nothing.
-        again = folder_sensor(dg.build_sensor_context(instance=instance, cursor=tick.cursor), store=store)
+        again = folder_sensor(
+            dg.build_sensor_context(instance=instance, cursor=tick.cursor),
+            store=store,
+            scrape=ScrapeSettings(),
+        )
         assert not again.run_requests
         Runner(defs, instance, echo=lambda _: None).fetch_creator("mine", date(2025, 8, 8), date(2025, 8, 8))
         assert instance.get_materialized_partitions(dg.AssetKey("videos")) == {first_key}
 
         # A second file: only it is new.
         _drop(folder, "second.mp4", site.root / "media" / "a3.mp4", day(8, 18))
-        tick = folder_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor), store=store)
+        tick = folder_sensor(
+            dg.build_sensor_context(instance=instance, cursor=again.cursor),
+            store=store,
+            scrape=ScrapeSettings(),
+        )
         assert [str(r.partition_key) for r in tick.run_requests] == ["mine|2025-08-08"]
         report = Runner(defs, instance, echo=lambda _: None).fetch_creator(
             "mine", date(2025, 8, 8), date(2025, 8, 8)
