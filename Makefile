@@ -15,8 +15,10 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q -ra
 
+# unit/: pure functions, no tools, seconds. (assets/: materializations with the real tools on
+# small fixtures; integration/: servers, queue, API, the demo end to end.)
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q tests/unit
 
 # ruff, the type checker, the import contract (pyproject.toml: layers, no cycles, no dev kit in
 # product code) and Dagster's own check of the definitions.

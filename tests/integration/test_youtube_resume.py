@@ -14,7 +14,7 @@ from omniva_resources import youtube as yt
 
 CHUNK = 256 * 1024
 MiB = 1024 * 1024
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # One "uploads" process: publish_once with the clip's ledger, as the asset does.
 WORKER = r"""

@@ -17,7 +17,7 @@ from dagster._core.instance.config import dagster_instance_config
 
 from omniva_assets import deployment as production
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 
 

@@ -373,7 +373,7 @@ def test_projects_group_creators_and_removing_keeps_history(home, capsys):
 
     lay = Layout(home)
     goals = home / "goals.yaml"
-    shutil.copyfile(Path(__file__).parents[1] / "config" / "horizon.yaml", goals)
+    shutil.copyfile(Path(__file__).parents[2] / "config" / "horizon.yaml", goals)
     assert main(["projects", "add", "physics", "--channel", "physics-shorts", "--goals", str(goals)]) == 0
     creators.add(lay, "lewin", "https://www.youtube.com/@mitocw/videos", project="physics")
     creators.add(lay, "feynman", "https://example.org/feed.xml")
@@ -617,7 +617,7 @@ def test_folder_source_picks_up_a_dropped_file_once(site, home):
 
 def test_a_projects_goals_file_drives_its_creators_pantheon_and_tone(home):
     lay = Layout(home)
-    base = (Path(__file__).parents[1] / "config" / "horizon.yaml").read_text()
+    base = (Path(__file__).parents[2] / "config" / "horizon.yaml").read_text()
     own = home / "calm.yaml"
     own.write_text(base.replace("tone: plain", "tone: calm"))
     projects.add_project("quiet", "quiet-shorts", goals=own, lay=lay)

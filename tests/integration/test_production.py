@@ -40,7 +40,7 @@ from omniva_resources import media
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 DB = "omniva"
 DAY = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-COOKBOOK = Path(__file__).resolve().parents[1] / "docs" / "cookbook.md"
+COOKBOOK = Path(__file__).resolve().parents[2] / "docs" / "cookbook.md"
 
 
 def recipes() -> list[tuple[int, str, str]]:

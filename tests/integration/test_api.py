@@ -29,7 +29,7 @@ from tests.conftest import free_port
 
 slow = pytest.mark.slow  # the tests on the demo's data (they share its session fixture)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATHS = {
     ("get", "/v1/projects"),
     ("post", "/v1/projects"),

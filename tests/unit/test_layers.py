@@ -4,7 +4,7 @@ a private name from another module, and nothing reads the environment at import 
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("omniva", "cognitive_sensors", "omniva_resources", "omniva_assets", "omniva_app", "omniva_devkit")
 
 
