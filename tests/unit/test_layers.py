@@ -57,3 +57,24 @@ def test_no_module_reads_the_environment_at_import_time():
 def _is_main_guard(node: ast.If) -> bool:
     test = node.test
     return isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+
+
+def test_asset_bodies_stay_thin():
+    """An asset reads as 'load inputs, call the domain function, return the record': the work
+    lives in the layers below, so no asset function grows past about 60 lines."""
+    long = []
+    for path, tree in _modules():
+        if path.relative_to(ROOT).parts[0] != "omniva_assets":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and any(_is_asset_decorator(d) for d in node.decorator_list):
+                body_lines = node.end_lineno - node.body[0].lineno + 1
+                if body_lines > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({body_lines} lines)")
+    assert not long, "asset functions longer than 60 lines:\n" + "\n".join(long)
+
+
+def _is_asset_decorator(node: ast.expr) -> bool:
+    func = node.func if isinstance(node, ast.Call) else node
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ("asset", "multi_asset", "asset_check", "multi_asset_check")

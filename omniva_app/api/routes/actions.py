@@ -26,6 +26,49 @@ def launch(
     return job, job_view(ctx, job)
 
 
+def refuse_if_busy(
+    ctx: ApiContext, kind: str, job_name: str, partition: str, code: str, message: str
+) -> None:
+    """409 while an API job of ``kind`` or a ``job_name`` run is already working on ``partition``."""
+    actions = ctx.actions
+    busy = [j for j in actions.pending(kind) if j.subject.get("partition") == partition]
+    if busy or actions.active_runs(job_name, partition):
+        raise ApiError(409, code, message)
+
+
+def launch_clip_run(
+    ctx: ApiContext,
+    request: Request,
+    job_id: str,
+    kind: str,
+    project_id: str | None,
+    clip_id: str,
+    run: PlannedRun,
+    wait: float,
+    message: str,
+) -> tuple[ApiJob, dict]:
+    """Submit one clip's run (an edit or an upload), audit it and wait; returns the job and the
+    fields every clip action answers with."""
+    partition = run.partition
+    job, view = launch(
+        ctx,
+        request,
+        (job_id, kind, project_id, [run], {"clip_id": clip_id, "partition": partition}),
+        wait,
+        message,
+        clip_id=clip_id,
+        run_id=run.run_id,
+    )
+    return job, {
+        "job_id": job_id,
+        "status": view["status"],
+        "clip_id": clip_id,
+        "partition": partition,
+        "run_id": run.run_id,
+        "runs": view["runs"],
+    }
+
+
 def audit(ctx: ApiContext, request: Request, message: str, **metadata: Any) -> None:
     """Stardust: every action the API takes lands in the warehouse ``logs`` table."""
     ctx.store.log(

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Request
 from omniva_app.api import reads
 from omniva_app.api.context import ctx_of
 from omniva_app.api.dagster_ops import PRIORITY
-from omniva_app.api.envelope import ApiError, page
-from omniva_app.api.routes.actions import Wait, launch, zenith_gate
+from omniva_app.api.envelope import page
+from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
 from omniva_app.api.schemas import EditRequest, Envelope
 
@@ -103,9 +103,14 @@ def edit_clip(
     clip, project_id = clip_of(request, clip_id)
     partition = partition_of(clip)
     actions = ctx.actions
-    busy = [j for j in actions.pending("edit") if j.subject.get("partition") == partition]
-    if busy or actions.active_runs("clip_job", partition):
-        raise ApiError(409, "EDIT_ALREADY_IN_PROGRESS", f"clip {clip_id} ({partition}) is being edited")
+    refuse_if_busy(
+        ctx,
+        "edit",
+        "clip_job",
+        partition,
+        "EDIT_ALREADY_IN_PROGRESS",
+        f"clip {clip_id} ({partition}) is being edited",
+    )
     job_id = actions.new_job_id("edit")
     crisis = zenith_gate(ctx, "clip", partition, job_id)
     if crisis:
@@ -121,25 +126,8 @@ def edit_clip(
         extra_tags={"omniva/requested_operations": ",".join(body.operations)},
         job_id=job_id,
     )
-    job, view = launch(
-        ctx,
-        request,
-        (job_id, "edit", project_id, [run], {"clip_id": clip_id, "partition": partition}),
-        wait,
-        f"edit {job_id}: re-render {partition}",
-        clip_id=clip_id,
-        run_id=run.run_id,
+    _, answer = launch_clip_run(
+        ctx, request, job_id, "edit", project_id, clip_id, run, wait, f"edit {job_id}: re-render {partition}"
     )
-    return ok(
-        request,
-        {
-            "edit_job_id": str(clip["edit_job_id"]) if clip["edit_job_id"] else None,
-            "job_id": job_id,
-            "status": view["status"],
-            "clip_id": clip_id,
-            "partition": partition,
-            "run_id": run.run_id,
-            "runs": view["runs"],
-        },
-        202,
-    )
+    edit_job_id = str(clip["edit_job_id"]) if clip["edit_job_id"] else None
+    return ok(request, {"edit_job_id": edit_job_id, **answer}, 202)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 
 from omniva_app.api.context import ctx_of
 from omniva_app.api.envelope import ApiError, page
-from omniva_app.api.routes.actions import Wait, launch, zenith_gate
+from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
 from omniva_app.api.schemas import Envelope, UploadRequest
 from omniva_resources.resources import resources_from_env
@@ -53,9 +53,14 @@ def upload_clip(
             "NOT_SCHEDULED",
             f"clip {clip_id} has no publish slot: POST /v1/projects/{project_id}/schedule first",
         )
-    busy = [j for j in actions.pending("upload") if j.subject.get("partition") == partition]
-    if busy or actions.active_runs("upload_job", partition):
-        raise ApiError(409, "UPLOAD_IN_PROGRESS", f"clip {clip_id} ({partition}) is being uploaded")
+    refuse_if_busy(
+        ctx,
+        "upload",
+        "upload_job",
+        partition,
+        "UPLOAD_IN_PROGRESS",
+        f"clip {clip_id} ({partition}) is being uploaded",
+    )
     job_id = actions.new_job_id("upload")
     crisis = zenith_gate(ctx, "upload", partition, job_id)
     if crisis:
@@ -65,29 +70,18 @@ def upload_clip(
             200,
         )
     run = actions.plan_run("upload_job", partition, "upload", creator=clip["creator"], job_id=job_id)
-    job, view = launch(
-        ctx,
-        request,
-        (job_id, "upload", project_id, [run], {"clip_id": clip_id, "partition": partition}),
-        wait,
-        f"upload {job_id}: {partition}",
-        clip_id=clip_id,
-        run_id=run.run_id,
+    job, answer = launch_clip_run(
+        ctx, request, job_id, "upload", project_id, clip_id, run, wait, f"upload {job_id}: {partition}"
     )
     return ok(
         request,
         {
             "upload_job_id": str(clip["upload_job_id"]) if clip["upload_job_id"] else None,
-            "job_id": job_id,
-            "status": view["status"],
-            "clip_id": clip_id,
-            "partition": partition,
-            "run_id": run.run_id,
+            **answer,
             "deferred": bool(job.result.get("deferred")),
             "reason": job.result.get("reason"),
             "deferred_until": job.result.get("deferred_until"),
             "yt_video_id": job.result.get("yt_video_id"),
-            "runs": view["runs"],
         },
         202,
     )
