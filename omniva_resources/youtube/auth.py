@@ -37,9 +37,9 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from omniva.settings import omniva_home
+from omniva_resources.private_files import write_private_json
 from omniva_resources.youtube.client import YOUTUBE_SCOPES, YouTubeClient
 from omniva_resources.youtube.errors import MissingCredentialsError, YouTubeError
-from omniva_resources.youtube.files import write_private_json
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omniva_resources.private_files import locked, write_private_json
 from omniva_resources.youtube.errors import UploadSessionGone, YouTubeError, iso
-from omniva_resources.youtube.files import locked, write_private_json
 from omniva_resources.youtube.metadata import UploadRequest, check_request, check_video_id
 from omniva_resources.youtube.quota import publication_cost
 from omniva_resources.youtube.upload import YouTubeUploader

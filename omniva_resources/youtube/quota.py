@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cognitive_sensors import horizon
+from omniva_resources.private_files import locked, write_private_json
 from omniva_resources.youtube.errors import QuotaExceededError, iso, next_quota_reset
-from omniva_resources.youtube.files import locked, write_private_json
 from omniva_resources.youtube.metadata import UploadRequest
 
 #: Default daily quota of a Google Cloud project for the YouTube Data API v3.

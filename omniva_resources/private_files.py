@@ -1,4 +1,5 @@
-"""Owner-only JSON files and the lock beside them (tokens, quota and upload ledgers)."""
+"""Owner-only JSON files and the lock beside them: YouTube tokens, quota and upload ledgers,
+the creator and project registries."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import fcntl
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,8 @@ from pathlib import Path
 def write_private_json(path: Path, data: dict) -> None:
     """Atomically replace ``path`` with owner-only (0600) JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    # A name of its own per writer (process and thread), so two writers never share a temp file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "w") as fh:
