@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,8 +43,17 @@ class OmnivaStore(dg.ConfigurableResource):
         )
 
     def log(self, source: str, level: str, message: str, **metadata) -> None:
-        """A row in the spec's ``logs`` table; the same event twice is one row."""
-        log_id = stable_id("log", source, metadata.get("partition"), message)
+        """A row in the spec's ``logs`` table; every event is a row of its own.
+
+        An audit trail appends: two keys doing the same thing, or one key doing it twice, are
+        two rows. Only an event a Dagster run reports again (a retried step failing the same
+        way in the same run) is the same row, so its id is everything it says, run included.
+        """
+        if metadata.get("run_id"):
+            said = json.dumps(metadata, sort_keys=True, default=str)
+            log_id = stable_id("log", source, level, message, said)
+        else:
+            log_id = str(uuid.uuid4())
         self.warehouse.write_partition(
             "logs",
             log_id,
@@ -100,22 +110,29 @@ class OmnivaStore(dg.ConfigurableResource):
     def record_decisions(
         self, source: str, stage: str, decisions: Iterable, tags: dict | None = None
     ) -> None:
-        """Zenith's decisions (request / skip / defer, and why) into ``zenith_decisions``."""
+        """Zenith's decisions (request / skip / defer, and why) into ``zenith_decisions``.
+
+        A decision is who decided (source, tags such as the API job), at which stage, on which
+        partition, what and why: the clip and upload gates deciding on the same partition are
+        two decisions, and both stay. A sensor repeating the same decision every tick is one.
+        """
+        tags = tags or {}
+        said = json.dumps(tags, sort_keys=True, default=str)
         rows = [
             {
-                "decision_id": stable_id("zenith", source, d.partition_key, d.action, d.reason),
+                "decision_id": stable_id("zenith", source, stage, d.partition_key, d.action, d.reason, said),
                 "source": source,
                 "stage": stage,
                 "partition_key": str(d.partition_key),
                 "action": d.action,
                 "reason": d.reason,
-                "tags": tags or {},
+                "tags": tags,
                 "decided_at": now_iso(),
             }
             for d in decisions
         ]
         if rows:
-            key = stable_id(source, *sorted(r["decision_id"] for r in rows))
+            key = stable_id(source, stage, *sorted(r["decision_id"] for r in rows))
             self.warehouse.write_partition("zenith_decisions", key, rows)
 
     def find_post(self, video_key: str) -> Post:
