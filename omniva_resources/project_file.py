@@ -3,17 +3,24 @@
 Both registries use it: ``creators.add(project=...)`` joins a new creator to a project, and
 ``projects`` (the API over projects) checks creators against ``creators``. Keeping the file
 here, below both, is what lets ``projects`` import ``creators`` without a cycle.
+
+Every creator belongs to at most one project (its owner; a creator in none belongs to the
+admin scope). The owner decides whose key may read its clips and which channel they go to, so
+joining a creator another project owns is refused here, under the file's lock, where two
+writers cannot both win.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from omniva.errors import ConfigError
 from omniva.settings import Layout
+from omniva_resources.private_files import locked, write_private_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,21 +43,55 @@ class Project:
         }
 
 
+class CreatorOwnedError(ConfigError):
+    """The creator belongs to another project; ``owner`` names it (show it to admins only)."""
+
+    def __init__(self, creator: str, owner: str):
+        super().__init__(
+            f"creator {creator!r} belongs to project {owner!r}: "
+            f"`omniva projects remove-creator {owner} {creator}` first to move it"
+        )
+        self.creator, self.owner = creator, owner
+
+
 def path(lay: Layout) -> Path:
     return lay.home / "projects.json"
 
 
+def owners(data: dict) -> dict[str, str]:
+    """creator -> the project that owns it. A file written before ownership existed may list a
+    creator in several projects: the oldest project keeps it (then the first by name), so a
+    project added later can never take a creator, or its channel, over."""
+    out: dict[str, str] = {}
+    for name, entry in sorted(data.items(), key=lambda kv: (kv[1].get("created_at", ""), kv[0])):
+        for creator in entry.get("creators", []):
+            out.setdefault(creator, name)
+    return out
+
+
 def read(lay: Layout) -> dict:
+    """The projects, each listing only the creators it owns."""
     file = path(lay)
-    return json.loads(file.read_text()) if file.exists() else {}
+    data = json.loads(file.read_text()) if file.exists() else {}
+    owner = owners(data)
+    for name, entry in data.items():
+        if "creators" in entry:
+            entry["creators"] = [c for c in entry["creators"] if owner[c] == name]
+    return data
 
 
 def write(lay: Layout, data: dict) -> None:
-    file = path(lay)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(".json.partial")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, file)
+    write_private_json(path(lay), data)
+
+
+@contextmanager
+def editing(lay: Layout) -> Iterator[dict]:
+    """Read, change and write ``projects.json`` under its lock; nothing is written if the
+    block raises."""
+    with locked(path(lay)):
+        data = read(lay)
+        yield data
+        write(lay, data)
 
 
 def project(name: str, entry: dict) -> Project:
@@ -73,13 +114,21 @@ def get(name: str, lay: Layout) -> Project:
     return project(name, entry)
 
 
+def owner_of(creator: str, lay: Layout) -> str | None:
+    """The project that owns ``creator``; None: the admin scope (no project)."""
+    return owners(read(lay)).get(creator)
+
+
 def add_member(name: str, creator: str, lay: Layout) -> Project:
-    """Put ``creator`` in project ``name`` (once); the caller has checked the creator."""
-    data = read(lay)
-    if name not in data:
-        raise ConfigError(f"no project named {name!r}")
-    members = data[name].setdefault("creators", [])
-    if creator not in members:
-        members.append(creator)
-    write(lay, data)
+    """Put ``creator`` in project ``name`` (once); the caller has checked the creator.
+    ``CreatorOwnedError`` if another project owns it."""
+    with editing(lay) as data:
+        if name not in data:
+            raise ConfigError(f"no project named {name!r}")
+        owner = owners(data).get(creator)
+        if owner is not None and owner != name:
+            raise CreatorOwnedError(creator, owner)
+        members = data[name].setdefault("creators", [])
+        if creator not in members:
+            members.append(creator)
     return project(name, data[name])

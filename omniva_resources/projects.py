@@ -9,8 +9,12 @@ purpose (the CLI and the REST API both use it)::
     remove_project(name)                 the grouping goes; creators and their history stay
     add_creator(project, creator) / remove_creator(project, creator)
     creators_of(name)                    -> [Creator, ...]     the project's active creators
+    project_of(creator)                  -> Project | None     the project that owns it
 
-Removing a creator from a project only ungroups it; ``omniva creators remove`` stops its work.
+A creator belongs to one project at most (``project_file``): joining one another project owns
+raises ``CreatorOwnedError``. Removing a creator from a project only ungroups it (back to the
+admin scope); ``omniva creators remove`` stops its work. The file is written atomically under
+a lock, readable by its owner only.
 """
 
 from __future__ import annotations
@@ -25,10 +29,13 @@ from omniva.records import Creator
 from omniva.settings import Layout
 from omniva.settings import layout as default_layout
 from omniva_resources import creators, project_file
-from omniva_resources.project_file import Project
+from omniva_resources.project_file import CreatorOwnedError, Project
+from omniva_resources.youtube.auth import check_channel_name
+from omniva_resources.youtube.errors import YouTubeError
 
 __all__ = [
     "NAME",
+    "CreatorOwnedError",
     "Project",
     "add_creator",
     "add_project",
@@ -66,29 +73,33 @@ def add_project(
         raise ConfigError(f"project name {name!r}: use lowercase letters, digits, '-' or '_'")
     if not channel or not channel.strip():
         raise ConfigError(f"project {name!r}: give the target channel (--channel, the YouTube token's name)")
+    try:
+        # The channel names its token file (secrets/youtube/CHANNEL.json): no path in it.
+        channel = check_channel_name(channel.strip())
+    except YouTubeError as exc:
+        raise ConfigError(f"project {name!r}: {exc}") from exc
     goals_path = None
     if goals:
         goals_path = Path(goals).expanduser().resolve()
         if not goals_path.is_file():
             raise ConfigError(f"project {name!r}: goals file {goals_path} does not exist")
         load_goals(str(goals_path))  # refuse a goals file Horizon cannot read
-    data = project_file.read(lay)
-    entry = data.get(name, {"creators": [], "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
-    entry.update(channel=channel.strip(), goals=str(goals_path) if goals_path else entry.get("goals"))
-    if description:
-        entry["description"] = description
-    data[name] = entry
-    project_file.write(lay, data)
+    with project_file.editing(lay) as data:
+        entry = data.get(
+            name, {"creators": [], "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        )
+        entry.update(channel=channel, goals=str(goals_path) if goals_path else entry.get("goals"))
+        if description:
+            entry["description"] = description
+        data[name] = entry
     return project_file.project(name, entry)
 
 
 def remove_project(name: str, lay: Layout | None = None) -> Project:
-    lay = lay or default_layout()
-    data = project_file.read(lay)
-    if name not in data:
-        raise ConfigError(f"no project named {name!r}")
-    gone = project_file.project(name, data.pop(name))
-    project_file.write(lay, data)
+    with project_file.editing(lay or default_layout()) as data:
+        if name not in data:
+            raise ConfigError(f"no project named {name!r}")
+        gone = project_file.project(name, data.pop(name))
     return gone
 
 
@@ -99,15 +110,13 @@ def add_creator(project: str, creator: str, lay: Layout | None = None) -> Projec
 
 
 def remove_creator(project: str, creator: str, lay: Layout | None = None) -> Project:
-    lay = lay or default_layout()
-    data = project_file.read(lay)
-    if project not in data:
-        raise ConfigError(f"no project named {project!r}")
-    members = data[project].get("creators", [])
-    if creator not in members:
-        raise ConfigError(f"creator {creator!r} is not in project {project!r}")
-    members.remove(creator)
-    project_file.write(lay, data)
+    with project_file.editing(lay or default_layout()) as data:
+        if project not in data:
+            raise ConfigError(f"no project named {project!r}")
+        members = data[project].get("creators", [])
+        if creator not in members:
+            raise ConfigError(f"creator {creator!r} is not in project {project!r}")
+        members.remove(creator)
     return project_file.project(project, data[project])
 
 
@@ -119,8 +128,9 @@ def creators_of(name: str, lay: Layout | None = None) -> list[Creator]:
 
 
 def project_of(creator: str, lay: Layout | None = None) -> Project | None:
-    """The (first) project a creator belongs to, if any."""
-    return next((p for p in list_projects(lay) if creator in p.creators), None)
+    """The project that owns a creator; None: it is in none (the admin scope)."""
+    owner = project_file.owner_of(creator, lay or default_layout())
+    return get_project(owner, lay) if owner else None
 
 
 def goals_for(creator: str, lay: Layout | None = None, default_file: str | None = None) -> Goals:
@@ -132,9 +142,5 @@ def goals_for(creator: str, lay: Layout | None = None, default_file: str | None 
 
 
 def channels_by_creator(lay: Layout, default: str) -> dict[str, str]:
-    """creator -> the channel of the (first) project it belongs to (``default`` if it has none)."""
-    out: dict[str, str] = {}
-    for p in list_projects(lay):
-        for creator in p.creators:
-            out.setdefault(creator, p.channel or default)
-    return out
+    """creator -> the channel of the project that owns it (``default`` if it has none)."""
+    return {creator: p.channel or default for p in list_projects(lay) for creator in p.creators}

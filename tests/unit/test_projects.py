@@ -1,0 +1,92 @@
+"""The project registry (``projects.json``): one owner per creator, safe channel names, and a
+file written atomically under its lock, readable by its owner only."""
+
+import json
+import multiprocessing
+import stat
+from pathlib import Path
+
+import pytest
+
+from omniva.errors import ConfigError
+from omniva.settings import Layout
+from omniva_resources import creators, project_file, projects
+from omniva_resources.project_file import CreatorOwnedError
+
+
+@pytest.fixture
+def lay(tmp_path) -> Layout:
+    lay = Layout(tmp_path)
+    projects.add_project("alpha", "alpha-shorts", lay=lay)
+    projects.add_project("beta", "beta-shorts", lay=lay)
+    creators.add(lay, "sample", "https://example.org/sample.xml", project="alpha")
+    return lay
+
+
+def test_a_creator_belongs_to_one_project_and_another_cannot_take_it(lay):
+    before = project_file.path(lay).read_bytes()
+    with pytest.raises(CreatorOwnedError, match="belongs to project 'alpha'") as caught:
+        projects.add_creator("beta", "sample", lay)
+    assert caught.value.owner == "alpha"
+    assert project_file.path(lay).read_bytes() == before  # nothing written on refusal
+    projects.add_project("gamma", "gamma-shorts", lay=lay)
+    with pytest.raises(CreatorOwnedError):
+        projects.add_creator("gamma", "sample", lay)
+    assert projects.project_of("sample", lay).name == "alpha"
+    assert projects.channels_by_creator(lay, "default") == {"sample": "alpha-shorts"}
+    # Once alpha lets it go (the admin's `omniva projects remove-creator`), another may take it.
+    projects.remove_creator("alpha", "sample", lay)
+    assert projects.project_of("sample", lay) is None
+    assert projects.add_creator("beta", "sample", lay).creators == ("sample",)
+    assert projects.channels_by_creator(lay, "default") == {"sample": "beta-shorts"}
+
+
+def test_an_older_file_listing_a_creator_twice_gives_it_to_the_oldest_project(tmp_path):
+    """Before ownership a later project (first by name) could attach a creator and take its channel."""
+    lay = Layout(tmp_path)
+    project_file.path(lay).write_text(
+        json.dumps(
+            {
+                "alpha": {"channel": "alpha-shorts", "creators": ["sample"], "created_at": "2026-01-01T00:00:00Z"},
+                "aaa": {"channel": "thief", "creators": ["sample", "own"], "created_at": "2026-02-01T00:00:00Z"},
+            }
+        )
+    )
+    assert projects.channels_by_creator(lay, "default") == {"sample": "alpha-shorts", "own": "thief"}
+    assert projects.project_of("sample", lay).name == "alpha"
+    assert projects.get_project("aaa", lay).creators == ("own",)
+    assert projects.goals_for("sample", lay) is not None
+
+
+def test_a_channel_name_is_a_file_name_not_a_path(tmp_path):
+    lay = Layout(tmp_path)
+    for bad in ("../../etc/passwd", "a/b", ".hidden", "x" * 65, "name with space"):
+        with pytest.raises(ConfigError, match="channel name"):
+            projects.add_project("p", bad, lay=lay)
+    assert not project_file.path(lay).exists()
+    assert projects.add_project("p", " omniva-demo.v2 ", lay=lay).channel == "omniva-demo.v2"
+
+
+def test_the_file_is_owner_only_and_leaves_no_temporary_files(lay):
+    assert stat.S_IMODE(project_file.path(lay).stat().st_mode) == 0o600
+    assert sorted(p.name for p in lay.home.iterdir() if "projects" in p.name) == [
+        ".projects.json.lock",
+        "projects.json",
+    ]
+
+
+def _add_many(home: str, worker: int) -> None:
+    for i in range(15):
+        projects.add_project(f"p{worker}-{i}", "ch", lay=Layout(Path(home)))
+
+
+def test_concurrent_writers_lose_no_project(tmp_path):
+    """Each write is a read-modify-write: without the lock, writers overwrite each other."""
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_add_many, args=(str(tmp_path), w)) for w in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert len(projects.list_projects(Layout(tmp_path))) == 6 * 15
