@@ -20,10 +20,13 @@ class YouTubeResource(dg.ConfigurableResource):
     """Where uploads go, as whom, and how they are published.
 
     ``api_root`` set (default: the loopback emulator): the real client talks to it with
-    the emulator's fixed token, unless ``token_file`` names a token. ``api_root`` empty:
-    real YouTube, with the OAuth token of the channel (``omniva youtube auth --channel``):
-    ``token_file`` if set, else ``<secrets_dir>/<channel>.json``. Secrets never enter
-    this config: it holds paths only, and the token file is read at run time.
+    the emulator's fixed token, unless ``token_file`` names a token the emulator issued.
+    ``api_root`` empty: real YouTube, with the OAuth token of the channel (``omniva
+    youtube auth --channel``): ``token_file`` if set, else ``<secrets_dir>/<channel>.json``.
+    The two never mix: a real channel's token is refused for any root but Google's, and
+    an emulator token for Google (``ConfigError`` saying which setting to change, raised
+    before anything is sent). Secrets never enter this config: it holds paths only, and
+    the token file is read at run time.
 
     ``resources_from_env`` fills the fields from ``OMNIVA_YOUTUBE_<FIELD>`` (e.g.
     ``OMNIVA_YOUTUBE_PUBLISH_IMMEDIATELY=1``); README's Settings table lists them.

@@ -20,7 +20,8 @@ and google-auth's token refresh run over real HTTP.
 - ``uploads``: the resumable ``videos.insert`` protocol.
 - ``videos``: ``videos.list``, ``thumbnails.set``, ``captions.insert``.
 - ``playlists``: ``channels.list``, ``playlistItems.list``/``insert``.
-- ``oauth``: ``/o/oauth2/auth`` and ``/token``; the bearer-token check.
+- ``oauth``: ``/o/oauth2/auth`` and ``/token``; the bearer-token check (strict by default:
+  only tokens it issued and its dev token, checked before a request's body is read).
 - ``faults``: test hooks (``fail_next``, ``hold_when_received``, ``bytes_received``).
 - ``errors``: Google's error bodies.
 
@@ -28,13 +29,14 @@ Run standalone with ``python -m omniva_devkit.youtube_emulator --port 8089 --dat
 """
 
 from omniva_devkit.youtube_emulator.emulator import YouTubeEmulator, main
-from omniva_devkit.youtube_emulator.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from omniva_devkit.youtube_emulator.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEV_TOKEN
 from omniva_devkit.youtube_emulator.store import DEFAULT_DAILY_QUOTA, QUOTA_COSTS
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_DAILY_QUOTA",
+    "DEV_TOKEN",
     "QUOTA_COSTS",
     "YouTubeEmulator",
     "main",

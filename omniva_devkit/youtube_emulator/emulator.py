@@ -15,7 +15,12 @@ from pathlib import Path
 
 from omniva_devkit.youtube_emulator import playlists
 from omniva_devkit.youtube_emulator.faults import Faults
-from omniva_devkit.youtube_emulator.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthServer
+from omniva_devkit.youtube_emulator.oauth import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEV_TOKEN,
+    OAuthServer,
+)
 from omniva_devkit.youtube_emulator.server import Server, make_server
 from omniva_devkit.youtube_emulator.store import DEFAULT_DAILY_QUOTA, Store
 
@@ -23,7 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class YouTubeEmulator:
-    """In-process HTTP emulator; see the package docstring."""
+    """In-process HTTP emulator; see the package docstring.
+
+    ``strict_auth`` (default): only bearer tokens it issued (``/token``) and ``dev_token``
+    (the fixed token of Omniva's emulator mode; None: OAuth tokens only) are accepted.
+    ``strict_auth=False`` accepts any bearer token.
+    """
 
     def __init__(
         self,
@@ -34,7 +44,8 @@ class YouTubeEmulator:
         daily_quota: int = DEFAULT_DAILY_QUOTA,
         channel_id: str = "UComnivaEmulatorChannel0",
         channel_title: str = "Omniva Emulator",
-        strict_auth: bool = False,
+        strict_auth: bool = True,
+        dev_token: str | None = DEV_TOKEN,
         oauth_clients: dict[str, str] | None = None,
         access_token_ttl_s: int = 3600,
     ) -> None:
@@ -44,7 +55,7 @@ class YouTubeEmulator:
             data_dir, daily_quota=daily_quota, channel_id=channel_id, channel_title=channel_title
         )
         clients = dict(oauth_clients or {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
-        self.oauth = OAuthServer(self.store, clients, access_token_ttl_s, strict_auth)
+        self.oauth = OAuthServer(self.store, clients, access_token_ttl_s, strict_auth, dev_token)
         self.faults = Faults(self.store)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -201,7 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--daily-quota", type=int, default=DEFAULT_DAILY_QUOTA)
     parser.add_argument(
-        "--strict-auth", action="store_true", help="accept only access tokens issued by its /token endpoint"
+        "--lax-auth",
+        action="store_true",
+        help="accept any bearer token (default: only tokens from its /token endpoint and its dev token)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -210,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         daily_quota=args.daily_quota,
-        strict_auth=args.strict_auth,
+        strict_auth=not args.lax_auth,
     )
     url = emulator.start()
     print(f"YouTube emulator serving on {url} (data: {args.data_dir})", flush=True)

@@ -2,7 +2,8 @@
 
 The handler only routes: the bearer-token check, then the endpoint's function in
 ``uploads``, ``videos``, ``playlists`` or ``oauth``, whose ``ApiError``/``OAuthError``
-become Google's error bodies.
+become Google's error bodies. The token is checked before the body is read: a 401
+closes the connection instead of reading (possibly megabytes of) unauthenticated bytes.
 """
 
 from __future__ import annotations
@@ -136,22 +137,28 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def _unauthenticated(self, what: str, reason: str, short: str) -> None:
-        """Google's 401 for a missing or invalid bearer token."""
+        """Google's 401 for a missing or invalid bearer token; the body stays unread, so the
+        connection closes (a keep-alive reader would take the unread bytes for a request)."""
         body = unauthenticated_body(what, reason, short)
-        self._send(401, body, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+        self._send(
+            401,
+            body,
+            {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"', "Connection": "close"},
+        )
+        self.close_connection = True
 
     # -------------------------------------------------------------- routing
     def _dispatch(self, method: str) -> None:
-        body = self._read_body()
         split = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         headers = {k.lower(): v for k, v in self.headers.items()}
         path = split.path.rstrip("/")
         if path in ("/o/oauth2/auth", "/token"):
-            self._oauth(method, path, query, headers, body)
+            self._oauth(method, path, query, headers, self._read_body())
             return
         if not self._authorized():
             return
+        body = self._read_body()
         store = self.backend.store
         try:
             if method == "POST" and path in _VIDEO_UPLOAD_PATHS:

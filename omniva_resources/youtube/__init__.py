@@ -4,11 +4,11 @@
 - ``metadata``: the upload request, YouTube's limits, the snippet/status body.
 - ``quota``: unit costs and the per-project, per-Pacific-day ``QuotaLedger``.
 - ``client``: the google-api-python-client service (re-rooted for the emulator), the
-  credentials, the one retry loop, and reads (videos, channel, marker look-up).
+  credentials and where they may go (``check_destination``), the one retry loop, and
+  reads (videos, channel, marker look-up).
 - ``upload``: the resumable, chunked upload and the extras (thumbnail, captions, playlist).
 - ``publish``: ``publish_once``, exactly once across crashes (the clip's ledger).
 - ``auth``: connecting channels (the OAuth installed-app flow) and the token store.
-- ``files``: owner-only JSON files and their locks.
 
 The names below are what the rest of Omniva uses: ``from omniva_resources import youtube``.
 """
@@ -18,6 +18,7 @@ from omniva_resources.youtube.client import (
     YOUTUBE_API_ROOT,
     YOUTUBE_SCOPES,
     YouTubeClient,
+    check_destination,
     discovery_document,
     emulator_credentials,
     load_user_credentials,
@@ -61,6 +62,7 @@ __all__ = [
     "YouTubeClient",
     "YouTubeError",
     "YouTubeUploader",
+    "check_destination",
     "check_request",
     "check_video_id",
     "clip_marker",

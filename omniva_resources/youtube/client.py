@@ -13,12 +13,15 @@ through it, so the policy (which failures are retried, the back-off, quota
 charging and error sorting) is written once.
 
 Never log or put tokens (or upload session URIs, which act as capabilities)
-into exception messages, logs or metadata.
+into exception messages, logs or metadata. Credentials and API root must match
+(``check_destination``): a real channel's token only ever goes to Google, and the
+emulator's tokens never do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
 import time
@@ -26,12 +29,15 @@ from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import google.auth.credentials
 import google.auth.exceptions
 import google.oauth2.credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
+from omniva.errors import ConfigError
 from omniva_resources.youtube.errors import (
     RETRIABLE_STATUSES,
     TRANSPORT_ERRORS,
@@ -95,6 +101,61 @@ def load_user_credentials(token_file: Path) -> google.oauth2.credentials.Credent
         ) from exc
 
 
+def is_loopback_url(url: str) -> bool:
+    """True for an address on this machine (``localhost``, ``127.0.0.0/8``, ``::1``, ``0.0.0.0``)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_unspecified
+
+
+def is_youtube_root(api_root: str | None) -> bool:
+    """True for real YouTube: no root (the library's default) or an https ``googleapis.com`` one."""
+    if not api_root:
+        return True
+    parts = urlsplit(api_root)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and (host == "googleapis.com" or host.endswith(".googleapis.com"))
+
+
+def issued_by_emulator(credentials: Any) -> bool:
+    """The emulator's fixed token, or a token whose refresh endpoint is a loopback HTTP one."""
+    if getattr(credentials, "token", None) == EMULATOR_TOKEN:
+        return True
+    token_uri = getattr(credentials, "token_uri", None) or ""
+    return urlsplit(token_uri).scheme == "http" and is_loopback_url(token_uri)
+
+
+def check_destination(api_root: str | None, credentials: Any) -> None:
+    """Refuse (``ConfigError``) to send a channel's real token anywhere but Google, or the
+    emulator's token to Google. Credentials without a secret (anonymous) go anywhere."""
+    if credentials is None or isinstance(credentials, google.auth.credentials.AnonymousCredentials):
+        return
+    emulator_token = issued_by_emulator(credentials)
+    if is_youtube_root(api_root):
+        if emulator_token:
+            raise ConfigError(
+                "refusing to send the YouTube emulator's token to real YouTube: connect the channel "
+                "with `omniva youtube auth --channel NAME` (a Google OAuth client), or set "
+                "OMNIVA_YOUTUBE_API_ROOT to the emulator's address (e.g. http://127.0.0.1:8089/)"
+            )
+        return
+    if not emulator_token:
+        where = (
+            "a loopback address (the emulator)" if is_loopback_url(api_root or "") else "a non-Google host"
+        )
+        raise ConfigError(
+            f"refusing to send a real YouTube channel's OAuth token to {where}: the API root "
+            f"{api_root} is not YouTube's. For real YouTube set OMNIVA_YOUTUBE_API_ROOT= (empty); "
+            "for the emulator, unset OMNIVA_YOUTUBE_TOKEN_FILE (and OMNIVA_CHANNEL's token) so "
+            "the emulator's own token is used"
+        )
+
+
 # -------------------------------------------------------------------- service
 def discovery_document(api_root: str | None = None) -> dict[str, Any]:
     """The youtube v3 discovery doc shipped with google-api-python-client, optionally re-rooted."""
@@ -114,6 +175,7 @@ def build_service(api_root: str | None, credentials: Any) -> Any:
         raise MissingCredentialsError(
             "No YouTube credentials given; run `omniva youtube auth` (or use the emulator)."
         )
+    check_destination(api_root, credentials)
     return build_from_document(discovery_document(api_root), credentials=credentials)
 
 
@@ -134,6 +196,7 @@ class YouTubeClient:
         sleep: Callable[[float], None] = time.sleep,
         quota: QuotaLedger | None = None,
     ) -> None:
+        check_destination(api_root, credentials)  # before any call, not at the first one
         self.api_root = api_root
         self.max_retries = max_retries
         self.backoff_base = backoff_base

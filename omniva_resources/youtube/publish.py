@@ -2,9 +2,9 @@
 
 ``publish_once`` keeps the upload session URI in the clip's ledger before the first
 byte is sent, and a later process asks the server for the confirmed offset and sends
-only the rest. A finished upload is never repeated; an uncertain one (intent
-recorded, no video id, no live session) is looked up on the channel by the clip's
-marker tag.
+only the rest. A finished upload is never repeated. Before any new session is opened
+the clip is looked up on the channel by its marker tag, so neither a lost ledger nor a
+second Omniva home publishing the same clip makes a second video.
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ def publish_once(
        (e.g. a thumbnail deferred by the quota) are tried again. No upload.
     2. ledger ``started`` with a session URI for the same bytes: ask the server for the
        confirmed offset and send the rest (or take the video if it had finished).
-    3. ledger ``started`` otherwise, or the session is gone: look the clip's marker up on
-       the channel and adopt the video if it exists.
+    3. otherwise (no ledger, a ledger from another API root, a session that is gone):
+       look the clip's marker up on the channel's latest uploads and adopt the video if
+       it exists. The ledger is one home's memory; the channel is the truth.
     4. else: record the intent, open a session, persist its URI, upload.
 
     ``record``: extra fields kept in the ledger (clip id and key, channel). Raises
@@ -128,7 +129,7 @@ def _publish_once(
     uncertain = entry.get("state") == "started" and same_root
     resume_uri = entry.get("session_uri") if uncertain and entry.get("sha256") == fingerprint else None
     if uploader.quota is not None:
-        cost = publication_cost(req, new_session=not resume_uri, lookup=uncertain)
+        cost = publication_cost(req, new_session=not resume_uri, lookup=bool(req.marker))
         uploader.quota.ensure(cost, f"publishing {Path(req.path).name}")
 
     def done(video: dict, how: str, bytes_sent: int = 0, resumed_from: int = 0) -> PublishOutcome:
@@ -159,7 +160,7 @@ def _publish_once(
     def adopt() -> PublishOutcome | None:
         if not req.marker:
             return None
-        video = uploader.find_by_marker(req.marker, since=entry.get("at"))
+        video = uploader.find_by_marker(req.marker, since=entry.get("at") if same_root else None)
         if video is None:
             return None
         log.warning(
@@ -200,10 +201,9 @@ def _publish_once(
         except UploadSessionGone as exc:
             log.warning("%s; looking the clip up on the channel", exc)
             started(session_uri=None)
-    if uncertain:
-        adopted = adopt()
-        if adopted is not None:
-            return adopted
+    adopted = adopt()
+    if adopted is not None:
+        return adopted
     started(session_uri=None)
     result = uploader.upload(req, on_session=on_session, extras=False)
     return done(

@@ -152,7 +152,7 @@ def test_quota_error_body_has_youtube_shape(tmp_path: Path):
         request = urllib.request.Request(
             em.url + "upload/youtube/v3/videos?uploadType=resumable&part=snippet,status",
             data=json.dumps({"snippet": {"title": "x"}}).encode(),
-            headers={"Authorization": "Bearer t", "Content-Type": "application/json"},
+            headers={"Authorization": "Bearer omniva-emulator", "Content-Type": "application/json"},
             method="POST",
         )
         with pytest.raises(urllib.error.HTTPError) as info:
@@ -266,7 +266,7 @@ def test_status_query_reports_confirmed_range(emulator: YouTubeEmulator, video: 
     put = urllib.request.Request(
         request.resumable_uri,
         data=b"",
-        headers={"Authorization": "Bearer t", "Content-Range": f"bytes */{total}"},
+        headers={"Authorization": "Bearer omniva-emulator", "Content-Range": f"bytes */{total}"},
         method="PUT",
     )
     # urllib treats 308 as an error (no redirect target): read it from the HTTPError.

@@ -7,8 +7,10 @@ so google-auth-oauthlib's ``InstalledAppFlow`` and google-auth's refresh run unc
 
 import json
 import os
+import socket
 import stat
 import threading
+import time
 import urllib.error
 import urllib.request
 import webbrowser
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from omniva.errors import ConfigError
 from omniva_app import cli
 from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources.resources import YouTubeResource
@@ -25,6 +28,7 @@ from omniva_resources.youtube import (
     UploadRequest,
     YouTubeError,
     YouTubeUploader,
+    emulator_credentials,
 )
 from omniva_resources.youtube.auth import TokenStore, authorize
 
@@ -236,3 +240,80 @@ def test_cli_auth_and_status_print_no_secret(tmp_path, emulator, client_secrets,
     data = json.loads(path.read_text())
     for secret in (data["token"], data["refresh_token"], data["client_secret"]):
         assert secret not in out
+
+
+# ------------------------------------------------ the emulator and real YouTube never mix
+def _get_status(em: YouTubeEmulator, token: str) -> int:
+    request = urllib.request.Request(
+        em.url + "youtube/v3/channels?part=snippet&mine=true", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_emulator_accepts_only_tokens_it_issued_by_default(tmp_path):
+    with YouTubeEmulator(tmp_path / "default") as em:  # strict unless asked otherwise
+        assert _get_status(em, "ya29.made-up-token") == 401
+        assert _get_status(em, emulator_credentials().token) == 200  # its own dev token
+        store = TokenStore(tmp_path / "secrets")
+        em.client_secrets(tmp_path / "client_secret.json")
+        console_auth(tmp_path / "client_secret.json", store)
+        assert _get_status(em, json.loads(store.path("main").read_text())["token"]) == 200
+    with YouTubeEmulator(tmp_path / "oauth-only", dev_token=None) as em:
+        assert _get_status(em, emulator_credentials().token) == 401
+    with YouTubeEmulator(tmp_path / "lax", strict_auth=False) as em:
+        assert _get_status(em, "ya29.made-up-token") == 200
+
+
+def test_unauthenticated_upload_is_refused_before_its_body_is_read(tmp_path):
+    with YouTubeEmulator(tmp_path / "em") as em, socket.create_connection((em.host, em.port), 5) as sock:
+        head = (
+            "PUT /upload/youtube/v3/videos?uploadType=resumable&upload_id=x HTTP/1.1\r\n"
+            f"Host: {em.host}:{em.port}\r\nAuthorization: Bearer ya29.stolen-or-forged\r\n"
+            f"Content-Range: bytes 0-{64 * 2**20 - 1}/{64 * 2**20}\r\nContent-Length: {64 * 2**20}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b"\0" * 1024)  # 1 KiB of the 64 MiB it announced
+        started = time.monotonic()
+        answer = sock.recv(65536).decode("latin-1")  # an emulator reading the body first never answers
+        assert answer.startswith("HTTP/1.1 401"), answer[:200]
+        assert "connection: close" in answer.lower()
+        assert time.monotonic() - started < 5
+        assert em.bytes_received == 0 and em.videos() == []
+
+
+def test_real_channel_token_is_never_sent_to_the_emulator(tmp_path, emulator):
+    token_file = tmp_path / "real-token.json"
+    token_file.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "123456789-abc.apps.googleusercontent.com",
+                "client_secret": "GOCSPX-real-client-secret",
+                "refresh_token": "1//real-refresh-token",
+                "token": "ya29.real-access-token",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+    os.chmod(token_file, 0o600)
+    api = YouTubeResource(api_root=emulator.url, token_file=str(token_file))
+    with pytest.raises(ConfigError) as info:
+        api.uploader("main", tmp_path / "home")
+    message = str(info.value)
+    assert "OMNIVA_YOUTUBE_API_ROOT= (empty)" in message and "OMNIVA_YOUTUBE_TOKEN_FILE" in message
+    assert "real-access-token" not in message and "real-refresh-token" not in message
+    assert emulator.quota_used == 0 and emulator.token_grants == []  # nothing was sent
+    with pytest.raises(ConfigError):  # not to any other host that is not Google's either
+        YouTubeResource(api_root="http://youtube-emulator:8089/", token_file=str(token_file)).uploader()
+
+
+def test_emulator_token_is_never_sent_to_real_youtube(tmp_path, emulator, client_secrets):
+    with pytest.raises(ConfigError, match="emulator's token to real YouTube"):
+        YouTubeUploader(None, emulator_credentials(), chunk_size=CHUNK)
+    store = TokenStore(tmp_path / "secrets")
+    token, _ = console_auth(client_secrets, store)  # a token the emulator issued
+    with pytest.raises(ConfigError, match="OMNIVA_YOUTUBE_API_ROOT"):
+        YouTubeResource(api_root="", token_file=str(token.path)).uploader("main", tmp_path / "home")
