@@ -94,3 +94,9 @@ class ConfigError(OmnivaError):
 
 class StorageFullError(OmnivaError):
     retryable = True
+
+
+class UnsafeSourceError(SourceError):
+    """A creator or media URL that points where Omniva must not fetch: the server's own files,
+    loopback, private, link-local or cloud metadata addresses. Not retryable: the URL (or
+    its DNS answer) has to change."""

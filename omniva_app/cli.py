@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cognitive_sensors import halolux
 from omniva.errors import OmnivaError
+from omniva.redact import redact_url, split_credentials
 from omniva.settings import Layout, layout
 from omniva_app import sources_cli, summary
 from omniva_app.api.cli import add_parser as add_api_parser
@@ -112,15 +113,20 @@ def cmd_transcribe(args) -> int:
 def cmd_creators(args) -> int:
     lay = layout()
     if args.action == "add":
-        c = creators.add(lay, args.name, args.url, **sources_cli.creator_add_kwargs(args))
+        # From the CLI a loopback or private address is on purpose (a local site, a NAS).
+        c = creators.add(
+            lay, args.name, args.url, allow_private_network=True, **sources_cli.creator_add_kwargs(args)
+        )
         register_partitions(dagster_instance(), creators_partitions, [c.name])
-        print(f"added creator {c.name} ({c.platform}) {c.url}")
+        has_password = split_credentials(args.url)[1] is not None
+        kept = " (its user and password are kept in the secrets folder)" if has_password else ""
+        print(f"added creator {c.name} ({c.platform}) {redact_url(c.url)}{kept}")
     elif args.action == "remove":
         creators.remove(lay, args.name)
         print(f"removed {args.name}: no new work is scheduled; its history stays")
     else:
         for c in creators.active(lay):
-            print(f"{c.name}\t{c.platform}\t{c.url}")
+            print(f"{c.name}\t{c.platform}\t{redact_url(c.url)}")
     return 0
 
 
@@ -165,7 +171,7 @@ def cmd_demo(args) -> int:
     try:
         with SampleSite(lay.home / "sample-site", port=args.port) as site:
             print(f"sample creator site: {site.feed_url}")
-            creators.add(lay, SAMPLE_CREATOR, site.feed_url)
+            creators.add(lay, SAMPLE_CREATOR, site.feed_url, allow_private_network=True)
             report = runner().run_creator(SAMPLE_CREATOR, SAMPLE_DAYS[0], SAMPLE_DAYS[-1])
     finally:
         if emulator:

@@ -8,16 +8,21 @@ import time
 from datetime import date
 
 from omniva.errors import OmnivaError
+from omniva.redact import redact_text, split_credentials
 from omniva.settings import layout
 from omniva.source_rules import SourceRules
 from omniva_app.driver import runner
 from omniva_resources import creators, projects, sources
+from omniva_resources.source_guard import SourceAccess, origin_of
 
 
 def cmd_sources(args) -> int:
     if args.action == "check":
-        url = creators.normalize_url(args.url)
-        posts, read_as = sources.check(url, args.limit)
+        url, credentials = split_credentials(args.url)
+        url = creators.normalize_url(url)
+        # The user typed it here: a local address is on purpose; a password stays in memory.
+        access = SourceAccess(True, credentials, origin_of(url))
+        posts, read_as = sources.check(url, args.limit, access=access)
         if args.json:
             print(json.dumps([_post_json(p) for p in posts], indent=1))
             return 0
@@ -52,7 +57,7 @@ def cmd_sources(args) -> int:
         f"{time.perf_counter() - started:.1f} s"
     )
     for f in report.failures:
-        print(f"  ✗ {f.partition}: {f.message}")
+        print(f"  ✗ {f.partition}: {redact_text(f.message)}")
     return 0
 
 

@@ -5,7 +5,11 @@ a ``creators`` partition. Removing a creator marks it inactive and keeps history
 An entry may carry the creator's rules (duration, Shorts or long-form only) and a cookies
 file for sources that need a login: a copy kept owner-only under
 ``$OMNIVA_HOME/secrets/cookies/NAME.txt`` (``Layout.cookies``), whose contents are never
-printed or logged.
+printed or logged. A URL given with ``user:password@`` is stored without it: the credentials go
+to ``$OMNIVA_HOME/secrets/credentials/NAME.json`` (owner-only) and the scraper puts them back in
+memory when it fetches (``access_for``). ``allow_private_network`` is set only for creators
+registered from the CLI, whose loopback or private address is on purpose; the REST API never
+sets it. The registry is written atomically under a lock, owner-only.
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from omniva.errors import ConfigError
 from omniva.records import Creator
+from omniva.redact import redact_url, split_credentials
 from omniva.settings import Layout
 from omniva.source_rules import SourceRules, SourceSettings, platform_of
 from omniva_resources import project_file
 from omniva_resources.folder_source import folder_path, folder_url
+from omniva_resources.private_files import locked, write_private_json
+from omniva_resources.source_guard import SourceAccess, origin_of
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
@@ -34,11 +42,13 @@ def _read(layout: Layout) -> dict:
     return json.loads(layout.creators_file.read_text())
 
 
-def _write(layout: Layout, data: dict) -> None:
-    layout.creators_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = layout.creators_file.with_suffix(".json.partial")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, layout.creators_file)
+def _update(layout: Layout, change: Callable[[dict], None]) -> dict:
+    """Read, change and write the registry under its lock (owner-only, atomic)."""
+    with locked(layout.creators_file):
+        data = _read(layout)
+        change(data)
+        write_private_json(layout.creators_file, data)
+    return data
 
 
 def normalize_url(url: str) -> str:
@@ -54,7 +64,7 @@ def normalize_url(url: str) -> str:
         return folder
     if not re.match(r"^(https?|file)://", url):
         raise ConfigError(
-            f"creator URL {url!r}: give a full http(s):// URL (channel, feed or page) or a folder path"
+            f"creator URL {redact_url(url)!r}: give a full http(s):// URL (channel, feed or page) or a folder path"
         )
     return url
 
@@ -67,25 +77,40 @@ def add(
     cookies: str | Path | None = None,
     rules: SourceRules | None = None,
     project: str | None = None,
+    allow_private_network: bool = False,
 ) -> Creator:
-    """Register (or update) a creator; ``project``: also join that project."""
+    """Register (or update) a creator; ``project``: also join that project.
+
+    ``allow_private_network``: its URLs may resolve to loopback or private addresses (the
+    CLI's registration, where that is on purpose; never through the REST API)."""
     if not NAME.match(name):
         raise ConfigError(
             f"creator name {name!r}: use lowercase letters, digits, '-' or '_' (it becomes a partition key)"
         )
+    url, credentials = split_credentials(url.strip())
     url = normalize_url(url)
     if project:
         project_file.get(project, layout)  # a clear error before anything is written
-    data = _read(layout)
-    entry = data.get(name, {})
-    entry.update(url=url, platform=platform_of(url), active=True)
-    entry.setdefault("added_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    if rules is not None:
-        entry["rules"] = rules.as_dict()
-    if cookies:
-        entry["cookies"] = str(_keep_cookies(layout, name, Path(cookies).expanduser()))
-    data[name] = entry
-    _write(layout, data)
+    kept_cookies = str(_keep_cookies(layout, name, Path(cookies).expanduser())) if cookies else None
+    if credentials:
+        _keep_credentials(layout, name, url, credentials)
+    else:
+        credentials_file(layout, name).unlink(missing_ok=True)
+
+    def change(data: dict) -> None:
+        entry = data.get(name, {})
+        entry.update(
+            url=url, platform=platform_of(url), active=True, allow_private_network=allow_private_network
+        )
+        entry.setdefault("added_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if rules is not None:
+            entry["rules"] = rules.as_dict()
+        if kept_cookies:
+            entry["cookies"] = kept_cookies
+        entry["credentials"] = bool(credentials)
+        data[name] = entry
+
+    entry = _update(layout, change)[name]
     if project:
         project_file.add_member(project, name, layout)
     return Creator(name, url, entry["platform"])
@@ -108,6 +133,32 @@ def _keep_cookies(layout: Layout, name: str, source: Path) -> Path:
     os.chmod(tmp, 0o600)
     os.replace(tmp, target)
     return target
+
+
+def credentials_file(layout: Layout, name: str) -> Path:
+    return layout.cookies.parent / "credentials" / f"{name}.json"
+
+
+def _keep_credentials(layout: Layout, name: str, url: str, credentials: tuple[str, str]) -> None:
+    """The URL's user and password, owner-only in the secrets folder, tied to its origin."""
+    path = credentials_file(layout, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    user, password = credentials
+    write_private_json(path, {"user": user, "password": password, "origin": origin_of(url)})
+
+
+def access_for(layout: Layout, name: str) -> SourceAccess:
+    """Where and how this creator's URLs may be fetched (its network flag, its credentials)."""
+    entry = _read(layout).get(name, {})
+    origin = origin_of(entry.get("url", ""))
+    path = credentials_file(layout, name)
+    credentials = None
+    if path.exists():
+        kept = json.loads(path.read_text())
+        if kept.get("origin") == origin:  # a changed URL never gets the old host's password
+            credentials = (kept["user"], kept["password"])
+    return SourceAccess(bool(entry.get("allow_private_network", False)), credentials, origin)
 
 
 def settings_for(layout: Layout, name: str, shared: SourceSettings | None = None) -> SourceSettings:
@@ -136,11 +187,12 @@ def describe(layout: Layout, name: str) -> dict:
 
 
 def remove(layout: Layout, name: str) -> None:
-    data = _read(layout)
-    if name not in data:
-        raise ConfigError(f"no creator named {name!r}")
-    data[name]["active"] = False
-    _write(layout, data)
+    def change(data: dict) -> None:
+        if name not in data:
+            raise ConfigError(f"no creator named {name!r}")
+        data[name]["active"] = False
+
+    _update(layout, change)
 
 
 def active(layout: Layout) -> list[Creator]:

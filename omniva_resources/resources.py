@@ -173,6 +173,8 @@ class ScrapeSettings(dg.ConfigurableResource):
     ratelimit: str = ""  # download bytes per second, e.g. "5M"; empty: unlimited
     max_entries: int = 500  # a listing reads at most this many entries
     folder_settle_s: float = 5.0  # a folder's file modified more recently is still being written
+    # The one folder under which the REST API may register folder sources; empty: none.
+    folder_sources_root: str = ""
 
     def source_settings(
         self, cookies_file: str | None = None, rules: SourceRules | None = None
@@ -245,6 +247,7 @@ def _scrape_from(env: _Env) -> ScrapeSettings:
         ratelimit=env.get("OMNIVA_SCRAPE_RATELIMIT", ""),
         max_entries=int(env.raw("OMNIVA_SCRAPE_MAX_ENTRIES", "500")),
         folder_settle_s=float(env.raw("OMNIVA_FOLDER_SETTLE_S", "5")),
+        folder_sources_root=env.get("OMNIVA_FOLDER_SOURCES_ROOT", ""),
     )
 
 

@@ -7,6 +7,11 @@ processes, backoff on 429 and 5xx honouring ``Retry-After`` (bounded), the creat
 cookies file and the proxy. Downloading writes into a temporary folder and moves the
 finished MP4 (with its info JSON and subtitles) into the media store; yt-dlp's download
 archive records every id so the same post is never fetched twice.
+
+Before each fetch the URL is checked against the creator's ``SourceAccess`` (no loopback,
+private or metadata address unless registered from the CLI), and a creator's credentials are
+put back into URLs of its own origin only in memory: whatever yt-dlp answers (info dicts, error
+texts, its log) is redacted before it leaves this module.
 """
 
 from __future__ import annotations
@@ -45,9 +50,11 @@ from omniva.errors import (
     UnavailableError,
 )
 from omniva.records import Post
+from omniva.redact import redact_text, redact_value
 from omniva.settings import layout
 from omniva.source_rules import SourceSettings, platform_of, video_key_for
 from omniva_resources import media
+from omniva_resources.source_guard import TRUSTED, SourceAccess, check_fetch_url
 
 FORMAT = "bv*[height<=1080]+ba/b[height<=1080]/bv*+ba/b"
 T = TypeVar("T")
@@ -71,7 +78,7 @@ class _YtdlpLog:
         self.log = logging.getLogger("omniva.yt_dlp")
 
     def debug(self, msg: str) -> None:
-        self.log.debug(msg)
+        self.log.debug(redact_text(msg))
 
     info = warning = error = debug
 
@@ -148,7 +155,12 @@ def _unsupported(exc: BaseException) -> bool:
 
 
 def _short(text: str) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", text).replace("ERROR: ", "").strip()[:300]
+    return redact_text(re.sub(r"\x1b\[[0-9;]*m", "", text).replace("ERROR: ", "").strip())[:300]
+
+
+def _cause_to_keep(exc: BaseException) -> BaseException | None:
+    """The yt-dlp error to chain under ours, unless its text carries a credential."""
+    return exc if redact_text(str(exc)) == str(exc) else None
 
 
 def unavailable(reason: str, what: str, detail: str) -> UnavailableError:
@@ -193,7 +205,7 @@ def _polite(call: Callable[[], T], what: str, platform: str, settings: SourceSet
                 raise
             err = _classify(exc, what)
             if not isinstance(err, TransientSourceError) or attempt == settings.max_retries:
-                raise err from exc
+                raise err from _cause_to_keep(exc)
             http = _http_error(exc)
             header = http.response.headers.get("Retry-After") if http is not None and http.response else None
             wait = source_rules.backoff_delay(
@@ -211,14 +223,15 @@ def _polite(call: Callable[[], T], what: str, platform: str, settings: SourceSet
     raise AssertionError("unreachable")
 
 
-def fetch_document(url: str, settings: SourceSettings, what: str) -> bytes:
+def fetch_document(url: str, settings: SourceSettings, what: str, access: SourceAccess = TRUSTED) -> bytes:
     """One page or feed, through yt-dlp's networking (same cookies, proxy, politeness)."""
     platform = platform_of(url)
+    check_fetch_url(url, access)
 
     def get() -> bytes:
         with (
             yt_dlp.YoutubeDL(_options(settings, platform, **_file_urls(url))) as ydl,
-            contextlib.closing(ydl.urlopen(Request(url))) as resp,
+            contextlib.closing(ydl.urlopen(Request(access.with_credentials(url)))) as resp,
         ):
             return resp.read()
 
@@ -228,10 +241,13 @@ def fetch_document(url: str, settings: SourceSettings, what: str) -> bytes:
 # ---- listing -------------------------------------------------------------------------------
 
 
-def list_entries(url: str, settings: SourceSettings, what: str) -> tuple[list[dict], str]:
+def list_entries(
+    url: str, settings: SourceSettings, what: str, access: SourceAccess = TRUSTED
+) -> tuple[list[dict], str]:
     """Every entry of a creator's URL as info-dict-like records, and how it was read
     (``yt-dlp``, ``atom``, ``page``)."""
     platform = platform_of(url)
+    check_fetch_url(url, access)
 
     def flat() -> dict:
         with yt_dlp.YoutubeDL(
@@ -244,7 +260,7 @@ def list_entries(url: str, settings: SourceSettings, what: str) -> tuple[list[di
                 **_file_urls(url),
             )
         ) as ydl:
-            return ydl.sanitize_info(ydl.extract_info(url, download=False))
+            return _clean(ydl.sanitize_info(ydl.extract_info(access.with_credentials(url), download=False)))
 
     try:
         info = _polite(flat, what, platform, settings)
@@ -252,14 +268,21 @@ def list_entries(url: str, settings: SourceSettings, what: str) -> tuple[list[di
         info = None
     if info is not None:
         return [_stable_entry(e, url) for e in _entries(info)], "yt-dlp"
-    document = fetch_document(url, settings, what)
+    document = fetch_document(url, settings, what, access)
     if source_rules.is_atom(document):
         return source_rules.parse_atom(document, url), "atom"
     text = document.decode("utf-8", "replace")
     reason = source_rules.unavailable_reason(text)
     if reason:
         raise unavailable(reason, what, "the page says so")
-    return _page_entries(text, url, settings, what), "page"
+    return _page_entries(text, url, settings, access), "page"
+
+
+def _clean(info: dict) -> dict:
+    """yt-dlp's answer without any credential it echoed (a URL it was given, an error)."""
+    cleaned = redact_value(info)
+    assert isinstance(cleaned, dict)
+    return cleaned
 
 
 def _entries(info: dict) -> Iterator[dict]:
@@ -285,12 +308,12 @@ def _stable_entry(entry: dict, listing_url: str) -> dict:
     return entry
 
 
-def _page_entries(document: str, page_url: str, settings: SourceSettings, what: str) -> list[dict]:
+def _page_entries(document: str, page_url: str, settings: SourceSettings, access: SourceAccess) -> list[dict]:
     """Each link of a plain page that yt-dlp can read as a video, keyed by the link."""
     out = []
     for link in source_rules.page_links(document, page_url):
         try:
-            entry = resolve(link, settings)
+            entry = resolve(link, settings, access)
         except TransientSourceError:
             raise
         except SourceError as exc:
@@ -323,7 +346,7 @@ _CACHE_KEYS = (
 NOT_VIDEO_TTL_S = 6 * 3600
 
 
-def resolve(url: str, settings: SourceSettings) -> dict | None:
+def resolve(url: str, settings: SourceSettings, access: SourceAccess = TRUSTED) -> dict | None:
     """One entry's own metadata (date, title, duration, licence) without downloading it;
     None when yt-dlp finds no video there.
 
@@ -338,10 +361,12 @@ def resolve(url: str, settings: SourceSettings) -> dict | None:
         if time.time() - cache.stat().st_mtime < NOT_VIDEO_TTL_S:
             return None
     platform = platform_of(url)
+    check_fetch_url(url, access)
+    fetch_url = access.with_credentials(url)
 
     def one() -> dict:
         with yt_dlp.YoutubeDL(_options(settings, platform, skip_download=True, **_file_urls(url))) as ydl:
-            return ydl.sanitize_info(ydl.extract_info(url, download=False, process=False))
+            return _clean(ydl.sanitize_info(ydl.extract_info(fetch_url, download=False, process=False)))
 
     cache.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -392,7 +417,9 @@ def post_from_entry(creator: str, entry: dict) -> Post:
     )
 
 
-def fill_in(entry: dict, settings: SourceSettings, need_duration: bool) -> dict:
+def fill_in(
+    entry: dict, settings: SourceSettings, need_duration: bool, access: SourceAccess = TRUSTED
+) -> dict:
     """An entry with what the listing lacked: its date (and duration when a rule needs it)."""
     if entry.get("_skip"):
         return entry
@@ -400,7 +427,7 @@ def fill_in(entry: dict, settings: SourceSettings, need_duration: bool) -> dict:
     missing_date = source_rules.posted_at(entry) is None
     if (missing_date or (need_duration and entry.get("duration") is None)) and url.startswith("http"):
         try:
-            found = resolve(url, settings)
+            found = resolve(url, settings, access)
         except TransientSourceError:
             raise  # the listing fails and is retried, rather than lose the entry for good
         except SourceError as exc:
@@ -411,7 +438,8 @@ def fill_in(entry: dict, settings: SourceSettings, need_duration: bool) -> dict:
     if need_duration and entry.get("duration") is None:
         for candidate in (unsmuggle_url(url, {})[0], entry.get("media_url") or ""):
             if candidate.lower().split("?")[0].endswith(source_rules.MEDIA_EXTENSIONS):
-                entry = {**entry, "duration": media.probe_url_duration(candidate)}
+                check_fetch_url(candidate, access)
+                entry = {**entry, "duration": media.probe_url_duration(access.with_credentials(candidate))}
                 break
     return entry
 
@@ -430,7 +458,13 @@ def _scrub(value):
     return value
 
 
-def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | None = None) -> Path:
+def download(
+    post: Post,
+    dest: Path,
+    archive: Path,
+    settings: SourceSettings | None = None,
+    access: SourceAccess = TRUSTED,
+) -> Path:
     """Download ``post`` to exactly ``dest``: best ≤ 1080p with audio, remuxed to MP4; the
     info JSON (without cookies) and any subtitles land beside it."""
     settings = settings or SourceSettings()
@@ -439,6 +473,8 @@ def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | N
     what = f"post {post.platform_post_id!r} of {post.creator} ({post.url})"
     url = post.raw_metadata.get("ytdlp_url") or post.url
     platform = platform_of(post.url)
+    check_fetch_url(url, access)
+    fetch_url = access.with_credentials(url)
     info: dict = {}
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".download-") as tmp:
         # First with the archive (never fetch twice). If the archive says "done" but the
@@ -463,8 +499,8 @@ def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | N
 
             def fetch(opts=opts) -> dict:
                 with yt_dlp.YoutubeDL(opts) as ydl:
-                    got = ydl.extract_info(url, download=True)
-                    return ydl.sanitize_info(got) if got else {}
+                    got = ydl.extract_info(fetch_url, download=True)
+                    return _clean(ydl.sanitize_info(got)) if got else {}
 
             try:
                 info = _polite(fetch, what, platform, settings)
@@ -473,7 +509,7 @@ def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | N
             else:
                 unsupported = None
             if unsupported is not None:
-                raise _explain_page(url, settings, what, unsupported)
+                raise _explain_page(url, settings, what, unsupported, access)
             produced = [p for p in Path(tmp).iterdir() if p.is_file()]
             files = [p for p in produced if p.suffix.lower() in source_rules.MEDIA_EXTENSIONS]
             if files:
@@ -486,14 +522,17 @@ def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | N
                 shutil.move(str(sub), dest.with_name(f"{dest.stem}{sub.name.removeprefix('media')}"))
     if info:
         keep = {k: v for k, v in info.items() if k not in ("formats", "requested_formats", "thumbnails")}
-        dest.with_suffix(".info.json").write_text(json.dumps(_scrub(keep), indent=1, default=str))
+        info_json = redact_text(json.dumps(_scrub(keep), indent=1, default=str))
+        dest.with_suffix(".info.json").write_text(info_json)
     return dest
 
 
-def _explain_page(url: str, settings: SourceSettings, what: str, exc: DownloadError) -> SourceError:
+def _explain_page(
+    url: str, settings: SourceSettings, what: str, exc: DownloadError, access: SourceAccess
+) -> SourceError:
     """yt-dlp found no video at ``url``: read the page once and name the reason it gives."""
     try:
-        text = fetch_document(url, settings, what).decode("utf-8", "replace")
+        text = fetch_document(url, settings, what, access).decode("utf-8", "replace")
     except SourceError as err:
         return err
     reason = source_rules.unavailable_reason(text)

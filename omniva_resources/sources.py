@@ -22,6 +22,7 @@ from omniva.records import Post
 from omniva.source_rules import SourceSettings
 from omniva_resources import folder_source, media, scraper
 from omniva_resources.resources import source_settings_from_env
+from omniva_resources.source_guard import TRUSTED, SourceAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,28 +46,33 @@ class Listing:
 class SourceAdapter(Protocol):
     name: str
 
-    def entries(self, creator: str, url: str, settings: SourceSettings) -> tuple[list[dict | Post], str]: ...
+    def entries(
+        self, creator: str, url: str, settings: SourceSettings, access: SourceAccess
+    ) -> tuple[list[dict | Post], str]: ...
 
-    def download(self, post: Post, dest: Path, archive: Path, settings: SourceSettings) -> Path: ...
+    def download(
+        self, post: Post, dest: Path, archive: Path, settings: SourceSettings, access: SourceAccess
+    ) -> Path: ...
 
 
 class YtdlpAdapter:
     name = "yt-dlp"
 
-    def entries(self, creator, url, settings):
-        return scraper.list_entries(url, settings, f"creator {creator!r} at {url}")
+    def entries(self, creator, url, settings, access):
+        return scraper.list_entries(url, settings, f"creator {creator!r} at {url}", access)
 
-    def download(self, post, dest, archive, settings):
-        return scraper.download(post, dest, archive, settings)
+    def download(self, post, dest, archive, settings, access):
+        return scraper.download(post, dest, archive, settings, access)
 
 
 class FolderAdapter:
     name = "folder"
 
-    def entries(self, creator, url, settings):
+    # A folder is on this machine: registered from the CLI, or under the API's folder root.
+    def entries(self, creator, url, settings, access):
         return folder_source.list_files(creator, url, settings.folder_settle_s), "folder"
 
-    def download(self, post, dest, archive, settings):
+    def download(self, post, dest, archive, settings, access):
         return folder_source.copy_file(post, dest, archive)
 
 
@@ -85,11 +91,20 @@ NEWEST_FIRST = ("youtube", "tiktok", "instagram", "twitch")
 OLDER_IN_A_ROW = 3  # a pinned old video may sit on top of a channel
 
 
-def list_day(creator: str, url: str, day: date | None, settings: SourceSettings | None = None) -> Listing:
-    """The creator's posts published on ``day`` (UTC; every day when None), after the rules."""
+def list_day(
+    creator: str,
+    url: str,
+    day: date | None,
+    settings: SourceSettings | None = None,
+    access: SourceAccess = TRUSTED,
+) -> Listing:
+    """The creator's posts published on ``day`` (UTC; every day when None), after the rules.
+
+    ``access``: the registry's ``creators.access_for`` for a registered creator (its network
+    flag and credentials); the default trusts a URL the caller typed (the CLI)."""
     settings = settings or source_settings_from_env()
     rules = settings.rules
-    entries, read_as = adapter_for(url).entries(creator, url, settings)
+    entries, read_as = adapter_for(url).entries(creator, url, settings, access)
     newest_first = read_as == "yt-dlp" and scraper.platform_of(url) in NEWEST_FIRST
     posts: list[Post] = []
     skipped: list[Skipped] = []
@@ -109,7 +124,7 @@ def list_day(creator: str, url: str, day: date | None, settings: SourceSettings 
             break
         when = source_rules.posted_at(entry)
         if when is None or day is None or _day_of(when) == day.isoformat():
-            entry = scraper.fill_in(entry, settings, rules.needs_duration)
+            entry = scraper.fill_in(entry, settings, rules.needs_duration, access)
             when = source_rules.posted_at(entry)
         when_day = _day_of(when)
         older = older + 1 if day is not None and when_day is not None and when_day < day.isoformat() else 0
@@ -147,25 +162,34 @@ def list_posts(
     return list(list_day(creator, url, day, settings).posts)
 
 
-def download(post: Post, dest: Path, archive: Path, settings: SourceSettings | None = None) -> Path:
+def download(
+    post: Post,
+    dest: Path,
+    archive: Path,
+    settings: SourceSettings | None = None,
+    access: SourceAccess = TRUSTED,
+) -> Path:
     settings = settings or source_settings_from_env()
     adapter = FolderAdapter() if post.raw_metadata.get("source") == "folder" else YtdlpAdapter()
-    return adapter.download(post, dest, archive, settings)
+    return adapter.download(post, dest, archive, settings, access)
 
 
-def check(url: str, limit: int = 10, settings: SourceSettings | None = None) -> tuple[list[Post], str]:
-    """The first ``limit`` entries of ``url``, dated, without downloading anything."""
+def check(
+    url: str, limit: int = 10, settings: SourceSettings | None = None, access: SourceAccess = TRUSTED
+) -> tuple[list[Post], str]:
+    """The first ``limit`` entries of ``url`` (without credentials: they come in ``access``),
+    dated, without downloading anything."""
     settings = settings or source_settings_from_env()
     adapter = adapter_for(url)
     entries: list[dict] | list[dict | Post]
     if isinstance(adapter, YtdlpAdapter):
-        entries, read_as = scraper.list_entries(url, settings, f"source {url}")
+        entries, read_as = scraper.list_entries(url, settings, f"source {url}", access)
     else:
-        entries, read_as = adapter.entries("check", url, settings)
+        entries, read_as = adapter.entries("check", url, settings, access)
     out = []
     for entry in entries[:limit]:
         if isinstance(entry, Post):
             out.append(entry)
         else:
-            out.append(scraper.post_from_entry("check", scraper.fill_in(entry, settings, False)))
+            out.append(scraper.post_from_entry("check", scraper.fill_in(entry, settings, False, access)))
     return out, read_as

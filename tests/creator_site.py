@@ -2,11 +2,13 @@
 links, posts over a week, media with real dates (``Last-Modified``), post pages with a
 schema.org VideoObject, a 404 link, a page that says the video is private, and paths that
 answer 429 once before they serve. Every request is logged, so a test can tell exactly what
-was fetched.
+was fetched. With ``auth=(user, password)`` every path requires that HTTP basic auth (401
+otherwise), as a creator's private feed would.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import json
@@ -54,6 +56,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 self.site.cookies.append((path, self.headers["Cookie"]))
             limited = path in self.site.limited_once
             self.site.limited_once.discard(path)
+            denied = self.site.expected_auth is not None and (
+                self.headers.get("Authorization") != self.site.expected_auth
+            )
+        if denied:
+            self.site.answers.append((path, 401))
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="creator"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if limited:
             self.site.answers.append((path, 429))
             self.send_response(429)
@@ -88,8 +100,11 @@ def make_media(out: Path, seed: int) -> None:
 
 
 class CreatorSite:
-    def __init__(self, root: Path, posts: list[SitePost]):
+    def __init__(self, root: Path, posts: list[SitePost], auth: tuple[str, str] | None = None):
         self.root = Path(root)
+        self.expected_auth = (
+            "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
+        )
         self.posts = list(posts)
         self.requests: list[tuple[str, str]] = []
         self.answers: list[tuple[str, int]] = []

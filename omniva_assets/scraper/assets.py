@@ -62,7 +62,8 @@ def posts(
     with user_errors(context, store):
         creator = store.creator(creator_name)
         settings = creator_registry.settings_for(store.layout, creator_name, scrape.source_settings())
-        listing = sources.list_day(creator_name, creator.url, day, settings)
+        access = creator_registry.access_for(store.layout, creator_name)
+        listing = sources.list_day(creator_name, creator.url, day, settings, access)
     found = list(listing.posts)
     skipped = f"; {len(listing.skipped)} left out by the creator's rules" if listing.skipped else ""
     lineage = Lineage(
@@ -121,7 +122,8 @@ def videos(
         fetched_by = "media-store (already downloaded)"
         if not dest.exists():
             settings = creator_registry.settings_for(store.layout, post.creator, scrape.source_settings())
-            sources.download(post, dest, store.layout.download_archive, settings)
+            access = creator_registry.access_for(store.layout, post.creator)
+            sources.download(post, dest, store.layout.download_archive, settings, access)
             folder = post.raw_metadata.get("source") == "folder"
             fetched_by = "folder copy" if folder else f"yt-dlp {scraper.ytdlp_version()}"
         facts = _probe_or_quarantine(dest, store.layout.media / "quarantine" / key, post.url, tools)

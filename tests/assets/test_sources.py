@@ -198,12 +198,12 @@ def test_undated_channel_listing_stops_resolving_past_the_day(home, monkeypatch)
     ]
 
     class Channel:
-        def entries(self, creator, url, settings):
+        def entries(self, creator, url, settings, access):  # issue #16: access
             return entries, "yt-dlp"
 
     asked = []
 
-    def resolve(url, settings):
+    def resolve(url, settings, access):
         key = url.rsplit("=", 1)[1]
         asked.append(key)
         return {"id": key, "upload_date": dates[key], "title": key}
@@ -472,7 +472,8 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
     from omniva_resources.resources import OmnivaStore
 
     lay = Layout(home)
-    creators.add(lay, "atomcast", f"{site.base}/atom.xml")
+    # A loopback site: registered as the CLI does (issue #16: private addresses only on purpose).
+    creators.add(lay, "atomcast", f"{site.base}/atom.xml", allow_private_network=True)
     defs = _defs(home)
     site.limited_once |= {"/atom.xml", "/media/a3.mp4"}
     start = len(site.requests)
