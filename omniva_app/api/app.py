@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omniva.settings import layout
 from omniva_app.api.context import ApiContext
 from omniva_app.api.envelope import ApiError, failure
+from omniva_app.api.keys import TooManyAttempts
 from omniva_app.api.routes import router
 
 __all__ = ["ApiContext", "create_app"]
@@ -21,6 +25,51 @@ log = logging.getLogger("omniva_app.api")
 #: Paths served without a key: the API's own description.
 PUBLIC = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
 PAGINATION = {"limit", "offset"}
+#: A caller's X-Request-ID is kept only if it is this (it is echoed and logged); else a fresh one.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+ERROR_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A body without Content-Length that grew past the limit (FastAPI passes HTTP errors on)."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class BodyLimit:
+    """Stops reading a request body at ``limit`` bytes, whatever its Content-Length said."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
+
+
+def _content_length(request: Request) -> int:
+    try:
+        return int(request.headers.get("content-length") or 0)
+    except ValueError:
+        return 0
 
 
 def _token(request: Request) -> str:
@@ -60,12 +109,18 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
 
+    app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
+
     @app.middleware("http")
     async def authenticate(request: Request, call_next):
         """Every request needs a valid key before anything else runs (the body is not even read)."""
-        request.state.request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        request.state.request_id = rid = _request_id(request)
         if request.url.path not in PUBLIC:
-            key = ctx.keys.verify(_token(request))
+            try:
+                # scrypt takes ~100 ms of CPU: off the event loop, or one guesser stalls everyone
+                key = await run_in_threadpool(ctx.keys.verify, _token(request))
+            except TooManyAttempts as exc:
+                return failure(ApiError(429, "TOO_MANY_ATTEMPTS", str(exc), retry_after=exc.retry_after), rid)
             if key is None:
                 return failure(
                     ApiError(
@@ -74,11 +129,19 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
                         "a valid API key is required: 'Authorization: Bearer omv_...' "
                         "(create one with `omniva api keys create --project PROJECT`)",
                     ),
-                    request.state.request_id,
+                    rid,
                 )
+            wait = ctx.rate_limit.take(key.key_id)
+            if wait:
+                limit = ctx.settings.rate_limit_per_min
+                message = f"API key {key.key_id} is over {limit} requests a minute; retry in {wait} s"
+                return failure(ApiError(429, "RATE_LIMITED", message, retry_after=wait), rid)
             request.state.api_key = key
+        if _content_length(request) > ctx.settings.max_body_bytes:
+            message = f"the request body is larger than {ctx.settings.max_body_bytes} bytes"
+            return failure(ApiError(413, "PAYLOAD_TOO_LARGE", message), rid)
         response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
+        response.headers["X-Request-ID"] = rid
         return response
 
     @app.exception_handler(ApiError)
@@ -91,18 +154,20 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        code = ERROR_CODES.get(exc.status_code, "HTTP_ERROR")
         return failure(
             ApiError(exc.status_code, code, str(exc.detail)), getattr(request.state, "request_id", None)
         )
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception):
-        log.exception("unhandled error")
-        return failure(
-            ApiError(500, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"),
-            getattr(request.state, "request_id", None),
+        # The details (paths, SQL, library messages) go to the server's log, never to the caller.
+        rid = getattr(request.state, "request_id", None) or str(uuid.uuid4())
+        log.error(
+            "unhandled error in %s %s [request %s]", request.method, request.url.path, rid, exc_info=exc
         )
+        message = f"internal error; the server's log has the details under request id {rid}"
+        return failure(ApiError(500, "INTERNAL_ERROR", message), rid)
 
     app.include_router(router)
     return app

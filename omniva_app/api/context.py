@@ -9,7 +9,8 @@ loads on first use.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from omniva.settings import Layout
-from omniva_app.api.keys import ApiKey, KeyStore
+from omniva_app.api.keys import ApiKey, KeyStore, RateLimit
 from omniva_app.api.project_registry import ProjectRegistry
 
 if TYPE_CHECKING:
@@ -30,15 +31,53 @@ def api_dir(lay: Layout) -> Path:
     return lay.home / "api"
 
 
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return float(env.get(name) or default)
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The API server's limits and links; ``from_env`` is the one place they are read."""
+
+    max_body_bytes: int = 1024 * 1024  # OMNIVA_API_MAX_BODY_BYTES: larger requests get 413
+    rate_limit_per_min: int = 600  # OMNIVA_API_RATE_LIMIT: requests a minute per key (0: none)
+    auth_failures: int = 10  # OMNIVA_API_AUTH_FAILURES: wrong secrets per key id per window...
+    auth_window_s: float = 60.0  # OMNIVA_API_AUTH_WINDOW_S: ...before 429 (0 failures: no limit)
+    dagster_ui: str = "http://127.0.0.1:3000"  # OMNIVA_DAGSTER_UI: run links in answers
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            max_body_bytes=int(_number(env, "OMNIVA_API_MAX_BODY_BYTES", cls.max_body_bytes)),
+            rate_limit_per_min=int(_number(env, "OMNIVA_API_RATE_LIMIT", cls.rate_limit_per_min)),
+            auth_failures=int(_number(env, "OMNIVA_API_AUTH_FAILURES", cls.auth_failures)),
+            auth_window_s=_number(env, "OMNIVA_API_AUTH_WINDOW_S", cls.auth_window_s),
+            dagster_ui=(env.get("OMNIVA_DAGSTER_UI") or cls.dagster_ui).rstrip("/"),
+        )
+
+
 @dataclass
 class ApiContext:
     """What every request uses; the Dagster side is loaded on first use."""
 
     layout: Layout
+    settings: ApiSettings = field(default_factory=ApiSettings.from_env)
 
     @cached_property
     def keys(self) -> KeyStore:
-        return KeyStore(api_dir(self.layout) / "keys.json")
+        return KeyStore(
+            api_dir(self.layout) / "keys.json",
+            max_failures=self.settings.auth_failures,
+            window_s=self.settings.auth_window_s,
+        )
+
+    @cached_property
+    def rate_limit(self) -> RateLimit:
+        return RateLimit(self.settings.rate_limit_per_min)
 
     @cached_property
     def projects(self) -> ProjectRegistry:
@@ -71,7 +110,7 @@ class ApiContext:
 
     @property
     def ui_url(self) -> str:
-        return os.environ.get("OMNIVA_DAGSTER_UI", "http://127.0.0.1:3000").rstrip("/")
+        return self.settings.dagster_ui
 
 
 def ctx_of(request: Request) -> ApiContext:

@@ -11,11 +11,15 @@ from fastapi.responses import JSONResponse
 
 
 class ApiError(Exception):
-    """An error the caller can act on: HTTP status, a stable code, a message naming the thing."""
+    """An error the caller can act on: HTTP status, a stable code, a message naming the thing.
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None):
+    ``retry_after``: seconds the caller should wait (429, 503), sent as ``Retry-After``.
+    """
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None, *, retry_after: int = 0):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.retry_after = retry_after
 
 
 def now_iso() -> str:
@@ -35,8 +39,13 @@ def failure(err: ApiError, request_id: str | None = None) -> JSONResponse:
     error: dict[str, Any] = {"message": err.message, "code": err.code}
     if err.details is not None:
         error["details"] = err.details
-    body = {"status": "error", "data": None, "error": error, "meta": meta(request_id)}
-    headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+    about = meta(request_id)
+    body = {"status": "error", "data": None, "error": error, "meta": about}
+    headers = {"X-Request-ID": about["request_id"]}
+    if err.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if err.retry_after:
+        headers["Retry-After"] = str(err.retry_after)
     return JSONResponse(jsonable_encoder(body), status_code=err.status, headers=headers)
 
 
