@@ -84,7 +84,7 @@ def refused_reason(address: str) -> str | None:
         (not ip.is_global, "non-public"),
     ):
         if test:
-            return f"a {what} address"
+            return f"{'an' if what[0] in 'aeiou' else 'a'} {what} address"
     return None
 
 
