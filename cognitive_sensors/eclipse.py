@@ -26,6 +26,8 @@ _BAD_INPUT_ERRORS = {
     "NoSpeechError",
     "DeadLinkError",
     "SourceError",
+    # A source whose address is refused (loopback, private, metadata): bad input, not a bug.
+    "UnsafeSourceError",
     # A post that exists but cannot be had as things stand: retrying unchanged cannot help;
     # cookies, a proxy or the creator can, and then an operator releases the partition.
     "UnavailableError",
