@@ -17,6 +17,11 @@ from omniva.records import AgentVote, Candidate, RankedClip, Selection
 def test_eclipse_classifies_and_decides():
     now = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
     assert eclipse.classify("CorruptMediaError", "x.mp4: not a readable media file") == eclipse.BAD_INPUT
+    # A source refused for its address (loopback, private, metadata) is quarantined, not a bug.
+    assert (
+        eclipse.classify("UnsafeSourceError", "http://127.0.0.1/feed.xml resolves to a loopback address")
+        == eclipse.BAD_INPUT
+    )
     assert eclipse.classify("QuotaExceededError", "quotaExceeded") == eclipse.QUOTA
     assert eclipse.classify("DownloadError", "HTTP Error 503: Service Unavailable") == eclipse.TRANSIENT
     assert eclipse.classify("KeyError", "'x'") == eclipse.BUG
