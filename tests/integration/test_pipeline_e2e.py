@@ -109,6 +109,17 @@ def test_pantheon_votes_and_reasons_are_stored(demo):
     assert all(v["reason"] for v in votes)
 
 
+def test_zenith_keeps_the_decisions_of_every_stage(demo):
+    """The clip and upload gates decide on the same partitions: both stages' decisions stay."""
+    rows = _rows(
+        _db(demo), "SELECT stage, partition_key, action FROM zenith_decisions WHERE source = 'omniva-cli'"
+    )
+    assert {"video", "clip", "upload"} <= {r["stage"] for r in rows}, rows
+    for stage in ("clip", "upload"):
+        requested = {r["partition_key"] for r in rows if r["stage"] == stage and r["action"] == "request"}
+        assert len(requested) >= demo["counts"]["renders"], (stage, requested)
+
+
 def test_bad_inputs_fail_alone_with_clear_messages(demo):
     out = demo["first"].stdout
     expectations = {
