@@ -156,8 +156,10 @@ def test_wrong_secrets_in_parallel_do_not_stall_other_requests(api):
     for t in threads:
         t.join(120)
     assert codes == [401] * len(guesses), codes
-    # Before: the checks ran on the event loop, one after another (7 ms became 1.7 s).
-    assert max(loaded) < 25 * quiet + 0.25, (quiet, sorted(loaded)[-5:])
+    # Before: the checks ran on the event loop, one after another (7 ms became 1.7 s), so most
+    # probes waited behind a queue of hashes. The median, not the slowest probe: one probe can
+    # always be unlucky on a loaded machine, most of them cannot.
+    assert statistics.median(loaded) < 10 * quiet + 0.1, (quiet, sorted(loaded))
 
 
 def test_repeated_wrong_secrets_for_one_key_id_get_429(api):
