@@ -14,6 +14,7 @@ or off through the instance's instigator state, as the UI's toggles do.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import re
@@ -32,6 +33,8 @@ from dagster._core.remote_representation.external import RemoteRepository, Remot
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from cognitive_sensors import lattice
+from omniva.errors import OmnivaError
+from omniva.redact import redact_text
 from omniva.settings import REPO_ROOT
 from omniva_app.api.envelope import ApiError, now_iso
 from omniva_app.launch import (
@@ -61,6 +64,8 @@ WORKER_OF_JOB = {
     "upload_job": "uploader_worker",
 }
 PRIORITY = {"low": 0.2, "normal": 0.5, "high": 0.9}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -226,7 +231,14 @@ class Actions:
             try:
                 self._execute(job)
             except Exception as exc:  # noqa: BLE001 - recorded on the job, the worker keeps serving
-                job.status, job.result = "FAILED", {**job.result, "error": f"{type(exc).__name__}: {exc}"}
+                # The jobs API returns this: Omniva's own errors say what to do; anything else is
+                # internal (paths, driver text) and goes to the server's log only.
+                if isinstance(exc, OmnivaError | ApiError):
+                    error = redact_text(f"{type(exc).__name__}: {exc}")
+                else:
+                    log.exception("API job %s failed", job.job_id)
+                    error = f"internal error (job {job.job_id}; see the API server's log)"
+                job.status, job.result = "FAILED", {**job.result, "error": error}
             finally:
                 job.completed_at = now_iso()
                 with self._lock:
