@@ -7,17 +7,17 @@ A project's id is ``proj_<name>``; names follow ``omniva_resources.projects.NAME
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from omniva.errors import ConfigError
 from omniva.settings import Layout
 from omniva_app.api.envelope import ApiError, now_iso
-from omniva_resources import projects
+from omniva_resources import project_file, projects
+from omniva_resources.private_files import locked, write_private_json
 
 PREFIX = "proj_"
 SLUG = re.compile(r"[^a-z0-9_-]+")
@@ -47,16 +47,13 @@ class ProjectRegistry:
             return {}
 
     @contextmanager
-    def _editing(self):
+    def _editing(self) -> Iterator[dict]:
         """Read-modify-write of the API's part under a file lock (several workers may write)."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(self.path.with_suffix(".lock"), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with locked(self.path):
             data = self._read()
             yield data
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
-            tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-            os.replace(tmp, self.path)
+            write_private_json(self.path, data)
 
     def _view(self, p: projects.Project, extra: dict) -> dict:
         return {
@@ -100,11 +97,21 @@ class ProjectRegistry:
             data[name] = {"display_name": display_name, "status": "PAUSED", "settings": settings or {}}
             return self._view(p, data[name])
 
+    def owner_of(self, creator: str) -> str | None:
+        """The id of the project that owns ``creator``; None: the admin scope."""
+        p = projects.project_of(creator, self.layout)
+        return PREFIX + p.name if p else None
+
     def attach_creator(self, project_id: str, creator: str) -> None:
+        """Join ``creator`` to the project; ``CreatorOwnedError`` if another project owns it
+        (decided under the registry's lock, so two projects cannot both take it)."""
         p = self.get(project_id)
         if creator in p["creators"]:
             raise ApiError(409, "CREATOR_EXISTS", f"creator {creator!r} is already in {project_id}")
-        projects.add_creator(project_id.removeprefix(PREFIX), creator, self.layout)
+        project_file.add_member(project_id.removeprefix(PREFIX), creator, self.layout)
+
+    def detach_creator(self, project_id: str, creator: str) -> None:
+        projects.remove_creator(project_id.removeprefix(PREFIX), creator, self.layout)
 
     def set_status(self, project_id: str, status: str, reason: str) -> dict:
         self.get(project_id)

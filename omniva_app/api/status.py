@@ -1,8 +1,13 @@
 """``GET /v1/system/status``: the Dagster instance, its daemons, the run queue, YouTube
-quota left per channel, quarantined partitions, and Zenith's view of each stage."""
+quota left per channel, quarantined partitions, and Zenith's view of each stage.
+
+An admin key sees all of it. A project key sees its own channels' quota and its creators'
+quarantined partitions (``ProjectScope``), the stages' health and the queue's counts, and none
+of the server's paths or internal addresses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -15,18 +20,35 @@ IN_FLIGHT = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectScope:
+    """What a project key may see: its creators and their videos' partition keys."""
+
+    creators: frozenset[str]
+    videos: frozenset[str]
+
+    def owns(self, asset_key: str, partition: str) -> bool:
+        """Whether a partition (``creator``, ``creator|day``, ``video`` or ``rank|video``) is the project's."""
+        head, _, _ = partition.partition("|")
+        if "posts" in asset_key or "creators" in asset_key:
+            return head in self.creators
+        return partition in self.videos or partition.split("|", 1)[-1] in self.videos
+
+
 def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else None
 
 
-def daemons(instance: dg.DagsterInstance) -> dict:
+def daemons(instance: dg.DagsterInstance, with_errors: bool = True) -> dict:
+    """Each daemon's health; ``with_errors``: its last errors' text too (admins only: it can
+    name any project's partitions and the server's paths)."""
     out = {}
     for kind, st in instance.get_daemon_statuses(instance.get_required_daemon_types()).items():
         hb = st.last_heartbeat
         out[kind] = {
             "healthy": bool(st.healthy),
             "last_heartbeat": _iso(hb.timestamp) if hb else None,
-            "errors": [e.message for e in (hb.errors or [])][:3] if hb else [],
+            "errors": [e.message for e in (hb.errors or [])][:3] if hb and with_errors else [],
         }
     return out
 
@@ -57,7 +79,28 @@ def quota_per_channel(store: OmnivaStore, channels: list[str]) -> list[dict]:
     return out
 
 
-def system_status(actions: Actions, channels: list[str]) -> dict:
+def _hide_paths(row: dict, store: OmnivaStore, scope: ProjectScope | None) -> dict:
+    """A project key's copy of a row whose error text may name the server's folders."""
+    if scope is None or "error" not in row:
+        return row
+    return {**row, "error": str(row["error"]).replace(str(store.layout.home), "$OMNIVA_HOME")}
+
+
+def _quarantined(store: OmnivaStore, scope: ProjectScope | None) -> list[dict]:
+    home = str(store.layout.home)
+    out = []
+    for r in store.warehouse.query_file("quarantined_partitions"):
+        row = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
+        if scope is not None:
+            if not scope.owns(str(row["asset_key"]), str(row["partition"])):
+                continue
+            row["reason"] = str(row["reason"] or "").replace(home, "$OMNIVA_HOME")
+        out.append(row)
+    return out
+
+
+def system_status(actions: Actions, channels: list[str], scope: ProjectScope | None = None) -> dict:
+    """The status for ``channels``; ``scope``: a project key's view (None: an admin's)."""
     instance, store = actions.instance, actions.store
     count = lambda statuses, job=None: instance.get_runs_count(  # noqa: E731
         dg.RunsFilter(statuses=statuses, job_name=job)
@@ -74,18 +117,24 @@ def system_status(actions: Actions, channels: list[str]) -> dict:
             "queue_depth": count(WAITING, job_name) + sum(r.job_name == job_name for r in api_waiting),
             "running": count(IN_FLIGHT, job_name),
         }
-    heartbeats = daemons(instance)
+    heartbeats = daemons(instance, with_errors=scope is None)
     last = max((d["last_heartbeat"] for d in heartbeats.values() if d["last_heartbeat"]), default=None)
-    quarantined = store.warehouse.query_file("quarantined_partitions")
+    launches = (
+        ("GraphQL" if scope else f"GraphQL {actions.graphql_url}") if actions.graphql_url else "in-process"
+    )
+    about = {
+        "run_storage": type(instance.run_storage).__name__,
+        "event_log_storage": type(instance.event_log_storage).__name__,
+        "run_coordinator": type(instance.run_coordinator).__name__,
+        "run_launcher": type(instance.run_launcher).__name__,
+        "api_launches": launches,
+    }
+    database = {"status": "HEALTHY"}
+    if scope is None:
+        about = {"dagster_home": instance.root_directory, **about}
+        database.update(warehouse=str(store.layout.warehouse), duckdb=str(store.layout.duckdb_path))
     return {
-        "instance": {
-            "dagster_home": instance.root_directory,
-            "run_storage": type(instance.run_storage).__name__,
-            "event_log_storage": type(instance.event_log_storage).__name__,
-            "run_coordinator": type(instance.run_coordinator).__name__,
-            "run_launcher": type(instance.run_launcher).__name__,
-            "api_launches": f"GraphQL {actions.graphql_url}" if actions.graphql_url else "in-process",
-        },
+        "instance": about,
         "daemons": heartbeats,
         "queues": {
             "dagster_queued_runs": count(WAITING),
@@ -94,15 +143,9 @@ def system_status(actions: Actions, channels: list[str]) -> dict:
             "api_runs_waiting": len(api_waiting),
         },
         "workers": workers,
-        "database": {
-            "status": "HEALTHY",
-            "warehouse": str(store.layout.warehouse),
-            "duckdb": str(store.layout.duckdb_path),
-        },
-        "quota": quota_per_channel(store, channels),
-        "quarantined": [
-            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in quarantined
-        ],
+        "database": database,
+        "quota": [_hide_paths(q, store, scope) for q in quota_per_channel(store, channels)],
+        "quarantined": _quarantined(store, scope),
         "cognitive_layer": {
             "status": "HEALTHY" if all(w["status"] == "HEALTHY" for w in workers.values()) else "DEGRADED",
             "last_heartbeat": last,

@@ -47,8 +47,16 @@ def test_an_older_file_listing_a_creator_twice_gives_it_to_the_oldest_project(tm
     project_file.path(lay).write_text(
         json.dumps(
             {
-                "alpha": {"channel": "alpha-shorts", "creators": ["sample"], "created_at": "2026-01-01T00:00:00Z"},
-                "aaa": {"channel": "thief", "creators": ["sample", "own"], "created_at": "2026-02-01T00:00:00Z"},
+                "alpha": {
+                    "channel": "alpha-shorts",
+                    "creators": ["sample"],
+                    "created_at": "2026-01-01T00:00:00Z",
+                },
+                "aaa": {
+                    "channel": "thief",
+                    "creators": ["sample", "own"],
+                    "created_at": "2026-02-01T00:00:00Z",
+                },
             }
         )
     )

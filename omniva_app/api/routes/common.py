@@ -16,12 +16,17 @@ from omniva_app.api.keys import ALL_PROJECTS
 from omniva_assets.partitions import clip_key, creators_partitions
 from omniva_resources.resources import resources_from_env
 
+MAX_OFFSET = 1_000_000  # past every real listing; a bigger number would overflow DuckDB's BIGINT
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def ok(request: Request, data: Any, status_code: int = 200) -> JSONResponse:
     return success(data, request.state.request_id, status_code)
+
+
+def is_admin(request: Request) -> bool:
+    return key_of(request).project == ALL_PROJECTS
 
 
 def project_of(request: Request, project_id: str) -> dict:
@@ -46,17 +51,14 @@ def project_rows(
 
 
 def clip_of(request: Request, clip_id: str) -> tuple[dict, str | None]:
-    """The clip (by id) and the project it is seen through; 404 outside the key's scope."""
+    """The clip (by id) and the project that owns it (its creator's); 404 outside the key's
+    scope, the same answer as for a clip that does not exist."""
     ctx, key = ctx_of(request), key_of(request)
     rows = ctx.warehouse.query_file("clip_detail", [clip_id])
-    if not rows:
+    owner = ctx.projects.owner_of(rows[0]["creator"]) if rows else None
+    if not rows or not (key.project == ALL_PROJECTS or owner == key.project):
         raise ApiError(404, "CLIP_NOT_FOUND", f"no clip {clip_id!r}")
-    clip = rows[0]
-    projects = [p["project_id"] for p in ctx.projects.all() if clip["creator"] in p["creators"]]
-    visible = [pid for pid in projects if key.allows(pid)]
-    if key.project != ALL_PROJECTS and not visible:
-        raise ApiError(404, "CLIP_NOT_FOUND", f"no clip {clip_id!r} in project {key.project}")
-    return clip, (visible[0] if visible else None)
+    return rows[0], owner
 
 
 def partition_of(clip: dict) -> str:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from omniva_app.api.context import ctx_of, key_of
 from omniva_app.api.envelope import ApiError
+from omniva_app.api.keys import ALL_PROJECTS
 from omniva_app.api.routes.actions import job_view
 from omniva_app.api.routes.common import ok
 from omniva_app.api.schemas import Envelope
@@ -18,6 +19,7 @@ def get_job(request: Request, job_id: str):
     """An action the API launched: its runs, their Dagster status, and the outcome."""
     ctx, key = ctx_of(request), key_of(request)
     job = ctx.actions.job(job_id)
-    if job is None or not (job.project_id is None or key.allows(job.project_id)):
+    # A job of no project (an admin's action on a creator outside every project) is the admin's.
+    if job is None or not (key.project == ALL_PROJECTS or job.project_id == key.project):
         raise ApiError(404, "JOB_NOT_FOUND", f"no job {job_id!r}")
     return ok(request, job_view(ctx, job))

@@ -1,4 +1,7 @@
-"""A project's log: Dagster's event log of the runs that worked for its creators."""
+"""A project's log: Dagster's event log of the runs that worked for its creators.
+
+Runs of no partition (the publish plan, shared by every project) name every project's clips
+and the server's folders: an admin key sees them, a project key does not."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from omniva_app.api import reads
 from omniva_app.api.context import ctx_of
 from omniva_app.api.dagster_ops import WORKER_OF_JOB
 from omniva_app.api.envelope import page
-from omniva_app.api.routes.common import Limit, Offset, ok, project_of
+from omniva_app.api.routes.common import MAX_OFFSET, Limit, Offset, is_admin, ok, project_of
 from omniva_app.api.schemas import Envelope
 
 router = APIRouter()
@@ -52,7 +55,10 @@ def logs(
         worker_type=worker_type,
         since=_aware(from_),
         until=_aware(to),
-        limit=limit,
-        offset=offset,
+        limit=MAX_OFFSET + limit,  # all of them: a project key's are filtered below
+        offset=0,
     )
-    return ok(request, page(items, limit, offset, total))
+    if not is_admin(request):
+        items = [i for i in items if i["metadata"]["partition"] is not None]
+        total = len(items)
+    return ok(request, page(items[offset : offset + limit], limit, offset, total))

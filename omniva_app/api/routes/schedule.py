@@ -15,6 +15,11 @@ from omniva_app.api.schemas import Envelope, ScheduleRequest
 router = APIRouter()
 
 
+def _slots(request: Request, project_id: str) -> int:
+    """How many publish slots the project's clips have."""
+    return project_rows(request, project_id, "project_schedule", 1, 0)[1]
+
+
 @router.post("/projects/{project_id}/schedule", response_model=Envelope, status_code=202)
 def reschedule(
     request: Request, project_id: str, body: Annotated[ScheduleRequest | None, Body()] = None, wait: Wait = 0
@@ -22,7 +27,7 @@ def reschedule(
     """Re-run the publish plan (Horizon: quota and slots; committed slots never move)."""
     body = body or ScheduleRequest()
     ctx = ctx_of(request)
-    project_of(request, project_id)
+    p = project_of(request, project_id)
     actions = ctx.actions
     if actions.pending("schedule") or actions.active_runs("publish_plan_job"):
         raise ApiError(409, "SCHEDULER_BUSY", "the publish plan is being computed; try again shortly")
@@ -32,8 +37,10 @@ def reschedule(
             "TARGET_DAY_NOT_SUPPORTED",
             "the publish plan fills the earliest free slots from now; target_day cannot be chosen",
         )
-    considered = len(ctx.warehouse.query_file("ready_clips"))
-    before = len(ctx.warehouse.query_file("committed_slots"))
+    # The plan covers every channel; the answer counts this project's clips only.
+    mine = set(p["creators"])
+    considered = sum(r["creator"] in mine for r in ctx.warehouse.query_file("ready_clips"))
+    before = _slots(request, project_id)
     job_id = actions.new_job_id("schedule")
     run = actions.plan_run(
         "publish_plan_job", None, "publish_plan", job_id=job_id, extra_tags={"omniva/reason": body.reason}
@@ -47,7 +54,7 @@ def reschedule(
         project_id=project_id,
         run_id=run.run_id,
     )
-    updated = len(ctx.warehouse.query_file("committed_slots")) - before if job.completed_at else None
+    updated = _slots(request, project_id) - before if job.completed_at else None
     return ok(
         request,
         {
