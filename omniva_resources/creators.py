@@ -91,6 +91,9 @@ def add(
     url = normalize_url(url)
     if project:
         project_file.get(project, layout)  # a clear error before anything is written
+        owner = project_file.owner_of(name, layout)
+        if owner not in (None, project):  # refuse before the registry entry is touched
+            raise project_file.CreatorOwnedError(name, owner)
     kept_cookies = str(_keep_cookies(layout, name, Path(cookies).expanduser())) if cookies else None
     if credentials:
         _keep_credentials(layout, name, url, credentials)

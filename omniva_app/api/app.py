@@ -92,7 +92,7 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
         for e in errors
     ]
     if all(e.get("loc", ("",))[0] == "query" and e["loc"][-1] in PAGINATION for e in errors):
-        return ApiError(400, "INVALID_PAGINATION", "limit must be 1-500 and offset at least 0", details)
+        return ApiError(400, "INVALID_PAGINATION", "limit must be 1-500 and offset 0-1000000", details)
     text = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details)
     return ApiError(400, "VALIDATION_ERROR", f"invalid request: {text}", details)
 

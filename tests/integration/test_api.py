@@ -66,6 +66,9 @@ def _cli(env, *args) -> subprocess.CompletedProcess:
 def api(demo, tmp_path_factory):
     home = tmp_path_factory.mktemp("api") / "home"
     shutil.copytree(demo["home"], home, symlinks=True)
+    # A fresh loopback emulator: with the demo's channel copied, the marker lookup would find
+    # the demo's videos and adopt them, and the quota tests would spend nothing.
+    shutil.rmtree(home / "youtube-emulator", ignore_errors=True)
     port, yt_port = free_port(), free_port()
     env = {
         **os.environ,

@@ -38,6 +38,7 @@ def test_a_creator_belongs_to_one_project_and_another_cannot_take_it(lay):
     projects.remove_creator("alpha", "sample", lay)
     assert projects.project_of("sample", lay) is None
     assert projects.add_creator("beta", "sample", lay).creators == ("sample",)
+
     assert projects.channels_by_creator(lay, "default") == {"sample": "beta-shorts"}
 
 
@@ -98,3 +99,11 @@ def test_concurrent_writers_lose_no_project(tmp_path):
         p.join(60)
         assert p.exitcode == 0
     assert len(projects.list_projects(Layout(tmp_path))) == 6 * 15
+
+
+def test_registering_another_projects_creator_changes_nothing(lay):
+    """`omniva creators add sample URL --project beta` must not rewrite alpha's creator first."""
+    before = lay.creators_file.read_bytes()
+    with pytest.raises(CreatorOwnedError):
+        creators.add(lay, "sample", "https://attacker.example/feed.xml", project="beta")
+    assert lay.creators_file.read_bytes() == before
