@@ -6,11 +6,13 @@ import json
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 
 from cognitive_sensors.stardust import now_iso
 from omniva.records import Creator, Post, stable_id
+from omniva.redact import redact_text, redact_value
 from omniva.settings import Layout, omniva_home
 from omniva_resources import creators as creator_registry
 from omniva_resources.warehouse import Warehouse
@@ -49,6 +51,10 @@ class OmnivaStore(dg.ConfigurableResource):
         two rows. Only an event a Dagster run reports again (a retried step failing the same
         way in the same run) is the same row, so its id is everything it says, run included.
         """
+        # A second guard: whatever reaches the audit trail loses URL credentials and secret
+        # query values, even where the caller forgot to redact.
+        message = redact_text(message)
+        metadata = cast(dict, redact_value(metadata))
         if metadata.get("run_id"):
             said = json.dumps(metadata, sort_keys=True, default=str)
             log_id = stable_id("log", source, level, message, said)
