@@ -1,7 +1,9 @@
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -62,3 +64,42 @@ def demo(tmp_path_factory):
     }
     db.close()
     return {"home": home, "ports": ports, "first": first, "counts": counts}
+
+
+class ApiServer:
+    """``omniva api`` in a subprocess on loopback for a test module, its output in
+    ``home/api.log``; ``start`` returns once it answers."""
+
+    def __init__(self, proc: subprocess.Popen, log, base: str):
+        self.proc, self.log, self.base = proc, log, base
+
+    @classmethod
+    def start(cls, home: Path, env: dict, port: int, timeout: float = 180) -> "ApiServer":
+        import httpx
+
+        log = open(home / "api.log", "w")  # noqa: SIM115 - closed by stop()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "omniva_app.cli", "api", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        server = cls(proc, log, f"http://127.0.0.1:{port}")
+        deadline = time.time() + timeout
+        while True:
+            try:
+                if httpx.get(f"{server.base}/v1/openapi.json", timeout=2).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.time() < deadline, (home / "api.log").read_text()[-3000:]
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()

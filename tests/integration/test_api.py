@@ -25,7 +25,7 @@ from omniva.errors import OmnivaError
 from omniva_app.api.keys import KeyStore
 from omniva_devkit.sample_site import SampleSite
 from omniva_resources.warehouse import Warehouse
-from tests.conftest import free_port
+from tests.conftest import ApiServer, free_port
 
 slow = pytest.mark.slow  # the tests on the demo's data (they share its session fixture)
 
@@ -83,24 +83,8 @@ def api(demo, tmp_path_factory):
         "admin": _cli(env, "api", "keys", "create", "--admin").stdout.strip(),
         "demo": _cli(env, "api", "keys", "create", "--project", "demo").stdout.strip(),
     }
-    log = open(home / "api.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "omniva_app.cli", "api", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while True:
-        try:
-            if httpx.get(f"{base}/v1/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.time() < deadline, (home / "api.log").read_text()[-3000:]
-        time.sleep(0.5)
+    server = ApiServer.start(home, env, port, timeout=180)
+    base = server.base
     clients = {
         name: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {k}"}, timeout=300)
         for name, k in keys.items()
@@ -109,12 +93,7 @@ def api(demo, tmp_path_factory):
     try:
         yield {"home": home, "env": env, "keys": keys, "demo": demo, **clients}
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 def _instance(home: Path) -> dg.DagsterInstance:

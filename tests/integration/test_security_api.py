@@ -7,7 +7,6 @@ one creator, no demo): none of the routes hit here needs the demo's data.
 
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 
 from omniva_app.api.keys import KeyStore
 from omniva_resources.warehouse import Warehouse
-from tests.conftest import free_port
+from tests.conftest import ApiServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE_LIMIT = 60  # requests a minute per key on this server: the tests below stay well under it
@@ -55,24 +54,8 @@ def api(tmp_path_factory):
     tokens = {"admin": store.create("*", "admin")[0]}
     for name in ("alpha", "beta", "locked", "budget", *GUESSED):
         tokens[name] = store.create("proj_beta" if name == "beta" else "proj_alpha", name)[0]
-    log = open(home / "api.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "omniva_app.cli", "api", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while True:
-        try:
-            if httpx.get(f"{base}/v1/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.time() < deadline, (home / "api.log").read_text()[-3000:]
-        time.sleep(0.5)
+    server = ApiServer.start(home, env, port, timeout=300)
+    base = server.base
     clients = {
         name: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {t}"}, timeout=120)
         for name, t in tokens.items()
@@ -80,12 +63,7 @@ def api(tmp_path_factory):
     try:
         yield {"home": home, "base": base, "tokens": tokens, "log": home / "api.log", **clients}
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 def _ok(resp: httpx.Response) -> dict:

@@ -13,10 +13,8 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from omniva.settings import Layout
 from omniva_resources import projects
-from tests.conftest import free_port
+from tests.conftest import ApiServer, free_port
 
 pytestmark = pytest.mark.slow  # on the demo's data (its session fixture)
 
@@ -96,24 +94,8 @@ def sec(demo, tmp_path_factory):
     keys = {"admin": cli(env, "api", "keys", "create", "--admin").stdout.strip()}
     for name in CHANNELS:
         keys[name] = cli(env, "api", "keys", "create", "--project", name).stdout.strip()
-    log = open(home / "api.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "omniva_app.cli", "api", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while True:
-        try:
-            if httpx.get(f"{base}/v1/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.time() < deadline, (home / "api.log").read_text()[-3000:]
-        time.sleep(0.5)
+    server = ApiServer.start(home, env, port, timeout=180)
+    base = server.base
     clients = {
         name: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {k}"}, timeout=300)
         for name, k in keys.items()
@@ -123,12 +105,7 @@ def sec(demo, tmp_path_factory):
     try:
         yield {"home": home, "env": env, "clips": alpha_clips, **clients}
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 def alphas_marks(sec) -> set[str]:
