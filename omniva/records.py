@@ -133,6 +133,7 @@ class Transcript:
     duration_s: float
     word_timing: str  # which path produced the word times
     backend: str
+    language_probability: float | None = None  # the detector's confidence; None when pinned
 
     def as_json(self) -> dict:
         return {

