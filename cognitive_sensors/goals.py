@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -41,7 +41,7 @@ def load_goals(path: str | None = None) -> Goals:
         weekly_cadence=int(data.get("weekly_cadence", 21)),
         growth_targets=dict(data.get("growth_targets") or {}),
         content_mix={k: float(v) for k, v in (data.get("content_mix") or {}).items()},
-        topics={k: tuple(str(w).lower() for w in v) for k, v in (data.get("topics") or {}).items()},
+        topics={k: tuple(str(w) for w in v) for k, v in (data.get("topics") or {}).items()},
         weights={k: float(v) for k, v in (pantheon.get("weights") or {}).items()},
         quorum=float(pantheon.get("quorum", 0.5)),
         banned_words=tuple(str(w).lower() for w in pantheon.get("banned_words") or ()),
@@ -49,15 +49,13 @@ def load_goals(path: str | None = None) -> Goals:
     )
 
 
-def topic_of(words: Iterable[str], goals: Goals) -> str | None:
-    """The topic whose keywords the clip uses most (None when it uses none)."""
-    tokens = [w.lower() for w in words]
-    best, hits = None, 0
-    for topic, keys in sorted(goals.topics.items()):
-        n = sum(1 for t in tokens if any(t == k or t.startswith(k) for k in keys))
-        if n > hits:
-            best, hits = topic, n
-    return best
+def topic_of(similarities: Mapping[str, float], baseline: float) -> str | None:
+    """The goal topic a clip is closest to (cosine of its embedding to each topic's examples),
+    or None when it is closer to the off-topic examples (``baseline``) than to any topic."""
+    if not similarities:
+        return None
+    best = max(sorted(similarities), key=lambda t: similarities[t])
+    return best if similarities[best] > baseline else None
 
 
 def mix_gap(goals: Goals, counts: Mapping[str, int]) -> dict[str, float]:

@@ -31,10 +31,14 @@ def explain_markdown(b: dict) -> str:
     ]
     features = cand.get("features") or {}
     if features:
+        cal = features.get("calibrated") or {}
+        judged = ", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in sorted(cal.items()))
         lines.append(
             f"Features: {features.get('duration_s', '?')} s, {features.get('words_per_s', '?')} words/s, "
-            f"{float(features.get('silence_ratio', 0)):.0%} silence, hook: {'yes' if features.get('hook') else 'no'}, "
-            f"ends on a full sentence: {'yes' if features.get('ends_complete') else 'no'}."
+            f"{float(features.get('silence_ratio', 0)):.0%} silence, hook cues: "
+            f"{', '.join(features.get('hook_cues') or ()) or 'none'}, ends on a full sentence: "
+            f"{'yes' if features.get('ends_complete') else 'no'}."
+            + (f" Within its video (percentile): {judged}." if judged else "")
         )
     lines += ["", "| agent | vote | score | reason |", "|---|---|---|---|"]
     lines += [
@@ -88,18 +92,45 @@ def explain_markdown(b: dict) -> str:
     return "\n".join(out)
 
 
-def selection_markdown(selection: Selection, candidates: int) -> str:
-    """Pantheon's choice for one video: each clip with every agent's vote and reason."""
+JUDGED_COLUMNS = ("hook", "self_contained", "coherence", "relevance_goals", "delivery", "pace", "clarity")
+
+
+def features_markdown(candidates) -> str:
+    """The best candidates' judged features (percentile within the video) as a table."""
+    if not candidates:
+        return "no candidates"
+    head = "| span | score | " + " | ".join(c.replace("_", " ") for c in JUDGED_COLUMNS) + " |"
+    rows = [head, "|" + "---|" * (len(JUDGED_COLUMNS) + 2)]
+    for c in candidates:
+        cal = c.features.get("calibrated") or {}
+        cells = " | ".join(f"{cal[k]:.2f}" if k in cal else "–" for k in JUDGED_COLUMNS)
+        rows.append(f"| {c.start_time:.1f}–{c.end_time:.1f}s | {c.score:.2f} | {cells} |")
+    return "\n".join(rows)
+
+
+def selection_markdown(selection: Selection, candidates: int, stats: dict | None = None) -> str:
+    """Pantheon's choice for one video: each clip with every agent's vote and reason, who
+    dissented and why, and how each agent voted over all the candidates."""
     lines = [
         f"**{len(selection.clips)} clip(s)** chosen from {candidates} candidates "
         f"by {', '.join(selection.agents)} (quorum {selection.quorum:.0%})."
     ]
+    if stats:
+        council = stats.get("_council", {})
+        lines.append(f"\nThe agents disagreed on {council.get('disagreed', 0):.0%} of the candidates.\n")
+        lines += ["| agent | yes share | min | median | max |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {a} | {s['yes']:.0%} | {s['min']:.2f} | {s['median']:.2f} | {s['max']:.2f} |"
+            for a, s in stats.items()
+            if not a.startswith("_")
+        ]
     for c in selection.clips:
         lines.append(
             f"\n**Rank {c.rank}** {c.candidate.start_time:.1f}–{c.candidate.end_time:.1f}s, "
             f"consensus {c.consensus:.2f}: “{c.candidate.text[:120]}”"
         )
         lines += [f"- {v.agent}: **{v.vote}** ({v.score:.2f}) {v.reason}" for v in c.votes]
+        lines.append("- dissent: " + ("; ".join(c.dissent) if c.dissent else "none"))
     return "\n".join(lines)
 
 

@@ -1,20 +1,162 @@
-"""Clip candidates: windows of whole sentences, 5-120 s, with features and a score.
+"""Clip candidates: complete thoughts inside one topic, with features that discriminate.
 
-Pure functions over the analysis; nothing here touches media or Dagster.
+Pure functions over the analysis; nothing here touches media, models or Dagster. The caller
+passes what the models computed (``VideoContext``: sentence embeddings, topic segments,
+exemplar vectors, the prosody track, the engagement heatmap).
+
+A candidate is a run of consecutive whole sentences that
+
+- lies inside one topic segment (``omniva.topics``: a clip never spans two subjects);
+- opens on a sentence that does not lean on what came before (no leading "and / but / so /
+  which / that / he / she / they / it ..." in the clip's language, fillers skipped), unless it is
+  the video's first sentence;
+- ends on a sentence end (terminal punctuation, or the video's last sentence);
+- fits [min_s, max_s] after autocut.
+
+Every raw feature is kept, and each judged one is also *calibrated within the video*: its
+percentile rank among the video's candidates (``features["calibrated"]``), so "good" means good
+for this video, whatever the speaker's pace, loudness or the embedding model's cosine range.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from omniva import delivery as voice
 from omniva.records import Candidate, Sentence, Word
+from omniva.vectors import centroid, percentile_ranks, to_bytes
 
-HOOK_PATTERNS = re.compile(
-    r"\b(you|your|why|how|what|secret|never|always|imagine|here's|the reason|did you know)\b",
+# Openers that lean on an earlier sentence, per language (lowercase; CJK by prefix).
+DANGLING_OPENERS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "and",
+        "but",
+        "so",
+        "or",
+        "which",
+        "that",
+        "he",
+        "she",
+        "they",
+        "it",
+        "it's",
+        "then",
+        "also",
+        "because",
+        "him",
+        "them",
+        "whereas",
+        "hence",
+    ),
+    "es": (
+        "y",
+        "pero",
+        "entonces",
+        "que",
+        "cual",
+        "él",
+        "ella",
+        "ellos",
+        "ellas",
+        "eso",
+        "también",
+        "porque",
+        "o",
+        "luego",
+    ),
+    "fr": (
+        "et",
+        "mais",
+        "donc",
+        "qui",
+        "que",
+        "il",
+        "elle",
+        "ils",
+        "elles",
+        "ça",
+        "alors",
+        "aussi",
+        "parce",
+        "ou",
+        "puis",
+    ),
+    "de": (
+        "und",
+        "aber",
+        "also",
+        "das",
+        "er",
+        "sie",
+        "es",
+        "dann",
+        "auch",
+        "weil",
+        "oder",
+        "deshalb",
+        "dies",
+    ),
+    "pt": (
+        "e",
+        "mas",
+        "então",
+        "que",
+        "ele",
+        "ela",
+        "eles",
+        "elas",
+        "isso",
+        "também",
+        "porque",
+        "ou",
+        "depois",
+    ),
+    "it": ("e", "ma", "quindi", "che", "lui", "lei", "loro", "questo", "anche", "perché", "o", "poi"),
+    "ja": ("それで", "でも", "だから", "そして", "それは", "それが", "しかし", "また", "彼", "彼女"),
+    "zh": ("所以", "但是", "然后", "而且", "他", "她", "它", "这个", "那个", "因为", "或者"),
+}
+LEADING_FILLERS = (
+    "uh",
+    "um",
+    "erm",
+    "er",
+    "uhm",
+    "umm",
+    "hmm",
+    "mm",
+    "eh",
+    "euh",
+    "äh",
+    "ähm",
+    "ehm",
+    "well",
+    "oh",
+    "えー",
+    "えっと",
+    "あの",
+    "嗯",
+    "那个",
+)
+TERMINAL = (".", "!", "?", "。", "！", "？", "…", "\u061f")  # last: the Arabic question mark
+SPACELESS = ("ja", "zh", "th")  # languages written without spaces between words
+
+# Hook cues in the clip's first seconds (English words; numbers and questions in any language).
+CONTRAST = re.compile(
+    r"\b(but|actually|instead|however|never|nobody|wrong|myth|truth|secret|surprising|"
+    r"most people|the real|turns out|mistake|stop)\b",
     re.IGNORECASE,
 )
+ADDRESS = re.compile(r"\b(you|your|you're|imagine|let's|here's|think about)\b", re.IGNORECASE)
+STRONG = re.compile(
+    r"\b(best|worst|biggest|every|always|only|first|most|impossible|incredible|amazing|why|how)\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(r"\d|\b(one|two|three|four|five|ten|hundred|thousand|million|billion|half)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +169,52 @@ class CandidateRules:
     max_candidates: int = 40
     cut_gap_s: float = 0.75  # autocut removes silences longer than this ...
     cut_margin_s: float = 0.2  # ... keeping this much air on each side
+    hook_window_s: float = 3.0  # what a viewer hears before deciding to stay
+
+
+@dataclass(frozen=True)
+class VideoContext:
+    """What the models computed about the whole video (all optional but the language)."""
+
+    language: str = "en"
+    sentence_vectors: np.ndarray | None = None  # (n_sentences, d), rows normalised
+    segments: tuple[tuple[int, int], ...] = ()  # topic segments (first, last), inclusive
+    hook_vectors: np.ndarray | None = None  # exemplar hooks (config), rows normalised
+    goal_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)  # topic -> centroid
+    null_vector: np.ndarray | None = None  # centroid of off-topic exemplars (relevance baseline)
+    prosody: voice.ProsodyTrack | None = None
+    heatmap: tuple[tuple[float, float, float], ...] = ()  # (start, end, value): most replayed
 
 
 def overlap_s(a: tuple[float, float], b: tuple[float, float]) -> float:
     return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.sub(r"[^\w'’\s-]", " ", text.lower()).split() if t]
+
+
+def opener_problem(text: str, language: str = "en") -> str | None:
+    """Why a sentence cannot open a clip (its first word leans on an earlier sentence), or None."""
+    openers = DANGLING_OPENERS.get(language, ())
+    if not openers:
+        return None
+    body = text.strip()
+    if language in SPACELESS:
+        for f in LEADING_FILLERS:
+            body = body.removeprefix(f).lstrip("、，, ")
+        hit = next((o for o in openers if body.startswith(o)), None)
+        return f"opens on “{hit}”, which leans on what came before" if hit else None
+    toks = _tokens(body)
+    while toks and toks[0] in LEADING_FILLERS:
+        toks.pop(0)
+    if toks and toks[0].replace("’", "'") in openers:
+        return f"opens on “{toks[0]}”, which leans on what came before"
+    return None
+
+
+def ends_complete(text: str) -> bool:
+    return text.rstrip().rstrip("\"'”’)»").endswith(TERMINAL)
 
 
 def extract_candidates(
@@ -41,55 +225,89 @@ def extract_candidates(
     keywords: Sequence[str],
     duration_s: float,
     rules: CandidateRules = CandidateRules(),
+    context: VideoContext | None = None,
 ) -> list[Candidate]:
-    """Every run of consecutive sentences whose span fits [min_s, max_s], scored.
-
-    Starting and ending on sentence boundaries is what keeps a clip from cutting
-    into a thought; the lead-in/tail keep the first and last word whole.
-    """
+    """Every complete-thought window inside a topic (see the module doc), scored, best first."""
+    ctx = context or VideoContext()
     keyword_set = {k.lower() for k in keywords}
-    found: list[Candidate] = []
-    for i, first in enumerate(sentences):
-        for j in range(i, len(sentences)):
-            last = sentences[j]
-            start = max(0.0, first.start - rules.lead_in_s)
-            end = min(duration_s, last.end + rules.tail_s)
-            length = end - start
-            if length > rules.max_s:
-                break
-            if length < rules.min_s:
+    segments = (ctx.segments or ((0, len(sentences) - 1),)) if sentences else ()
+    windows: list[tuple[int, int, float, float, dict]] = []
+    for first_i, last_i in segments:
+        for i in range(first_i, last_i + 1):
+            if i > 0 and opener_problem(sentences[i].text, ctx.language):
                 continue
-            span_sentences = sentences[i : j + 1]
-            span_words = words[first.first_word : last.last_word + 1]
-            features = window_features(span_sentences, span_words, silences, keyword_set, start, end, rules)
-            # What the viewer gets is the window after autocut: it must still fit the limits.
-            if features["edited_s"] < rules.min_s:
-                continue
-            text = " ".join(s.text for s in span_sentences)
-            found.append(
-                Candidate(
-                    video_key=video_key,
-                    start_time=round(start, 3),
-                    end_time=round(end, 3),
-                    text=text,
-                    features=features,
-                    score=score_window(features),
-                    semantic_tags=tuple(sorted({k for k in keyword_set if k in text.lower()}))[:8],
+            for j in range(i, last_i + 1):
+                first, last = sentences[i], sentences[j]
+                start = max(0.0, first.start - rules.lead_in_s)
+                end = min(duration_s, last.end + rules.tail_s)
+                if end - start > rules.max_s:
+                    break
+                if end - start < rules.min_s:
+                    continue
+                if not ends_complete(last.text) and j != len(sentences) - 1:
+                    continue
+                features = window_features(
+                    sentences, i, j, words, silences, keyword_set, start, end, rules, ctx
                 )
+                # What the viewer gets is the window after autocut: it must still fit the limits.
+                if features["edited_s"] < rules.min_s:
+                    continue
+                windows.append((i, j, start, end, features))
+    calibrate([w[4] for w in windows])
+    found = []
+    for i, j, start, end, features in windows:
+        span = sentences[i : j + 1]
+        text = " ".join(s.text for s in span)
+        vector = (
+            to_bytes(centroid(ctx.sentence_vectors[i : j + 1])[None, :])
+            if ctx.sentence_vectors is not None and len(ctx.sentence_vectors)
+            else b""
+        )
+        found.append(
+            Candidate(
+                video_key=video_key,
+                start_time=round(start, 3),
+                end_time=round(end, 3),
+                text=text,
+                features=features,
+                score=score_window(features),
+                semantic_tags=tuple(sorted({k for k in keyword_set if k in text.lower()}))[:8],
+                vector=vector,
             )
+        )
     found.sort(key=lambda c: (-c.score, c.start_time))
     return found[: rules.max_candidates]
 
 
+def _hook_cues(text: str) -> list[str]:
+    cues = []
+    if "?" in text or "？" in text:
+        cues.append("question")
+    if NUMBER.search(text):
+        cues.append("number")
+    if CONTRAST.search(text):
+        cues.append("contrast")
+    if ADDRESS.search(text):
+        cues.append("direct address")
+    if STRONG.search(text):
+        cues.append("strong claim")
+    return cues
+
+
 def window_features(
     sentences: Sequence[Sentence],
+    i: int,
+    j: int,
     words: Sequence[Word],
     silences: Sequence[tuple[float, float]],
     keyword_set: set[str],
     start: float,
     end: float,
     rules: CandidateRules,
+    ctx: VideoContext,
 ) -> dict:
+    span = sentences[i : j + 1]
+    span_words = words[span[0].first_word : span[-1].last_word + 1]
     length = end - start
     silent = sum(overlap_s((start, end), s) for s in silences)
     cut = sum(
@@ -97,62 +315,163 @@ def window_features(
         for o in (overlap_s((start, end), s) for s in silences)
         if o > rules.cut_gap_s
     )
-    tokens = [re.sub(r"[^\w']", "", w.word).lower() for w in words]
-    kw_hits = sum(1 for t in tokens if t in keyword_set)
-    first_text = sentences[0].text.strip()
-    last_text = sentences[-1].text.strip()
-    return {
+    tokens = [re.sub(r"[^\w']", "", w.word).lower() for w in span_words]
+    speech_s = max(0.5, length - silent)
+    wps = len(span_words) / speech_s
+    fillers = sum(1 for t in tokens if t in LEADING_FILLERS)
+    probs = [w.probability for w in span_words if w.probability is not None]
+    opening = " ".join(w.word for w in span_words if w.start < span_words[0].start + rules.hook_window_s)
+    cues = _hook_cues(opening or span[0].text)
+    f: dict = {
         "duration_s": round(length, 3),
         "edited_s": round(length - cut, 3),
-        "sentences": len(sentences),
-        "words": len(words),
-        "words_per_s": round(len(words) / length, 3) if length else 0.0,
+        "sentences": len(span),
+        "first_sentence": i,
+        "last_sentence": j,
+        "words": len(span_words),
+        "words_per_s": round(wps, 3),
         "silence_ratio": round(min(1.0, silent / length), 3) if length else 1.0,
-        "keyword_density": round(kw_hits / max(1, len(words)), 3),
-        "hook": bool(HOOK_PATTERNS.search(first_text)) or first_text.endswith("?"),
-        "ends_complete": last_text.endswith((".", "!", "?")),
+        "keyword_density": round(sum(1 for t in tokens if t in keyword_set) / max(1, len(tokens)), 3),
+        "pause_before_s": round(min(2.0, span[0].start - sentences[i - 1].end), 3) if i else 2.0,
+        "pause_after_s": round(min(2.0, sentences[j + 1].start - span[-1].end), 3)
+        if j + 1 < len(sentences)
+        else 2.0,
+        "ends_complete": ends_complete(span[-1].text),
+        "hook_cues": cues,
+        "filler_ratio": round(fillers / max(1, len(tokens)), 3),
+        "asr_confidence": round(float(np.mean(probs)), 3) if probs else None,
         "length_fit": round(max(0.0, 1.0 - abs(length - cut - rules.target_s) / rules.target_s), 3),
+        "pace": round(max(0.0, 1.0 - abs(wps - 2.7) / 2.0), 3),
     }
+    f |= _embedding_features(i, j, ctx)
+    f |= _delivery_features(span_words, start, end, ctx)
+    f["engagement"] = _engagement(ctx.heatmap, start, end)
+    f["clarity"] = round((1.0 - min(1.0, 5 * f["filler_ratio"])) * (f["asr_confidence"] if probs else 1.0), 3)
+    hook_sim = f.get("hook_similarity")
+    f["hook"] = round(0.5 * min(1.0, len(cues) / 2) + (0.5 * hook_sim if hook_sim is not None else 0.0), 4)
+    return f
 
 
-def score_window(features: dict) -> float:
-    """A transparent 0..1 score; Pantheon's agents weigh the same features their own way."""
-    pace = min(1.0, features["words_per_s"] / 2.5)
-    score = (
-        0.30 * features["length_fit"]
-        + 0.20 * pace
-        + 0.20 * min(1.0, features["keyword_density"] * 6)
-        + 0.15 * (1.0 - features["silence_ratio"])
-        + 0.10 * float(features["hook"])
-        + 0.05 * float(features["ends_complete"])
-    )
-    return round(max(0.0, min(1.0, score)), 4)
+def _embedding_features(i: int, j: int, ctx: VideoContext) -> dict:
+    vecs = ctx.sentence_vectors
+    if vecs is None or len(vecs) == 0:
+        return {}
+    window = vecs[i : j + 1]
+    c = centroid(window)
+    video = centroid(vecs)
+    before, after = vecs[max(0, i - 2) : i], vecs[j + 1 : j + 3]
+    outside = np.concatenate([before, after]) if len(before) + len(after) else None
+    inside = float(np.mean(window @ c))
+    out: dict = {
+        "coherence": round(
+            float(np.mean([window[k] @ window[k + 1] for k in range(len(window) - 1)]))
+            if len(window) > 1
+            else inside,
+            4,
+        ),
+        # How much the window holds together on its own, against how much it leans on its
+        # neighbours: cohesion inside minus similarity to the two sentences either side.
+        "self_contained": round(inside - (float(np.mean(outside @ c)) if outside is not None else 0.0), 4),
+        "relevance_video": round(float(c @ video), 4),
+    }
+    if ctx.hook_vectors is not None and len(ctx.hook_vectors):
+        out["hook_similarity"] = round(float(np.max(ctx.hook_vectors @ vecs[i])), 4)
+    if ctx.goal_vectors:
+        sims = {t: float(v @ c) for t, v in ctx.goal_vectors.items()}
+        topic = max(sims, key=lambda t: sims[t])
+        base = float(ctx.null_vector @ c) if ctx.null_vector is not None else 0.0
+        out["goal_topic"] = topic if sims[topic] > base else None
+        out["relevance_goals"] = round(sims[topic] - base, 4)
+    return out
+
+
+def _delivery_features(words: Sequence[Word], start: float, end: float, ctx: VideoContext) -> dict:
+    if ctx.prosody is None:
+        return {}
+    d = voice.span_delivery(ctx.prosody, start, end)
+    d["laughter"] = voice.laughter([w.word for w in words], ctx.prosody, start, end)
+    d["delivery"] = voice.delivery_score(d)
+    return d
+
+
+def _engagement(heatmap: Sequence[tuple[float, float, float]], start: float, end: float) -> float | None:
+    """The most-replayed curve over the span, against the video's mean (1.0: average)."""
+    if not heatmap:
+        return None
+    mean = sum(v for _, _, v in heatmap) / len(heatmap) or 1e-9
+    weighted = sum(v * overlap_s((a, b), (start, end)) for a, b, v in heatmap)
+    covered = sum(overlap_s((a, b), (start, end)) for a, b, _ in heatmap)
+    return round(weighted / covered / mean, 4) if covered else None
+
+
+#: The features each candidate is judged on, calibrated within its video (percentile ranks),
+#: and their weights in the candidate's own score (Pantheon's agents weigh them their own way).
+JUDGED = {
+    "hook": 0.20,
+    "self_contained": 0.15,
+    "coherence": 0.10,
+    "relevance_video": 0.10,
+    "relevance_goals": 0.10,
+    "delivery": 0.10,
+    "pace": 0.07,
+    "clarity": 0.05,
+    "length_fit": 0.08,
+    "engagement": 0.05,
+}
+
+
+def calibrate(features: Sequence[dict]) -> None:
+    """Add ``calibrated``: each judged feature's percentile rank among the video's candidates
+    (absent where the feature is; e.g. no heatmap, no engagement)."""
+    for f in features:
+        f["calibrated"] = {}
+    for name in JUDGED:
+        have = [f for f in features if f.get(name) is not None]
+        for f, rank in zip(have, percentile_ranks([float(f[name]) for f in have]), strict=True):
+            f["calibrated"][name] = rank
+
+
+def score_window(features: Mapping) -> float:
+    """The weighted mean of the calibrated features the candidate has (0..1)."""
+    cal = features.get("calibrated") or {}
+    weights = {k: w for k, w in JUDGED.items() if k in cal}
+    if not weights:
+        return 0.0
+    return round(sum(w * cal[k] for k, w in weights.items()) / sum(weights.values()), 4)
 
 
 @dataclass(frozen=True, slots=True)
 class VideoScores:
-    """A whole video's heuristic scores (the ``analysis`` row): how much of it is speech, how
-    lively the speech is, how much it is about something."""
+    """A whole video's scores (the ``analysis`` row): how much of it is speech, how likely it is
+    to travel (engagement where the platform gave it, else pace and speech), and how relevant it
+    is to the project's goals (embedding similarity against the off-topic baseline)."""
 
     speech_ratio: float
     virality: float
     relevance: float
+    basis: str
 
 
 def video_scores(
     duration_s: float,
     silences: Sequence[tuple[float, float]],
     words: int,
-    entities: int,
-    keywords: int,
+    goal_similarity: float | None = None,
+    views: int | None = None,
+    likes: int | None = None,
 ) -> VideoScores:
-    """Speech ratio (1 - silent share); virality from pace (words per spoken second against
-    2.5), speech ratio and named entities; relevance from the number of keywords (12 is 1.0).
-    Engagement data is not used yet."""
+    """Speech ratio (1 - silent share). Virality: with view and like counts, log views (a
+    million is 1.0) and the like rate (4% is 1.0); without, the pace of speech and the speech
+    ratio. Relevance: the goal similarity margin (cosine above the off-topic baseline) mapped to
+    0..1 (``0.5 + 10 * margin``, clipped); 0.5 with no goals."""
     silent = sum(overlap_s((0, duration_s), s) for s in silences)
     speech_ratio = round(max(0.0, 1 - silent / duration_s), 3) if duration_s else 0.0
-    wps = words / max(1.0, duration_s * speech_ratio)
-    virality = round(
-        min(1.0, 0.5 * min(1.0, wps / 2.5) + 0.3 * speech_ratio + 0.2 * min(1.0, entities / 5)), 3
-    )
-    return VideoScores(speech_ratio, virality, round(min(1.0, keywords / 12), 3))
+    if views:
+        reach = min(1.0, math.log10(max(1, views)) / 6)
+        rate = min(1.0, (likes or 0) / views / 0.04)
+        virality, basis = 0.6 * reach + 0.4 * rate, "views and likes"
+    else:
+        wps = words / max(1.0, duration_s * speech_ratio)
+        virality, basis = 0.6 * min(1.0, wps / 2.5) + 0.4 * speech_ratio, "pace and speech ratio"
+    relevance = 0.5 if goal_similarity is None else min(1.0, max(0.0, 0.5 + 10 * goal_similarity))
+    return VideoScores(speech_ratio, round(virality, 3), round(relevance, 3), basis)

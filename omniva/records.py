@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from omniva.delivery import ProsodyTrack
+
 NAMESPACE = uuid.UUID("5f0b6c1e-7a53-4c55-9d0e-0a1c1d5e0a11")
 
 
@@ -178,6 +180,13 @@ class Analysis:
     virality_score: float
     relevance_score: float
     nlp_pipeline: str
+    language: str = "en"
+    text_model: str = ""  # the sentence embedding model (label with version and checksum)
+    sentence_vectors: bytes = field(default=b"", repr=False)  # one row per sentence (omniva.vectors)
+    vector_dim: int = 0
+    segments: tuple[tuple[int, int], ...] = ()  # topic segments: (first, last) sentence, inclusive
+    prosody: ProsodyTrack | None = field(default=None, repr=False)
+    scores_basis: str = ""  # what the video's scores were computed from
 
     @property
     def analysis_id(self) -> str:
@@ -200,7 +209,10 @@ class Analysis:
                 "silences": self.silences,
                 "speech_ratio": self.speech_ratio,
                 "nlp_pipeline": self.nlp_pipeline,
-                "scores": "heuristic: pace, speech ratio, entities (engagement data not used yet)",
+                "language": self.language,
+                "text_model": self.text_model,
+                "topic_segments": [list(s) for s in self.segments],
+                "scores": self.scores_basis,
             },
         }
 
@@ -214,6 +226,7 @@ class Candidate:
     features: dict
     score: float
     semantic_tags: tuple[str, ...]
+    vector: bytes = field(default=b"", repr=False)  # the window's embedding (omniva.vectors)
 
     @property
     def candidate_id(self) -> str:
@@ -276,6 +289,11 @@ class Ballot:
     votes: tuple[AgentVote, ...]
     consensus: float
 
+    @property
+    def dissent(self) -> tuple[str, ...]:
+        """ "agent: reason" for every agent that did not vote yes."""
+        return tuple(f"{v.agent}: {v.reason}" for v in self.votes if v.vote != "yes")
+
 
 @dataclass(frozen=True, slots=True)
 class Selection:
@@ -291,6 +309,7 @@ class Selection:
         ranks = {c.candidate.candidate_id: c.rank for c in self.clips}
         rejected = dict(self.rejected)
         consensus = {b.candidate_id: b.consensus for b in self.ballots}
+        dissent = {b.candidate_id: b.dissent for b in self.ballots}
         return [
             {
                 "candidate_id": c.candidate_id,
@@ -305,6 +324,7 @@ class Selection:
                 "semantic_tags": list(c.semantic_tags),
                 "features": c.features,
                 "text": c.text,
+                "dissent": list(dissent[c.candidate_id]),
             }
             for c in candidates
         ]

@@ -14,8 +14,9 @@ from cognitive_sensors import stardust
 from cognitive_sensors.goals import Goals, topic_of
 from omniva.errors import OmnivaError
 from omniva.records import Video
-from omniva_resources import media
-from omniva_resources.resources import OmnivaStore
+from omniva.vectors import centroid
+from omniva_resources import judgement, media
+from omniva_resources.resources import NlpResource, OmnivaStore
 
 # Transient failures (a source that did not answer, a full disk) are retried with
 # backoff; bad media is not (Eclipse: retry what can heal, mark what cannot).
@@ -114,6 +115,15 @@ def record(
     return meta
 
 
+def engagement_of(store: OmnivaStore, video: Video) -> dict:
+    """Views, likes and the most-replayed curve of the video's source (empty when none)."""
+    try:
+        raw = store.find_post(video.video_key).raw_metadata
+    except dg.Failure:
+        raw = {}
+    return judgement.source_engagement(video.file_path, raw)
+
+
 def emit(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -129,11 +139,20 @@ def emit(
     return dg.Output(value, metadata={**meta, **(metadata or {})}, data_version=data_version)
 
 
-def week_topic_counts(store: OmnivaStore, goals: Goals) -> dict[str, int]:
-    """Topics of the clips scheduled within a week either side of now (Horizon's mix so far)."""
+def week_topic_counts(store: OmnivaStore, goals: Goals, nlp_model: NlpResource) -> dict[str, int]:
+    """Topics of the clips scheduled within a week either side of now (Horizon's mix so far),
+    each clip put in the goal topic its text is closest to by embedding."""
+    texts = [r["text"] for r in store.warehouse.query_file("scheduled_clip_texts_this_week") if r["text"]]
+    if not texts or not goals.topics:
+        return {}
+    model = nlp_model.embedder()
+    topics = judgement.goal_vectors(goals, model)
+    off_topic = nlp_model.exemplars().off_topic
+    null = centroid(model.embed(list(off_topic))) if off_topic else None
     counts: dict[str, int] = {}
-    for r in store.warehouse.query_file("scheduled_clip_texts_this_week"):
-        topic = topic_of((r["text"] or "").split(), goals)
+    for vector in model.embed(texts):
+        sims = {t: float(v @ vector) for t, v in topics.items()}
+        topic = topic_of(sims, float(null @ vector) if null is not None else 0.0)
         if topic:
             counts[topic] = counts.get(topic, 0) + 1
     return counts

@@ -22,7 +22,7 @@ import dagster as dg
 from cognitive_sensors.goals import Goals, load_goals
 from omniva.settings import Layout
 from omniva.source_rules import SourceRules, SourceSettings
-from omniva_resources import asr, media, projects
+from omniva_resources import asr, judgement, media, projects, textmodel
 from omniva_resources.nlp import DEFAULT_PIPELINE
 from omniva_resources.store import OmnivaStore
 from omniva_resources.youtube_resource import YouTubeResource
@@ -69,7 +69,18 @@ class AsrResource(dg.ConfigurableResource):
 
 
 class NlpResource(dg.ConfigurableResource):
+    """Language understanding: the spaCy pipeline, the sentence embedding model (weights in a
+    pip package by default; ``omniva_resources.textmodel``) and the judgement exemplars file."""
+
     pipeline: str = DEFAULT_PIPELINE
+    text_model: str = textmodel.DEFAULT_TEXT_MODEL
+    judgement_file: str = ""  # empty: config/judgement.yaml
+
+    def embedder(self) -> textmodel.TextModel:
+        return textmodel.load_text_model(self.text_model)
+
+    def exemplars(self) -> judgement.Exemplars:
+        return judgement.load_exemplars(self.judgement_file or None)
 
 
 class ClipRules(dg.ConfigurableResource):
@@ -300,7 +311,11 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> Resources:
             batch_size=int(env.raw("OMNIVA_ASR_BATCH_SIZE", "8")),
             word_timing=env.raw("OMNIVA_ASR_WORD_TIMING", "auto"),
         ),
-        nlp_model=NlpResource(pipeline=env.raw("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE)),
+        nlp_model=NlpResource(
+            pipeline=env.raw("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE),
+            text_model=env.raw("OMNIVA_TEXT_MODEL", textmodel.DEFAULT_TEXT_MODEL),
+            judgement_file=env.get("OMNIVA_JUDGEMENT_FILE", ""),
+        ),
         clip_rules=ClipRules(max_clips_per_video=int(env.raw("OMNIVA_MAX_CLIPS_PER_VIDEO", "3"))),
         horizon=horizon,
         copy_rules=CopyRules(hook=env.get("OMNIVA_CHORUS_HOOK", "")),

@@ -76,7 +76,8 @@ CREATE TABLE clip_candidates (
     rejected_because TEXT,
     semantic_tags TEXT[],
     features JSON,
-    text TEXT
+    text TEXT,
+    dissent TEXT[]  -- "agent: reason" for every agent that did not vote yes
 );
 
 CREATE TABLE pantheon_votes (

@@ -10,13 +10,14 @@ import dagster as dg
 
 from cognitive_sensors import halolux, stardust
 from cognitive_sensors.goals import mix_gap
-from cognitive_sensors.pantheon import council, select_clips
+from cognitive_sensors.pantheon import agent_stats, council, select_clips
 from omniva.candidates import CandidateRules, extract_candidates, video_scores
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
+from omniva.vectors import centroid, to_bytes
 from omniva_assets.analyzer import checks
-from omniva_assets.common import Lineage, emit, user_errors, week_topic_counts
+from omniva_assets.common import Lineage, emit, engagement_of, user_errors, week_topic_counts
 from omniva_assets.partitions import videos_partitions
-from omniva_resources import asr, media, nlp
+from omniva_resources import asr, judgement, media, nlp
 from omniva_resources.resources import (
     AsrResource,
     ClipRules,
@@ -71,26 +72,37 @@ def transcripts(
 @dg.asset(
     partitions_def=videos_partitions,
     group_name="understanding",
-    kinds={"spacy", "ffmpeg"},
-    code_version="1",
+    kinds={"spacy", "ffmpeg", "numpy"},
+    code_version="2",
 )
 def analyses(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
     nlp_model: NlpResource,
     clip_rules: ClipRules,
+    horizon: HorizonGoals,
     media_tools: MediaTools,
     videos: Video,
     transcripts: Transcript,
 ) -> dg.Output[Analysis]:
-    """Sentences with times, keywords and entities (spaCy), and silent spans (ffmpeg silencedetect)."""
+    """Sentences with times, keywords and entities (spaCy); silent spans (ffmpeg silencedetect);
+    sentence embeddings and topic segments (the text model); pitch and loudness (prosody); the
+    video's relevance to the project's goals and its engagement where the source gave it."""
+    goals = horizon.goals_for(videos.creator, store.layout)
     with user_errors(context, store):
+        model = nlp_model.embedder()
         sentences, keywords, entities = nlp.analyze_text(transcripts, nlp_model.pipeline)
         silences = media.detect_silences(
             Path(videos.file_path), clip_rules.silence_noise_db, 0.4, media_tools.tools()
         )
+        prosody = media.prosody_track(Path(videos.file_path), media_tools.tools())
+    vectors = judgement.embed_sentences(model, sentences)
+    engagement = engagement_of(store, videos)
+    goal_sim = judgement.goal_similarity(centroid(vectors), goals, model, nlp_model.exemplars())
     duration = videos.duration_s or transcripts.duration_s
-    scores = video_scores(duration, silences, len(transcripts.words), len(entities), len(keywords))
+    scores = video_scores(
+        duration, silences, len(transcripts.words), goal_sim, engagement["views"], engagement["likes"]
+    )
     analysis = Analysis(
         videos.video_key,
         sentences,
@@ -101,22 +113,32 @@ def analyses(
         scores.virality,
         scores.relevance,
         nlp.spacy_version(nlp_model.pipeline),
+        language=transcripts.language,
+        text_model=model.label,
+        sentence_vectors=to_bytes(vectors),
+        vector_dim=model.dim,
+        segments=judgement.topic_segments(vectors, sentences),
+        prosody=prosody,
+        scores_basis=f"virality from {scores.basis}; relevance: goal-topic similarity {goal_sim}",
     )
     lineage = Lineage.of_video(
         videos,
         "analysis",
         analysis.analysis_id,
         inputs={"video": videos.sha256},
-        tools={"spacy": analysis.nlp_pipeline},
+        tools={"spacy": analysis.nlp_pipeline, "text_model": model.label},
         params={"silence_noise_db": clip_rules.silence_noise_db},
     )
     metadata = {
         "sentences": len(sentences),
+        "topic_segments": len(analysis.segments),
         "keywords": ", ".join(keywords),
         "entities": len(entities),
         "silences": len(silences),
         "speech_ratio": scores.speech_ratio,
         "virality_score": scores.virality,
+        "relevance_score": scores.relevance,
+        "text_model": model.label,
     }
     tables = {"analysis": [analysis.row(transcripts.text, stardust.now_iso())]}
     return emit(context, store, analysis, lineage, tables, metadata, stardust.content_version(analysis))
@@ -126,20 +148,32 @@ def analyses(
     partitions_def=videos_partitions,
     group_name="understanding",
     kinds={"python"},
-    code_version="1",
+    code_version="2",
 )
 def clip_candidates(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
     clip_rules: ClipRules,
+    nlp_model: NlpResource,
+    horizon: HorizonGoals,
     videos: Video,
     transcripts: Transcript,
     analyses: Analysis,
 ) -> dg.Output[list[Candidate]]:
-    """Windows of whole sentences (5-120 s by default) with their features and score."""
+    """Complete thoughts inside one topic (5-120 s by default), each feature calibrated within
+    the video, with the candidate's score."""
     rules = CandidateRules(
         min_s=clip_rules.min_clip_s, max_s=clip_rules.max_clip_s, target_s=clip_rules.target_clip_s
     )
+    goals = horizon.goals_for(videos.creator, store.layout)
+    with user_errors(context, store):
+        ctx = judgement.video_context(
+            analyses,
+            goals,
+            nlp_model.embedder(),
+            nlp_model.exemplars(),
+            engagement_of(store, videos)["heatmap"],
+        )
     found = extract_candidates(
         videos.video_key,
         analyses.sentences,
@@ -148,19 +182,24 @@ def clip_candidates(
         analyses.keywords,
         videos.duration_s,
         rules,
+        ctx,
     )
     if not found:
-        context.log.warning(f"{videos.video_key}: no clip candidates (speech too short or fragmented)")
+        context.log.warning(f"{videos.video_key}: no clip candidates (no complete thought fits the limits)")
     lineage = Lineage.of_video(
         videos,
         "analysis",
         analyses.analysis_id,
         params=asdict(rules),
-        decision=f"{len(found)} candidate window(s)"
+        decision=f"{len(found)} candidate window(s) in {len(analyses.segments)} topic segment(s)"
         if found
-        else f"no window of whole sentences between {rules.min_s:.0f} and {rules.max_s:.0f} s",
+        else f"no complete thought of whole sentences between {rules.min_s:.0f} and {rules.max_s:.0f} s",
     )
-    metadata = {"candidates": len(found), "best_score": found[0].score if found else 0.0}
+    metadata = {
+        "candidates": len(found),
+        "best_score": found[0].score if found else 0.0,
+        "features": dg.MetadataValue.md(halolux.features_markdown(found[:10])),
+    }
     return emit(context, store, found, lineage, None, metadata, stardust.content_version(found))
 
 
@@ -168,26 +207,33 @@ def clip_candidates(
     partitions_def=videos_partitions,
     group_name="understanding",
     kinds={"python"},
-    code_version="1",
+    code_version="2",
     check_specs=[checks.NO_OVERLAPPING_CLIPS, checks.PANTHEON_QUORUM],
 )
 def clip_selections(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
     clip_rules: ClipRules,
+    nlp_model: NlpResource,
     horizon: HorizonGoals,
     videos: Video,
     clip_candidates: list[Candidate],
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    """Pantheon's vote: every agent scores every candidate with a reason; the best
-    non-overlapping ones with quorum and no veto become ranked clips (the creator's project's
-    goals, if it has its own)."""
+    """Pantheon's vote: every agent reads its own evidence about every candidate and votes
+    with a reason; the best non-overlapping, diverse ones with quorum and no veto become ranked
+    clips (under the creator's project's goals, if it has its own)."""
     goals = horizon.goals_for(videos.creator, store.layout)
-    counts = week_topic_counts(store, goals)
+    counts = week_topic_counts(store, goals, nlp_model)
     gap = mix_gap(goals, counts)
-    cfg, agents = council(goals, gap, clip_rules.max_clips_per_video)
+    on_channel = judgement.channel_clips(
+        store.warehouse.query_file("channel_clip_texts", [goals.channel]),
+        nlp_model.embedder(),
+        videos.video_key,
+    )
+    cfg, agents = council(goals, gap, clip_rules.max_clips_per_video, on_channel)
     selection: Selection = select_clips(videos.video_key, clip_candidates, cfg, agents)
-    decision = halolux.selection_markdown(selection, len(clip_candidates))
+    stats = agent_stats(selection)
+    decision = halolux.selection_markdown(selection, len(clip_candidates), stats)
     lineage = Lineage.of_video(
         videos,
         "clips",
@@ -196,8 +242,11 @@ def clip_selections(
             "quorum": cfg.quorum,
             "max_clips": cfg.max_clips,
             "weights": cfg.weights,
+            "diversity": cfg.diversity,
             "horizon_week_mix": counts,
             "horizon_gap": gap,
+            "clips_on_channel": len(on_channel.ids),
+            "agents": stats,
         },
         decision=decision,
     )
@@ -208,6 +257,8 @@ def clip_selections(
     metadata = {
         "selected": len(selection.clips),
         "ranks": dg.MetadataValue.json([c.rank for c in selection.clips]),
+        "disagreement": stats["_council"]["disagreed"],
+        "agents": dg.MetadataValue.json(stats),
         "halolux": dg.MetadataValue.md(decision),
     }
     yield emit(context, store, selection, lineage, tables, metadata, stardust.content_version(selection))

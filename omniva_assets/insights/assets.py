@@ -10,7 +10,7 @@ from omniva.records import stable_id
 from omniva_assets.common import Lineage, record, week_topic_counts
 from omniva_assets.partitions import clip_partitions, split_clip_key
 from omniva_resources.insights import load_bundle
-from omniva_resources.resources import HorizonGoals, OmnivaStore
+from omniva_resources.resources import HorizonGoals, NlpResource, OmnivaStore
 
 
 @dg.asset(
@@ -44,15 +44,15 @@ def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> 
     deps=["publish_plan"],
     group_name="insights",
     kinds={"python"},
-    code_version="1",
+    code_version="2",
 )
 def horizon_progress(
-    context: dg.AssetExecutionContext, store: OmnivaStore, horizon: HorizonGoals
+    context: dg.AssetExecutionContext, store: OmnivaStore, horizon: HorizonGoals, nlp_model: NlpResource
 ) -> dg.MaterializeResult:
     """Horizon: the channel against its goals (config/horizon.yaml): weekly cadence and the
     content mix of the clips scheduled this week. Pantheon's horizon agent reads the same mix."""
     goals = horizon.goals()
-    counts = week_topic_counts(store, goals)
+    counts = week_topic_counts(store, goals, nlp_model)
     week = store.warehouse.query_file("channel_slots_this_week", [goals.channel])[0]["n"]
     report = progress(goals, week, counts)
     rows = "\n".join(

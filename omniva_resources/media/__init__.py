@@ -24,6 +24,7 @@ from omniva_resources.media.probe import (
     probe_url_duration,
     sha256_file,
 )
+from omniva_resources.media.prosody import prosody_track
 from omniva_resources.media.render import h264_encoder, render_vertical
 from omniva_resources.media.run import (
     DEFAULT_TOOLS,
@@ -38,6 +39,7 @@ from omniva_resources.media.spec import CropPath, Reframe, RenderResult, RenderS
 
 __all__ = [
     "DEFAULT_TOOLS",
+    "prosody_track",
     "FFMPEG",
     "FFPROBE",
     "CropPath",

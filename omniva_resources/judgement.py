@@ -1,0 +1,141 @@
+"""What the models know about a video, for judging its clips: sentence embeddings and topic
+segments (the text model), the prosody track (ffmpeg + numpy), exemplar vectors (hooks,
+off-topic talk, Horizon's goal topics), engagement from the source's metadata, and the clips
+already on the channel (for near-duplicates).
+
+The decisions themselves are pure (``omniva.candidates``, ``omniva.topics``,
+``cognitive_sensors.pantheon``); this module only feeds them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from cognitive_sensors.goals import Goals
+from cognitive_sensors.pantheon import ChannelClips
+from omniva.candidates import VideoContext
+from omniva.delivery import ProsodyTrack
+from omniva.errors import ConfigError
+from omniva.records import Analysis, Sentence
+from omniva.topics import TopicRules, segment
+from omniva.vectors import centroid, from_bytes, to_bytes
+from omniva_resources.textmodel import TextModel
+
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "judgement.yaml"
+
+
+@dataclass(frozen=True)
+class Exemplars:
+    hooks: tuple[str, ...]
+    off_topic: tuple[str, ...]
+    duplicate_similarity: float = 0.95
+
+
+@cache
+def load_exemplars(path: str | None = None) -> Exemplars:
+    """``config/judgement.yaml`` or the file ``OMNIVA_JUDGEMENT_FILE`` names."""
+    file = Path(path or DEFAULT_FILE)
+    try:
+        data = yaml.safe_load(file.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Judgement exemplars {file} could not be read: {exc}") from exc
+    return Exemplars(
+        hooks=tuple(str(h) for h in data.get("hooks") or ()),
+        off_topic=tuple(str(h) for h in data.get("off_topic") or ()),
+        duplicate_similarity=float(data.get("duplicate_similarity", 0.95)),
+    )
+
+
+def embed_sentences(model: TextModel, sentences: Sequence[Sentence]) -> np.ndarray:
+    return model.embed([s.text for s in sentences]) if sentences else np.zeros((0, model.dim), np.float32)
+
+
+def topic_segments(vectors: np.ndarray, sentences: Sequence[Sentence]) -> tuple[tuple[int, int], ...]:
+    return segment(vectors, [s.start for s in sentences], [s.end for s in sentences], TopicRules())
+
+
+def goal_vectors(goals: Goals, model: TextModel) -> dict[str, np.ndarray]:
+    """Each goal topic's centroid over its example sentences."""
+    return {t: centroid(model.embed(list(ex))) for t, ex in sorted(goals.topics.items()) if ex}
+
+
+def goal_similarity(vector: np.ndarray, goals: Goals, model: TextModel, exemplars: Exemplars) -> float | None:
+    """How much closer ``vector`` is to the nearest goal topic than to off-topic talk (cosine
+    margin); None without goal topics."""
+    topics = goal_vectors(goals, model)
+    if not topics or vector.size == 0:
+        return None
+    null = centroid(model.embed(list(exemplars.off_topic))) if exemplars.off_topic else None
+    best = max(float(v @ vector) for v in topics.values())
+    return round(best - (float(null @ vector) if null is not None else 0.0), 4)
+
+
+def video_context(
+    analysis: Analysis,
+    goals: Goals,
+    model: TextModel,
+    exemplars: Exemplars,
+    heatmap: tuple[tuple[float, float, float], ...] = (),
+) -> VideoContext:
+    vectors = from_bytes(analysis.sentence_vectors, analysis.vector_dim)
+    return VideoContext(
+        language=analysis.language,
+        sentence_vectors=vectors if len(vectors) == len(analysis.sentences) else None,
+        segments=analysis.segments,
+        hook_vectors=model.embed(list(exemplars.hooks)) if exemplars.hooks else None,
+        goal_vectors=goal_vectors(goals, model),
+        null_vector=centroid(model.embed(list(exemplars.off_topic))) if exemplars.off_topic else None,
+        prosody=analysis.prosody,
+        heatmap=heatmap,
+    )
+
+
+def source_engagement(video_file: str, raw_metadata: dict) -> dict:
+    """Views, likes and YouTube's most-replayed curve (yt-dlp's ``heatmap``) from the
+    downloaded video's ``.info.json``, else the listing's metadata; empty when the source has
+    none (a folder, an RSS feed)."""
+    info: dict = {}
+    sidecar = Path(video_file).with_suffix(".info.json")
+    if sidecar.is_file():
+        try:
+            info = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            info = {}
+    merged = {**raw_metadata, **info}
+    heat = tuple(
+        (float(h["start_time"]), float(h["end_time"]), float(h["value"]))
+        for h in merged.get("heatmap") or ()
+        if isinstance(h, dict) and {"start_time", "end_time", "value"} <= h.keys()
+    )
+    views, likes = merged.get("view_count"), merged.get("like_count")
+    return {
+        "heatmap": heat,
+        "views": int(views) if isinstance(views, int | float) else None,
+        "likes": int(likes) if isinstance(likes, int | float) else None,
+    }
+
+
+def channel_clips(rows: Sequence[dict], model: TextModel, exclude_video: str) -> ChannelClips:
+    """The clips already on the channel (``rows``: clip_id, video_key, title or text), except
+    those of ``exclude_video`` (the video being judged: re-judging it must not find itself)."""
+    rows = [r for r in rows if r["video_key"] != exclude_video and (r.get("text") or "").strip()]
+    if not rows:
+        return ChannelClips()
+    vectors = model.embed([r["text"] for r in rows])
+    labels = tuple(f"clip {r['clip_id'][:8]} of {r['video_key']}" for r in rows)
+    return ChannelClips(tuple(r["clip_id"] for r in rows), labels, vectors)
+
+
+def as_bytes(vectors: np.ndarray) -> bytes:
+    return to_bytes(vectors)
+
+
+def empty_track() -> ProsodyTrack:
+    return ProsodyTrack(0.05, (), ())
