@@ -40,6 +40,8 @@ DEFAULT_MODEL = "bundled:tiny.en"
 MULTILINGUAL_MODEL = "bundled:base"
 SAMPLE_RATE = 16000
 DETECT_SECONDS = 30.0  # Whisper's window: language detection reads the first 30 s of speech
+# Below this the detector's best guess is not trusted (measured: speech fixtures 0.80-1.00).
+MIN_LANGUAGE_PROBABILITY = 0.5
 FAST_DETECT_CONFIDENCE = 0.9  # below this the unpadded detection is redone the standard way
 
 # bundled:base: Whisper base (multilingual, CTranslate2 int8/float16 weights), model.bin split
@@ -108,8 +110,7 @@ class AsrSettings:
     # Whisper drops disfluencies unless its context shows them; a prompt with fillers makes it
     # write "um"/"uh", which autocut then removes by their times. English only. Empty to disable.
     initial_prompt: str = "So, um, I was, uh, you know, thinking. Um, uh, erm."
-    # Below this the detector's best guess is not trusted (measured: speech fixtures 0.80-1.00).
-    min_language_probability: float = 0.5
+    min_language_probability: float = MIN_LANGUAGE_PROBABILITY
 
 
 # ---------------------------------------------------------------------------------------------

