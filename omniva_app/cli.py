@@ -94,17 +94,27 @@ def _stdout_to_stderr():
 
 
 def cmd_transcribe(args) -> int:
+    """Words with times for one file, in its own language (detected unless ``--language``).
+    The offline default never imports whisperx or torch (``omniva_resources.asr``)."""
+    defaults = asr.AsrSettings()
     settings = asr.AsrSettings(
         model=args.model,
+        multilingual_model=getattr(args, "multilingual_model", None) or defaults.multilingual_model,
         device=args.device,
         compute_type=args.compute_type,
         batch_size=args.batch_size,
+        language=getattr(args, "language", None) or None,
         word_timing=args.word_timing,
     )
-    with _stdout_to_stderr():  # whisperx and torch.hub print progress on stdout
+    with _stdout_to_stderr():  # model loaders may print progress on stdout
         t = asr.transcribe(Path(args.file), settings)
     if args.json:
-        print(json.dumps(t.as_json() | {"word_timing": t.word_timing}, ensure_ascii=False))
+        extra = {
+            "language_probability": t.language_probability,
+            "word_timing": t.word_timing,
+            "backend": t.backend,
+        }
+        print(json.dumps(t.as_json() | extra, ensure_ascii=False))
     else:
         print(t.text)
     return 0
