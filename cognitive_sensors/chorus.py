@@ -82,7 +82,7 @@ def _memo(embed: Embed) -> _Memo:
 
 
 def _strip_markup(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("<", " ").replace(">", " ")).strip()
+    return re.sub(r"\s+", " ", ct.strip_markup(text)).strip()
 
 
 def _document(sentences: Sequence[str], language: str) -> str:
@@ -145,6 +145,8 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
         penalty += 0.03 * (4 - n)
     elif n > 14:
         penalty += min(0.06, 0.004 * (n - 14))
+    if not unspaced and content < 2:  # "Three, two, one, zero", "Please be very quiet"
+        penalty += 0.03
     if cut:
         penalty += 0.02 if cut == "clause" else 0.04
     if not unspaced and tokens and tokens[0].lower() in ct.FRAGMENT_STARTS.get(lang, frozenset()):
@@ -161,7 +163,7 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
 def _eligible(option: _Option, clip: ClipText) -> bool:
     if clip.video_title and option.text.lower() == _strip_markup(clip.video_title).lower().rstrip("."):
         return False
-    return option.content >= 1 and (option.words >= 3 or option.content >= 2)
+    return option.words >= 4 or (option.content >= 1 and (option.words >= 3 or option.content >= 2))
 
 
 def _ellipsis(text: str, cut: str, language: str) -> str:
@@ -251,7 +253,8 @@ def make_title(clip: ClipText, phrases: Sequence[str], embed: Embed, tone: str =
     if built:
         shown, cut = ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR)
         return _finish_title(shown, cut, lang, tone)
-    fallback = ct.clean(" ".join(clip.sentences), lang, clip.entities) or "Clip"
+    fallback = ct.clean(" ".join(clip.sentences), lang, clip.entities)
+    fallback = ct.strip_leading_connectives(fallback, lang).rstrip(" .。") or "Clip"
     shown, cut = ct.shorten(fallback, lang, TITLE_SHOWN, TITLE_FLOOR)
     return _finish_title(shown, cut, lang, tone)
 
@@ -348,7 +351,8 @@ def make_tags(phrases: Sequence[str], entities: Sequence[str], creator: str) -> 
     tags: list[str] = []
     seen: set[str] = set()
     total = 0
-    candidates = [p.lower() for p in phrases] + [e for e in entities]
+    cased = {_norm(e): e for e in entities}  # a phrase that names an entity keeps its capitals
+    candidates = [cased.get(_norm(p), p.lower()) for p in phrases] + list(entities)
     for raw in candidates:
         tag = re.sub(r"\s+", " ", re.sub(r"[<>,#\"]", " ", raw)).strip()
         key = _norm(tag)
@@ -412,7 +416,12 @@ def compose(
                 shown, cut = ct.shorten(proposed, lang, TITLE_SHOWN, TITLE_FLOOR)
                 title = _finish_title(shown, cut, lang, tone)
         if proposal.get("description"):
-            summary = ct.clean(str(proposal["description"]), lang, clip.entities)
+            kept = [  # Chorus's copy never carries internal reasons, the hook's neither
+                s
+                for s in ct.split_sentences(str(proposal["description"]), lang)
+                if not re.match(r"(?i)\s*(picked|chosen|selected) by\b", s)
+            ]
+            summary = ct.clean(" ".join(kept), lang, clip.entities)
             description = _assemble_description(summary, credit, phrases)
         if proposal.get("tags"):
             tags = make_tags([str(t) for t in proposal["tags"]], clip.entities, creator)

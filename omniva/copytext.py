@@ -132,6 +132,15 @@ FRAGMENT_STARTS: dict[str, frozenset[str]] = {
     "pt": _wordset("que qual cujo de"),
     "it": _wordset("che cui di"),
 }
+# Interjections: never a key phrase on their own.
+INTERJECTIONS: dict[str, frozenset[str]] = {
+    "en": _wordset("oh ah ahh aw yeah yep yup yes okay ok hey hi wow huh mhm alright whoa oops"),
+    "es": _wordset("sí vale oye ay ah eh ok"),
+    "fr": _wordset("oui ouais bon ah oh ok hein"),
+    "de": _wordset("ja jo ok okay naja ach oh ah"),
+    "pt": _wordset("sim tá ok ah oh ai"),
+    "it": _wordset("sì ok ah oh vabbè beh"),
+}
 # Japanese particles that separate phrases (longest first), Chinese function characters.
 _JA_PARTICLES = (
     "なのに", "だけど", "けれど", "ですが", "から", "まで", "より", "ので", "のに", "けど",
@@ -173,8 +182,7 @@ def stopwords(language: str) -> frozenset[str]:
     """Fillers, function words and spaCy's stop words for the language (language data only)."""
     lang = base_language(language)
     words: set[str] = set(FUNCTION_WORDS.get(lang, FUNCTION_WORDS["en"]))
-    for filler in FILLERS.get(lang, ()):
-        words.add(filler)
+    words |= set(FILLERS.get(lang, ())) | INTERJECTIONS.get(lang, frozenset())
     try:
         data = importlib.import_module(f"spacy.lang.{lang}.stop_words")
         words |= {w.lower() for w in data.STOP_WORDS}
@@ -260,7 +268,7 @@ def clean(text: str, language: str = "en", entities: Iterable[str] = ()) -> str:
     """Speech as writing: no annotations, fillers or false starts; the first letter capitalised,
     English "i" as "I", named entities with their own capitals."""
     lang = base_language(language)
-    text = _ANNOTATION.sub(" ", text.replace("<", " ").replace(">", " "))
+    text = _ANNOTATION.sub(" ", strip_markup(text))
     text = _tidy(text)
     if not is_unspaced(text, lang):
         text = remove_false_starts(text)
@@ -271,6 +279,12 @@ def clean(text: str, language: str = "en", entities: Iterable[str] = ()) -> str:
         if entity != entity.lower():
             text = re.sub(rf"(?<![^\W_]){re.escape(entity)}(?![^\W_])", entity, text, flags=re.I)
     return capitalise(_tidy(text))
+
+
+def strip_markup(text: str) -> str:
+    """No HTML-like tags and no ``<`` ``>`` (YouTube refuses both in titles and descriptions)."""
+    text = re.sub(r"</?[A-Za-z][^<>]{0,40}>", "", text)
+    return text.replace("<", " ").replace(">", " ")
 
 
 def capitalise(text: str) -> str:
@@ -475,7 +489,7 @@ def candidate_phrases(text: str, language: str = "en", limit: int = 60) -> list[
 def hashtag(phrase: str) -> str:
     """``"pendulum energy"`` -> ``"#PendulumEnergy"``; CJK characters kept; ``""`` when nothing
     usable is left."""
-    parts = words(phrase)
+    parts = re.findall(r"[^\W_]+", re.sub(r"['’]", "", phrase))
     body = "".join(p if _CJK.search(p) else p[:1].upper() + p[1:] for p in parts)
     body = re.sub(r"[^\w]", "", body)
     if not body or body.isdigit() or len(body) > 40:
