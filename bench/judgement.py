@@ -35,10 +35,9 @@ from cognitive_sensors import chorus  # noqa: E402
 from cognitive_sensors.goals import load_goals, mix_gap  # noqa: E402
 from cognitive_sensors.pantheon import agent_stats, council, select_clips  # noqa: E402
 from omniva import copytext  # noqa: E402
-from omniva.candidates import extract_candidates, opener_problem, video_scores  # noqa: E402
+from omniva.candidates import extract_candidates, opener_problem  # noqa: E402
 from omniva.records import Analysis  # noqa: E402
-from omniva.vectors import centroid, to_bytes  # noqa: E402
-from omniva_resources import asr, judgement, media, nlp, textmodel  # noqa: E402
+from omniva_resources import asr, judgement, media, textmodel  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "media"
 DEFAULT_FILES = [
@@ -56,31 +55,39 @@ SPLICE = ("physicsworks_audio.webm", "pyannote_sample.wav")
 def splice(a: Path, b: Path, out: Path) -> float:
     """``a`` then ``b`` as one 16 kHz mono WAV; returns the splice time (``a``'s duration)."""
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(a), "-i", str(b), "-filter_complex",
-         "[0:a]aresample=16000,aformat=channel_layouts=mono[x];"
-         "[1:a]aresample=16000,aformat=channel_layouts=mono[y];[x][y]concat=n=2:v=0:a=1",
-         str(out)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(a),
+            "-i",
+            str(b),
+            "-filter_complex",
+            "[0:a]aresample=16000,aformat=channel_layouts=mono[x];"
+            "[1:a]aresample=16000,aformat=channel_layouts=mono[y];[x][y]concat=n=2:v=0:a=1",
+            str(out),
+        ],
         check=True,
     )
     return media.probe(a).duration_s
 
 
 def analyse(path: Path, transcript, model, goals, exemplars) -> tuple[Analysis, list]:
-    sentences, keywords, entities = nlp.analyze_text(transcript)
-    silences = media.detect_silences(path, -35.0, 0.4)
-    prosody = media.prosody_track(path)
-    vectors = judgement.embed_sentences(model, sentences)
-    sim = judgement.goal_similarity(centroid(vectors), goals, model, exemplars)
-    duration = media.probe(path).duration_s
-    scores = video_scores(duration, silences, len(transcript.words), sim)
-    analysis = Analysis(
-        path.stem, sentences, keywords, entities, tuple(silences), scores.speech_ratio,
-        scores.virality, scores.relevance, "spaCy", language=transcript.language,
-        text_model=model.label, sentence_vectors=to_bytes(vectors), vector_dim=model.dim,
-        segments=judgement.topic_segments(vectors, sentences), prosody=prosody,
-    )
+    analysis = judgement.understand(path, path.stem, transcript, goals, model, exemplars)
     ctx = judgement.video_context(analysis, goals, model, exemplars)
-    cands = extract_candidates(path.stem, sentences, transcript.words, silences, keywords, duration, context=ctx)
+    duration = media.probe(path).duration_s
+    cands = extract_candidates(
+        path.stem,
+        analysis.sentences,
+        transcript.words,
+        analysis.silences,
+        analysis.keywords,
+        duration,
+        context=ctx,
+    )
     return analysis, cands
 
 
@@ -132,34 +139,42 @@ def run(files: list[Path], cache: Path | None) -> dict:
             title, description, tags, author, phrases = chorus.compose(
                 text, "sample", "https://example.org/v", model, goals.tone
             )
-            picks.append({
-                "rank": clip.rank,
-                "span": [c.start_time, c.end_time],
-                "first_sentence": analysis.sentences[first].text,
-                "last_sentence": analysis.sentences[last].text,
-                "calibrated": c.features.get("calibrated"),
-                "hook_cues": c.features.get("hook_cues"),
-                "votes": {v.agent: [v.vote, v.score, v.reason] for v in clip.votes},
-                "dissent": list(clip.dissent),
-                "consensus": clip.consensus,
-                "title": title,
-                "title_problems": title_problems(title, analysis.language),
-                "description": description,
-                "tags": list(tags),
-                "opens_dangling": bool(first and opener_problem(analysis.sentences[first].text, analysis.language)),
-                "spans_splice": bool(path == spliced and splice_at and c.start_time < splice_at < c.end_time),
-            })
-        report["videos"].append({
-            "video": key,
-            "language": analysis.language,
-            "sentences": len(analysis.sentences),
-            "segments": [list(s) for s in analysis.segments],
-            "candidates": len(cands),
-            "relevance": analysis.relevance_score,
-            "agents": stats,
-            "picks": picks,
-            "seconds": round(time.perf_counter() - started, 1),
-        })
+            picks.append(
+                {
+                    "rank": clip.rank,
+                    "span": [c.start_time, c.end_time],
+                    "first_sentence": analysis.sentences[first].text,
+                    "last_sentence": analysis.sentences[last].text,
+                    "calibrated": c.features.get("calibrated"),
+                    "hook_cues": c.features.get("hook_cues"),
+                    "votes": {v.agent: [v.vote, v.score, v.reason] for v in clip.votes},
+                    "dissent": list(clip.dissent),
+                    "consensus": clip.consensus,
+                    "title": title,
+                    "title_problems": title_problems(title, analysis.language),
+                    "description": description,
+                    "tags": list(tags),
+                    "opens_dangling": bool(
+                        first and opener_problem(analysis.sentences[first].text, analysis.language)
+                    ),
+                    "spans_splice": bool(
+                        path == spliced and splice_at and c.start_time < splice_at < c.end_time
+                    ),
+                }
+            )
+        report["videos"].append(
+            {
+                "video": key,
+                "language": analysis.language,
+                "sentences": len(analysis.sentences),
+                "segments": [list(s) for s in analysis.segments],
+                "candidates": len(cands),
+                "relevance": analysis.relevance_score,
+                "agents": stats,
+                "picks": picks,
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
     if cache:
         cache.write_bytes(pickle.dumps(transcripts))
     report["counts"] = counts(report)
@@ -169,11 +184,17 @@ def run(files: list[Path], cache: Path | None) -> dict:
 def counts(report: dict) -> dict:
     videos = report["videos"]
     n_cands = sum(v["agents"]["_council"]["candidates"] for v in videos)
-    disagreed = sum(v["agents"]["_council"]["disagreed"] * v["agents"]["_council"]["candidates"] for v in videos)
+    disagreed = sum(
+        v["agents"]["_council"]["disagreed"] * v["agents"]["_council"]["candidates"] for v in videos
+    )
     agents = sorted({a for v in videos for a in v["agents"] if not a.startswith("_")})
     yes = {
         a: round(
-            sum(v["agents"][a]["yes"] * v["agents"]["_council"]["candidates"] for v in videos if a in v["agents"])
+            sum(
+                v["agents"][a]["yes"] * v["agents"]["_council"]["candidates"]
+                for v in videos
+                if a in v["agents"]
+            )
             / max(1, n_cands),
             3,
         )
@@ -222,7 +243,8 @@ def markdown(report: dict) -> str:
                 f"- features (percentile in video): {cal}",
                 "- votes: " + "; ".join(f"{a} {x[0]} {x[1]:.2f} ({x[2]})" for a, x in p["votes"].items()),
                 f"- dissent: {'; '.join(p['dissent']) or 'none'}",
-                f"- title: **{p['title']}**" + (f" (problems: {', '.join(p['title_problems'])})" if p["title_problems"] else ""),
+                f"- title: **{p['title']}**"
+                + (f" (problems: {', '.join(p['title_problems'])})" if p["title_problems"] else ""),
                 "- description: " + p["description"].replace("\n", " / "),
             ]
         out.append("")

@@ -180,8 +180,8 @@ class VideoContext:
     sentence_vectors: np.ndarray | None = None  # (n_sentences, d), rows normalised
     segments: tuple[tuple[int, int], ...] = ()  # topic segments (first, last), inclusive
     hook_vectors: np.ndarray | None = None  # exemplar hooks (config), rows normalised
-    goal_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)  # topic -> centroid
-    null_vector: np.ndarray | None = None  # centroid of off-topic exemplars (relevance baseline)
+    goal_vectors: Mapping[str, np.ndarray] = field(default_factory=dict)  # topic -> its examples
+    null_vectors: np.ndarray | None = None  # off-topic examples (the relevance baseline)
     prosody: voice.ProsodyTrack | None = None
     heatmap: tuple[tuple[float, float, float], ...] = ()  # (start, end, value): most replayed
 
@@ -377,9 +377,10 @@ def _embedding_features(i: int, j: int, ctx: VideoContext) -> dict:
     if ctx.hook_vectors is not None and len(ctx.hook_vectors):
         out["hook_similarity"] = round(float(np.max(ctx.hook_vectors @ vecs[i])), 4)
     if ctx.goal_vectors:
-        sims = {t: float(v @ c) for t, v in ctx.goal_vectors.items()}
-        topic = max(sims, key=lambda t: sims[t])
-        base = float(ctx.null_vector @ c) if ctx.null_vector is not None else 0.0
+        # Each topic by its nearest example: a topic is a set of ways to talk, not their average.
+        sims = {t: float(np.max(v @ c)) for t, v in ctx.goal_vectors.items()}
+        topic = max(sorted(sims), key=lambda t: sims[t])
+        base = float(np.max(ctx.null_vectors @ c)) if ctx.null_vectors is not None else 0.0
         out["goal_topic"] = topic if sims[topic] > base else None
         out["relevance_goals"] = round(sims[topic] - base, 4)
     return out

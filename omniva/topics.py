@@ -3,8 +3,9 @@
 At every gap between two sentences, compare the block of ``block`` sentences before it with the
 block after it (cosine of their centroids). A topic shift is a gap whose similarity dips well
 below its neighbourhood: its *depth* (how far the similarity climbs back on each side) is above
-the cut-off mean - std/2 of all depths (Hearst's liberal cut-off) and above an absolute floor,
-so a talk that never changes subject is one segment. A long pause strengthens a gap. Clip
+the cut-off mean + std of all depths (stricter than Hearst's mean - std/2: a Short wants whole
+topics, not paragraphs) and above an absolute floor, so a talk that never changes subject is
+one segment. A long pause strengthens a gap. Clip
 candidates are built inside segments: a clip never spans two topics.
 """
 
@@ -21,10 +22,10 @@ from omniva.vectors import centroid
 @dataclass(frozen=True, slots=True)
 class TopicRules:
     block: int = 3  # sentences each side of a gap
-    min_depth: float = 0.04  # a dip shallower than this is never a topic shift
+    min_depth: float = 0.05  # a dip shallower than this is never a topic shift
     pause_s: float = 1.5  # a pause this long before a sentence ...
     pause_bonus: float = 0.02  # ... adds this much depth to its gap
-    min_sentences: int = 2  # the fewest sentences in a segment
+    min_sentences: int = 3  # the fewest sentences in a segment
 
 
 def gap_similarities(vectors: np.ndarray, block: int) -> list[float]:
@@ -75,7 +76,7 @@ def segment(
         if starts[i + 1] - ends[i] >= rules.pause_s:
             depths[i] += rules.pause_bonus
     arr = np.asarray(depths)
-    cutoff = max(rules.min_depth, float(arr.mean() - arr.std() / 2))
+    cutoff = max(rules.min_depth, float(arr.mean() + arr.std()))
     # Strongest gaps first; keep one only if both sides keep enough sentences.
     chosen: list[int] = []  # gap index g: a boundary before sentence g + 1
     for g in sorted(range(len(depths)), key=lambda g: -depths[g]):

@@ -14,7 +14,6 @@ from cognitive_sensors import stardust
 from cognitive_sensors.goals import Goals, topic_of
 from omniva.errors import OmnivaError
 from omniva.records import Video
-from omniva.vectors import centroid
 from omniva_resources import judgement, media
 from omniva_resources.resources import NlpResource, OmnivaStore
 
@@ -147,12 +146,11 @@ def week_topic_counts(store: OmnivaStore, goals: Goals, nlp_model: NlpResource) 
         return {}
     model = nlp_model.embedder()
     topics = judgement.goal_vectors(goals, model)
-    off_topic = nlp_model.exemplars().off_topic
-    null = centroid(model.embed(list(off_topic))) if off_topic else None
+    null = judgement.off_topic_vectors(model, nlp_model.exemplars())
     counts: dict[str, int] = {}
     for vector in model.embed(texts):
-        sims = {t: float(v @ vector) for t, v in topics.items()}
-        topic = topic_of(sims, float(null @ vector) if null is not None else 0.0)
+        sims = {t: judgement.nearest(v, vector) for t, v in topics.items()}
+        topic = topic_of(sims, judgement.nearest(null, vector))
         if topic:
             counts[topic] = counts.get(topic, 0) + 1
     return counts

@@ -20,12 +20,12 @@ import yaml
 
 from cognitive_sensors.goals import Goals
 from cognitive_sensors.pantheon import ChannelClips
-from omniva.candidates import VideoContext
-from omniva.delivery import ProsodyTrack
+from omniva.candidates import VideoContext, video_scores
 from omniva.errors import ConfigError
-from omniva.records import Analysis, Sentence
+from omniva.records import Analysis, Sentence, Transcript
 from omniva.topics import TopicRules, segment
 from omniva.vectors import centroid, from_bytes, to_bytes
+from omniva_resources import media, nlp
 from omniva_resources.textmodel import TextModel
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "judgement.yaml"
@@ -62,19 +62,73 @@ def topic_segments(vectors: np.ndarray, sentences: Sequence[Sentence]) -> tuple[
 
 
 def goal_vectors(goals: Goals, model: TextModel) -> dict[str, np.ndarray]:
-    """Each goal topic's centroid over its example sentences."""
-    return {t: centroid(model.embed(list(ex))) for t, ex in sorted(goals.topics.items()) if ex}
+    """Each goal topic's example sentences, embedded (one row per example)."""
+    return {t: model.embed(list(ex)) for t, ex in sorted(goals.topics.items()) if ex}
+
+
+def off_topic_vectors(model: TextModel, exemplars: Exemplars) -> np.ndarray | None:
+    return model.embed(list(exemplars.off_topic)) if exemplars.off_topic else None
+
+
+def nearest(examples: np.ndarray | None, vector: np.ndarray) -> float:
+    """Cosine of ``vector`` to its nearest example (0.0 with none)."""
+    return float(np.max(examples @ vector)) if examples is not None and len(examples) else 0.0
 
 
 def goal_similarity(vector: np.ndarray, goals: Goals, model: TextModel, exemplars: Exemplars) -> float | None:
-    """How much closer ``vector`` is to the nearest goal topic than to off-topic talk (cosine
-    margin); None without goal topics."""
+    """How much closer ``vector`` is to the nearest goal-topic example than to the nearest
+    off-topic example (cosine margin); None without goal topics."""
     topics = goal_vectors(goals, model)
     if not topics or vector.size == 0:
         return None
-    null = centroid(model.embed(list(exemplars.off_topic))) if exemplars.off_topic else None
-    best = max(float(v @ vector) for v in topics.values())
-    return round(best - (float(null @ vector) if null is not None else 0.0), 4)
+    best = max(nearest(v, vector) for v in topics.values())
+    return round(best - nearest(off_topic_vectors(model, exemplars), vector), 4)
+
+
+def understand(
+    path: Path,
+    video_key: str,
+    transcript: Transcript,
+    goals: Goals,
+    model: TextModel,
+    exemplars: Exemplars,
+    engagement: dict | None = None,
+    pipeline: str = nlp.DEFAULT_PIPELINE,
+    noise_db: float = -35.0,
+    tools: media.FFmpegTools = media.DEFAULT_TOOLS,
+    duration_s: float | None = None,
+) -> Analysis:
+    """The ``analyses`` step outside Dagster too (the judgement benchmark): sentences, keywords
+    and entities (spaCy), silences (ffmpeg), prosody, sentence embeddings and topic segments,
+    and the video's scores (goal relevance, engagement or pace)."""
+    sentences, keywords, entities = nlp.analyze_text(transcript, pipeline)
+    silences = media.detect_silences(path, noise_db, 0.4, tools)
+    prosody = media.prosody_track(path, tools)
+    vectors = embed_sentences(model, sentences)
+    engagement = engagement or {}
+    goal_sim = goal_similarity(centroid(vectors), goals, model, exemplars)
+    duration = duration_s or media.probe(path, tools).duration_s or transcript.duration_s
+    scores = video_scores(
+        duration, silences, len(transcript.words), goal_sim, engagement.get("views"), engagement.get("likes")
+    )
+    return Analysis(
+        video_key,
+        sentences,
+        keywords,
+        entities,
+        tuple(silences),
+        scores.speech_ratio,
+        scores.virality,
+        scores.relevance,
+        nlp.spacy_version(pipeline),
+        language=transcript.language,
+        text_model=model.label,
+        sentence_vectors=to_bytes(vectors),
+        vector_dim=model.dim,
+        segments=topic_segments(vectors, sentences),
+        prosody=prosody,
+        scores_basis=f"virality from {scores.basis}; relevance from the goal-topic margin {goal_sim}",
+    )
 
 
 def video_context(
@@ -91,7 +145,7 @@ def video_context(
         segments=analysis.segments,
         hook_vectors=model.embed(list(exemplars.hooks)) if exemplars.hooks else None,
         goal_vectors=goal_vectors(goals, model),
-        null_vector=centroid(model.embed(list(exemplars.off_topic))) if exemplars.off_topic else None,
+        null_vectors=off_topic_vectors(model, exemplars),
         prosody=analysis.prosody,
         heatmap=heatmap,
     )
@@ -131,11 +185,3 @@ def channel_clips(rows: Sequence[dict], model: TextModel, exclude_video: str) ->
     vectors = model.embed([r["text"] for r in rows])
     labels = tuple(f"clip {r['clip_id'][:8]} of {r['video_key']}" for r in rows)
     return ChannelClips(tuple(r["clip_id"] for r in rows), labels, vectors)
-
-
-def as_bytes(vectors: np.ndarray) -> bytes:
-    return to_bytes(vectors)
-
-
-def empty_track() -> ProsodyTrack:
-    return ProsodyTrack(0.05, (), ())

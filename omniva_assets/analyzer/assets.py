@@ -11,13 +11,12 @@ import dagster as dg
 from cognitive_sensors import halolux, stardust
 from cognitive_sensors.goals import mix_gap
 from cognitive_sensors.pantheon import agent_stats, council, select_clips
-from omniva.candidates import CandidateRules, extract_candidates, video_scores
+from omniva.candidates import CandidateRules, extract_candidates
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
-from omniva.vectors import centroid, to_bytes
 from omniva_assets.analyzer import checks
 from omniva_assets.common import Lineage, emit, engagement_of, user_errors, week_topic_counts
 from omniva_assets.partitions import videos_partitions
-from omniva_resources import asr, judgement, media, nlp
+from omniva_resources import asr, judgement
 from omniva_resources.resources import (
     AsrResource,
     ClipRules,
@@ -91,36 +90,19 @@ def analyses(
     goals = horizon.goals_for(videos.creator, store.layout)
     with user_errors(context, store):
         model = nlp_model.embedder()
-        sentences, keywords, entities = nlp.analyze_text(transcripts, nlp_model.pipeline)
-        silences = media.detect_silences(
-            Path(videos.file_path), clip_rules.silence_noise_db, 0.4, media_tools.tools()
+        analysis = judgement.understand(
+            Path(videos.file_path),
+            videos.video_key,
+            transcripts,
+            goals,
+            model,
+            nlp_model.exemplars(),
+            engagement_of(store, videos),
+            nlp_model.pipeline,
+            clip_rules.silence_noise_db,
+            media_tools.tools(),
+            videos.duration_s,
         )
-        prosody = media.prosody_track(Path(videos.file_path), media_tools.tools())
-    vectors = judgement.embed_sentences(model, sentences)
-    engagement = engagement_of(store, videos)
-    goal_sim = judgement.goal_similarity(centroid(vectors), goals, model, nlp_model.exemplars())
-    duration = videos.duration_s or transcripts.duration_s
-    scores = video_scores(
-        duration, silences, len(transcripts.words), goal_sim, engagement["views"], engagement["likes"]
-    )
-    analysis = Analysis(
-        videos.video_key,
-        sentences,
-        keywords,
-        entities,
-        tuple(silences),
-        scores.speech_ratio,
-        scores.virality,
-        scores.relevance,
-        nlp.spacy_version(nlp_model.pipeline),
-        language=transcripts.language,
-        text_model=model.label,
-        sentence_vectors=to_bytes(vectors),
-        vector_dim=model.dim,
-        segments=judgement.topic_segments(vectors, sentences),
-        prosody=prosody,
-        scores_basis=f"virality from {scores.basis}; relevance: goal-topic similarity {goal_sim}",
-    )
     lineage = Lineage.of_video(
         videos,
         "analysis",
@@ -130,14 +112,15 @@ def analyses(
         params={"silence_noise_db": clip_rules.silence_noise_db},
     )
     metadata = {
-        "sentences": len(sentences),
+        "sentences": len(analysis.sentences),
         "topic_segments": len(analysis.segments),
-        "keywords": ", ".join(keywords),
-        "entities": len(entities),
-        "silences": len(silences),
-        "speech_ratio": scores.speech_ratio,
-        "virality_score": scores.virality,
-        "relevance_score": scores.relevance,
+        "keywords": ", ".join(analysis.keywords),
+        "entities": len(analysis.entities),
+        "silences": len(analysis.silences),
+        "speech_ratio": analysis.speech_ratio,
+        "virality_score": analysis.virality_score,
+        "relevance_score": analysis.relevance_score,
+        "scores": analysis.scores_basis,
         "text_model": model.label,
     }
     tables = {"analysis": [analysis.row(transcripts.text, stardust.now_iso())]}

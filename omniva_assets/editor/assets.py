@@ -8,9 +8,18 @@ from pathlib import Path
 import dagster as dg
 
 from cognitive_sensors import chorus, stardust
-from omniva import captions, editing, timeline
+from omniva import captions, copytext, editing, timeline
 from omniva.editing import AutocutRules
-from omniva.records import Analysis, ClipCopy, EditDecisionList, Selection, Transcript, Video, stable_id
+from omniva.records import (
+    Analysis,
+    Candidate,
+    ClipCopy,
+    EditDecisionList,
+    Selection,
+    Transcript,
+    Video,
+    stable_id,
+)
 from omniva_assets.common import Lineage, emit, user_errors
 from omniva_assets.editor import checks
 from omniva_assets.partitions import clip_partitions, split_clip_key, video_of_clip
@@ -20,6 +29,7 @@ from omniva_resources.resources import (
     CopyRules,
     HorizonGoals,
     MediaTools,
+    NlpResource,
     OmnivaStore,
     RenderSettings,
 )
@@ -208,7 +218,7 @@ def source_rights(store: OmnivaStore, video_key: str) -> dict:
     },
     group_name="clips",
     kinds={"python"},
-    code_version="3",
+    code_version="4",
     check_specs=[checks.TITLE_NOT_USED_ON_CHANNEL],
 )
 def clip_copy(
@@ -216,37 +226,58 @@ def clip_copy(
     store: OmnivaStore,
     horizon: HorizonGoals,
     copy_rules: CopyRules,
+    nlp_model: NlpResource,
     videos: Video,
     analyses: Analysis,
     clip_selections: Selection,
     clips: EditDecisionList,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    """Chorus: a title, description (with source credit) and tags within YouTube's limits."""
+    """Chorus: a title from the clip's content (its key phrases and most title-like sentence,
+    cleaned of fillers), a summary with the source credit and hashtags, and tags, in the clip's
+    language and within YouTube's limits."""
     chosen = next(c for c in clip_selections.clips if c.rank == clips.rank)
-    tags = tuple(dict.fromkeys((*chosen.candidate.semantic_tags, *analyses.keywords)))
-    reasons = [v.reason for v in chosen.votes if v.vote == "yes"][:3]
     goals = horizon.goals_for(videos.creator, store.layout)  # the project's tone, if it has its own
     rights = source_rights(store, videos.video_key)
-    title, description, tag_list, author = chorus.compose(
-        chosen.candidate.text,
-        tags,
-        videos.creator,
-        videos.source_url,
-        reasons,
-        goals.tone,
-        chorus.load_hook(copy_rules.hook or None),
-        source_creator=rights.get("source_creator"),
-        license=rights.get("license"),
-    )
+    text = clip_text(chosen.candidate, analyses, rights.get("title") or "")
+    with user_errors(context, store):
+        title, description, tag_list, author, phrases = chorus.compose(
+            text,
+            videos.creator,
+            videos.source_url,
+            nlp_model.embedder(),
+            goals.tone,
+            chorus.load_hook(copy_rules.hook or None),
+            source_creator=rights.get("source_creator"),
+            license=rights.get("license"),
+        )
     copy = ClipCopy(clip_id=clips.clip_id, title=title, description=description, tags=tag_list)
     check = checks.title_not_used_on_channel(store, copy)
     lineage = Lineage.of_video(
         videos,
         "upload_jobs",
         stable_id("copy", clips.clip_id),
-        params={"provenance": rights},
-        decision=f"{author}, tone {goals.tone}: title from the clip's first sentence; {len(copy.tags)} tags",
+        params={"provenance": rights, "key_phrases": list(phrases), "language": text.language},
+        decision=f"{author}, tone {goals.tone}, language {text.language}: title from the clip's key "
+        f"phrases ({', '.join(phrases[:3])}) and its most title-like sentence; {len(copy.tags)} tags",
     )
-    metadata = {"title": copy.title, "tags": ", ".join(copy.tags), "author": author}
+    metadata = {
+        "title": copy.title,
+        "tags": ", ".join(copy.tags),
+        "author": author,
+        "key_phrases": ", ".join(phrases),
+    }
     yield emit(context, store, copy, lineage, {"clip_copy": [copy.row()]}, metadata)
     yield check
+
+
+def clip_text(candidate: Candidate, analysis: Analysis, video_title: str) -> chorus.ClipText:
+    """The clip's sentences (by the candidate's sentence indexes, else its text), language and
+    named entities, as Chorus reads them."""
+    first, last = candidate.features.get("first_sentence"), candidate.features.get("last_sentence")
+    if first is not None and last is not None and last < len(analysis.sentences):
+        sentences = tuple(s.text for s in analysis.sentences[first : last + 1])
+    else:
+        sentences = tuple(copytext.split_sentences(candidate.text, analysis.language))
+    lowered = candidate.text.lower()
+    entities = tuple(dict.fromkeys(e for e, _ in analysis.entities if e.lower() in lowered))
+    return chorus.ClipText(sentences, analysis.language, entities, video_title)

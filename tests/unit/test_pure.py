@@ -119,12 +119,26 @@ def test_autocut_removes_long_silence_but_never_cuts_a_word():
         assert any(a <= w.start and w.end <= b for a, b in keep), w
 
 
+def _bag_of_words(texts):
+    """A deterministic stand-in embedder for limit tests: hashed bag of words, normalised."""
+    import numpy as np
+
+    out = np.zeros((len(texts), 64), dtype=np.float32)
+    for i, t in enumerate(texts):
+        for w in t.lower().split():
+            out[i, hash(w) % 64] += 1
+    return out / np.maximum(1e-9, np.linalg.norm(out, axis=1, keepdims=True))
+
+
 def test_chorus_respects_youtube_limits():
-    title = chorus.make_title("x" * 300 + ". Second sentence.", ["k"], "c")
+    clip = chorus.ClipText(("x" * 300 + ".", "Second sentence about gravity and energy."))
+    title = chorus.make_title(clip, ["gravity"], _bag_of_words)
     assert len(title) <= 100 and title.endswith("#Shorts")
-    tags = chorus.make_tags([f"tag number {i}" for i in range(100)], "creator")
+    tags = chorus.make_tags([f"tag number {i}" for i in range(100)], (), "creator")
     assert sum(len(t) + 2 for t in tags) <= 500 + len(tags)
-    desc = chorus.make_description("<b>" + "é" * 4000, "c", "http://x", ["r"])
+    desc = chorus.make_description(
+        chorus.ClipText(("<b>" + "é" * 4000 + ".",)), ["k"], _bag_of_words, "Clip from c: http://x"
+    )
     assert len(desc.encode()) <= 5000 and "<" not in desc
 
 
@@ -144,11 +158,17 @@ def test_a_window_that_autocut_would_shrink_below_the_minimum_is_not_a_candidate
 def test_video_scores_next_to_the_candidate_scoring():
     from omniva.candidates import video_scores
 
-    scores = video_scores(100.0, [(0.0, 20.0), (90.0, 110.0)], words=200, entities=5, keywords=6)
+    scores = video_scores(100.0, [(0.0, 20.0), (90.0, 110.0)], words=200)
     assert scores.speech_ratio == 0.7  # 30 s of 100 silent (the second silence is cut at the end)
-    assert scores.virality == round(0.5 * min(1.0, (200 / 70) / 2.5) + 0.3 * 0.7 + 0.2, 3)
-    assert scores.relevance == 0.5
-    assert video_scores(0.0, [], 0, 0, 0).speech_ratio == 0.0
+    assert scores.virality == round(0.6 * min(1.0, (200 / 70) / 2.5) + 0.4 * 0.7, 3)
+    assert scores.relevance == 0.5 and "pace" in scores.basis  # no goals, no engagement
+    # Relevance follows the goal similarity margin; engagement replaces pace when the source has it.
+    assert video_scores(100.0, [], 200, goal_similarity=0.03).relevance == 0.8
+    assert video_scores(100.0, [], 200, goal_similarity=-0.06).relevance == 0.0
+    viral = video_scores(100.0, [], 200, views=1_000_000, likes=40_000)
+    assert viral.virality == 1.0 and viral.basis == "views and likes"
+    assert video_scores(100.0, [], 200, views=100, likes=0).virality < 0.3
+    assert video_scores(0.0, [], 0).speech_ratio == 0.0
 
 
 def _render(**changes):
