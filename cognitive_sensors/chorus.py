@@ -38,7 +38,8 @@ TAGS_MAX_CHARS = 500
 TAGS_MAX = 15
 TONES = ("plain", "energetic", "calm")
 SHORTS = " #Shorts"
-TITLE_SHOWN = 70  # a title is shortened to about this many characters shown ...
+TITLE_SHOWN = 70  # a title aims at most this many characters shown ...
+TITLE_WHOLE = 90  # ... but a whole sentence up to this is better than one cut mid-phrase
 TITLE_FLOOR = 28  # ... and a clause cut keeps at least this many
 SUMMARY_MAX = 300  # characters of summary in a description
 
@@ -139,16 +140,19 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
     tokens = ct.words(text)
     n = max(1, len(text) // 2) if unspaced else len(tokens)
     content = n if unspaced else sum(1 for t in tokens if t.lower() not in stop)
-    shown, cut = ct.shorten(text, lang, TITLE_SHOWN, TITLE_FLOOR)
-    penalty = 0.0
+    # Whole up to TITLE_WHOLE, else a clause up to that; longer than TITLE_SHOWN costs a little.
+    shown, cut = ct.shorten(text, lang, TITLE_WHOLE, TITLE_FLOOR)
+    if cut == "word":
+        shown, cut = ct.shorten(text, lang, TITLE_SHOWN, TITLE_FLOOR)
+    penalty = 0.002 * max(0, ct.display_width(shown) - TITLE_SHOWN)
     if n < 4:
         penalty += 0.03 * (4 - n)
     elif n > 14:
         penalty += min(0.06, 0.004 * (n - 14))
     if not unspaced and content < 2:  # "Three, two, one, zero", "Please be very quiet"
         penalty += 0.03
-    if cut:
-        penalty += 0.02 if cut == "clause" else 0.04
+    if cut:  # a clause cut is a complete phrase; a word cut is mid-phrase: a last resort
+        penalty += 0.02 if cut == "clause" else 0.2
     if not unspaced and tokens and tokens[0].lower() in ct.FRAGMENT_STARTS.get(lang, frozenset()):
         penalty += 0.1
     raw_words = max(1, len(ct.words(sentence)))
@@ -248,7 +252,9 @@ def make_title(clip: ClipText, phrases: Sequence[str], embed: Embed, tone: str =
             relevance = relevance + 0.1 * (memo([o.text for o in options]) @ context)
         scores = relevance - np.array([o.penalty for o in options])
         best = options[int(np.argmax(scores))]
-        return _finish_title(best.text, best.cut, lang, tone)
+        if best.cut != "word" or not phrases:
+            return _finish_title(best.text, best.cut, lang, tone)
+    # Every sentence would be cut mid-phrase: the clip's key phrases make the title instead.
     built = _phrase_title(phrases, lang)
     if built:
         shown, cut = ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR)

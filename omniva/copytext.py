@@ -149,6 +149,14 @@ _JA_PARTICLES = (
 )  # fmt: skip
 _ZH_PARTICLES = tuple("的了和与在是就也都把被对从向给跟或而吗呢吧啊着过")
 UNSPACED = frozenset({"ja", "zh", "th", "lo", "km", "my"})
+COORDINATORS: dict[str, tuple[str, ...]] = {
+    "en": ("and", "but", "because", "while", "which", "so that"),
+    "es": ("y", "pero", "porque", "mientras", "que"),
+    "fr": ("et", "mais", "car", "parce que", "qui", "alors que"),
+    "de": ("und", "aber", "weil", "denn", "während", "sondern"),
+    "pt": ("e", "mas", "porque", "enquanto", "que"),
+    "it": ("e", "ma", "perché", "mentre", "che"),
+}
 AND: dict[str, str] = {"en": "and", "es": "y", "fr": "et", "de": "und", "pt": "e", "it": "e"}
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
@@ -394,9 +402,14 @@ def shorten(text: str, language: str = "en", limit: int = 70, floor: int = 28) -
     if display_width(text) <= limit:
         return text, ""
     unspaced = is_unspaced(text, lang)
-    # clause boundaries: after , ; : — (and 、，for ja/zh)
+    # clause boundaries: after , ; : — (and 、，for ja/zh), and before a coordinating or
+    # subordinating conjunction ("... his car | and finished ...")
     best = ""
-    for m in re.finditer(r"[,;:—–、，]\s*" if unspaced else r"[,;:—–]\s+|\s[—–]\s", text):
+    joins = COORDINATORS.get(lang, ())
+    pattern = r"[,;:—–]\s+|\s[—–]\s"
+    if joins:
+        pattern += r"|\s(?=(?:" + "|".join(map(re.escape, joins)) + r")\s)"
+    for m in re.finditer(r"[,;:—–、，]\s*" if unspaced else pattern, text, flags=re.IGNORECASE):
         head = text[: m.start()].rstrip()
         if floor <= display_width(head) <= limit and not ends_badly(head, lang):
             best = head
