@@ -123,7 +123,7 @@ def keyphrases(text: str, embed: Embed, language: str = "en", top_n: int = 6) ->
 @dataclass(frozen=True, slots=True)
 class _Option:
     text: str  # shown text, shortened, no ellipsis yet
-    cut: str  # "", "clause", "word"
+    cut: str  # "", "clause", "phrase", "word"
     words: int
     content: int  # words that are not stop words
     penalty: float
@@ -142,7 +142,7 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
     content = n if unspaced else sum(1 for t in tokens if t.lower() not in stop)
     # Whole up to TITLE_WHOLE, else a clause up to that; longer than TITLE_SHOWN costs a little.
     shown, cut = ct.shorten(text, lang, TITLE_WHOLE, TITLE_FLOOR)
-    if cut == "word":
+    if cut in ("word", "phrase"):
         shown, cut = ct.shorten(text, lang, TITLE_SHOWN, TITLE_FLOOR)
     penalty = 0.002 * max(0, ct.display_width(shown) - TITLE_SHOWN)
     if n < 4:
@@ -151,8 +151,8 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
         penalty += min(0.06, 0.004 * (n - 14))
     if not unspaced and content < 2:  # "Three, two, one, zero", "Please be very quiet"
         penalty += 0.03
-    if cut:  # a clause cut is a complete phrase; a word cut is mid-phrase: a last resort
-        penalty += 0.02 if cut == "clause" else 0.2
+    if cut:  # a clause or phrase cut keeps whole phrases; a word cut is a last resort
+        penalty += {"clause": 0.02, "phrase": 0.05}.get(cut, 0.2)
     if not unspaced and tokens and tokens[0].lower() in ct.FRAGMENT_STARTS.get(lang, frozenset()):
         penalty += 0.1
     raw_words = max(1, len(ct.words(sentence)))
@@ -174,20 +174,14 @@ def _ellipsis(text: str, cut: str, language: str) -> str:
     if not cut:
         return text
     first = ct.first_word(text)
-    if cut == "word" or first in ct.SUBORDINATORS.get(ct.base_language(language), ()):
+    if cut in ("word", "phrase") or first in ct.SUBORDINATORS.get(ct.base_language(language), ()):
         return text.rstrip(" .,;:") + "…"
     return text
 
 
 def _phrase_title(phrases: Sequence[str], language: str) -> str:
-    lang = ct.base_language(language)
-    if not phrases:
-        return ""
-    first = phrases[0]
-    joiner = ct.AND.get(lang)
-    if joiner and len(phrases) > 1 and len(first) + len(phrases[1]) < 50:
-        return ct.capitalise(f"{first} {joiner} {phrases[1]}")
-    return ct.capitalise(first)
+    """The clip's top key phrase (joining two reads as a list, not a title)."""
+    return ct.capitalise(phrases[0]) if phrases else ""
 
 
 def apply_tone(title: str, tone: str, language: str = "en") -> str:

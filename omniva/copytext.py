@@ -395,8 +395,8 @@ def display_width(text: str) -> int:
 def shorten(text: str, language: str = "en", limit: int = 70, floor: int = 28) -> tuple[str, str]:
     """Shorten to about ``limit`` characters shown, at a clause boundary when one falls between
     ``floor`` and ``limit``, else at a word boundary (character boundary for ja/zh). Never ends on
-    a function word or a comma. Returns (text, how): how is ``""`` (whole), ``"clause"`` or
-    ``"word"``; a cut text gets no ellipsis here (the caller adds one, leaving room for it)."""
+    a function word or a comma. Returns (text, how): how is ``""`` (whole), ``"clause"``,
+    ``"phrase"`` (before a function word that starts the next phrase) or ``"word"``; a cut text gets no ellipsis here (the caller adds one, leaving room for it)."""
     lang = base_language(language)
     text = text.strip()
     if display_width(text) <= limit:
@@ -420,8 +420,25 @@ def shorten(text: str, language: str = "en", limit: int = 70, floor: int = 28) -
         while display_width(cut) > limit - 1:
             cut = cut[:-1]
         return trim_end(cut, lang), "word"
+    # A phrase boundary: the last word within the limit that the next phrase starts after (the
+    # next word is a function word: "... mechanical energy | that I am ...").
+    function = FUNCTION_WORDS.get(lang, FUNCTION_WORDS["en"])
+    tokens = list(WORD.finditer(text))
+    phrase_at = 0
+    for here, following in zip(tokens, tokens[1:], strict=False):
+        head = text[: here.end()]
+        if display_width(head) > limit - 1:
+            break
+        if (
+            following.group(0).lower() in function
+            and display_width(head) >= floor
+            and not ends_badly(head, lang)
+        ):
+            phrase_at = here.end()
+    if phrase_at:
+        return text[:phrase_at], "phrase"
     cut_at = 0
-    for m in WORD.finditer(text):
+    for m in tokens:
         if display_width(text[: m.end()]) > limit - 1:  # leave room for the ellipsis
             break
         cut_at = m.end()

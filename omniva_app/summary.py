@@ -53,8 +53,16 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
                 status[:100],
             ]
         )
-    crows = []
+    crows, trows = [], []
     for r in wh.query_file("summary_clips"):
+        trows.append(
+            [
+                f"{r['video_key']} #{r['rank']}",
+                f"{r['consensus']:.2f}" if r["consensus"] is not None else "-",
+                str(r["dissenters"] or 0),
+                r["title"] or "-",
+            ]
+        )
         crows.append(
             [
                 f"{r['video_key']} #{r['rank']}",
@@ -80,7 +88,7 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
                     "clip",
                     "source span",
                     "length",
-                    "size",
+                    "frame",
                     "file",
                     "LUFS",
                     "youtube id",
@@ -89,6 +97,9 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
                 ],
                 [[r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]] for r in crows],
             ),
+            "",
+            "TITLES (Chorus) AND THE COUNCIL (consensus, agents that dissented)",
+            _table(["clip", "consensus", "dissent", "title"], trows),
             "",
             f"wall time {wall_s:.1f}s in {report.runs} Dagster run(s): {stages}",
             f"renders:   {layout.media / 'renders'}",
