@@ -7,7 +7,10 @@ at a time per channel, GPU work limited to the GPUs there are).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+
+from omniva.vectors import percentile_ranks
 
 STAGE_BASE = {"posts": 10, "video": 20, "clip": 30, "publish_plan": 40, "upload": 50}
 
@@ -33,3 +36,19 @@ def route(
     if creator:
         tags["omniva/creator"] = creator  # fairness: dagster.yaml limits runs per creator
     return tags
+
+
+def engagement_priorities(engagement: Mapping[str, tuple[int | None, int | None]]) -> dict[str, float]:
+    """Each video's priority (0..1) from its views and likes (``key -> (views, likes)``), ranked
+    within the batch: 0.7 x the views' percentile + 0.3 x the like rate's. Videos without counts
+    stay at 0.5 (neutral); so does a batch with a single counted video."""
+    counted = {k: (views, likes or 0) for k, (views, likes) in engagement.items() if views}
+    out = {k: 0.5 for k in engagement}
+    if len(counted) < 2:
+        return out
+    keys = sorted(counted)
+    views = percentile_ranks([float(counted[k][0]) for k in keys])
+    rates = percentile_ranks([counted[k][1] / counted[k][0] for k in keys])
+    for k, v, r in zip(keys, views, rates, strict=True):
+        out[k] = round(0.7 * v + 0.3 * r, 4)
+    return out

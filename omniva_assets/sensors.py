@@ -6,10 +6,11 @@ The sensors, the CLI's driver and the REST API all launch through it.
 """
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import duckdb
 
 from cognitive_sensors import lattice
 from cognitive_sensors.zenith import Decision, decide_partitions, new_partition_keys
@@ -113,18 +114,33 @@ def zenith_requests(
     keys: list[str],
     done: Collection[str],
     run_key_prefix: str,
+    priorities: Mapping[str, float] | None = None,
 ) -> list[dg.RunRequest]:
-    """The sensors' run requests: one per partition Zenith's gate requests, its reason as a tag."""
+    """The sensors' run requests: one per partition Zenith's gate requests, its reason as a tag,
+    highest Lattice priority first (``priorities``: partition key -> 0..1; default 0.5)."""
     decisions, _ = zenith_gate(context.instance, store, f"{stage}_sensor", stage, keys, done)
+    chosen = [d for d in decisions if d.action == "request"]
+    rank = priorities or {}
+    chosen.sort(key=lambda d: -rank.get(d.partition_key, 0.5))
     return [
         dg.RunRequest(
             partition_key=d.partition_key,
             run_key=f"{run_key_prefix}-{d.partition_key}",
-            tags={"omniva/zenith": d.reason, **lattice.route(stage)},
+            tags={"omniva/zenith": d.reason, **lattice.route(stage, rank.get(d.partition_key, 0.5))},
         )
-        for d in decisions
-        if d.action == "request"
+        for d in chosen
     ]
+
+
+def video_priorities(store: OmnivaStore, keys: list[str]) -> dict[str, float]:
+    """Lattice's priority per video from its views and likes (the most watched first)."""
+    if not keys:
+        return {}
+    try:
+        rows = store.warehouse.query_file("post_engagement", [keys])
+    except duckdb.CatalogException:  # no posts written yet: nothing to rank by
+        return {}
+    return lattice.engagement_priorities({r["video_key"]: (r["views"], r["likes"]) for r in rows})
 
 
 @dg.sensor(
@@ -138,7 +154,9 @@ def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     existing = known_partitions(context.instance, videos_partitions)
     done = context.instance.get_materialized_partitions(dg.AssetKey("videos")) if existing else set()
     return dg.SensorResult(
-        run_requests=zenith_requests(context, store, "video", keys, done, "video"),
+        run_requests=zenith_requests(
+            context, store, "video", keys, done, "video", video_priorities(store, keys)
+        ),
         dynamic_partitions_requests=[videos_partitions.build_add_request(new_partition_keys(keys, existing))],
         cursor=cursor,
     )

@@ -164,3 +164,12 @@ def test_a_vector_of_the_wrong_size_is_not_a_duplicate():
     on_channel = ChannelClips(("c1",), ("x",), np.ones((1, 8), np.float32))
     assert on_channel.nearest(np.ones(16, np.float32)) is None
     assert to_bytes(np.ones((1, 4))) and len(to_bytes(np.ones((1, 4)))) == 8
+
+
+def test_zenith_runs_the_most_watched_videos_first():
+    from cognitive_sensors.lattice import engagement_priorities, route
+
+    p = engagement_priorities({"a": (1000, 10), "b": (100_000, 5000), "c": (None, None), "d": (50, 1)})
+    assert p["b"] > p["a"] > p["d"] and p["c"] == 0.5
+    assert int(route("video", p["b"])["dagster/priority"]) > int(route("video", p["d"])["dagster/priority"])
+    assert engagement_priorities({"only": (10, 1)}) == {"only": 0.5}
