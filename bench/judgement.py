@@ -99,6 +99,9 @@ def title_problems(title: str, language: str) -> list[str]:
         problems.append("starts with a filler")
     if words and words[-1].lower().strip(",") in copytext.FUNCTION_WORDS.get(language, frozenset()):
         problems.append(f"ends on '{words[-1]}'")
+    hesitations = set(copytext.HESITATIONS.get(language, ()))
+    if any(w.lower().strip(",.") in hesitations for w in words) or " you know" in shown.lower():
+        problems.append("keeps a filler")
     if shown.endswith(","):
         problems.append("ends on a comma")
     if len(title) > 100:

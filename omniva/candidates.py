@@ -463,8 +463,8 @@ def video_scores(
 ) -> VideoScores:
     """Speech ratio (1 - silent share). Virality: with view and like counts, log views (a
     million is 1.0) and the like rate (4% is 1.0); without, the pace of speech and the speech
-    ratio. Relevance: the goal similarity margin (cosine above the off-topic baseline) mapped to
-    0..1 (``0.5 + 10 * margin``, clipped); 0.5 with no goals."""
+    ratio. Relevance: the goal similarity margin (the sentences' mean cosine above the off-topic
+    baseline) mapped to 0..1 (``0.5 + 15 * margin``, clipped); 0.5 with no goals."""
     silent = sum(overlap_s((0, duration_s), s) for s in silences)
     speech_ratio = round(max(0.0, 1 - silent / duration_s), 3) if duration_s else 0.0
     if views:
@@ -474,5 +474,5 @@ def video_scores(
     else:
         wps = words / max(1.0, duration_s * speech_ratio)
         virality, basis = 0.6 * min(1.0, wps / 2.5) + 0.4 * speech_ratio, "pace and speech ratio"
-    relevance = 0.5 if goal_similarity is None else min(1.0, max(0.0, 0.5 + 10 * goal_similarity))
+    relevance = 0.5 if goal_similarity is None else min(1.0, max(0.0, 0.5 + 15 * goal_similarity))
     return VideoScores(speech_ratio, round(virality, 3), round(relevance, 3), basis)

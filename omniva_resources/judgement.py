@@ -24,7 +24,7 @@ from omniva.candidates import VideoContext, video_scores
 from omniva.errors import ConfigError
 from omniva.records import Analysis, Sentence, Transcript
 from omniva.topics import TopicRules, segment
-from omniva.vectors import centroid, from_bytes, to_bytes
+from omniva.vectors import from_bytes, to_bytes
 from omniva_resources import media, nlp
 from omniva_resources.textmodel import TextModel
 
@@ -75,14 +75,19 @@ def nearest(examples: np.ndarray | None, vector: np.ndarray) -> float:
     return float(np.max(examples @ vector)) if examples is not None and len(examples) else 0.0
 
 
-def goal_similarity(vector: np.ndarray, goals: Goals, model: TextModel, exemplars: Exemplars) -> float | None:
-    """How much closer ``vector`` is to the nearest goal-topic example than to the nearest
-    off-topic example (cosine margin); None without goal topics."""
+def goal_similarity(vectors: np.ndarray, goals: Goals, model: TextModel, exemplars: Exemplars) -> float | None:
+    """How much closer the video's sentences are to the nearest goal-topic example than to the
+    nearest off-topic example: the mean cosine margin over ``vectors`` (one row per sentence);
+    None without goal topics or sentences."""
     topics = goal_vectors(goals, model)
-    if not topics or vector.size == 0:
+    if not topics or len(vectors) == 0:
         return None
-    best = max(nearest(v, vector) for v in topics.values())
-    return round(best - nearest(off_topic_vectors(model, exemplars), vector), 4)
+    examples = np.concatenate(list(topics.values()))
+    margins = (vectors @ examples.T).max(axis=1)
+    null = off_topic_vectors(model, exemplars)
+    if null is not None and len(null):
+        margins = margins - (vectors @ null.T).max(axis=1)
+    return round(float(margins.mean()), 4)
 
 
 def understand(
@@ -106,7 +111,7 @@ def understand(
     prosody = media.prosody_track(path, tools)
     vectors = embed_sentences(model, sentences)
     engagement = engagement or {}
-    goal_sim = goal_similarity(centroid(vectors), goals, model, exemplars)
+    goal_sim = goal_similarity(vectors, goals, model, exemplars)
     duration = duration_s or media.probe(path, tools).duration_s or transcript.duration_s
     scores = video_scores(
         duration, silences, len(transcript.words), goal_sim, engagement.get("views"), engagement.get("likes")

@@ -163,8 +163,8 @@ def test_video_scores_next_to_the_candidate_scoring():
     assert scores.virality == round(0.6 * min(1.0, (200 / 70) / 2.5) + 0.4 * 0.7, 3)
     assert scores.relevance == 0.5 and "pace" in scores.basis  # no goals, no engagement
     # Relevance follows the goal similarity margin; engagement replaces pace when the source has it.
-    assert video_scores(100.0, [], 200, goal_similarity=0.03).relevance == 0.8
-    assert video_scores(100.0, [], 200, goal_similarity=-0.06).relevance == 0.0
+    assert video_scores(100.0, [], 200, goal_similarity=0.02).relevance == 0.8
+    assert video_scores(100.0, [], 200, goal_similarity=-0.04).relevance == 0.0
     viral = video_scores(100.0, [], 200, views=1_000_000, likes=40_000)
     assert viral.virality == 1.0 and viral.basis == "views and likes"
     assert video_scores(100.0, [], 200, views=100, likes=0).virality < 0.3
