@@ -446,21 +446,21 @@ def transcribe(
     else:
         language, probability, _ = detect_language(audio, settings, path.name)
     spec = model_for(language, settings)
-    model = load_model(spec, settings)
-    _check_language(model, spec, language, path.name)
-
     timing = settings.word_timing
     if timing not in ("auto", "whisperx-align", "faster-whisper"):
         raise ConfigError(f"word_timing {timing!r}: use auto, whisperx-align or faster-whisper")
     if timing == "whisperx-align" or (timing == "auto" and alignment_weights_present(language)):
         aligner = _aligner(settings, language)
         pipeline = _whisperx_pipeline(spec, language, settings)
+        _check_language(pipeline.model, spec, language, path.name)
         result = pipeline.transcribe(audio, batch_size=settings.batch_size, language=language)
         words = _align(settings, aligner, audio, result["segments"]) if result["segments"] else []
         text = _join(language, [w.word for w in words])
         timing = "whisperx-align (wav2vec2)"
         backend = f"whisperx {_version('whisperx')} / faster-whisper {_version('faster-whisper')}"
     else:
+        model = load_model(spec, settings)
+        _check_language(model, spec, language, path.name)
         words, text = _faster_whisper_words(model, audio, language, settings, duration)
         timing = "faster-whisper word_timestamps"
         backend = f"faster-whisper {_version('faster-whisper')} / ctranslate2 {_version('ctranslate2')}"
