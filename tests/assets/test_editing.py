@@ -249,7 +249,14 @@ def test_acoustic_corpus_fillers_go_and_the_other_words_stay(fixtures, tmp_path)
         share = _overlap(span, fillers) / (span[1] - span[0])
         assert share >= 0.6, (span, share, plan.removed)
     assert _overlap(AC_UH_GAP, fillers) >= 0.25, plan.removed
-    assert len(fillers) == 3, plan.removed
+    # Three filled pauses ("um", "uh", "um"); one may be found in pieces either side of a dip.
+    events = []
+    for a, b, _ in sorted(fillers):
+        if events and a - events[-1][1] < 0.6:
+            events[-1] = (events[-1][0], b)
+        else:
+            events.append((a, b))
+    assert len(events) == 3, plan.removed
     # A filled pause may take an end of an ASR word span, never its middle: its flat-pitch core
     # at most 40% of the span, the quiet frames after it up to 70% (whisper stretches the words
     # next to a filler it left out; the test below listens to the result).
