@@ -7,13 +7,17 @@ cd "$(dirname "$0")/.."
 # System packages: one "package:check" per line, the check being a command on PATH or a path
 # (glob allowed) that the package installs. Only missing ones are installed, so re-running is
 # cheap. ffmpeg for media; PostgreSQL and Redis for tests/test_production.py (it starts its own
-# servers on loopback ports; the packages' system services are not used).
+# servers on loopback ports; the packages' system services are not used). Fonts for burned-in
+# captions in any script (omniva/captions.py FONT_FAMILIES): DejaVu, Noto (Arabic, Hebrew,
+# Devanagari, Thai, ...) and Noto CJK.
 APT_PACKAGES=(
   "ffmpeg:ffmpeg"
   "ffmpeg:ffprobe"
   "postgresql:/usr/lib/postgresql/*/bin/initdb"
   "redis-server:redis-server"
   "fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+  "fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf"
+  "fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 )
 missing=()
 for entry in "${APT_PACKAGES[@]}"; do
