@@ -151,6 +151,7 @@ class Transcript:
             "video_id": stable_id("video", video_key),
             "video_key": video_key,
             "language": self.language,
+            "language_probability": self.language_probability,
             "model": self.model,
             "word_timing": self.word_timing,
             "text": self.text,
@@ -461,6 +462,7 @@ class ClipCopy:
     description: str
     tags: tuple[str, ...]
     category_id: str = "22"
+    language: str = ""  # ISO 639-1 of the clip's speech (and so of its copy); "" unknown
 
     def row(self) -> dict:
         """``clip_copy``"""
@@ -470,6 +472,7 @@ class ClipCopy:
             "description": self.description,
             "keywords": list(self.tags),
             "category_id": self.category_id,
+            "language": self.language or None,
         }
 
     def upload_job_row(self, created_at: str, **fields: object) -> dict:

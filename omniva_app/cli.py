@@ -329,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--compute-type", default=defaults.asr_compute_type)
     t.add_argument("--batch-size", type=int, default=8)
     t.add_argument("--word-timing", default="auto", choices=["auto", "whisperx-align", "faster-whisper"])
+    t.add_argument("--language", help="the spoken language (ISO 639-1, e.g. es); default: detected")
+    t.add_argument("--multilingual-model", help="model for languages other than English (default bundled:base)")
     t.set_defaults(func=cmd_transcribe)
 
     c = sub.add_parser("creators", help="add, list or remove creators")

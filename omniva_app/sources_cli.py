@@ -107,6 +107,9 @@ def add_creator_options(parser: argparse.ArgumentParser) -> None:
     """Options of ``omniva creators add`` beyond NAME and URL."""
     parser.add_argument("--project", help="add the creator to this project")
     parser.add_argument(
+        "--language", help="the language the creator speaks (ISO 639-1, e.g. es): skips detection"
+    )
+    parser.add_argument(
         "--cookies", help="Netscape cookies.txt for sources that need a login (kept owner-only)"
     )
     parser.add_argument("--min-duration", type=float, help="skip posts shorter than this (seconds)")
@@ -120,7 +123,7 @@ def creator_add_kwargs(args) -> dict:
     rules = None
     if args.min_duration is not None or args.max_duration is not None or args.kind:
         rules = SourceRules(args.min_duration, args.max_duration, args.kind or "any")
-    return {"cookies": args.cookies, "rules": rules, "project": args.project}
+    return {"cookies": args.cookies, "rules": rules, "project": args.project, "language": args.language}
 
 
 def add_parsers(sub) -> None:

@@ -34,6 +34,7 @@ from omniva_resources.private_files import locked, write_private_json
 from omniva_resources.source_guard import SourceAccess, origin_of
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
 
 
 def _read(layout: Layout) -> dict:
@@ -78,6 +79,7 @@ def add(
     rules: SourceRules | None = None,
     project: str | None = None,
     allow_private_network: bool = False,
+    language: str | None = None,
 ) -> Creator:
     """Register (or update) a creator; ``project``: also join that project.
 
@@ -86,6 +88,10 @@ def add(
     if not NAME.match(name):
         raise ConfigError(
             f"creator name {name!r}: use lowercase letters, digits, '-' or '_' (it becomes a partition key)"
+        )
+    if language is not None and not LANGUAGE.match(language):
+        raise ConfigError(
+            f"creator {name!r}: language {language!r} is not an ISO 639-1 code (e.g. en, es, pt, ja)"
         )
     url, credentials = split_credentials(url.strip())
     url = normalize_url(url)
@@ -110,6 +116,8 @@ def add(
             entry["rules"] = rules.as_dict()
         if kept_cookies:
             entry["cookies"] = kept_cookies
+        if language is not None:
+            entry["language"] = language.lower()
         entry["credentials"] = bool(credentials)
         data[name] = entry
 
@@ -179,6 +187,11 @@ def settings_for(layout: Layout, name: str, shared: SourceSettings | None = None
     return dataclasses.replace(
         shared or SourceSettings(), cookies_file=cookies, rules=SourceRules(**entry.get("rules", {}))
     )
+
+
+def language_of(layout: Layout, name: str) -> str | None:
+    """The language a creator was registered with (``--language``), or None: detected per video."""
+    return _read(layout).get(name, {}).get("language")
 
 
 def describe(layout: Layout, name: str) -> dict:

@@ -61,7 +61,7 @@ class TextModel:
             if todo:
                 vectors = np.asarray(self._encode(todo), dtype=np.float32).reshape(len(todo), -1)
                 norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-                vectors = vectors / np.where(norms > 0, norms, 1.0)
+                vectors = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
                 for text, vector in zip(todo, vectors, strict=True):
                     self._cache[text] = vector
                 while len(self._cache) > _CACHE_SIZE:

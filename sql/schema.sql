@@ -44,6 +44,7 @@ CREATE TABLE transcripts (
     video_id UUID NOT NULL,
     video_key TEXT NOT NULL,
     language TEXT NOT NULL,
+    language_probability DOUBLE,  -- the detector's confidence; NULL when the language was pinned
     model TEXT NOT NULL,
     word_timing TEXT NOT NULL,
     text TEXT NOT NULL,
@@ -149,7 +150,8 @@ CREATE TABLE clip_copy (
     title TEXT NOT NULL,
     description TEXT NOT NULL,
     keywords TEXT[],
-    category_id TEXT
+    category_id TEXT,
+    language TEXT  -- the clip's spoken language, which the copy is written in
 );
 
 CREATE TABLE schedules (

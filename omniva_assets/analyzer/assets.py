@@ -1,6 +1,7 @@
 """The Analyzer: words (whisperx), language (spaCy), silences (ffmpeg), clip candidates and
 the Pantheon vote."""
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -16,7 +17,7 @@ from omniva.records import Analysis, Candidate, Selection, Transcript, Video, st
 from omniva_assets.analyzer import checks
 from omniva_assets.common import Lineage, emit, engagement_of, user_errors, week_topic_counts
 from omniva_assets.partitions import videos_partitions
-from omniva_resources import asr, judgement
+from omniva_resources import asr, creators, judgement
 from omniva_resources.resources import (
     AsrResource,
     ClipRules,
@@ -44,6 +45,9 @@ def transcripts(
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Every spoken word with its start and end time (whisperx; model configurable)."""
     settings = asr_model.settings()
+    pinned = creators.language_of(store.layout, videos.creator)
+    if pinned:  # the creator's registered language: no detection
+        settings = dataclasses.replace(settings, language=pinned)
     with user_errors(context, store):
         transcript = asr.transcribe(Path(videos.file_path), settings, media_tools.tools())
     lineage = Lineage.of_video(
@@ -56,6 +60,9 @@ def transcripts(
     )
     metadata = {
         "language": transcript.language,
+        "language_probability": transcript.language_probability
+        if transcript.language_probability is not None
+        else "pinned",
         "model": transcript.model,
         "word_timing": transcript.word_timing,
         "words": len(transcript.words),

@@ -250,7 +250,9 @@ def clip_copy(
             source_creator=rights.get("source_creator"),
             license=rights.get("license"),
         )
-    copy = ClipCopy(clip_id=clips.clip_id, title=title, description=description, tags=tag_list)
+    copy = ClipCopy(
+        clip_id=clips.clip_id, title=title, description=description, tags=tag_list, language=text.language
+    )
     check = checks.title_not_used_on_channel(store, copy)
     lineage = Lineage.of_video(
         videos,

@@ -155,7 +155,8 @@ def upload_request(
         thumbnail=Path(render.thumbnail_path) if render.thumbnail_path else None,
         contains_synthetic_media=opts["contains_synthetic_media"],
         captions=srt if upload_srt and srt.is_file() else None,
-        caption_language=opts["caption_language"],
+        caption_language=copy.language or opts["caption_language"],
+        language=copy.language or None,
         playlist_id=opts["playlist_id"],
         marker=youtube.clip_marker(render.clip_id),
     )

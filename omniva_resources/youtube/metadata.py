@@ -45,6 +45,7 @@ class UploadRequest:
     caption_name: str = ""
     playlist_id: str | None = None
     marker: str | None = None  # a tag identifying the clip on the channel (exactly-once look-up)
+    language: str | None = None  # BCP-47: the title's and the speech's language
 
     @property
     def all_tags(self) -> tuple[str, ...]:
@@ -112,6 +113,8 @@ def metadata_violations(req: UploadRequest, now: dt.datetime | None = None) -> l
         out.append(f"category id {req.category_id!r} is not a number")
     if req.captions is not None and not _LANGUAGE_RE.match(req.caption_language or ""):
         out.append(f"caption language {req.caption_language!r} is not a BCP-47 language tag")
+    if req.language is not None and not _LANGUAGE_RE.match(req.language):
+        out.append(f"language {req.language!r} is not a BCP-47 language tag")
     if req.playlist_id is not None and not _PLAYLIST_ID_RE.match(req.playlist_id):
         out.append(f"playlist id {req.playlist_id!r} is not a YouTube playlist id")
     return out
@@ -153,12 +156,13 @@ def video_body(req: UploadRequest) -> dict[str, Any]:
             log.info("publish_at set: uploading %s as private (scheduled)", Path(req.path).name)
         status["privacyStatus"] = "private"  # YouTube only schedules private videos
         status["publishAt"] = _normalize_publish_at(req.publish_at)
-    return {
-        "snippet": {
-            "title": req.title,
-            "description": req.description,
-            "tags": list(req.all_tags),
-            "categoryId": req.category_id,
-        },
-        "status": status,
+    snippet: dict[str, Any] = {
+        "title": req.title,
+        "description": req.description,
+        "tags": list(req.all_tags),
+        "categoryId": req.category_id,
     }
+    if req.language:  # Chorus writes in the language spoken: both are the clip's language
+        snippet["defaultLanguage"] = req.language
+        snippet["defaultAudioLanguage"] = req.language
+    return {"snippet": snippet, "status": status}
