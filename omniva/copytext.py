@@ -35,6 +35,8 @@ HESITATIONS: dict[str, tuple[str, ...]] = {
     "ja": ("えー", "ええと", "えっと", "えーと", "あのー", "うーん", "まあ"),
     "zh": ("嗯", "呃", "额", "啊"),
 }
+
+
 # Discourse fillers that are also ordinary words: removed only when set off by a comma
 # (or at a sentence's start, see LEADING_FILLERS).
 _MARKERS: dict[str, tuple[str, ...]] = {

@@ -32,9 +32,21 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from omniva import copytext
 from omniva.records import EditDecisionList, RankedClip, Word
 
 DEFAULT_FILLERS = ("um", "uh", "erm", "er", "umm", "uhm", "uhh", "hmm", "mm")
+
+
+def fillers_for(language: str) -> tuple[str, ...]:
+    """The filler words autocut removes in ``language``: English's, plus the language's own
+    hesitation sounds (``copytext.HESITATIONS``: "euh", "äh", "えー", "嗯", ...)."""
+    lang = copytext.base_language(language or "en")
+    return (
+        tuple(dict.fromkeys(DEFAULT_FILLERS + copytext.HESITATIONS.get(lang, ())))
+        if lang != "en"
+        else DEFAULT_FILLERS
+    )
 
 
 @dataclass(frozen=True, slots=True)

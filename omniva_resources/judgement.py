@@ -75,7 +75,9 @@ def nearest(examples: np.ndarray | None, vector: np.ndarray) -> float:
     return float(np.max(examples @ vector)) if examples is not None and len(examples) else 0.0
 
 
-def goal_similarity(vectors: np.ndarray, goals: Goals, model: TextModel, exemplars: Exemplars) -> float | None:
+def goal_similarity(
+    vectors: np.ndarray, goals: Goals, model: TextModel, exemplars: Exemplars
+) -> float | None:
     """How much closer the video's sentences are to the nearest goal-topic example than to the
     nearest off-topic example: the mean cosine margin over ``vectors`` (one row per sentence);
     None without goal topics or sentences."""
@@ -125,7 +127,7 @@ def understand(
         scores.speech_ratio,
         scores.virality,
         scores.relevance,
-        nlp.spacy_version(pipeline),
+        nlp.spacy_version(pipeline, transcript.language),
         language=transcript.language,
         text_model=model.label,
         sentence_vectors=to_bytes(vectors),

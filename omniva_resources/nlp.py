@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from functools import cache
 
+from omniva import copytext
 from omniva.errors import ConfigError
 from omniva.records import Sentence, Transcript
 
@@ -27,8 +28,20 @@ def load_pipeline(name: str = DEFAULT_PIPELINE):
             ) from exc
 
 
+def pipeline_language(name: str = DEFAULT_PIPELINE) -> str:
+    """The language a spaCy pipeline is for (its meta ``lang``)."""
+    return str(load_pipeline(name).meta.get("lang") or "en")
+
+
 def analyze_text(transcript: Transcript, pipeline: str = DEFAULT_PIPELINE, top_k: int = 12):
-    """Return (sentences, keywords, entities). Sentences carry word indexes and times."""
+    """Return (sentences, keywords, entities). Sentences carry word indexes and times.
+
+    The spaCy pipeline reads transcripts in its own language; any other language (no compatible
+    pipeline installs for most: several ``*-core-news-*`` names on the package index are
+    placeholders) is split into sentences at the ASR's sentence punctuation (and long pauses),
+    with key phrases from ``omniva.copytext`` and no named entities."""
+    if copytext.base_language(transcript.language or "en") != pipeline_language(pipeline):
+        return analyze_by_punctuation(transcript, top_k)
     nlp = load_pipeline(pipeline)
     words = transcript.words
     # Rebuild the text from the words so every character maps back to a word.
@@ -71,6 +84,32 @@ def analyze_text(transcript: Transcript, pipeline: str = DEFAULT_PIPELINE, top_k
     return tuple(sentences), keywords, entities
 
 
+TERMINAL = (".", "!", "?", "。", "！", "？", "…", "\u061f", "।")
+
+
+def analyze_by_punctuation(
+    transcript: Transcript, top_k: int = 12, pause_s: float = 1.2, max_words: int = 40
+):
+    """Sentences at the ASR's terminal punctuation, or at a pause of ``pause_s`` after
+    ``max_words`` words without one; key phrases by frequency (``copytext.candidate_phrases``)."""
+    words = transcript.words
+    sentences: list[Sentence] = []
+    first = 0
+    for i, w in enumerate(words):
+        last = i == len(words) - 1
+        ends = w.word.strip().endswith(TERMINAL)
+        long_pause = i - first + 1 >= max_words and not last and words[i + 1].start - w.end >= pause_s
+        if ends or long_pause or last:
+            piece = words[first : i + 1]
+            joiner = "" if copytext.is_unspaced(transcript.text, transcript.language) else " "
+            text = joiner.join(x.word.strip() for x in piece).strip()
+            if text:
+                sentences.append(Sentence(text, piece[0].start, piece[-1].end, first, i))
+            first = i + 1
+    keywords = tuple(copytext.candidate_phrases(transcript.text, transcript.language)[:top_k])
+    return tuple(_merge_fragments(sentences)), keywords, ()
+
+
 def _merge_fragments(sentences: list[Sentence], min_words: int = 3) -> list[Sentence]:
     """Join one- and two-word 'sentences' (ASR punctuation noise) to their neighbour."""
     merged: list[Sentence] = []
@@ -82,6 +121,9 @@ def _merge_fragments(sentences: list[Sentence], min_words: int = 3) -> list[Sent
     return merged
 
 
-def spacy_version(name: str = DEFAULT_PIPELINE) -> str:
+def spacy_version(name: str = DEFAULT_PIPELINE, language: str | None = None) -> str:
+    """What read the transcript: the spaCy pipeline, or punctuation for another language."""
     nlp = load_pipeline(name)
+    if language and copytext.base_language(language) != pipeline_language(name):
+        return f"ASR punctuation sentences and copytext key phrases ({language}; {name} is for {pipeline_language(name)})"
     return f"spaCy {__import__('spacy').__version__}, {nlp.meta.get('name')} {nlp.meta.get('version')}"

@@ -57,7 +57,7 @@ def _loudnorm(spec: media.RenderSpec) -> dict:
     },
     group_name="clips",
     kinds={"python"},
-    code_version="3",  # 3: a named filler's cut reaches back over its onset
+    code_version="4",  # 4: fillers in the clip's language
     output_required=False,
 )
 def clips(
@@ -86,7 +86,9 @@ def clips(
         return
     cand = chosen.candidate
     fps = float(videos.facts.get("fps") or render.fps)
-    rules = AutocutRules(max_gap_s=clip_rules.silence_gap_s, frame_rate=fps)
+    rules = AutocutRules(
+        max_gap_s=clip_rules.silence_gap_s, frame_rate=fps, fillers=editing.fillers_for(analyses.language)
+    )
     with user_errors(context, store):
         audio = media.decode_audio(
             Path(videos.file_path), 16000, cand.start_time, cand.end_time, media_tools.tools()
