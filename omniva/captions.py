@@ -142,6 +142,35 @@ FONTCONFIG_LANG: dict[str, str] = {
 }
 
 
+# The script a language is written in (where it is not Latin), for a language code as
+# whisper gives it.
+LANGUAGE_SCRIPTS: dict[str, str] = {
+    "ja": "japanese",
+    "zh": "chinese",
+    "yue": "chinese",
+    "ko": "hangul",
+    "ar": "arabic",
+    "fa": "arabic",
+    "ur": "arabic",
+    "ps": "arabic",
+    "he": "hebrew",
+    "yi": "hebrew",
+    "hi": "devanagari",
+    "mr": "devanagari",
+    "ne": "devanagari",
+    "sa": "devanagari",
+    "th": "thai",
+    "ru": "cyrillic",
+    "uk": "cyrillic",
+    "bg": "cyrillic",
+    "sr": "cyrillic",
+    "be": "cyrillic",
+    "mk": "cyrillic",
+    "kk": "cyrillic",
+    "el": "greek",
+}
+
+
 def char_script(ch: str) -> str:
     """The script of one character: a name of ``_RANGES`` ("kana", "han", ...) or "common"."""
     cp = ord(ch)
@@ -154,12 +183,14 @@ def char_script(ch: str) -> str:
 def detect_script(text: str, language: str | None = None) -> str:
     """The main script of ``text``, one of ``SCRIPTS`` (or "chinese-traditional" when the
     language says so); "latin" when it has no letters. Han characters are Japanese when
-    kana are among them or the language is Japanese, Korean with Hangul, else Chinese."""
+    kana are among them or the language is Japanese, Korean with Hangul, else Chinese. The
+    language's script wins when the text has any of it; else the script with the most
+    letters (weighed by display width)."""
     counts: dict[str, int] = {}
     for ch in text:
         s = char_script(ch)
-        if s != "common":
-            counts[s] = counts.get(s, 0) + 1
+        if s != "common":  # weighed by width: a CJK character says as much as a short word
+            counts[s] = counts.get(s, 0) + char_width(ch)
     lang = (language or "").lower().replace("_", "-")
     if not counts:
         return "latin"
@@ -174,6 +205,10 @@ def detect_script(text: str, language: str | None = None) -> str:
         else:
             cjk = "chinese"
         counts[cjk] = counts.get(cjk, 0) + kana + han
+    spoken = LANGUAGE_SCRIPTS.get(lang.split("-")[0])
+    for s in counts:  # the language's own script, when the text has it, is the main one
+        if spoken and s.split("-")[0] == spoken:
+            return s
     order = [*SCRIPTS, "chinese-traditional"]
     return max(counts, key=lambda s: (counts[s], -order.index(s)))
 
