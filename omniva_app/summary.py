@@ -16,6 +16,7 @@ EXPECTED = (
     "not a readable media file",
     "has no audio stream",
     "no speech found",
+    "no language could be detected",
     "the link is dead",
 )
 

@@ -249,6 +249,7 @@ def clip_selections(
         "ranks": dg.MetadataValue.json([c.rank for c in selection.clips]),
         "disagreement": stats["_council"]["disagreed"],
         "agents": dg.MetadataValue.json(stats),
+        "features": dg.MetadataValue.md(halolux.features_markdown([c.candidate for c in selection.clips])),
         "halolux": dg.MetadataValue.md(decision),
     }
     yield emit(context, store, selection, lineage, tables, metadata, stardust.content_version(selection))
