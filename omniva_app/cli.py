@@ -14,26 +14,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cognitive_sensors import halolux
 from omniva.errors import OmnivaError
 from omniva.redact import redact_url, split_credentials
 from omniva.settings import Layout, layout
-from omniva_app import sources_cli, summary
+from omniva_app import sources_cli
 from omniva_app.api.cli import add_parser as add_api_parser
-from omniva_app.driver import runner
-from omniva_app.launch import LaunchSettings, dagster_instance, queue_launcher
-from omniva_assets.partitions import creators_partitions
-from omniva_assets.sensors import register_partitions
-from omniva_devkit.loopback import DEFAULT_API_ROOT, loopback_emulator
-from omniva_devkit.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
-from omniva_devkit.youtube_emulator import YouTubeEmulator
-from omniva_resources import asr, creators, insights, youtube
-from omniva_resources.insights import load_bundle
-from omniva_resources.lineage import sync_lineage
-from omniva_resources.resources import OmnivaStore
-from omniva_resources.warehouse import Warehouse
-from omniva_resources.youtube.auth import TokenStore, authorize
+
+if TYPE_CHECKING:
+    from omniva_app.launch import LaunchSettings
+
+# Every other import happens inside the command that needs it: `omniva --help` and
+# `omniva transcribe FILE` must not pay for Dagster, the driver, the warehouse or the YouTube
+# client (issue #20, cold start; tests/unit/test_cli_startup.py checks sys.modules).
+# Defaults inlined from modules that are heavy to import (tests/unit/test_cli_startup.py checks
+# that they are equal to their sources):
+DEFAULT_API_ROOT = "http://127.0.0.1:8089/"  # omniva_devkit.loopback.DEFAULT_API_ROOT
+DEFAULT_ASR_MODEL = "bundled:tiny.en"  # omniva_resources.asr.DEFAULT_MODEL
+DEFAULT_CHANNEL = "omniva-demo"  # omniva_app.launch.LaunchSettings.channel
 
 
 @dataclass(frozen=True)
@@ -41,13 +40,16 @@ class Defaults:
     """Every default the commands take from the environment, read in one place (``from_env``)."""
 
     youtube_api_root: str = DEFAULT_API_ROOT  # OMNIVA_YOUTUBE_API_ROOT; empty: real YouTube
-    asr_model: str = asr.DEFAULT_MODEL  # OMNIVA_ASR_MODEL
+    asr_model: str = DEFAULT_ASR_MODEL  # OMNIVA_ASR_MODEL
     asr_device: str = "cpu"  # OMNIVA_ASR_DEVICE
     asr_compute_type: str = "int8"  # OMNIVA_ASR_COMPUTE_TYPE
     sample_port: int = 8088  # OMNIVA_SAMPLE_PORT: the demo's sample creator site
     youtube_secrets_dir: str | None = None  # OMNIVA_YOUTUBE_SECRETS_DIR
     user: str = "operator"  # USER: who released a quarantined partition
-    launch: LaunchSettings = field(default_factory=LaunchSettings)
+    channel: str = DEFAULT_CHANNEL  # OMNIVA_CHANNEL, read as LaunchSettings.from_env reads it
+    # The environment ``from_env`` read, kept so ``launch`` (which imports Dagster) is built only
+    # when a command asks for it; None: LaunchSettings' defaults.
+    read_from: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Defaults:
@@ -60,8 +62,16 @@ class Defaults:
             sample_port=int(env.get("OMNIVA_SAMPLE_PORT", cls.sample_port)),
             youtube_secrets_dir=env.get("OMNIVA_YOUTUBE_SECRETS_DIR"),
             user=env.get("USER", cls.user),
-            launch=LaunchSettings.from_env(env),
+            channel=env.get("OMNIVA_CHANNEL") or cls.channel,
+            read_from=dict(env),
         )
+
+    @property
+    def launch(self) -> LaunchSettings:
+        """The launch settings (``omniva_app.launch``, imported on first use: it imports Dagster)."""
+        from omniva_app.launch import LaunchSettings
+
+        return LaunchSettings() if self.read_from is None else LaunchSettings.from_env(self.read_from)
 
 
 def _quiet() -> None:
@@ -96,6 +106,8 @@ def _stdout_to_stderr():
 def cmd_transcribe(args) -> int:
     """Words with times for one file, in its own language (detected unless ``--language``).
     The offline default never imports whisperx or torch (``omniva_resources.asr``)."""
+    from omniva_resources import asr
+
     defaults = asr.AsrSettings()
     settings = asr.AsrSettings(
         model=args.model,
@@ -121,6 +133,11 @@ def cmd_transcribe(args) -> int:
 
 
 def cmd_creators(args) -> int:
+    from omniva_app.launch import dagster_instance
+    from omniva_assets.partitions import creators_partitions
+    from omniva_assets.sensors import register_partitions
+    from omniva_resources import creators
+
     lay = layout()
     if args.action == "add":
         # From the CLI a loopback or private address is on purpose (a local site, a NAS).
@@ -141,6 +158,12 @@ def cmd_creators(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from omniva_app import summary
+    from omniva_app.driver import runner
+    from omniva_app.launch import queue_launcher
+    from omniva_devkit.loopback import loopback_emulator
+    from omniva_resources import creators
+
     today = date.today()
     since = date.fromisoformat(args.since) if args.since else today
     until = date.fromisoformat(args.until) if args.until else today
@@ -171,6 +194,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from omniva_app import summary
+    from omniva_app.driver import runner
+    from omniva_devkit.loopback import loopback_emulator
+    from omniva_devkit.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
+    from omniva_resources import creators
+
     lay = layout()
     started = time.perf_counter()
     os.environ.setdefault("OMNIVA_YOUTUBE_API_ROOT", f"http://127.0.0.1:{args.youtube_port}/")
@@ -195,12 +224,20 @@ def cmd_demo(args) -> int:
 
 def _sync_and_refresh(lay: Layout) -> Path:
     """Mirror Dagster's events into the warehouse, then (re)create the DuckDB views."""
+    from omniva_app.launch import dagster_instance
+    from omniva_resources.lineage import sync_lineage
+    from omniva_resources.warehouse import Warehouse
+
     wh = Warehouse(lay.warehouse, lay.duckdb_path)
     sync_lineage(dagster_instance(), wh)
     return wh.refresh_views()
 
 
 def cmd_explain(args) -> int:
+    from cognitive_sensors import halolux
+    from omniva_resources.insights import load_bundle
+    from omniva_resources.warehouse import Warehouse
+
     lay = layout()
     bundle = load_bundle(Warehouse(lay.warehouse, lay.duckdb_path), args.clip)
     if args.json:
@@ -211,6 +248,11 @@ def cmd_explain(args) -> int:
 
 
 def cmd_lineage(args) -> int:
+    from omniva_app.launch import dagster_instance
+    from omniva_resources import insights
+    from omniva_resources.lineage import sync_lineage
+    from omniva_resources.warehouse import Warehouse
+
     lay = layout()
     wh = Warehouse(lay.warehouse, lay.duckdb_path)
     if args.clip == "sync":
@@ -236,6 +278,8 @@ def cmd_lineage(args) -> int:
 
 
 def cmd_quarantine(args) -> int:
+    from omniva_resources.resources import OmnivaStore
+
     store = OmnivaStore()
     if args.action == "release":
         released = store.release(args.partition, by=Defaults.from_env().user)
@@ -254,12 +298,16 @@ def cmd_quarantine(args) -> int:
 
 
 def cmd_warehouse(args) -> int:
+    from omniva_resources.warehouse import Warehouse
+
     lay = layout()
     print(Warehouse(lay.warehouse, lay.duckdb_path).refresh_views())
     return 0
 
 
 def cmd_emulator(args) -> int:
+    from omniva_devkit.youtube_emulator import YouTubeEmulator
+
     emu = YouTubeEmulator(
         Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator", port=args.port
     )
@@ -274,6 +322,9 @@ def cmd_emulator(args) -> int:
 
 def cmd_youtube(args) -> int:
     """Connect YouTube channels (OAuth) and show tokens and quota; never prints a secret."""
+    from omniva_resources import youtube
+    from omniva_resources.youtube.auth import TokenStore, authorize
+
     store = TokenStore(Path(args.secrets_dir).expanduser() if args.secrets_dir else None)
     if args.action == "auth":
         token = authorize(
@@ -330,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=8)
     t.add_argument("--word-timing", default="auto", choices=["auto", "whisperx-align", "faster-whisper"])
     t.add_argument("--language", help="the spoken language (ISO 639-1, e.g. es); default: detected")
-    t.add_argument("--multilingual-model", help="model for languages other than English (default bundled:base)")
+    t.add_argument(
+        "--multilingual-model", help="model for languages other than English (default bundled:base)"
+    )
     t.set_defaults(func=cmd_transcribe)
 
     c = sub.add_parser("creators", help="add, list or remove creators")
@@ -401,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     ya.add_argument(
         "--client-secrets", required=True, help="client_secret.json of a 'Desktop app' OAuth client"
     )
-    ya.add_argument("--channel", default=defaults.launch.channel, help="token name")
+    ya.add_argument("--channel", default=defaults.channel, help="token name")
     ya.add_argument("--console", action="store_true", help="no local browser: paste the redirected address")
     ya.add_argument("--browser", action="store_true", help="open the link in this machine's browser")
     ya.add_argument("--port", type=int, default=0, help="loopback redirect port (default: any free one)")

@@ -10,13 +10,16 @@ from datetime import date
 from omniva.errors import OmnivaError
 from omniva.redact import redact_text, split_credentials
 from omniva.settings import layout
-from omniva.source_rules import SourceRules
-from omniva_app.driver import runner
-from omniva_resources import creators, projects, sources
-from omniva_resources.source_guard import SourceAccess, origin_of
+
+# The commands import what they use when they run: building the parser (every `omniva` call)
+# must not import the driver (Dagster), the source readers or the YouTube client (issue #20).
 
 
 def cmd_sources(args) -> int:
+    from omniva_app.driver import runner
+    from omniva_resources import creators, sources
+    from omniva_resources.source_guard import SourceAccess, origin_of
+
     if args.action == "check":
         url, credentials = split_credentials(args.url)
         url = creators.normalize_url(url)
@@ -73,6 +76,8 @@ def _post_json(p) -> dict:
 
 
 def cmd_projects(args) -> int:
+    from omniva_resources import projects
+
     if args.action == "add":
         p = projects.add_project(
             args.name, args.channel, goals=args.goals, description=args.description or ""
@@ -120,6 +125,8 @@ def add_creator_options(parser: argparse.ArgumentParser) -> None:
 
 
 def creator_add_kwargs(args) -> dict:
+    from omniva.source_rules import SourceRules
+
     rules = None
     if args.min_duration is not None or args.max_duration is not None or args.kind:
         rules = SourceRules(args.min_duration, args.max_duration, args.kind or "any")

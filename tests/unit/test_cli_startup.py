@@ -1,0 +1,182 @@
+"""The command line starts without its heavy dependencies (issue #20, cold start).
+
+`omniva --help`, `omniva transcribe --help` and importing ``omniva_app.cli`` must not import
+Dagster, torch, whisperx, DuckDB, FastAPI or the Google API client: each command imports what it
+uses when it runs. Timings are measured by ``bench/cold_start.py``, not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from omniva_app import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("dagster", "torch", "whisperx", "duckdb", "fastapi", "googleapiclient")
+# The omniva packages' modules that pull those in (or are slow by themselves).
+HEAVY_OWN = (
+    "omniva_app.driver",
+    "omniva_app.launch",
+    "omniva_app.summary",
+    "omniva_assets",
+    "omniva_devkit",
+    "omniva_resources.warehouse",
+    "omniva_resources.lineage",
+    "omniva_resources.insights",
+    "omniva_resources.youtube",
+    "omniva_resources.resources",
+    "omniva_resources.sources",
+    "omniva_resources.asr",
+)
+
+PROBE = """
+import json, sys
+heavy, own, argv = json.loads(sys.argv[1])
+if argv:
+    from omniva_app.cli import main
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+else:
+    import omniva_app.cli
+loaded = sorted(sys.modules)
+print(json.dumps({
+    "heavy": [m for m in loaded if m.split(".")[0] in heavy],
+    "own": [m for m in loaded if any(m == o or m.startswith(o + ".") for o in own)],
+}))
+"""
+
+
+def _modules_after(argv: list[str]) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps([HEAVY, HEAVY_OWN, argv])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_cli_imports_nothing_heavy():
+    """The brief's own probe, verbatim: a fresh interpreter, `import omniva_app.cli`."""
+    code = (
+        "import omniva_app.cli, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'dagster','torch','whisperx','duckdb','fastapi','googleapiclient'}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
+    assert _modules_after([]) == {"heavy": [], "own": []}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["transcribe", "--help"], ["creators", "add", "--help"]])
+def test_help_imports_nothing_heavy(argv):
+    assert _modules_after(argv) == {"heavy": [], "own": []}
+
+
+def test_probe_sees_a_heavy_command():
+    """The probe can fail: a command that needs the driver does import Dagster."""
+    got = _modules_after(["warehouse", "--no-such-option"])  # argparse exits before running
+    assert got == {"heavy": [], "own": []}
+    code = "import omniva_app.driver, sys; print('dagster' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.stdout.strip() == "True", proc.stderr[-2000:]
+
+
+def _omniva(*args: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("omniva")
+    cmd = [str(exe), *args] if exe.exists() else [sys.executable, "-m", "omniva_app.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_omniva_help_lists_every_command():
+    proc = _omniva("--help")
+    assert proc.returncode == 0, proc.stderr
+    for command in (
+        "transcribe",
+        "creators",
+        "sources",
+        "projects",
+        "run",
+        "demo",
+        "explain",
+        "lineage",
+        "quarantine",
+        "warehouse",
+        "youtube-emulator",
+        "youtube",
+        "api",
+    ):
+        assert command in proc.stdout
+    assert "Open clip farm on Dagster." in proc.stdout
+
+
+def test_omniva_transcribe_help_lists_its_options():
+    proc = _omniva("transcribe", "--help")
+    assert proc.returncode == 0, proc.stderr
+    for option in (
+        "file",
+        "--json",
+        "--model",
+        "--device",
+        "--compute-type",
+        "--batch-size",
+        "--word-timing",
+        "--language",
+        "--multilingual-model",
+    ):
+        assert option in proc.stdout
+    assert "whisperx-align" in proc.stdout
+
+
+def test_unknown_command_still_exits_2():
+    proc = _omniva("no-such-command")
+    assert proc.returncode == 2
+    assert "invalid choice" in proc.stderr
+
+
+def test_inlined_defaults_equal_their_sources():
+    from omniva_app.launch import LaunchSettings
+    from omniva_devkit.loopback import DEFAULT_API_ROOT
+    from omniva_resources.asr import DEFAULT_MODEL
+
+    assert cli.DEFAULT_API_ROOT == DEFAULT_API_ROOT
+    assert cli.DEFAULT_ASR_MODEL == DEFAULT_MODEL
+    assert LaunchSettings.channel == cli.DEFAULT_CHANNEL
+    d = cli.Defaults()
+    assert (d.youtube_api_root, d.asr_model, d.channel) == (
+        DEFAULT_API_ROOT,
+        DEFAULT_MODEL,
+        LaunchSettings.channel,
+    )
+    assert d.launch == LaunchSettings()
+
+
+@pytest.mark.parametrize("channel", [None, "", "my-channel"])
+def test_defaults_read_the_channel_as_launch_settings_do(channel):
+    from omniva_app.launch import LaunchSettings
+
+    env = {"OMNIVA_GPUS": "2", "DAGSTER_HOME": "/tmp/dh", "OMNIVA_ASR_MODEL": "bundled:base"}
+    if channel is not None:
+        env["OMNIVA_CHANNEL"] = channel
+    d = cli.Defaults.from_env(env)
+    assert d.launch == LaunchSettings.from_env(env)
+    assert d.channel == LaunchSettings.from_env(env).channel
+    assert d.asr_model == "bundled:base"
+
+
+def test_the_parser_uses_the_environment_defaults(monkeypatch):
+    monkeypatch.setenv("OMNIVA_ASR_MODEL", "bundled:base")
+    monkeypatch.setenv("OMNIVA_CHANNEL", "chan-x")
+    monkeypatch.delenv("OMNIVA_YOUTUBE_SECRETS_DIR", raising=False)
+    parser = cli.build_parser()
+    assert parser.parse_args(["transcribe", "f.wav"]).model == "bundled:base"
+    assert parser.parse_args(["youtube", "auth", "--client-secrets", "c.json"]).channel == "chan-x"
