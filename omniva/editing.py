@@ -56,6 +56,7 @@ class AutocutRules:
     min_keep_s: float = 0.3  # shorter kept pieces are dropped
     remove_fillers: bool = True
     fillers: tuple[str, ...] = DEFAULT_FILLERS
+    language: str = ""  # the speech's language (its fillers above; its captions' script)
     acoustic_fillers: bool = True  # also find filled pauses the transcript left out
     filled_pause_min_s: float = 0.25
     filled_pause_max_f0_cv: float = 0.03

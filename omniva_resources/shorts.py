@@ -8,7 +8,9 @@ returns); ``shorts_spec_problems`` is the check, a pure function of the result.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -31,6 +33,19 @@ class ShortRender:
     reason: str  # why this layout (the reframe plan's words)
     thumbnail: media.MediaFacts
     style: captions.CaptionStyle
+
+
+@cache
+def installed_families(fontconfig_lang: str) -> list[str]:
+    """Font families fontconfig says cover a language (``fc-list :lang=ja family``); empty when
+    fontconfig is not there (then the preferred family is named and libass falls back)."""
+    try:
+        out = subprocess.run(
+            ["fc-list", f":lang={fontconfig_lang}", "family"], capture_output=True, text=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return captions.parse_fc_list(out)
 
 
 def render_short(
@@ -63,7 +78,16 @@ def render_short(
         cuts = editing.segment_starts(edl.keep, xfade)[1:]
         media.write_text_atomic(srt, captions.to_srt(words_out, style, total, cuts))
         if burn_captions and style.burn_in:
-            ass_text = captions.to_ass(words_out, style, spec.width, spec.height, total, cuts)
+            ass_text = captions.to_ass(
+                words_out,
+                style,
+                spec.width,
+                spec.height,
+                total,
+                cuts,
+                language=edl.rules.get("language") or None,
+                families_for=installed_families,
+            )
             captions_file = media.write_text_atomic(ass, ass_text)
     result = media.render_vertical(
         source, edl.keep, out, facts, spec, plan.reframe, captions_file, xfade, tools

@@ -36,7 +36,7 @@ from omniva_resources.resources import (
 
 # The renders' code version is "<this>-<the render settings' fingerprint>", and the uploads'
 # carries the renders' (omniva_assets.definitions applies both when the definitions load).
-RENDERS_CODE_VERSION = "2"
+RENDERS_CODE_VERSION = "3"  # 3: caption fonts by script
 
 
 def _video_in(name: str) -> dg.AssetIn:
@@ -87,7 +87,10 @@ def clips(
     cand = chosen.candidate
     fps = float(videos.facts.get("fps") or render.fps)
     rules = AutocutRules(
-        max_gap_s=clip_rules.silence_gap_s, frame_rate=fps, fillers=editing.fillers_for(analyses.language)
+        max_gap_s=clip_rules.silence_gap_s,
+        frame_rate=fps,
+        fillers=editing.fillers_for(analyses.language),
+        language=analyses.language,
     )
     with user_errors(context, store):
         audio = media.decode_audio(
