@@ -30,6 +30,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def omniva_cli(home: Path, yt_port: int, *args: str) -> subprocess.CompletedProcess:
+    """``omniva ARGS`` in a fresh process with its own home and a loopback YouTube emulator port."""
+    env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=900
+    )
+
+
 def run_demo(home: Path, site_port: int, yt_port: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
     env.pop("DAGSTER_HOME", None)

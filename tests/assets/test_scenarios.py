@@ -2,10 +2,8 @@
 a duplicate is detected and blocked (Paradox), a failing source is retried then quarantined
 and released by an operator (Eclipse), and Zenith skips what is quarantined."""
 
-import os
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 from omniva_devkit.sample_site import SampleItem, SampleSite
 from omniva_resources import media
-from tests.conftest import free_port
+from tests.conftest import free_port, omniva_cli
 
 pytestmark = pytest.mark.slow
 DAY = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
@@ -24,11 +22,7 @@ YT_PORT = free_port()
 
 
 def _omniva(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{YT_PORT}/"}
-    env.pop("DAGSTER_HOME", None)
-    return subprocess.run(
-        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=900
-    )
+    return omniva_cli(home, YT_PORT, *args)
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,7 @@ and titled in German, and the upload carries the language fields. A second creat
 Portuguese skips detection."""
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 from omniva_devkit.sample_site import SampleItem, SampleSite
 from omniva_resources import media
-from tests.conftest import free_port
+from tests.conftest import free_port, omniva_cli
 
 pytestmark = pytest.mark.slow
 DAY = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
@@ -22,11 +20,7 @@ YT_PORT = free_port()
 
 
 def _omniva(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{YT_PORT}/"}
-    env.pop("DAGSTER_HOME", None)
-    return subprocess.run(
-        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=900
-    )
+    return omniva_cli(home, YT_PORT, *args)
 
 
 @pytest.fixture(scope="module")
