@@ -11,11 +11,14 @@ Rows (wall time of the whole process, median of ``--runs`` paired runs, order al
   word timestamps, VAD, beam 5 and the same prompt. This is the pair the 1.5x target applies to.
 - the same ``omniva transcribe`` against plain faster-whisper with tiny.en alone (what
   issue #20 measured: no detection), to show what detection itself costs.
-- ``python -c "import omniva_app.cli"``: what the CLI's imports cost before any work.
-- ``omniva transcribe --language en`` against plain tiny.en, when the CLI has ``--language``.
+- ``omniva transcribe --language en`` against plain tiny.en, when the CLI has ``--language``:
+  the same work on both sides with no detection.
+- ``omniva --help``, ``omniva transcribe --help`` and ``python -c "import omniva_app.cli"``
+  against a bare ``python -c pass`` (the interpreter's own start): what the CLI costs before
+  any work. Each command imports its modules when it runs (issue #20).
 
-Then the CLI's import chain (``python -X importtime``): the modules under ``omniva_app.cli``
-that cost most, by cumulative time.
+Then two import chains (``python -X importtime``), the modules that cost most by cumulative
+time: ``import omniva_app.cli`` alone, and a whole ``omniva transcribe FILE --json``.
 """
 
 from __future__ import annotations
@@ -83,10 +86,8 @@ def paired(a: list[str], b: list[str], runs: int) -> tuple[list[float], list[flo
     return ta, tb, out_a, out_b
 
 
-def import_chain(top: int = 12) -> list[tuple[str, float]]:
-    proc = subprocess.run(
-        [PY, "-X", "importtime", "-c", "import omniva_app.cli"], capture_output=True, text=True, cwd=ROOT
-    )
+def import_chain(args: list[str], top: int = 12) -> list[tuple[str, float]]:
+    proc = subprocess.run([PY, "-X", "importtime", *args], capture_output=True, text=True, cwd=ROOT)
     rows = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
@@ -118,14 +119,20 @@ def main() -> int:
     words_plain = int(out_pd.split()[1])
     o2, pt, _, _ = paired(omniva, plain_tiny, args.runs)
     rows.append(("omniva transcribe (detect, then tiny.en)", o2, "plain faster-whisper (tiny.en only)", pt))
-    imp, _, _, _ = paired([PY, "-c", "import omniva_app.cli"], [PY, "-c", "pass"], args.runs)
-    rows.append(("python -c 'import omniva_app.cli'", imp, "", []))
     help_out = subprocess.run(
         [OMNIVA, "transcribe", "--help"], capture_output=True, text=True, cwd=ROOT
     ).stdout
     if "--language" in help_out:
         o3, pt3, _, _ = paired([*omniva, "--language", "en"], plain_tiny, args.runs)
         rows.append(("omniva transcribe --language en", o3, "plain faster-whisper (tiny.en only)", pt3))
+    bare = [PY, "-c", "pass"]
+    for label, cmd in (
+        ("omniva --help", [OMNIVA, "--help"]),
+        ("omniva transcribe --help", [OMNIVA, "transcribe", "--help"]),
+        ("python -c 'import omniva_app.cli'", [PY, "-c", "import omniva_app.cli"]),
+    ):
+        tc, tp, _, _ = paired(cmd, bare, args.runs)
+        rows.append((label, tc, "python -c pass", tp))
 
     cpus = os.cpu_count()
     print(
@@ -146,13 +153,17 @@ def main() -> int:
         else:
             print(f"| {name_a} | {ma:.2f} | | | |")
         result.append({"omniva": name_a, "omniva_s": ta, "plain": name_b, "plain_s": tb})
-    print("\nCLI import chain (python -X importtime -c 'import omniva_app.cli'), cumulative s:\n")
-    chain = import_chain()
-    for name, seconds in chain:
-        print(f"    {seconds:6.2f}  {name}")
+    chains = {
+        "import omniva_app.cli": import_chain(["-c", "import omniva_app.cli"]),
+        "omniva transcribe FILE --json": import_chain(["-m", "omniva_app.cli", "transcribe", f, "--json"]),
+    }
+    for label, chain in chains.items():
+        print(f"\nImport chain of {label} (python -X importtime), cumulative s:\n")
+        for name, seconds in chain:
+            print(f"    {seconds:6.2f}  {name}")
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"file": f, "cpus": cpus, "rows": result, "imports": chain}, indent=1)
+            json.dumps({"file": f, "cpus": cpus, "rows": result, "imports": chains}, indent=1)
         )
     return 0
 
