@@ -7,9 +7,12 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
 import duckdb
+import numpy as np
 import pytest
 
+from omniva import captions
 from omniva_devkit.sample_site import SampleItem, SampleSite
 from omniva_resources import media
 from tests.conftest import free_port, omniva_cli
@@ -90,3 +93,47 @@ def test_german_clip_is_titled_captioned_and_uploaded_in_german(world):
     assert german_uploads, [v.get("snippet", {}).get("title") for v in sent]
     snippet = german_uploads[0]["snippet"]
     assert snippet.get("defaultLanguage") == "de" and snippet.get("defaultAudioLanguage") == "de"
+
+
+def _caption_frame(ass: Path, at: float, out: Path) -> np.ndarray:
+    """The pipeline's own caption file burned onto a plain background, one frame at ``at`` s."""
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"color=c=0x204060:s=1080x1920:d={at + 1:.2f}",
+            "-vf",
+            f"ass=filename='{ass}'",
+            "-ss",
+            f"{at:.2f}",
+            "-frames:v",
+            "1",
+            str(out),
+        ],
+        check=True,
+    )
+    return cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB).astype(int)
+
+
+def test_german_captions_are_drawn_from_the_renders_caption_file(world, tmp_path):
+    (path,) = _q(
+        world,
+        "SELECT r.file_path FROM renders r JOIN clips c USING (clip_id) WHERE c.video_key LIKE 'de-talk%'",
+    )[0]
+    ass = Path(path).with_suffix(".ass")  # what the render burned in, beside it
+    cues = captions.parse_srt(Path(path).with_suffix(".srt").read_text())
+    assert ass.is_file() and len(cues) >= 2
+    background = np.array([0x20, 0x40, 0x60])
+    inks = []
+    for i, (start, end, _) in enumerate(cues[:2]):
+        frame = _caption_frame(ass, (start + end) / 2, tmp_path / f"cue{i}.png")
+        ink = (np.abs(frame - background).sum(axis=2) > 150) & (frame.min(axis=2) > 150)  # bright letters
+        inks.append(ink)
+        assert ink[:1000].sum() < 50 and ink.sum() > 2000, ink.sum()  # text drawn, low in the frame
+    overlap = (inks[0] & inks[1]).sum() / max(1, (inks[0] | inks[1]).sum())
+    assert overlap < 0.5, overlap  # two different lines: different glyphs, not one box repeated
