@@ -22,11 +22,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow.parquet as pq
 
 from omniva.errors import StorageFullError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 QUERIES_DIR = SQL_DIR / "queries"
@@ -133,6 +137,13 @@ class Warehouse:
     def query_file(self, name: str, params: Sequence = ()) -> list[dict]:
         """Rows of the named query ``sql/queries/<name>.sql``, with ``params`` bound in order."""
         return self.query(named_query(name), params)
+
+    def df(self, sql_or_query_name: str, params: Sequence = ()) -> pd.DataFrame:
+        """The rows as a pandas DataFrame, built by DuckDB column by column (analysts' helper;
+        pandas is imported by DuckDB on first use). A bare name runs ``sql/queries/<name>.sql``;
+        anything else is SQL, with ``params`` bound in order either way."""
+        sql = named_query(sql_or_query_name) if re.fullmatch(r"\w+", sql_or_query_name) else sql_or_query_name
+        return self._reader().execute(sql, list(params)).df()
 
     def refresh_views(self) -> Path:
         """(Re)create the analyst database: views over every table and the derived views."""
