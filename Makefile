@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMNIVA_HOME ?= $(CURDIR)/.omniva
 
-.PHONY: setup demo test test-fast lint ui emulator bench clean
+.PHONY: setup demo test test-fast lint ui emulator bench clean contracts-export
 
 setup:
 	@bash scripts/setup.sh
@@ -46,6 +46,10 @@ emulator: setup
 bench: setup
 	set -o pipefail; { $(BIN)/python bench/run.py && echo && $(BIN)/python bench/render_bench.py && echo && \
 	  $(BIN)/python bench/e2e.py; } | tee bench/results.md
+
+# The spec's contracts (omniva/contracts.py) as JSON Schema files in schemas/ (docs/contracts.md).
+contracts-export: setup
+	$(BIN)/python -m omniva.contracts export schemas/
 
 clean:
 	rm -rf .omniva .pytest_cache
