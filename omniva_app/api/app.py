@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from omniva.contracts import SCHEMA_VERSION, supported_versions
 from omniva.settings import layout
 from omniva_app.api.context import ApiContext
 from omniva_app.api.envelope import ApiError, failure
@@ -86,6 +87,16 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
     if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") == "model_attributes_type" for e in errors):
         return ApiError(
             400, "INVALID_JSON", "the request body must be a JSON object (Content-Type: application/json)"
+        )
+    version = next((e for e in errors if e.get("type") == "schema_version_unsupported"), None)
+    if version is not None:
+        received = (version.get("ctx") or {}).get("received", version.get("input"))
+        message = (
+            f"schema_version {received} is not supported: this API reads {supported_versions()}; "
+            f"send schema_version {SCHEMA_VERSION} (or leave it out)"
+        )
+        return ApiError(
+            400, "UNSUPPORTED_SCHEMA_VERSION", message, [{"field": "schema_version", "problem": message}]
         )
     details = [
         {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg")}

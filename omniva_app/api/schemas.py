@@ -1,4 +1,6 @@
-"""Request bodies of the spec's endpoints, as strict pydantic models (unknown fields refused)."""
+"""Request bodies of the spec's endpoints, as strict pydantic models (unknown fields refused),
+and the answers whose data are the spec's contracts (``omniva.contracts``). Every body carries
+the contracts' ``schema_version``: a major this Omniva does not read is refused with 400."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from omniva.contracts import SCHEMA_VERSION, ClipCandidate, SchemaVersion, ScraperJob
 
 Platform = Literal[
     "youtube", "youtube_shorts", "tiktok", "instagram", "instagram_reels", "rss", "web", "other"
@@ -23,6 +27,8 @@ def _all_operations() -> list[EditOperation]:
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
 
 
 class ProjectCreate(Strict):
@@ -112,3 +118,51 @@ class ErrorEnvelope(BaseModel):
     data: None
     error: ErrorBody
     meta: Meta
+
+
+# ------------------------------------------------------------ answers that carry the contracts
+class Pagination(BaseModel):
+    limit: int
+    offset: int
+    total: int
+
+
+class ScrapeAnswer(BaseModel):
+    job_id: str
+    status: str
+    queued_creators: int
+    since: str
+    until: str
+    run_ids: list[str]
+    runs: list[dict]
+    decisions: list[dict]
+    scraper_jobs: list[ScraperJob] = Field(description="one ScraperJob per creator scraped")
+
+
+class ScrapeEnvelope(Envelope):
+    data: ScrapeAnswer
+
+
+class ClipItem(BaseModel):
+    clip_id: str
+    video_id: str
+    video_key: str
+    rank: int
+    creator: str
+    status: str
+    confidence: float | None
+    start_time: float
+    end_time: float
+    semantic_tags: list[str]
+    pantheon_votes: dict[str, float]
+    lattice_priority: float | None
+    clip_candidate: ClipCandidate = Field(description="the clip as the spec's ClipCandidate")
+
+
+class ClipsPage(BaseModel):
+    items: list[ClipItem]
+    pagination: Pagination
+
+
+class ClipsEnvelope(Envelope):
+    data: ClipsPage

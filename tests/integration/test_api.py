@@ -186,6 +186,44 @@ def test_the_app_refuses_before_it_reads_anything(tmp_path):
     assert _ok(client.get("/v1/projects", headers=bearer(scoped)))["items"] == []
 
 
+def test_bodies_are_versioned_like_the_contracts_and_the_openapi_names_them(tmp_path):
+    """A body at an unknown major schema_version gets 400 naming it; a minor bump is read; the
+    OpenAPI document's answers reference the contract models (omniva/contracts.py)."""
+    from fastapi.testclient import TestClient
+
+    from omniva.settings import Layout
+    from omniva_app.api.app import ApiContext, create_app
+
+    ctx = ApiContext(Layout(tmp_path))
+    admin, _ = ctx.keys.create("*")
+    client = TestClient(create_app(ctx))
+    auth = {"Authorization": f"Bearer {admin}"}
+    err = _err(
+        client.post("/v1/projects", json={"name": "x", "schema_version": "2.0.0"}, headers=auth),
+        400,
+        "UNSUPPORTED_SCHEMA_VERSION",
+    )
+    assert "2.0.0" in err["message"] and "1.x.y" in err["message"]
+    assert not (tmp_path / "projects.json").exists()
+    _err(
+        client.post("/v1/projects", json={"name": "x", "schema_version": "one"}, headers=auth),
+        400,
+        "VALIDATION_ERROR",
+    )
+    created = _ok(
+        client.post("/v1/projects", json={"name": "Lab", "schema_version": "1.2.0"}, headers=auth), 201
+    )
+    shown = _ok(client.get(f"/v1/projects/{created['project_id']}", headers=auth))
+    assert "schema_version" not in json.dumps(shown["settings"])
+    doc = client.get("/v1/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    assert schemas["ScrapeRequest"]["properties"]["schema_version"]["default"] == "1.0.0"
+    assert schemas["ScrapeAnswer"]["properties"]["scraper_jobs"]["items"]["$ref"].endswith("/ScraperJob")
+    assert schemas["ClipItem"]["properties"]["clip_candidate"]["$ref"].endswith("/ClipCandidate")
+    clips = doc["paths"]["/v1/projects/{project_id}/clips"]["get"]["responses"]["200"]
+    assert clips["content"]["application/json"]["schema"]["$ref"].endswith("/ClipsEnvelope")
+
+
 # ------------------------------------------------------------------ description, auth, validation
 @slow
 def test_openapi_document_lists_every_spec_endpoint(api):
@@ -194,7 +232,9 @@ def test_openapi_document_lists_every_spec_endpoint(api):
     assert served >= SPEC_PATHS, SPEC_PATHS - served
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
     scrape = doc["paths"]["/v1/projects/{project_id}/scrape"]["post"]
-    assert scrape["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/Envelope")
+    assert scrape["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ScrapeEnvelope"
+    )
     assert scrape["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ErrorEnvelope"
     )

@@ -33,7 +33,8 @@ bearer = HTTPBearer(auto_error=False, description="API key: `omv_...` (omniva ap
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "model": ErrorEnvelope}
     for code, text in {
-        400: "bad request: INVALID_JSON, VALIDATION_ERROR, INVALID_PAGINATION, INVALID_DATE_RANGE",
+        400: "bad request: INVALID_JSON, VALIDATION_ERROR, UNSUPPORTED_SCHEMA_VERSION, INVALID_PAGINATION, "
+        "INVALID_DATE_RANGE",
         401: "missing or invalid API key",
         403: "the key is scoped to another project",
         404: "not found",

@@ -6,15 +6,37 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 
+from cognitive_sensors.stardust import trace_id_for
+from omniva import contracts
+from omniva.records import stable_id
 from omniva_app.api import reads
 from omniva_app.api.context import ctx_of
 from omniva_app.api.dagster_ops import PRIORITY
 from omniva_app.api.envelope import page
 from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
-from omniva_app.api.schemas import EditRequest, Envelope
+from omniva_app.api.schemas import ClipsEnvelope, EditRequest, Envelope
 
 router = APIRouter()
+
+
+def clip_candidate(r: dict) -> dict:
+    """The clip row as the spec's ClipCandidate, its parent the ``clips`` packet it came from."""
+    clip = contracts.ClipCandidate(
+        trace_id=trace_id_for(r["video_key"]),
+        meta_parents=[stable_id("stardust", "clips", partition_of(r))],
+        clip_id=str(r["clip_id"]),
+        video_id=str(r["video_id"]),
+        start_time=r["start_time"],
+        end_time=r["end_time"],
+        confidence=r["confidence"] or 0.0,
+        subject_focus="creator",
+        faces_detected=0,
+        semantic_tags=list(dict.fromkeys(r["semantic_tags"] or [])),
+        pantheon_votes=reads.as_json(r["pantheon_votes"]) or {},
+        lattice_priority=r["lattice_priority"] or 0.0,
+    )
+    return contracts.dump(clip)
 
 
 def _clip_item(r: dict) -> dict:
@@ -31,10 +53,11 @@ def _clip_item(r: dict) -> dict:
         "semantic_tags": r["semantic_tags"] or [],
         "pantheon_votes": reads.as_json(r["pantheon_votes"]) or {},
         "lattice_priority": r["lattice_priority"],
+        "clip_candidate": clip_candidate(r),
     }
 
 
-@router.get("/projects/{project_id}/clips", response_model=Envelope)
+@router.get("/projects/{project_id}/clips", response_model=ClipsEnvelope)
 def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
     rows, total = project_rows(request, project_id, "project_clips", limit, offset)
     return ok(request, page([_clip_item(r) for r in rows], limit, offset, total))

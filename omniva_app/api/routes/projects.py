@@ -60,7 +60,7 @@ def create_project(request: Request, body: ProjectCreate):
         body.name,
         channel=body.channel or resources_channel(),
         description=body.description,
-        settings=body.model_dump(exclude={"name", "channel", "description"}),
+        settings=body.model_dump(exclude={"name", "channel", "description", "schema_version"}),
     )
     audit(ctx, request, f"project {p['project_id']} created", project_id=p["project_id"])
     return ok(

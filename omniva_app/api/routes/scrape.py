@@ -9,11 +9,13 @@ import dagster as dg
 from fastapi import APIRouter, Request
 
 from cognitive_sensors.zenith import decide_partitions
+from omniva import contracts
+from omniva.records import Creator, stable_id
 from omniva_app.api.context import ApiContext, ctx_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.routes.actions import Wait, launch
 from omniva_app.api.routes.common import Limit, Offset, ok, project_of, register_creator
-from omniva_app.api.schemas import Envelope, ScrapeRequest
+from omniva_app.api.schemas import Envelope, ScrapeEnvelope, ScrapeRequest
 from omniva_assets.partitions import days_partitions, post_key
 from omniva_resources import creators as creator_registry
 
@@ -27,6 +29,42 @@ def _day(value: datetime | date | None, default: date) -> date:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
     return value
+
+
+#: The API job's state as the ScraperJob's status.
+SCRAPE_STATUS = {
+    "NOTHING_TO_DO": "DONE",
+    "DONE": "DONE",
+    "FAILED": "ERROR",
+    "ERROR": "ERROR",
+    "RUNNING": "RUNNING",
+}
+
+
+def scraper_jobs(
+    ctx: ApiContext, job_id: str, names: list[str], since: date, until: date, status: str
+) -> list[dict]:
+    """One ScraperJob per creator over the requested days (``until`` included)."""
+    known = {c.name: c for c in creator_registry.active(ctx.layout)}
+    now = datetime.now(UTC)
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    end = datetime(until.year, until.month, until.day, tzinfo=UTC) + timedelta(days=1)
+    jobs = []
+    for name in names:
+        creator = known.get(name) or Creator(name, "", "other")
+        job = contracts.ScraperJob(
+            trace_id=stable_id("trace", "creator", name),
+            job_id=stable_id("scrape", job_id, name),
+            creator_id=creator.creator_id,
+            platform=contracts.platform_of(creator.platform),  # type: ignore[arg-type]
+            target_url=creator.url or name,
+            requested_range=contracts.RequestedRange(since=start, until=end),
+            status=SCRAPE_STATUS.get(status, "PENDING"),  # type: ignore[arg-type]
+            created_at=now,
+            updated_at=now,
+        )
+        jobs.append(contracts.dump(job))
+    return jobs
 
 
 def _resolve_creators(ctx: ApiContext, p: dict, ids: list[str] | None) -> list[str]:
@@ -43,7 +81,7 @@ def _resolve_creators(ctx: ApiContext, p: dict, ids: list[str] | None) -> list[s
     return list(dict.fromkeys(names))
 
 
-@router.post("/projects/{project_id}/scrape", response_model=Envelope, status_code=202)
+@router.post("/projects/{project_id}/scrape", response_model=ScrapeEnvelope, status_code=202)
 def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 0):
     """Launch the ``posts`` partitions (creator x day) of the given creators and days."""
     ctx = ctx_of(request)
@@ -95,7 +133,12 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
         ],
     }
     if not runs:
-        return ok(request, {**data, "status": "NOTHING_TO_DO", "run_ids": [], "runs": []}, 200)
+        jobs = scraper_jobs(ctx, job_id, names, since, until, "NOTHING_TO_DO")
+        return ok(
+            request,
+            {**data, "status": "NOTHING_TO_DO", "run_ids": [], "runs": [], "scraper_jobs": jobs},
+            200,
+        )
     job, view = launch(
         ctx,
         request,
@@ -111,9 +154,9 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
         project_id=project_id,
         run_ids=[r.run_id for r in runs],
     )
-    return ok(
-        request, {**data, "status": view["status"], "run_ids": view["run_ids"], "runs": view["runs"]}, 202
-    )
+    jobs = scraper_jobs(ctx, job_id, names, since, until, view["status"])
+    answer = {**data, "status": view["status"], "run_ids": view["run_ids"], "runs": view["runs"]}
+    return ok(request, {**answer, "scraper_jobs": jobs}, 202)
 
 
 def _videos_found(instance: dg.DagsterInstance, run_id: str) -> int | None:

@@ -27,7 +27,7 @@ def upload_clip(
     ctx = ctx_of(request)
     clip, project_id = clip_of(request, clip_id)
     partition = partition_of(clip)
-    overrides = body.model_dump(exclude_none=True) if body else {}
+    overrides = body.model_dump(exclude_none=True, exclude={"schema_version"}) if body else {}
     if overrides:
         raise ApiError(
             422,
