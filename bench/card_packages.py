@@ -62,11 +62,11 @@ def row(package: str, what: str, value: str, note: str = "") -> None:
     rows_out.append({"package": package, "what": what, "value": value, "note": note})
 
 
-def importable(name: str) -> bool:
+def importable(name: str, package: str = "") -> bool:
     try:
         __import__(name)
     except ImportError as exc:
-        row(name, "import", "not installed", str(exc).splitlines()[0])
+        row(package or name, "import", "not installed", str(exc).splitlines()[0])
         return False
     return True
 
@@ -197,7 +197,7 @@ def ffmpeg_python_command(layout: str, work: Path, out: str, **out_kw) -> list[s
 
 
 def ffmpeg_python_rows(repeat: int, work: Path) -> None:
-    if not importable("ffmpeg") or not hasattr(__import__("ffmpeg"), "filter_multi_output"):
+    if not importable("ffmpeg", "ffmpeg-python") or not hasattr(__import__("ffmpeg"), "filter_multi_output"):
         return
     from importlib.metadata import version
 
