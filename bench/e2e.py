@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -156,12 +157,17 @@ def _plain(feed_url: str) -> dict[str, float]:
         a = call("video", analyses, key, videos=v, transcripts=t)
         c = call("video", clip_candidates, key, videos=v, transcripts=t, analyses=a)
         s = call("video", clip_selections, key, videos=v, transcripts=t, analyses=a, clip_candidates=c)
-        chosen += [(str(clip_key(key, clip.rank)), v, t, a, s) for clip in s.clips]
+        # What Dagster's filesystem IO manager does in a run: the clip-level assets read these.
+        for name, value in (("videos", v), ("transcripts", t), ("analyses", a), ("clip_selections", s)):
+            stored = Path(instance.storage_directory()) / name / key
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            stored.write_bytes(pickle.dumps(value))
+        chosen += [clip_key(key, clip.rank) for clip in s.clips]
     done = {}
-    for ck, v, t, a, s in chosen:
-        e = call("clip", clips, ck, videos=v, transcripts=t, analyses=a, clip_selections=s)
-        r = call("clip", renders, ck, videos=v, clips=e)
-        cp = call("clip", clip_copy, ck, videos=v, analyses=a, clip_selections=s, clips=e)
+    for ck in chosen:
+        e = call("clip", clips, ck)
+        r = call("clip", renders, ck, clips=e)
+        cp = call("clip", clip_copy, ck, clips=e)
         done[ck] = (r, cp)
     plan = call("publish_plan", publish_plan, None)
     call("publish_plan", horizon_progress, None)

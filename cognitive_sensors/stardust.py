@@ -46,6 +46,12 @@ def tool_versions() -> dict[str, str]:
     return out
 
 
+def packet_id(asset_key: str, partition: str | None) -> str:
+    """The id of the Stardust packet of ``asset_key``'s ``partition`` (its latest
+    materialization): what ``_meta_parents`` lists."""
+    return stable_id("stardust", asset_key, partition)
+
+
 def run_id_of(context) -> str:
     """The Dagster run's id; "direct-invocation" when an asset function is called outside a
     run (``bench/e2e.py`` calls them from a plain loop to measure Dagster's overhead)."""
@@ -68,8 +74,12 @@ def packet(
     tools: Mapping[str, str] | None = None,
     params: Mapping[str, object] | None = None,
     decision: str | None = None,
+    parents: list[str] | None = None,
 ) -> tuple[dict, dict]:
-    """Return (dagster metadata, stardust_metadata row) for this materialization."""
+    """Return (dagster metadata, stardust_metadata row) for this materialization.
+
+    ``parents``: the packet ids of the inputs it was made from (``_meta_parents``), so a walk
+    over packets alone goes from an upload back to its source."""
     asset_key = context.asset_key.to_user_string()
     partition = context.partition_key if context.has_partition_key else None
     ins, outs, param_map = dict(inputs or {}), dict(outputs or {}), dict(params or {})
@@ -84,6 +94,7 @@ def packet(
         "params": param_map,
         "run_id": run_id_of(context),
         "partition": partition,
+        "_meta_parents": list(parents or []),
     }
     metadata: dict[str, object] = {
         "stardust/trace_id": trace_id,
@@ -93,11 +104,13 @@ def packet(
         "stardust/outputs": dg.MetadataValue.json(outs),
         "stardust/tools": dg.MetadataValue.json(all_tools),
         "stardust/params": dg.MetadataValue.json(json.loads(json.dumps(param_map, default=str))),
+        "stardust/id": packet_id(asset_key, partition),
+        "stardust/parents": dg.MetadataValue.json(list(parents or [])),
     }
     if decision:
         metadata["stardust/decision"] = dg.MetadataValue.md(decision)
     row = {
-        "stardust_id": stable_id("stardust", asset_key, partition),
+        "stardust_id": packet_id(asset_key, partition),
         "entity_type": entity_type,
         "entity_id": entity_id,
         "asset_key": asset_key,

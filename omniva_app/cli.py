@@ -263,6 +263,20 @@ def cmd_lineage(args) -> int:
             f"materialization(s), {synced.checks} check result(s)"
         )
         return 0
+    if args.packets:
+        walk = insights.packet_walk(wh, args.clip)
+        if args.json:
+            print(json.dumps(walk, default=str, indent=2))
+            return 0
+        for p in walk:
+            where = p["source_url"] if p["asset_key"] in ("posts", "creators") else ""
+            files = "  ".join(f"{k} sha256 {v[:12]}" for k, v in {**p["inputs"], **p["outputs"]}.items())
+            print(f"{'  ' * p['depth']}{p['asset_key']}[{p['partition_key']}] {p['stardust_id']}")
+            if where or files:
+                print(f"{'  ' * p['depth']}  {where or files}")
+        return 0
+    # Dagster's event log is the ledger: mirror what finished since the last look, then walk it.
+    sync_lineage(dagster_instance(), wh)
     rows = insights.lineage(wh, args.clip)
     if args.json:
         print(json.dumps(rows, default=str, indent=2))
@@ -270,10 +284,15 @@ def cmd_lineage(args) -> int:
     for r in rows:
         print(f"{r['step_order']:>2} {r['step']:<11} {r['asset_key']:<16} {r['location'] or ''}")
         extra = "  ".join(
-            x for x in (f"sha256 {r['checksum']}" if r["checksum"] else "", r["detail"] or "") if x
+            x
+            for x in (
+                f"sha256 {r['checksum']}" if r["checksum"] else "",
+                r["detail"] or "",
+                f"run {r['run_id'][:8]} event {r['storage_id']}",
+            )
+            if x
         )
-        if extra:
-            print(f"   {'':<11} {extra}")
+        print(f"   {'':<11} {extra}")
     return 0
 
 
@@ -431,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     li.add_argument("clip", help="clip id, RANK|VIDEO_KEY, VIDEO_KEY#RANK, or 'sync'")
     li.add_argument("--json", action="store_true")
+    li.add_argument(
+        "--packets", action="store_true", help="walk the Stardust packets by their _meta_parents instead"
+    )
     li.set_defaults(func=cmd_lineage)
 
     q = sub.add_parser("quarantine", help="Eclipse's quarantined partitions: list, or release one")

@@ -28,7 +28,13 @@ from omniva_app.launch import (
     dagster_instance,
 )
 from omniva_assets import definitions
-from omniva_assets.partitions import clip_key, creators_partitions, post_key, videos_partitions
+from omniva_assets.partitions import (
+    clip_key,
+    clips_partitions,
+    creators_partitions,
+    post_key,
+    videos_partitions,
+)
 from omniva_assets.sensors import metadata_list, register_partitions, zenith_gate
 from omniva_resources.resources import OmnivaStore
 
@@ -217,7 +223,7 @@ class Runner:
             rendered = rendered - set(stale)
         todo_clips = self._decide("clip", selected, rendered)
         self.echo(f"{len(selected)} clip(s) selected; {len(todo_clips)} to edit and render …")
-        self._run_many("clip_job", [dg.MultiPartitionKey(_dims(k)) for k in todo_clips], "clip", label="clip")
+        self._run_many("clip_job", todo_clips, "clip", label="clip")
         self.report.clip_keys = selected
 
         self.echo("planning publish slots …")
@@ -229,7 +235,7 @@ class Runner:
             r["clip_key"]: r["channel"] for r in self.store.warehouse.query_file("committed_slots")
         }
         self.echo(f"{len(planned)} clip(s) planned; {len(todo_up)} to upload …")
-        self._run_many("upload_job", [dg.MultiPartitionKey(_dims(k)) for k in todo_up], "upload")
+        self._run_many("upload_job", todo_up, "upload")
         return self.report
 
     def _selected_clips(self, video_keys: list[str]) -> list[str]:
@@ -240,17 +246,15 @@ class Runner:
                 limit=1,
             ).records
             ranks = metadata_list(records[0].asset_materialization if records else None, "ranks")
-            out += [str(clip_key(video, r)) for r in ranks]
+            out += [clip_key(video, r) for r in ranks]
+        register_partitions(
+            self.instance, clips_partitions, out
+        )  # (selections made before clip partitions were dynamic)
         return out
 
     def _planned(self) -> list[str]:
         records = self.instance.fetch_materializations(dg.AssetKey("publish_plan"), limit=1).records
         return metadata_list(records[0].asset_materialization if records else None, "clip_keys")
-
-
-def _dims(key: str) -> dict[str, str]:
-    rank, _, video = key.partition("|")
-    return {"rank": rank, "video": video}
 
 
 def runner(refresh_stale: bool = False, echo: Callable[[str], None] = print) -> Runner:

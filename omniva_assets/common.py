@@ -3,9 +3,11 @@ writer that turns a record into warehouse rows, a Stardust packet and the materi
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -14,6 +16,7 @@ from cognitive_sensors import stardust
 from cognitive_sensors.goals import Goals, topic_of
 from omniva.errors import OmnivaError
 from omniva.records import Video
+from omniva_assets.partitions import split_clip_key, split_post_key
 from omniva_resources import judgement, media
 from omniva_resources.resources import NlpResource, OmnivaStore
 
@@ -84,6 +87,99 @@ class Lineage:
 
 Tables = Mapping[str, Sequence[dict]]
 
+# The partitioning of each asset: "creator", "post" (creator x day), "video", "clip" or None.
+LEVEL: dict[str, str | None] = {
+    "creators": "creator",
+    "posts": "post",
+    "videos": "video",
+    "transcripts": "video",
+    "analyses": "video",
+    "clip_candidates": "video",
+    "clip_selections": "video",
+    "clips": "clip",
+    "renders": "clip",
+    "clip_copy": "clip",
+    "uploads": "clip",
+    "clip_explanations": "clip",
+    "publish_plan": None,
+    "horizon_progress": None,
+}
+
+
+@dataclass(frozen=True)
+class Parent:
+    """One parent partition a materialization was made from, as Dagster's event log has it."""
+
+    asset: str
+    partition: str | None
+    storage_id: int | None = None
+    run_id: str | None = None
+    data_version: str | None = None
+
+    @property
+    def stardust_id(self) -> str:
+        return stardust.packet_id(self.asset, self.partition)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "asset": self.asset,
+            "partition": self.partition,
+            "storage_id": self.storage_id,
+            "run_id": self.run_id,
+            "data_version": self.data_version,
+            "stardust_id": self.stardust_id,
+        }
+
+
+def parent_partitions(store: OmnivaStore, asset: str, partition: str | None, parent: str) -> list[str | None]:
+    """The partitions of ``parent`` that ``asset``'s ``partition`` was made from.
+
+    Same partitioning: the same key. A clip: its video. A video: the post partitions that
+    listed it (data: the posts table). A post: its creator. An unpartitioned parent: itself.
+    An unpartitioned asset made from a partitioned parent (the publish plan from every render)
+    names none: its own metadata says which clips it placed.
+    """
+    own, up = LEVEL.get(asset), LEVEL.get(parent)
+    if up is None:
+        return [None]
+    if own is None or partition is None:
+        return []
+    if own == up:
+        return [partition]
+    if own == "clip" and up == "video":
+        return [split_clip_key(partition)[0]]
+    if own == "post" and up == "creator":
+        return [split_post_key(partition)[0]]
+    if own == "video" and up == "post":
+        rows = store.warehouse.query_file("post_partitions_of_video", [partition])
+        return [f"{r['creator']}|{r['listed_on']}" for r in rows]
+    return []
+
+
+def parents_of(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Parent]:
+    """The parent partitions of this materialization, each with the materialization of it in
+    Dagster's event log (storage id, run, data version) that was current when this one ran."""
+    try:
+        deps = sorted(k.to_user_string() for k in context.assets_def.asset_deps[context.asset_key])
+        instance = context.instance
+    except (dg.DagsterInvalidPropertyError, dg.DagsterInvariantViolationError, KeyError, AttributeError):
+        return []  # invoked outside a run (bench/e2e.py's plain loop)
+    partition = str(context.partition_key) if context.has_partition_key else None
+    out: list[Parent] = []
+    for dep in deps:
+        for key in parent_partitions(store, context.asset_key.to_user_string(), partition, dep):
+            flt = dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(dep), asset_partitions=[key] if key is not None else None
+            )
+            found = instance.fetch_materializations(flt, limit=1).records
+            if not found:
+                out.append(Parent(dep, key))
+                continue
+            rec = found[0]
+            tags = (rec.asset_materialization.tags if rec.asset_materialization else None) or {}
+            out.append(Parent(dep, key, rec.storage_id, rec.run_id, tags.get("dagster/data_version")))
+    return out
+
 
 def record(
     context: dg.AssetExecutionContext,
@@ -93,9 +189,11 @@ def record(
     partition: str | None = None,
 ) -> dict[str, Any]:
     """Write ``tables`` ({table: rows}) as this partition's rows (or ``partition``'s), then
-    the Stardust packet; returns the packet as Dagster metadata."""
+    the Stardust packet with its parents; returns the packet and the parent partitions
+    (``lineage/parents``) as Dagster metadata."""
     for table, rows in (tables or {}).items():
         store.record(table, partition if partition is not None else str(context.partition_key), list(rows))
+    parents = parents_of(context, store)
     meta, row = stardust.packet(
         context,
         entity_type=lineage.entity_type,
@@ -109,9 +207,25 @@ def record(
         tools={"ffmpeg": media.ffmpeg_build(), **lineage.tools},
         params=lineage.params,
         decision=lineage.decision,
+        parents=[p.stardust_id for p in parents],
     )
     store.record_stardust(row)
-    return meta
+    return {**meta, "lineage/parents": dg.MetadataValue.json([p.as_dict() for p in parents])}
+
+
+def video_value(context: dg.AssetExecutionContext, asset: str, video_key: str) -> Any:
+    """A video-level asset's value for ``video_key``, as Dagster's filesystem IO manager stored
+    it. Clip-level assets read their video's values here because Dagster cannot map a clip
+    partition to its video partition (see ``omniva_assets.partitions``)."""
+    path = Path(context.instance.storage_directory()) / asset / video_key
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except FileNotFoundError:
+        raise dg.Failure(
+            f"{asset} [{video_key}] has not been materialized (no {path}); run the video's "
+            "video_job first (`omniva run`, or materialize it in the UI)"
+        ) from None
 
 
 def engagement_of(store: OmnivaStore, video: Video) -> dict:

@@ -18,6 +18,7 @@ from omniva_assets.eclipse import stage_crisis
 from omniva_assets.jobs import clip_job, creators_job, posts_job, publish_plan_job, upload_job, video_job
 from omniva_assets.partitions import (
     clip_key,
+    clips_partitions,
     creators_partitions,
     days_partitions,
     post_key,
@@ -170,13 +171,18 @@ def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
 def clip_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     records, cursor = _new_materializations(context, "clip_selections")
     keys = [
-        str(clip_key(r.partition_key, rank))
+        clip_key(r.partition_key, rank)
         for r in records
         for rank in metadata_list(r.asset_materialization, "ranks")
     ]
     done = context.instance.get_materialized_partitions(dg.AssetKey("renders"))
+    # The selection step adds its clips' partitions; a selection made before clip partitions
+    # were dynamic gets them here.
+    existing = known_partitions(context.instance, clips_partitions)
     return dg.SensorResult(
-        run_requests=zenith_requests(context, store, "clip", keys, done, "clip"), cursor=cursor
+        run_requests=zenith_requests(context, store, "clip", keys, done, "clip"),
+        dynamic_partitions_requests=[clips_partitions.build_add_request(new_partition_keys(keys, existing))],
+        cursor=cursor,
     )
 
 

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from omniva.errors import OmnivaError
+from omniva.records import stable_id
 from omniva_resources.warehouse import Warehouse
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -79,12 +80,49 @@ def load_bundle(wh: Warehouse, ref: str) -> dict:
     }
 
 
-def lineage(wh: Warehouse, ref: str) -> list[dict]:
+def lineage(wh: Warehouse, ref: str, query: str = "clip_lineage") -> list[dict]:
+    """The clip's chain back to its source: from Dagster's mirrored event log
+    (``clip_lineage``, the default) or from the warehouse's hand joins (``clip_lineage_joins``)."""
     clip = resolve_clip(wh, ref)
-    rows = wh.query_file("clip_lineage", [str(clip["clip_id"])])
+    rows = wh.query_file(query, [str(clip["clip_id"])])
     if not rows:
         raise OmnivaError(
             f"clip {ref!r} has no upload yet, so its lineage is not complete; "
             "run the pipeline through uploads first"
         )
     return rows
+
+
+def packet_walk(wh: Warehouse, ref: str) -> list[dict]:
+    """The clip's upload packet and every packet it descends from, by ``_meta_parents``
+    alone (no other table): breadth first, each packet once, with its depth."""
+    clip = resolve_clip(wh, ref)
+    start = stable_id("stardust", "uploads", f"{clip['rank']}|{clip['video_key']}")
+    packets = {r["stardust_id"]: r for r in wh.query_file("stardust_packets")}
+    if start not in packets:
+        raise OmnivaError(f"clip {ref!r} has no upload packet yet; run the pipeline through uploads first")
+    out, seen, queue = [], set(), [(0, start)]
+    while queue:
+        depth, pid = queue.pop(0)
+        if pid in seen or pid not in packets:
+            continue
+        seen.add(pid)
+        row = packets[pid]
+        lineage = _json(row["lineage"]) or {}
+        parents = list(lineage.get("_meta_parents") or [])
+        out.append(
+            {
+                "depth": depth,
+                "stardust_id": pid,
+                "asset_key": row["asset_key"],
+                "partition_key": row["partition_key"],
+                "entity_type": row["entity_type"],
+                "run_id": row["run_id"],
+                "source_url": lineage.get("source_url"),
+                "outputs": lineage.get("outputs") or {},
+                "inputs": lineage.get("inputs") or {},
+                "_meta_parents": parents,
+            }
+        )
+        queue += [(depth + 1, p) for p in parents]
+    return out

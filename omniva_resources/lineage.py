@@ -95,7 +95,98 @@ def _materialization_row(record: dg.EventLogRecord, run: dg.DagsterRun) -> dict 
             k.split("/")[-1]: v for k, v in tags.items() if k.startswith("dagster/input_data_version/")
         },
         "metadata": _meta_json(m.metadata),
+        "parents": parents_in(m),
     }
+
+
+def parents_in(m: dg.AssetMaterialization) -> list[dict]:
+    """The parent partitions a materialization names (``lineage/parents``: asset, partition,
+    the parent materialization's storage id, run and data version)."""
+    value = m.metadata.get("lineage/parents")
+    raw = getattr(value, "value", value)
+    return [dict(p) for p in raw] if isinstance(raw, list) else []
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One materialization on a walk back through Dagster's event log."""
+
+    depth: int
+    asset: str
+    partition: str | None
+    storage_id: int
+    run_id: str
+    data_version: str | None
+    created_at: str | None
+    metadata: dict[str, Any]
+    parents: list[dict]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "depth": self.depth,
+            "asset": self.asset,
+            "partition": self.partition,
+            "storage_id": self.storage_id,
+            "run_id": self.run_id,
+            "data_version": self.data_version,
+            "created_at": self.created_at,
+            "stardust_id": self.metadata.get("stardust/id"),
+            "parents": [f"{p['asset']}[{p['partition']}]" for p in self.parents],
+        }
+
+
+def _latest(instance: dg.DagsterInstance, asset: str, partition: str | None) -> dg.EventLogRecord | None:
+    flt = dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition is not None else None
+    )
+    found = instance.fetch_materializations(flt, limit=1).records
+    return found[0] if found else None
+
+
+def _by_storage_id(instance: dg.DagsterInstance, asset: str, storage_id: int) -> dg.EventLogRecord | None:
+    flt = dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), storage_ids=[storage_id])
+    found = instance.fetch_materializations(flt, limit=1).records
+    return found[0] if found else None
+
+
+def walk(instance: dg.DagsterInstance, asset: str, partition: str | None) -> list[Link]:
+    """The materializations ``asset``'s ``partition`` was made from, back to the creator,
+    read from Dagster's event log alone: each materialization's ``lineage/parents`` names the
+    exact parent materialization (by storage id) it read. Breadth first, each once."""
+    start = _latest(instance, asset, partition)
+    if start is None:
+        return []
+    out: list[Link] = []
+    seen: set[int] = set()
+    queue: list[tuple[int, dg.EventLogRecord]] = [(0, start)]
+    while queue:
+        depth, rec = queue.pop(0)
+        m = rec.asset_materialization
+        if m is None or rec.storage_id in seen:
+            continue
+        seen.add(rec.storage_id)
+        parents = parents_in(m)
+        out.append(
+            Link(
+                depth,
+                m.asset_key.to_user_string(),
+                m.partition,
+                rec.storage_id,
+                rec.run_id,
+                (m.tags or {}).get("dagster/data_version"),
+                _iso(rec.timestamp),
+                _meta_json(m.metadata),
+                parents,
+            )
+        )
+        for p in parents:
+            sid = p.get("storage_id")
+            found = _by_storage_id(instance, p["asset"], int(sid)) if sid else None
+            if found is None:  # recorded before it was materialized, or wiped: the latest one
+                found = _latest(instance, p["asset"], p.get("partition"))
+            if found is not None:
+                queue.append((depth + 1, found))
+    return out
 
 
 def _check_row(record: dg.EventLogRecord, run: dg.DagsterRun) -> dict | None:

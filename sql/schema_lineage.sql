@@ -35,7 +35,8 @@ CREATE TABLE dagster_materializations (
     data_version TEXT,
     code_version TEXT,
     input_data_versions JSON,
-    metadata JSON
+    metadata JSON,
+    parents JSON
 );
 
 CREATE TABLE dagster_checks (

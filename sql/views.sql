@@ -40,9 +40,87 @@ JOIN creators cr ON cr.creator_id = p.creator_id
 LEFT JOIN analysis a ON a.video_id = v.video_id
 LEFT JOIN transcripts t ON t.video_id = v.video_id;
 
--- The chain of one clip, one row per step: upload -> render -> clip -> selection ->
--- candidates -> analysis -> transcript -> video -> post -> creator.
+-- Dagster's own ledger, as lineage: every materialization names the exact parent
+-- materializations it was made from (``lineage/parents`` in its metadata, mirrored here as
+-- ``parents``: asset, partition, run id, storage id), so a walk goes from an upload back to the
+-- creator. A materialization is found by (asset, partition, run): SQLite instances number
+-- events per run, so storage ids alone are not unique there.
+CREATE OR REPLACE VIEW materialization_parents AS
+SELECT m.asset_key, m.partition_key, m.run_id,
+       p.asset AS parent_asset, p."partition" AS parent_partition, p.run_id AS parent_run_id,
+       p.storage_id AS parent_storage_id
+FROM dagster_materializations m,
+     UNNEST(from_json(CAST(m.parents AS JSON),
+                      '[{"asset": "VARCHAR", "partition": "VARCHAR", "run_id": "VARCHAR", "storage_id": "BIGINT"}]')) AS t(p);
+
+-- The chain of one clip, one row per materialization it was made from: upload -> render,
+-- copy, plan -> clip -> selection -> candidates -> analysis -> transcript -> video -> post
+-- -> creator, from Dagster's event log (run, event, data version), with the Stardust packet
+-- of each step attached.
 CREATE OR REPLACE VIEW clip_lineage AS
+WITH RECURSIVE
+mats AS (
+    SELECT DISTINCT ON (asset_key, coalesce(partition_key, ''), run_id) *
+    FROM dagster_materializations
+    ORDER BY asset_key, coalesce(partition_key, ''), run_id, created_at DESC
+),
+starts AS (
+    SELECT DISTINCT ON (partition_key) asset_key, partition_key, run_id,
+           json_extract_string(metadata, '$.clip_id') AS clip_id,
+           json_extract_string(metadata, '$.yt_video_id') AS yt_video_id
+    FROM mats WHERE asset_key = 'uploads'
+    ORDER BY partition_key, created_at DESC
+),
+walk(clip_id, yt_video_id, asset_key, partition_key, run_id) AS (
+    SELECT clip_id, yt_video_id, asset_key, partition_key, run_id FROM starts
+    UNION
+    SELECT w.clip_id, w.yt_video_id, e.parent_asset, e.parent_partition, e.parent_run_id
+    FROM walk w
+    JOIN materialization_parents e
+      ON e.asset_key = w.asset_key AND e.run_id = w.run_id
+     AND coalesce(e.partition_key, '') = coalesce(w.partition_key, '')
+    WHERE e.parent_run_id IS NOT NULL
+),
+steps(asset_key, step_order, step) AS (
+    VALUES ('uploads', 1, 'upload'), ('renders', 2, 'render'), ('clip_copy', 3, 'copy'),
+           ('publish_plan', 4, 'plan'), ('clips', 5, 'clip'), ('clip_selections', 6, 'selection'),
+           ('clip_candidates', 7, 'candidates'), ('analyses', 8, 'analysis'),
+           ('transcripts', 9, 'transcript'), ('videos', 10, 'video'), ('posts', 11, 'post'),
+           ('creators', 12, 'creator')
+)
+SELECT w.clip_id, w.yt_video_id, s.step_order, s.step, m.asset_key, m.partition_key,
+       m.run_id, m.storage_id, m.data_version,
+       json_extract_string(m.metadata, '$.sha256') AS checksum,
+       CASE m.asset_key
+           WHEN 'uploads' THEN json_extract_string(m.metadata, '$.yt_video_id')
+           WHEN 'renders' THEN json_extract_string(m.metadata, '$.path')
+           WHEN 'videos' THEN json_extract_string(m.metadata, '$.path')
+           WHEN 'clip_copy' THEN json_extract_string(m.metadata, '$.title')
+           ELSE coalesce(json_extract_string(m.metadata, '$."stardust/source_url"'), m.partition_key)
+       END AS location,
+       CASE m.asset_key
+           WHEN 'uploads' THEN 'scheduled ' || json_extract_string(m.metadata, '$.publish_at')
+           WHEN 'renders' THEN json_extract_string(m.metadata, '$.encoder') || ', '
+                || json_extract_string(m.metadata, '$.integrated_lufs') || ' LUFS'
+           WHEN 'clips' THEN json_extract_string(m.metadata, '$.source_span')
+           WHEN 'clip_selections' THEN json_extract_string(m.metadata, '$.selected') || ' clip(s) selected'
+           WHEN 'videos' THEN json_extract_string(m.metadata, '$.fetched_by')
+           WHEN 'posts' THEN json_extract_string(m.metadata, '$.post_count') || ' post(s) listed'
+           ELSE NULL
+       END AS detail,
+       json_extract_string(m.metadata, '$."stardust/id"') AS stardust_id,
+       sd.lineage AS packet
+FROM (SELECT DISTINCT * FROM walk) w
+JOIN mats m
+  ON m.asset_key = w.asset_key AND m.run_id = w.run_id
+ AND coalesce(m.partition_key, '') = coalesce(w.partition_key, '')
+JOIN steps s ON s.asset_key = m.asset_key
+LEFT JOIN stardust_metadata sd
+       ON CAST(sd.stardust_id AS VARCHAR) = json_extract_string(m.metadata, '$."stardust/id"');
+
+-- The same chain from the warehouse's own tables joined by hand: the cross-check of
+-- clip_lineage (tests assert the two agree for every clip).
+CREATE OR REPLACE VIEW clip_lineage_joins AS
 WITH s AS (SELECT * FROM upload_sources)
 SELECT clip_id, yt_video_id, 1 AS step_order, 'upload' AS step, 'uploads' AS asset_key,
        CAST(upload_job_id AS VARCHAR) AS entity_id, NULL AS checksum, yt_video_id AS location,

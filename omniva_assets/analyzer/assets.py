@@ -16,7 +16,7 @@ from omniva.candidates import CandidateRules, extract_candidates
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
 from omniva_assets.analyzer import checks
 from omniva_assets.common import Lineage, emit, engagement_of, user_errors, week_topic_counts
-from omniva_assets.partitions import videos_partitions
+from omniva_assets.partitions import clip_key, register_clips, videos_partitions
 from omniva_resources import asr, creators, judgement
 from omniva_resources.resources import (
     AsrResource,
@@ -244,13 +244,20 @@ def clip_selections(
         "clip_candidates": selection.candidate_rows(clip_candidates),
         "pantheon_votes": selection.vote_rows(clip_candidates),
     }
+    ranks = [c.rank for c in selection.clips]
     metadata = {
         "selected": len(selection.clips),
-        "ranks": dg.MetadataValue.json([c.rank for c in selection.clips]),
+        "ranks": dg.MetadataValue.json(ranks),
+        "clip_keys": dg.MetadataValue.json([clip_key(videos.video_key, r) for r in ranks]),
         "disagreement": stats["_council"]["disagreed"],
         "agents": dg.MetadataValue.json(stats),
         "features": dg.MetadataValue.md(halolux.features_markdown([c.candidate for c in selection.clips])),
         "halolux": dg.MetadataValue.md(decision),
     }
-    yield emit(context, store, selection, lineage, tables, metadata, stardust.content_version(selection))
+    output = emit(context, store, selection, lineage, tables, metadata, stardust.content_version(selection))
+    # The clip partitions exist once the selection they come from is written.
+    added, removed = register_clips(context.instance, videos.video_key, ranks)
+    if added or removed:
+        context.log.info(f"clip partitions: added {added or 'none'}, removed {removed or 'none'}")
+    yield output
     yield from checks.selection_checks(selection, videos.duration_s, cfg.weights)

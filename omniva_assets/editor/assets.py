@@ -20,9 +20,9 @@ from omniva.records import (
     Video,
     stable_id,
 )
-from omniva_assets.common import Lineage, emit, user_errors
+from omniva_assets.common import Lineage, emit, user_errors, video_value
 from omniva_assets.editor import checks
-from omniva_assets.partitions import clip_partitions, split_clip_key, video_of_clip
+from omniva_assets.partitions import RECORDED_IN_METADATA, clip_partitions, split_clip_key
 from omniva_resources import media, scraper, shorts
 from omniva_resources.resources import (
     ClipRules,
@@ -39,8 +39,9 @@ from omniva_resources.resources import (
 RENDERS_CODE_VERSION = "3"  # 3: caption fonts by script
 
 
-def _video_in(name: str) -> dg.AssetIn:
-    return dg.AssetIn(name, partition_mapping=video_of_clip)
+def _video_deps(*names: str) -> list[dg.AssetDep]:
+    """Edges to the clip's video-level assets; their values are read with ``video_value``."""
+    return [dg.AssetDep(name, partition_mapping=RECORDED_IN_METADATA) for name in names]
 
 
 def _loudnorm(spec: media.RenderSpec) -> dict:
@@ -49,12 +50,7 @@ def _loudnorm(spec: media.RenderSpec) -> dict:
 
 @dg.asset(
     partitions_def=clip_partitions,
-    ins={
-        "videos": _video_in("videos"),
-        "transcripts": _video_in("transcripts"),
-        "analyses": _video_in("analyses"),
-        "clip_selections": _video_in("clip_selections"),
-    },
+    deps=_video_deps("videos", "transcripts", "analyses", "clip_selections"),
     group_name="clips",
     kinds={"python"},
     code_version="4",  # 4: fillers in the clip's language
@@ -66,10 +62,6 @@ def clips(
     clip_rules: ClipRules,
     render: RenderSettings,
     media_tools: MediaTools,
-    videos: Video,
-    transcripts: Transcript,
-    analyses: Analysis,
-    clip_selections: Selection,
 ) -> Iterator[dg.Output]:
     """The edit decision list of the clip Pantheon ranked here: kept and removed spans, with
     reasons (silences, filler words, filled pauses), exported as an OpenTimelineIO timeline.
@@ -77,6 +69,10 @@ def clips(
     A rank Pantheon did not fill produces no output (downstream steps are skipped).
     """
     video_key, rank = split_clip_key(context.partition_key)
+    videos: Video = video_value(context, "videos", video_key)
+    transcripts: Transcript = video_value(context, "transcripts", video_key)
+    analyses: Analysis = video_value(context, "analyses", video_key)
+    clip_selections: Selection = video_value(context, "clip_selections", video_key)
     chosen = next((c for c in clip_selections.clips if c.rank == rank), None)
     if chosen is None:
         context.log.info(
@@ -131,7 +127,7 @@ def clips(
 
 @dg.asset(
     partitions_def=clip_partitions,
-    ins={"videos": _video_in("videos")},
+    deps=_video_deps("videos"),
     group_name="clips",
     kinds={"ffmpeg"},
     code_version=RENDERS_CODE_VERSION,
@@ -145,7 +141,6 @@ def renders(
     clip_rules: ClipRules,
     render: RenderSettings,
     media_tools: MediaTools,
-    videos: Video,
     clips: EditDecisionList,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """The Short (``shorts.render_short``): faces followed in a 9:16 crop (else the
@@ -153,6 +148,7 @@ def renders(
     resource's ``burn_captions`` is off, plus an SRT sidecar), two-pass loudness to -14 LUFS
     with true peak <= -1.5 dBTP, H.264 High + AAC 48 kHz, faststart, at most 60 MB."""
     spec, tools = render.spec(), media_tools.tools()
+    videos: Video = video_value(context, "videos", clips.video_key)
     out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
     style = captions.style_for(videos.creator, store.layout.home)
     with user_errors(context, store):
@@ -216,11 +212,7 @@ def source_rights(store: OmnivaStore, video_key: str) -> dict:
 
 @dg.asset(
     partitions_def=clip_partitions,
-    ins={
-        "videos": _video_in("videos"),
-        "analyses": _video_in("analyses"),
-        "clip_selections": _video_in("clip_selections"),
-    },
+    deps=_video_deps("videos", "analyses", "clip_selections"),
     group_name="clips",
     kinds={"python"},
     code_version="4",
@@ -232,14 +224,14 @@ def clip_copy(
     horizon: HorizonGoals,
     copy_rules: CopyRules,
     nlp_model: NlpResource,
-    videos: Video,
-    analyses: Analysis,
-    clip_selections: Selection,
     clips: EditDecisionList,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Chorus: a title from the clip's content (its key phrases and most title-like sentence,
     cleaned of fillers), a summary with the source credit and hashtags, and tags, in the clip's
     language and within YouTube's limits."""
+    videos: Video = video_value(context, "videos", clips.video_key)
+    analyses: Analysis = video_value(context, "analyses", clips.video_key)
+    clip_selections: Selection = video_value(context, "clip_selections", clips.video_key)
     chosen = next(c for c in clip_selections.clips if c.rank == clips.rank)
     goals = horizon.goals_for(videos.creator, store.layout)  # the project's tone, if it has its own
     rights = source_rights(store, videos.video_key)

@@ -11,7 +11,13 @@ from cognitive_sensors import stardust
 from omniva.errors import CorruptMediaError
 from omniva.records import Post, Video, stable_id
 from omniva_assets.common import RETRY, Lineage, emit, record, user_errors
-from omniva_assets.partitions import creator_of_post, creators_partitions, posts_partitions, videos_partitions
+from omniva_assets.partitions import (
+    RECORDED_IN_METADATA,
+    creator_of_post,
+    creators_partitions,
+    posts_partitions,
+    videos_partitions,
+)
 from omniva_assets.scraper import checks
 from omniva_resources import creators as creator_registry
 from omniva_resources import media, scraper, sources
@@ -99,10 +105,10 @@ def _listing_metadata(listing: Listing) -> dict:
 
 @dg.asset(
     partitions_def=videos_partitions,
-    # A video comes from one post, but which one is data (the post's listing), not a
-    # function of the keys Dagster can express. The edge keeps the graph readable; the
-    # partition-level link is in Stardust metadata and the warehouse (videos.post_id).
-    deps=[dg.AssetDep(posts, partition_mapping=dg.SpecificPartitionsPartitionMapping([]))],
+    # Which post listed a video is data (the post's listing), not a function of the keys
+    # Dagster's partition mappings can express: the materialization records the post
+    # partitions it came from (``lineage/parents``, omniva_assets.common.parents_of).
+    deps=[dg.AssetDep(posts, partition_mapping=RECORDED_IN_METADATA)],
     group_name="sources",
     kinds={"yt-dlp", "ffmpeg"},
     code_version="1",  # the same bytes as before; the info JSON and subtitles are extra files

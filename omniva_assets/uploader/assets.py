@@ -87,6 +87,7 @@ def uploads(
     )  # fmt: skip
     lineage = _lineage(upload, outcome, renders, slot, channel, opts, when)
     metadata = {
+        "clip_id": renders.clip_id,
         "yt_video_id": upload.yt_video_id,
         "publish_at": upload.publish_at or "",
         "reused": upload.reused,

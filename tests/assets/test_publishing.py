@@ -91,6 +91,7 @@ def instance(tmp_path: Path):
     (tmp_path / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as inst:
         inst.add_dynamic_partitions("videos", [VIDEO])
+        inst.add_dynamic_partitions("clips", [f"{rank}|{VIDEO}" for rank in range(1, 6)])
         yield inst
 
 

@@ -79,11 +79,15 @@ def test_every_upload_traces_back_to_its_source_url_and_checksum(demo):
 
 
 def test_clip_lineage_is_a_complete_chain_with_matching_checksums(demo):
+    """``clip_lineage`` walks Dagster's own event log (mirrored): each materialization names the
+    exact parent materializations (storage ids) it was made from, back to the creator."""
     con = _db(demo)
     uploads = _rows(con, "SELECT clip_id FROM upload_jobs")
     steps = [
         "upload",
         "render",
+        "copy",
+        "plan",
         "clip",
         "selection",
         "candidates",
@@ -100,6 +104,66 @@ def test_clip_lineage_is_a_complete_chain_with_matching_checksums(demo):
         for step in ("render", "video"):
             assert media.sha256_file(Path(by_step[step]["location"])) == by_step[step]["checksum"], step
         assert by_step["post"]["location"].startswith("http://127.0.0.1:")
+        # Each step is a real materialization event of a real run, with its Stardust packet.
+        assert all(r["run_id"] and r["storage_id"] and r["stardust_id"] and r["packet"] for r in chain)
+        video = by_step["video"]["partition_key"]
+        assert by_step["clip"]["partition_key"].endswith(f"|{video}")
+        assert by_step["transcript"]["partition_key"] == video
+        creator, _, day = by_step["post"]["partition_key"].partition("|")
+        assert by_step["creator"]["partition_key"] == creator == "sample" and len(day) == 10
+
+
+def test_dagster_lineage_agrees_with_the_warehouse_joins_for_every_clip(demo):
+    con = _db(demo)
+    clips = _rows(con, "SELECT CAST(clip_id AS VARCHAR) AS clip_id FROM upload_jobs")
+    assert clips
+    for c in clips:
+        q = "SELECT * FROM {} WHERE CAST(clip_id AS VARCHAR) = '{}' ORDER BY step_order"
+        dagster = {r["step"]: r for r in _rows(con, q.format("clip_lineage", c["clip_id"]))}
+        joins = {r["step"]: r for r in _rows(con, q.format("clip_lineage_joins", c["clip_id"]))}
+        for step in ("render", "video"):
+            assert dagster[step]["location"] == joins[step]["location"], step
+            assert dagster[step]["checksum"] == joins[step]["checksum"], step
+        assert dagster["upload"]["location"] == joins["upload"]["location"]  # the YouTube id
+        assert dagster["clip"]["partition_key"].split("|", 1)[1] == joins["clip"]["location"]  # video key
+        assert dagster["creator"]["partition_key"] == joins["creator"]["detail"]
+        posted = joins["post"]["detail"].removeprefix("posted ")[:10]
+        assert dagster["post"]["partition_key"].endswith(posted) or posted == "None"
+
+
+def test_only_selected_clips_are_partitions(demo):
+    """The clip-level assets' partitions are exactly the clips Pantheon selected."""
+    con = _db(demo)
+    selected = {f"{r['rank']}|{r['video_key']}" for r in _rows(con, "SELECT rank, video_key FROM clips")}
+    os.environ["DAGSTER_HOME"] = str(demo["home"] / "dagster")
+    try:
+        instance = dg.DagsterInstance.get()
+        assert set(instance.get_dynamic_partitions("clips")) == selected
+        assert instance.get_materialized_partitions(dg.AssetKey("renders")) <= selected
+    finally:
+        os.environ.pop("DAGSTER_HOME", None)
+
+
+def test_packet_walk_reaches_the_source_file_by_parents_alone(demo):
+    con = _db(demo)
+    clip_id = _rows(con, "SELECT CAST(clip_id AS VARCHAR) AS c FROM upload_jobs LIMIT 1")[0]["c"]
+    walk = json.loads(_cli(demo, "lineage", clip_id, "--packets", "--json").stdout)
+    assets = [p["asset_key"] for p in walk]
+    assert assets[0] == "uploads" and {
+        "renders",
+        "clips",
+        "transcripts",
+        "videos",
+        "posts",
+        "creators",
+    } <= set(assets)
+    video = next(p for p in walk if p["asset_key"] == "videos")
+    ((name, sha),) = video["outputs"].items()
+    source = next(
+        Path(r[0]) for r in con.execute("SELECT file_path FROM videos WHERE checksum = ?", [sha]).fetchall()
+    )
+    assert source.name == name and media.sha256_file(source) == sha
+    assert all(p["_meta_parents"] for p in walk if p["asset_key"] != "creators")
 
 
 def test_pantheon_votes_and_reasons_are_stored(demo):

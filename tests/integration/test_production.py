@@ -321,8 +321,7 @@ def test_an_omniva_render_runs_on_the_gpu_worker_through_the_queue(stack, cli_wo
     instance = daemon.instance
     rendered = sorted(instance.get_materialized_partitions(dg.AssetKey("renders")))
     assert rendered, "the CLI run rendered nothing"
-    rank, _, video = rendered[0].partition("|")
-    key = dg.MultiPartitionKey({"rank": rank, "video": video})
+    key = rendered[0]  # "RANK|VIDEO": a dynamic clip partition
     before = instance.fetch_materializations(dg.AssetKey("renders"), limit=100).records
     run_id = daemon.submit(
         "clip_job",

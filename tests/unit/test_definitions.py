@@ -39,6 +39,8 @@ def test_partitioning_matches_the_architecture():
     pdef = lambda name: graph.get(dg.AssetKey(name)).partitions_def  # noqa: E731
     assert isinstance(pdef("posts"), dg.MultiPartitionsDefinition)
     assert isinstance(pdef("videos"), dg.DynamicPartitionsDefinition)
-    assert isinstance(pdef("renders"), dg.MultiPartitionsDefinition)
-    assert {d.name for d in pdef("renders").partitions_defs} == {"video", "rank"}
+    # Clip-level assets: only the clips Pantheon selected exist (dynamic, added by the selection)
+    for clip_level in ("clips", "renders", "clip_copy", "uploads", "clip_explanations"):
+        assert isinstance(pdef(clip_level), dg.DynamicPartitionsDefinition), clip_level
+        assert pdef(clip_level).name == "clips"
     assert pdef("publish_plan") is None
