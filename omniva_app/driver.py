@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from cognitive_sensors import lattice
-from cognitive_sensors.zenith import DONE, requested_keys
+from cognitive_sensors.zenith import DONE, priority_value, requested_keys
 from omniva.staleness import stale_partitions
 from omniva_app.launch import (
     LOCATION,
@@ -35,7 +35,14 @@ from omniva_assets.partitions import (
     post_key,
     videos_partitions,
 )
-from omniva_assets.sensors import metadata_list, register_partitions, zenith_gate
+from omniva_assets.sensors import (
+    clip_priorities,
+    gpu_configured,
+    metadata_list,
+    register_partitions,
+    selected_ranks,
+    zenith_gate,
+)
 from omniva_resources.resources import OmnivaStore
 
 
@@ -83,6 +90,7 @@ class Runner:
         self.echo = echo
         self.report = Report()
         self._channels: dict[str, str] = {}  # clip key -> channel, from the publish plan
+        self._priorities: dict[str, float] = {}  # clip key -> Lattice's priority
 
     def _tags(self, stage: str, key: str | None = None) -> dict[str, str]:
         # Through the queue, transcription and render runs take the GPU lane when there are
@@ -94,8 +102,21 @@ class Runner:
             channel = self._channels.get(str(key)) or self.settings.channel
         return {
             "omniva/launched_by": "omniva-cli",
-            **lattice.route(stage, 0.5, gpu=gpu, channel=channel, creator=self.creator),
+            **lattice.route(
+                stage,
+                self._priorities.get(str(key), 0.5),
+                gpu=gpu or self._gpu_configured(stage),
+                channel=channel,
+                creator=self.creator,
+            ),
         }
+
+    def _gpu_configured(self, stage: str) -> bool:
+        """A GPU encoder (renders) or GPU ASR (transcriptions) configured: Lattice's GPU lane."""
+        if stage not in ("video", "clip"):
+            return False
+        res = self.defs.resources or {}
+        return gpu_configured(stage, res["media_tools"], res["asr_model"])
 
     def _submit(self, job_name: str, key: str | None, stage: str) -> str:
         return self.launcher.submit(
@@ -152,8 +173,24 @@ class Runner:
         return False
 
     def _decide(self, stage: str, keys: list[str], done: set[str]) -> list[str]:
-        """Zenith: request what is new, skip what is done or quarantined, stop a stage in crisis."""
-        decisions, crisis = zenith_gate(self.instance, self.store, "omniva-cli", stage, keys, done)
+        """Zenith: request what is new (clips: highest Lattice priority first; a clip Pantheon did
+        not select is refused), skip what is done or quarantined, stop a stage in crisis."""
+        priorities, selected = None, None
+        if stage in ("clip", "upload"):
+            horizon = (self.defs.resources or {})["horizon"]
+            priorities = clip_priorities(self.store, horizon, keys)
+            selected = selected_ranks(self.instance, (k.partition("|")[2] for k in keys))
+            self._priorities.update({k: priority_value(p) for k, p in priorities.items()})
+        decisions, crisis = zenith_gate(
+            self.instance,
+            self.store,
+            "omniva-cli",
+            stage,
+            keys,
+            done,
+            priorities=priorities,
+            selected=selected,
+        )
         if crisis:
             self.echo(f"  Zenith: {crisis}; not launching {stage} work")
         for d in decisions:

@@ -4,7 +4,7 @@ writer that turns a record into warehouse rows, a Stardust packet and the materi
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,7 @@ import dagster as dg
 
 from cognitive_sensors import stardust
 from cognitive_sensors.goals import Goals, topic_of
+from omniva import contracts
 from omniva.errors import OmnivaError
 from omniva.records import Video
 from omniva_assets.partitions import split_clip_key, split_post_key
@@ -71,6 +72,8 @@ class Lineage:
     tools: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, object] = field(default_factory=dict)
     decision: str | None = None
+    # The spec's contract this materialization emits, built from (trace id, parent packet ids).
+    contract: Callable[[str, list[str]], contracts.Contract] | None = None
 
     @classmethod
     def of_video(cls, video: Video, entity_type: str, entity_id: str, **more: Any) -> Lineage:
@@ -176,7 +179,9 @@ def parents_of(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Pa
                 out.append(Parent(dep, key))
                 continue
             rec = found[0]
-            tags = (rec.asset_materialization.tags if rec.asset_materialization else None) or {}
+            mat = rec.asset_materialization
+            tags = (mat.tags if mat else None) or {}
+            check_received(dep, key, mat.metadata if mat else {})
             out.append(Parent(dep, key, rec.storage_id, rec.run_id, tags.get("dagster/data_version")))
     return out
 
@@ -191,9 +196,11 @@ def record(
     """Write ``tables`` ({table: rows}) as this partition's rows (or ``partition``'s), then
     the Stardust packet with its parents; returns the packet and the parent partitions
     (``lineage/parents``) as Dagster metadata."""
+    with user_errors(context, store):  # a contract refused names its input; nothing is written
+        parents = parents_of(context, store)
+        emitted = emitted_contract(lineage, parents)
     for table, rows in (tables or {}).items():
         store.record(table, partition if partition is not None else str(context.partition_key), list(rows))
-    parents = parents_of(context, store)
     meta, row = stardust.packet(
         context,
         entity_type=lineage.entity_type,
@@ -210,7 +217,36 @@ def record(
         parents=[p.stardust_id for p in parents],
     )
     store.record_stardust(row)
-    return {**meta, "lineage/parents": dg.MetadataValue.json([p.as_dict() for p in parents])}
+    return {
+        **meta,
+        "lineage/parents": dg.MetadataValue.json([p.as_dict() for p in parents]),
+        **emitted,
+    }
+
+
+def emitted_contract(lineage: Lineage, parents: Sequence[Parent]) -> dict[str, Any]:
+    """The contract this materialization emits, validated as a receiver would read it, as
+    metadata (``contract/name``, ``contract/payload``); empty when the stage has none."""
+    if lineage.contract is None:
+        return {}
+    model = lineage.contract(lineage.trace_id, [p.stardust_id for p in parents])
+    name = type(model).__name__
+    payload = contracts.dump(model)
+    contracts.validate(name, payload)
+    return {"contract/name": name, "contract/payload": dg.MetadataValue.json(payload)}
+
+
+def check_received(parent: str, partition: str | None, metadata: Mapping[str, Any]) -> None:
+    """Refuse a parent whose contract this code cannot read (an unknown major version)."""
+    name, payload = metadata.get("contract/name"), metadata.get("contract/payload")
+    if name is None or payload is None:
+        return
+    name = getattr(name, "value", name)
+    payload = getattr(payload, "value", payload)
+    try:
+        contracts.validate(str(name), payload)
+    except contracts.ContractError as exc:
+        raise contracts.ContractError(f"input {parent} [{partition}]: {exc}") from exc
 
 
 def video_value(context: dg.AssetExecutionContext, asset: str, video_key: str) -> Any:

@@ -13,7 +13,8 @@ import dagster as dg
 import duckdb
 
 from cognitive_sensors import lattice
-from cognitive_sensors.zenith import Decision, decide_partitions, new_partition_keys
+from cognitive_sensors.goals import mix_gap
+from cognitive_sensors.zenith import Decision, Priority, decide_partitions, new_partition_keys, priority_value
 from omniva_assets.eclipse import stage_crisis
 from omniva_assets.jobs import clip_job, creators_job, posts_job, publish_plan_job, upload_job, video_job
 from omniva_assets.partitions import (
@@ -25,9 +26,10 @@ from omniva_assets.partitions import (
     videos_partitions,
 )
 from omniva_resources import creators as creator_registry
+from omniva_resources import media
 from omniva_resources.folder_source import days_digest
 from omniva_resources.lineage import sync_lineage
-from omniva_resources.resources import OmnivaStore, ScrapeSettings
+from omniva_resources.resources import AsrResource, HorizonGoals, MediaTools, OmnivaStore, ScrapeSettings
 
 
 def _new_materializations(context, asset: str, limit: int = 200):
@@ -82,12 +84,24 @@ def zenith_gate(
     requested: str = "new",
     tags: dict | None = None,
     check_crisis: bool = True,
+    priorities: Mapping[str, Priority] | None = None,
+    selected: Mapping[str, Collection[int]] | None = None,
 ) -> tuple[list[Decision], str | None]:
-    """Zenith's gate for ``stage`` on the instance: request what is new, skip what is done or
-    quarantined, defer everything while the stage's job is in crisis (unless ``check_crisis`` is
-    off); each decision is recorded under ``source``. Returns the decisions and the crisis."""
+    """Zenith's gate for ``stage`` on the instance: request what is new, highest Lattice
+    priority first (``priorities``), skip what is done or quarantined, refuse a clip Pantheon
+    did not select (``selected``: video key -> ranks), defer everything while the stage's job
+    is in crisis (unless ``check_crisis`` is off); each decision is recorded under ``source``
+    with its reason. Returns the decisions (in order) and the crisis."""
     crisis = stage_crisis(instance, store, f"{stage}_job") if check_crisis else None
-    decisions = decide_partitions(keys, done, store.quarantined(), crisis=crisis, requested=requested)
+    decisions = decide_partitions(
+        keys,
+        done,
+        store.quarantined(),
+        crisis=crisis,
+        requested=requested,
+        priorities=priorities,
+        selected=selected,
+    )
     store.record_decisions(source, stage, decisions, tags=tags)
     return decisions, crisis
 
@@ -115,22 +129,84 @@ def zenith_requests(
     keys: list[str],
     done: Collection[str],
     run_key_prefix: str,
-    priorities: Mapping[str, float] | None = None,
+    priorities: Mapping[str, Priority] | None = None,
+    selected: Mapping[str, Collection[int]] | None = None,
+    gpu: bool = False,
 ) -> list[dg.RunRequest]:
-    """The sensors' run requests: one per partition Zenith's gate requests, its reason as a tag,
-    highest Lattice priority first (``priorities``: partition key -> 0..1; default 0.5)."""
-    decisions, _ = zenith_gate(context.instance, store, f"{stage}_sensor", stage, keys, done)
-    chosen = [d for d in decisions if d.action == "request"]
+    """The sensors' run requests: one per partition Zenith's gate requests, in Zenith's order
+    (highest Lattice priority first; ``priorities``: partition key -> 0..1 or (value, reason),
+    default 0.5), its reason and Lattice's tags (priority, lane) on the run."""
+    decisions, _ = zenith_gate(
+        context.instance,
+        store,
+        f"{stage}_sensor",
+        stage,
+        keys,
+        done,
+        priorities=priorities,
+        selected=selected,
+    )
     rank = priorities or {}
-    chosen.sort(key=lambda d: -rank.get(d.partition_key, 0.5))
     return [
         dg.RunRequest(
             partition_key=d.partition_key,
             run_key=f"{run_key_prefix}-{d.partition_key}",
-            tags={"omniva/zenith": d.reason, **lattice.route(stage, rank.get(d.partition_key, 0.5))},
+            tags={
+                "omniva/zenith": d.reason,
+                **lattice.route(stage, priority_value(rank.get(d.partition_key, 0.5)), gpu=gpu),
+            },
         )
-        for d in chosen
+        for d in decisions
+        if d.action == "request"
     ]
+
+
+def clip_priorities(
+    store: OmnivaStore, horizon: HorizonGoals, keys: list[str], now: datetime | None = None
+) -> dict[str, Priority]:
+    """Lattice's priority per clip partition, with its reason: Pantheon's consensus, the age of
+    the post the video came from, and how short the creator's project is of the clip's topic
+    this week (Horizon's gap)."""
+    if not keys:
+        return {}
+    try:
+        rows = store.warehouse.query_file("clip_priority_inputs", [keys])
+        mix = {r["topic"]: r["n"] for r in store.warehouse.query_file("week_topic_mix")}
+    except duckdb.CatalogException:  # nothing selected or scheduled yet
+        return {}
+    now = now or datetime.now(UTC)
+    gaps: dict[str, dict[str, float]] = {}
+    out: dict[str, Priority] = {}
+    for r in rows:
+        creator = r["creator"] or ""
+        if creator not in gaps:
+            gaps[creator] = mix_gap(horizon.goals_for(creator, store.layout), mix)
+        posted = r["posted_at"]
+        age_h = (now - posted).total_seconds() / 3600 if posted is not None else None
+        gap = gaps[creator].get(r["topic"], 0.0) if r["topic"] else 0.0
+        out[r["clip_key"]] = lattice.clip_priority(float(r["consensus"] or 0.0), age_h, gap)
+    return out
+
+
+def selected_ranks(instance: dg.DagsterInstance, video_keys: Iterable[str]) -> dict[str, list[int]]:
+    """The ranks Pantheon selected per video (its latest ``clip_selections``), for Zenith to
+    refuse a clip that was not selected; videos without a selection are left out."""
+    out: dict[str, list[int]] = {}
+    for video in dict.fromkeys(video_keys):
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("clip_selections"), asset_partitions=[video]), limit=1
+        ).records
+        if records:
+            out[video] = [int(r) for r in metadata_list(records[0].asset_materialization, "ranks")]
+    return out
+
+
+def gpu_configured(stage: str, media_tools: MediaTools, asr_model: AsrResource) -> bool:
+    """Lattice's GPU lane: renders when ffmpeg has a GPU H.264 encoder that is not disabled,
+    transcriptions when the ASR device is a GPU."""
+    if stage == "clip":
+        return lattice.gpu_lane(stage, encoder=media.h264_encoder(media_tools.tools()))
+    return lattice.gpu_lane(stage, asr_device=asr_model.device)
 
 
 def video_priorities(store: OmnivaStore, keys: list[str]) -> dict[str, float]:
@@ -149,14 +225,23 @@ def video_priorities(store: OmnivaStore, keys: list[str]) -> dict[str, float]:
     minimum_interval_seconds=30,
     description="Zenith: registers videos found in new posts and runs the new ones.",
 )
-def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
+def video_sensor(
+    context: dg.SensorEvaluationContext, store: OmnivaStore, media_tools: MediaTools, asr_model: AsrResource
+):
     records, cursor = _new_materializations(context, "posts")
     keys = video_keys_from(records)
     existing = known_partitions(context.instance, videos_partitions)
     done = context.instance.get_materialized_partitions(dg.AssetKey("videos")) if existing else set()
     return dg.SensorResult(
         run_requests=zenith_requests(
-            context, store, "video", keys, done, "video", video_priorities(store, keys)
+            context,
+            store,
+            "video",
+            keys,
+            done,
+            "video",
+            video_priorities(store, keys),
+            gpu=gpu_configured("video", media_tools, asr_model),
         ),
         dynamic_partitions_requests=[videos_partitions.build_add_request(new_partition_keys(keys, existing))],
         cursor=cursor,
@@ -168,7 +253,13 @@ def video_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     minimum_interval_seconds=30,
     description="Zenith: edits and renders the clips Pantheon selected (only ranks that exist).",
 )
-def clip_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
+def clip_sensor(
+    context: dg.SensorEvaluationContext,
+    store: OmnivaStore,
+    horizon: HorizonGoals,
+    media_tools: MediaTools,
+    asr_model: AsrResource,
+):
     records, cursor = _new_materializations(context, "clip_selections")
     keys = [
         clip_key(r.partition_key, rank)
@@ -179,8 +270,18 @@ def clip_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
     # The selection step adds its clips' partitions; a selection made before clip partitions
     # were dynamic gets them here.
     existing = known_partitions(context.instance, clips_partitions)
+    requests = zenith_requests(
+        context,
+        store,
+        "clip",
+        keys,
+        done,
+        "clip",
+        priorities=clip_priorities(store, horizon, keys),
+        gpu=gpu_configured("clip", media_tools, asr_model) if keys else False,
+    )
     return dg.SensorResult(
-        run_requests=zenith_requests(context, store, "clip", keys, done, "clip"),
+        run_requests=requests,
         dynamic_partitions_requests=[clips_partitions.build_add_request(new_partition_keys(keys, existing))],
         cursor=cursor,
     )

@@ -93,8 +93,8 @@ SELECT w.clip_id, w.yt_video_id, s.step_order, s.step, m.asset_key, m.partition_
        json_extract_string(m.metadata, '$.sha256') AS checksum,
        CASE m.asset_key
            WHEN 'uploads' THEN json_extract_string(m.metadata, '$.yt_video_id')
-           WHEN 'renders' THEN json_extract_string(m.metadata, '$.path')
-           WHEN 'videos' THEN json_extract_string(m.metadata, '$.path')
+           WHEN 'renders' THEN json_extract_string(m.metadata, '$.file')
+           WHEN 'videos' THEN json_extract_string(m.metadata, '$.file')
            WHEN 'clip_copy' THEN json_extract_string(m.metadata, '$.title')
            ELSE coalesce(json_extract_string(m.metadata, '$."stardust/source_url"'), m.partition_key)
        END AS location,

@@ -12,6 +12,7 @@ import dagster as dg
 from cognitive_sensors import halolux, stardust
 from cognitive_sensors.goals import mix_gap
 from cognitive_sensors.pantheon import agent_stats, council, select_clips
+from omniva import contracts
 from omniva.candidates import CandidateRules, extract_candidates
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
 from omniva_assets.analyzer import checks
@@ -117,6 +118,9 @@ def analyses(
         inputs={"video": videos.sha256},
         tools={"spacy": analysis.nlp_pipeline, "text_model": model.label},
         params={"silence_noise_db": clip_rules.silence_noise_db},
+        contract=lambda trace, parents: contracts.analysis_result(
+            analysis, transcripts.text, None, (), trace, parents
+        ),
     )
     metadata = {
         "sentences": len(analysis.sentences),

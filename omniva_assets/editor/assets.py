@@ -1,6 +1,7 @@
 """The Editor, one partition per (video, rank): the edit decision list, the render, and the
 copy (title, description, tags)."""
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from cognitive_sensors import chorus, stardust
-from omniva import captions, copytext, editing, timeline
+from omniva import captions, contracts, copytext, editing, timeline
 from omniva.editing import AutocutRules
 from omniva.records import (
     Analysis,
@@ -108,6 +109,9 @@ def clips(
         decision=f"rank {rank}, consensus {chosen.consensus:.2f}; kept {len(edl.keep)} span(s), "
         f"cut {n_sil} silence(s) and {n_fill} filler(s): {edl.output_duration_s:.1f}s of "
         f"{cand.duration_s:.1f}s",
+        contract=lambda trace, parents: contracts.edit_job(
+            edl, edl.operations(_loudnorm(render.spec())), trace, parents
+        ),
     )
     tables = {
         "clips": [chosen.row(str(context.partition_key))],
@@ -176,6 +180,9 @@ def renders(
     )
     captions_op = {"op": "captions", "burned": r.captions_burned, "srt": r.srt_path, "style": asdict(style)}
     ops = clips.operations(_loudnorm(spec), r.layout, [captions_op])
+    lineage = dataclasses.replace(
+        lineage, contract=lambda trace, parents: contracts.edit_job(clips, ops, trace, parents, render=r)
+    )
     job = clips.edit_job_row(
         ops,
         stardust.now_iso(),
@@ -184,7 +191,7 @@ def renders(
         gpu_required=r.encoder != "libx264",
     )
     metadata = {
-        "path": dg.MetadataValue.path(r.path),
+        "file": dg.MetadataValue.path(r.path),
         "sha256": r.sha256,
         "bytes": r.size_bytes,
         "duration_s": r.duration_s,

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from cognitive_sensors import stardust
+from omniva import contracts
 from omniva.errors import CorruptMediaError
 from omniva.records import Post, Video, stable_id
 from omniva_assets.common import RETRY, Lineage, emit, record, user_errors
@@ -81,6 +82,7 @@ def posts(
         tools={"yt-dlp": scraper.ytdlp_version()},
         params={"day": day.isoformat(), "read_as": listing.read_as, "rules": settings.rules.as_dict()},
         decision=f"{len(found)} post(s) on {day}{skipped}",
+        contract=lambda trace, parents: contracts.scraper_job(creator, day.isoformat(), trace, parents),
     )
     tables = {"posts": [p.row(creator.creator_id, day.isoformat()) for p in found]}
     version = stardust.content_version(found)
@@ -145,7 +147,7 @@ def videos(
     )
     metadata = {
         "sha256": video.sha256,
-        "path": dg.MetadataValue.path(str(dest)),
+        "file": dg.MetadataValue.path(str(dest)),
         "duration_s": facts.duration_s,
         "resolution": facts.resolution or "audio only",
         "has_audio": facts.has_audio,

@@ -1,5 +1,6 @@
 """The Uploader: each clip on YouTube, exactly once, private until its planned publishAt."""
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,6 +9,7 @@ import dagster as dg
 
 from cognitive_sensors import stardust
 from cognitive_sensors.horizon import effective_publish_at
+from omniva import contracts
 from omniva.records import ClipCopy, PlannedSlot, PublishPlan, Render, Upload, stable_id
 from omniva_assets.common import Lineage, emit, user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key
@@ -85,7 +87,10 @@ def uploads(
         renders.clip_id, outcome.video_id, outcome.privacy_status, outcome.publish_at, clip_copy.title, api_root,
         reused=outcome.reused,
     )  # fmt: skip
-    lineage = _lineage(upload, outcome, renders, slot, channel, opts, when)
+    lineage = dataclasses.replace(
+        _lineage(upload, outcome, renders, slot, channel, opts, when),
+        contract=lambda trace, parents: contracts.upload_job(clip_copy, upload, slot, trace, parents),
+    )
     metadata = {
         "clip_id": renders.clip_id,
         "yt_video_id": upload.yt_video_id,

@@ -10,11 +10,11 @@ WITH selected AS (
     WHERE selected_rank IS NOT NULL
 ),
 posted AS (
-    SELECT video_key, max_by(posted_at, listed_on) AS posted_at
+    SELECT video_key, max_by(posted_at, listed_on) AS posted_at, max_by(creator, listed_on) AS creator
     FROM posts
     GROUP BY video_key
 )
-SELECT s.clip_key, s.consensus, p.posted_at, s.topic
+SELECT s.clip_key, s.consensus, p.posted_at, p.creator, s.topic
 FROM selected s
 LEFT JOIN posted p ON p.video_key = s.video_key
 WHERE list_contains($1, s.clip_key)

@@ -46,7 +46,7 @@ from omniva.source_rules import (
     unavailable_reason,
 )
 from omniva_resources import creators, projects, scraper, sources
-from omniva_resources.resources import source_settings_from_env
+from omniva_resources.resources import AsrResource, MediaTools, source_settings_from_env
 from tests.creator_site import CreatorSite, SitePost, day
 
 WEEK = [date(2025, 8, d) for d in range(4, 11)]
@@ -555,7 +555,12 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
             partition_key=request.partition_key, instance=instance
         )
         assert result.success
-        sensed = video_sensor(dg.build_sensor_context(instance=instance, cursor=None), store=store)
+        sensed = video_sensor(
+            dg.build_sensor_context(instance=instance, cursor=None),
+            store=store,
+            media_tools=MediaTools(),
+            asr_model=AsrResource(),
+        )
         new_keys = set(sensed.dynamic_partitions_requests[0].partition_keys)
         assert {_key_slug(k) for k in new_keys} == {"a7"}
         media_before = len(site.media_gets())

@@ -163,7 +163,9 @@ def test_packet_walk_reaches_the_source_file_by_parents_alone(demo):
         Path(r[0]) for r in con.execute("SELECT file_path FROM videos WHERE checksum = ?", [sha]).fetchall()
     )
     assert source.name == name and media.sha256_file(source) == sha
-    assert all(p["_meta_parents"] for p in walk if p["asset_key"] != "creators")
+    # Every packet names its parents but the creator's (the root) and the publish plan's (made
+    # from every render, it names the clips it placed in its own metadata instead).
+    assert all(p["_meta_parents"] for p in walk if p["asset_key"] not in ("creators", "publish_plan"))
 
 
 def test_pantheon_votes_and_reasons_are_stored(demo):
@@ -224,10 +226,12 @@ def test_the_dagster_instance_shows_the_runs(demo):
         }
 
         from omniva_assets.sensors import video_sensor
-        from omniva_resources.resources import OmnivaStore
+        from omniva_resources.resources import AsrResource, MediaTools, OmnivaStore
 
         ctx = dg.build_sensor_context(instance=instance, cursor="0")
-        result = video_sensor(ctx, store=OmnivaStore(home=str(demo["home"])))
+        result = video_sensor(
+            ctx, store=OmnivaStore(home=str(demo["home"])), media_tools=MediaTools(), asr_model=AsrResource()
+        )
         # Everything is done or quarantined (bad input): the sensor asks for nothing new.
         assert not result.run_requests
         assert int(result.cursor) > 0

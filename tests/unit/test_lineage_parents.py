@@ -1,0 +1,74 @@
+"""Each materialization's parents (lineage/parents, _meta_parents) and the contracts at the
+boundary between stages."""
+
+import dagster as dg
+import pytest
+
+from cognitive_sensors import stardust
+from omniva import contracts
+from omniva.records import Creator
+from omniva_assets.common import LEVEL, Lineage, Parent, check_received, emitted_contract, parent_partitions
+from omniva_assets.definitions import defs
+from omniva_assets.partitions import clip_key, split_clip_key, split_post_key
+
+
+def test_levels_match_the_definitions_partitions():
+    graph = defs.resolve_asset_graph()
+    names = {"creators": "creator", "videos": "video", "clips": "clip"}
+    for asset, level in LEVEL.items():
+        pdef = graph.get(dg.AssetKey(asset)).partitions_def
+        if level is None:
+            assert pdef is None, asset
+        elif level == "post":
+            assert isinstance(pdef, dg.MultiPartitionsDefinition), asset
+        else:
+            assert isinstance(pdef, dg.DynamicPartitionsDefinition) and names[pdef.name] == level, asset
+    assert set(LEVEL) == {k.to_user_string() for k in graph.get_all_asset_keys()}
+
+
+def test_parent_partitions_follow_the_keys():
+    clip = clip_key("alice-v1", 2)
+    assert clip == "2|alice-v1" and split_clip_key(clip) == ("alice-v1", 2)
+    assert parent_partitions(None, "renders", clip, "clips") == [clip]
+    assert parent_partitions(None, "clips", clip, "clip_selections") == ["alice-v1"]
+    assert parent_partitions(None, "uploads", clip, "publish_plan") == [None]
+    assert parent_partitions(None, "transcripts", "alice-v1", "videos") == ["alice-v1"]
+    assert parent_partitions(None, "posts", "alice|2025-06-02", "creators") == ["alice"]
+    assert split_post_key("my|creator|2025-06-02") == ("my|creator", "2025-06-02")
+    assert parent_partitions(None, "publish_plan", None, "renders") == []
+    with pytest.raises(ValueError, match="RANK"):
+        split_clip_key("alice-v1")
+
+
+def test_parents_are_packet_ids():
+    p = Parent("videos", "alice-v1", 7, "run-1", "abc")
+    assert p.stardust_id == stardust.packet_id("videos", "alice-v1")
+    assert p.as_dict()["stardust_id"] == p.stardust_id and p.as_dict()["storage_id"] == 7
+
+
+def test_the_emitted_contract_carries_the_parents_and_is_validated():
+    creator = Creator("alice", "https://example.org/feed.xml", "rss")
+    lineage = Lineage(
+        "posts",
+        "id",
+        stardust.trace_id_for("alice"),
+        contract=lambda trace, parents: contracts.scraper_job(creator, "2025-06-02", trace, parents),
+    )
+    parents = [Parent("creators", "alice")]
+    meta = emitted_contract(lineage, parents)
+    assert meta["contract/name"] == "ScraperJob"
+    payload = meta["contract/payload"].value
+    assert payload["_meta_parents"] == [stardust.packet_id("creators", "alice")]
+    assert payload["schema_version"] == "1.0.0"
+    check_received("posts", "alice|2025-06-02", meta)  # what it emits, a receiver reads
+
+
+def test_a_received_contract_of_an_unknown_major_version_is_refused_naming_the_input():
+    creator = Creator("alice", "https://example.org/feed.xml", "rss")
+    payload = contracts.dump(contracts.scraper_job(creator, "2025-06-02", stardust.trace_id_for("a")))
+    check_received("posts", "alice|2025-06-02", {"contract/name": "ScraperJob", "contract/payload": payload})
+    newer = {**payload, "schema_version": "2.0.0"}
+    with pytest.raises(contracts.ContractError, match=r"input posts \[alice\|2025-06-02\].*2\.0\.0"):
+        check_received(
+            "posts", "alice|2025-06-02", {"contract/name": "ScraperJob", "contract/payload": newer}
+        )
