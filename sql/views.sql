@@ -66,7 +66,7 @@ mats AS (
 ),
 starts AS (
     SELECT DISTINCT ON (partition_key) asset_key, partition_key, run_id,
-           json_extract_string(metadata, '$.clip_id') AS clip_id,
+           TRY_CAST(json_extract_string(metadata, '$.clip_id') AS UUID) AS clip_id,
            json_extract_string(metadata, '$.yt_video_id') AS yt_video_id
     FROM mats WHERE asset_key = 'uploads'
     ORDER BY partition_key, created_at DESC

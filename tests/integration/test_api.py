@@ -50,6 +50,7 @@ SPEC_PATHS = {
     ("get", "/v1/projects/{project_id}/schedule"),
     ("get", "/v1/projects/{project_id}/logs"),
     ("get", "/v1/clips/{clip_id}/insights"),
+    ("get", "/v1/clips/{clip_id}/lineage"),
     ("get", "/v1/system/status"),
 }
 
@@ -437,6 +438,40 @@ def test_insights_match_omniva_explain(api):
     assert data["insights"]["paradox"]["conflicts"] == []
     assert {c["check_name"] for c in data["insights"]["paradox"]["checks"]} >= {"shorts_spec"}
     assert data["trace_id"] and data["raw_payload"]["clip"]["clip_id"] == clip
+
+
+@slow
+def test_lineage_comes_from_dagster_and_matches_omniva_lineage(api):
+    clip = _clips(api)[0]["clip_id"]
+    data = _ok(api["demo"].get(f"/v1/clips/{clip}/lineage"))
+    steps = [r["step"] for r in data["steps"]]
+    assert steps[0] == "upload" and steps[-1] == "creator" and "video" in steps
+    cli = json.loads(_cli(api["env"], "lineage", clip, "--json").stdout)
+    assert [(r["step"], r["run_id"], r["checksum"]) for r in data["steps"]] == [
+        (r["step"], r["run_id"], r["checksum"]) for r in cli
+    ]
+    instance = _instance(api["home"])
+    for r in data["steps"]:  # each step is a materialization in Dagster's event log
+        assert instance.get_run_by_id(r["run_id"]) is not None, r
+    packets = [p["asset_key"] for p in data["packets"]]
+    assert packets[0] == "uploads" and "videos" in packets and "creators" in packets
+
+
+@slow
+def test_a_clip_pantheon_did_not_select_is_refused(api):
+    clip = _clips(api)[0]
+    instance = _instance(api["home"])
+    video = clip["video_key"]
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("clip_selections"), asset_partitions=[video]), limit=1
+    ).records
+    ranks = records[0].asset_materialization.metadata["ranks"].value
+    from cognitive_sensors.zenith import decide_partitions
+
+    (d,) = decide_partitions([f"9|{video}"], selected={video: ranks})
+    assert d.action == "refuse" and "not selected by Pantheon" in d.reason
+    assert set(instance.get_dynamic_partitions("clips")) >= {f"{r}|{video}" for r in ranks}
+    assert f"9|{video}" not in instance.get_dynamic_partitions("clips")
 
 
 @slow

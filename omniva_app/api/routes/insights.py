@@ -9,7 +9,8 @@ from omniva_app.api.context import ctx_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.routes.common import clip_of, ok, partition_of
 from omniva_app.api.schemas import Envelope
-from omniva_resources.insights import load_bundle
+from omniva_resources.insights import lineage, load_bundle, packet_walk
+from omniva_resources.lineage import sync_lineage
 
 router = APIRouter()
 
@@ -56,5 +57,26 @@ def insights(request: Request, clip_id: str):
                 },
             },
             "raw_payload": bundle,
+        },
+    )
+
+
+@router.get("/clips/{clip_id}/lineage", response_model=Envelope)
+def clip_lineage(request: Request, clip_id: str):
+    """The clip's chain back to its source from Dagster's event log (each step a materialization:
+    run, event, data version, checksums, its Stardust packet), and the walk over the Stardust
+    packets' ``_meta_parents`` (the same answers as `omniva lineage CLIP [--packets] --json`)."""
+    ctx = ctx_of(request)
+    clip, project_id = clip_of(request, clip_id)
+    sync_lineage(ctx.actions.instance, ctx.warehouse)  # mirror what finished since the last look
+    if not clip["upload_job_id"]:
+        raise ApiError(409, "LINEAGE_PENDING", f"clip {clip_id} has no upload yet; its chain is not complete")
+    return ok(
+        request,
+        {
+            "clip_id": clip_id,
+            "project_id": project_id,
+            "steps": lineage(ctx.warehouse, clip_id),
+            "packets": packet_walk(ctx.warehouse, clip_id),
         },
     )

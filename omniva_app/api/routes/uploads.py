@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 
 from omniva_app.api.context import ctx_of
 from omniva_app.api.envelope import ApiError, page
-from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
+from omniva_app.api.routes.actions import Wait, lattice_priority, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
 from omniva_app.api.schemas import Envelope, UploadRequest
 from omniva_resources.resources import resources_from_env
@@ -69,7 +69,14 @@ def upload_clip(
             {"clip_id": clip_id, "status": "DEFERRED", "deferred": True, "reason": crisis, "run_id": None},
             200,
         )
-    run = actions.plan_run("upload_job", partition, "upload", creator=clip["creator"], job_id=job_id)
+    run = actions.plan_run(
+        "upload_job",
+        partition,
+        "upload",
+        priority=lattice_priority(ctx, partition),
+        creator=clip["creator"],
+        job_id=job_id,
+    )
     job, answer = launch_clip_run(
         ctx, request, job_id, "upload", project_id, clip_id, run, wait, f"upload {job_id}: {partition}"
     )
