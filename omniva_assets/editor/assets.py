@@ -45,6 +45,18 @@ def _video_deps(*names: str) -> list[dg.AssetDep]:
     return [dg.AssetDep(name, partition_mapping=RECORDED_IN_METADATA) for name in names]
 
 
+def _video_inputs(
+    context: dg.AssetExecutionContext, video_key: str
+) -> tuple[Video, Transcript, Analysis, Selection]:
+    """The clip's video, transcript, analysis and selection (its video's values)."""
+    return (
+        video_value(context, "videos", video_key),
+        video_value(context, "transcripts", video_key),
+        video_value(context, "analyses", video_key),
+        video_value(context, "clip_selections", video_key),
+    )
+
+
 def _loudnorm(spec: media.RenderSpec) -> dict:
     return {"target_lufs": spec.target_lufs, "true_peak_dbtp": spec.true_peak_dbtp}
 
@@ -70,10 +82,7 @@ def clips(
     A rank Pantheon did not fill produces no output (downstream steps are skipped).
     """
     video_key, rank = split_clip_key(context.partition_key)
-    videos: Video = video_value(context, "videos", video_key)
-    transcripts: Transcript = video_value(context, "transcripts", video_key)
-    analyses: Analysis = video_value(context, "analyses", video_key)
-    clip_selections: Selection = video_value(context, "clip_selections", video_key)
+    videos, transcripts, analyses, clip_selections = _video_inputs(context, video_key)
     chosen = next((c for c in clip_selections.clips if c.rank == rank), None)
     if chosen is None:
         context.log.info(
