@@ -291,10 +291,29 @@ def clip_sensor(
     job=publish_plan_job, minimum_interval_seconds=60, description="Re-plans publishing when renders land."
 )
 def publish_plan_sensor(context: dg.SensorEvaluationContext):
+    # One plan at a time: while a plan run is queued or running, new renders wait for the next
+    # tick (the cursor stays), and that plan places them all at once.
+    pending = plan_runs_pending(context.instance)
+    if pending:
+        return dg.SkipReason(f"publish_plan_job run {pending[0]} not finished; renders wait for it")
     records, cursor = _new_materializations(context, "renders")
     if not records:
         return dg.SkipReason("no new renders")
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"plan-{cursor}")], cursor=cursor)
+
+
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def plan_runs_pending(instance: dg.DagsterInstance) -> list[str]:
+    """The ids of publish-plan runs queued or running."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name="publish_plan_job", statuses=UNFINISHED), limit=5)
+    return [r.run_id for r in runs]
 
 
 @dg.sensor(

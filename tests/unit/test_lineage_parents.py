@@ -72,3 +72,21 @@ def test_a_received_contract_of_an_unknown_major_version_is_refused_naming_the_i
         check_received(
             "posts", "alice|2025-06-02", {"contract/name": "ScraperJob", "contract/payload": newer}
         )
+
+
+def test_the_publish_plan_sensor_queues_one_plan_at_a_time(tmp_path):
+    from omniva_assets.sensors import publish_plan_sensor
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization("renders", partition="1|v"))
+        first = publish_plan_sensor(dg.build_sensor_context(instance=instance, cursor="0"))
+        assert len(first.run_requests) == 1
+        queued = instance.create_run_for_job(
+            defs.resolve_job_def("publish_plan_job"), status=dg.DagsterRunStatus.NOT_STARTED
+        )
+        instance.report_runless_asset_event(dg.AssetMaterialization("renders", partition="2|v"))
+        held = publish_plan_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert isinstance(held, dg.SkipReason) and queued.run_id in held.skip_message
+        instance.report_run_canceled(queued)
+        again = publish_plan_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert len(again.run_requests) == 1
