@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 import dagster as dg
 
 from cognitive_sensors.goals import Goals, load_goals
+from omniva.errors import ConfigError
 from omniva.settings import Layout
 from omniva.source_rules import SourceRules, SourceSettings
 from omniva_resources import asr, judgement, media, projects, textmodel
@@ -60,6 +61,16 @@ class AsrResource(dg.ConfigurableResource):
     language: str = ""  # empty: detect; a code ("de") pins it
     word_timing: str = "auto"
     min_language_probability: float = asr.MIN_LANGUAGE_PROBABILITY
+    # "auto": runs the daemon launches (one process per run) transcribe in the long-lived
+    # worker (omniva_resources.asr_worker), so a backfill loads each model once; runs executed
+    # in their launcher's process (`omniva run`, tests) keep the model in that process.
+    worker: str = "auto"
+    worker_idle_s: float = 600.0
+
+    def use_worker(self, launched_by_daemon: bool) -> bool:
+        if self.worker not in ("auto", "on", "off"):
+            raise ConfigError(f"OMNIVA_ASR_WORKER={self.worker!r}: use auto, on or off")
+        return self.worker == "on" or (self.worker == "auto" and launched_by_daemon)
 
     def settings(self) -> asr.AsrSettings:
         return asr.AsrSettings(
@@ -321,6 +332,8 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> Resources:
             compute_type=env.raw("OMNIVA_ASR_COMPUTE_TYPE", "int8"),
             batch_size=int(env.raw("OMNIVA_ASR_BATCH_SIZE", "8")),
             word_timing=env.raw("OMNIVA_ASR_WORD_TIMING", "auto"),
+            worker=env.raw("OMNIVA_ASR_WORKER", "auto"),
+            worker_idle_s=float(env.raw("OMNIVA_ASR_WORKER_IDLE_S", "600")),
         ),
         nlp_model=NlpResource(
             pipeline=env.raw("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE),

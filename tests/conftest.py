@@ -14,6 +14,8 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "media"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Speech-recognition workers the daemon-path tests start leave a minute after their last job.
+os.environ.setdefault("OMNIVA_ASR_WORKER_IDLE_S", "60")
 warnings.filterwarnings("ignore")
 
 

@@ -18,7 +18,7 @@ from omniva.records import Analysis, Candidate, Selection, Transcript, Video, st
 from omniva_assets.analyzer import checks
 from omniva_assets.common import Lineage, emit, engagement_of, user_errors, week_topic_counts
 from omniva_assets.partitions import clip_key, register_clips, videos_partitions
-from omniva_resources import asr, creators, judgement
+from omniva_resources import asr, asr_worker, creators, judgement
 from omniva_resources.resources import (
     AsrResource,
     ClipRules,
@@ -50,7 +50,21 @@ def transcripts(
     if pinned:  # the creator's registered language: no detection
         settings = dataclasses.replace(settings, language=pinned)
     with user_errors(context, store):
-        transcript = asr.transcribe(Path(videos.file_path), settings, media_tools.tools())
+        # Launched by the daemon, each run is a process of its own: the long-lived worker keeps
+        # the models loaded across the runs of a backfill.
+        if asr_model.use_worker(launched_by_daemon=context.run.remote_job_origin is not None):
+            answer = asr_worker.transcribe(
+                store.layout.home,
+                Path(videos.file_path),
+                settings,
+                media_tools.tools(),
+                asr_model.worker_idle_s,
+            )
+            transcript = answer.transcript
+            loads = {"asr_worker_pid": answer.pid, "asr_loads_in_worker": answer.loads}
+        else:
+            transcript = asr.transcribe(Path(videos.file_path), settings, media_tools.tools())
+            loads = {"asr_loads_in_process": asr.LOAD_COUNT["asr"]}
     lineage = Lineage.of_video(
         videos,
         "transcripts",
@@ -67,7 +81,7 @@ def transcripts(
         "model": transcript.model,
         "word_timing": transcript.word_timing,
         "words": len(transcript.words),
-        "asr_loads_in_process": asr.LOAD_COUNT["asr"],
+        **loads,
         "preview": dg.MetadataValue.md(transcript.text[:600]),
     }
     version = dg.DataVersion(stable_id(videos.sha256, json.dumps(asdict(settings), sort_keys=True)))

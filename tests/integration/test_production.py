@@ -489,6 +489,20 @@ def test_two_creators_backfills_run_through_the_queue_on_the_workers_within_the_
     assert _max_overlap(gpu_runs) == 1
     channel_runs = [span[r.dagster_run.run_id] for r in runs if r.dagster_run.tags.get("omniva/channel")]
     assert len(uploads) >= 2 and _max_overlap(channel_runs) == 1 and _max_overlap(uploads) == 1
+    # Transcription ran in the long-lived ASR worker the first daemon-launched run started:
+    # the second video loaded no model again (one load per model, not one per video).
+    transcribed = sorted(
+        (
+            r
+            for r in instance.fetch_materializations(dg.AssetKey("transcripts"), limit=50).records
+            if "pyannote" in (r.partition_key or "") or "monologue" in (r.partition_key or "")
+        ),
+        key=lambda r: r.storage_id,
+    )
+    meta = [r.asset_materialization.metadata for r in transcribed]
+    assert len(meta) == 2 and all("asr_worker_pid" in m for m in meta), meta
+    assert meta[0]["asr_worker_pid"].value == meta[1]["asr_worker_pid"].value
+    assert meta[1]["asr_loads_in_worker"].value == meta[0]["asr_loads_in_worker"].value
     # neither backfill waited for the other to finish
     by_creator = {
         c: [span[r.dagster_run.run_id] for r in runs if r.dagster_run.tags["omniva/creator"] == c]

@@ -1,0 +1,232 @@
+"""A long-lived speech-recognition worker: one process keeps the models loaded and transcribes
+for every step that asks.
+
+Under the daemon (``make ui``, sensors, backfills, ``omniva run --queue``) every run is a new
+process, so a backfill of N videos would load the models N times. The transcripts step then asks
+this worker instead: the first step starts it (detached, in its own session), later steps find it
+on its socket, and it exits after ``idle_s`` seconds without work. Requests are served one at a
+time (speech recognition already uses the cores); ``loads`` in each answer counts the model
+loads of the worker's life, so a backfill's materializations show one load per model, not one per
+video.
+
+The socket and its key live in ``OMNIVA_HOME/run/`` (folder 0700, key 0600): only this user's
+processes can ask, and ``multiprocessing.connection`` checks the key before anything is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Client, Connection, Listener
+from pathlib import Path
+from typing import Any
+
+from omniva import errors
+from omniva.errors import OmnivaError
+from omniva.records import Transcript
+from omniva_resources import asr, media
+
+START_TIMEOUT_S = 60.0
+DEFAULT_IDLE_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerAnswer:
+    transcript: Transcript
+    pid: int
+    loads: int  # model loads in the worker's life so far
+    served: int  # requests it has answered, this one included
+
+
+def run_dir(home: Path) -> Path:
+    folder = Path(home) / "run"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def _key(home: Path) -> bytes:
+    path = run_dir(home) / "asr-worker.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def socket_path(home: Path) -> Path:
+    return run_dir(home) / "asr-worker.sock"
+
+
+# ------------------------------------------------------------------ the worker process
+def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
+    """Answer transcription requests on the home's socket until ``idle_s`` pass without one."""
+    sock = socket_path(home)
+    listener = Listener(str(sock), family="AF_UNIX", authkey=_key(home))
+    os.chmod(sock, 0o600)
+    state = {"last": time.monotonic(), "busy": False, "served": 0}
+
+    def watchdog() -> None:
+        while True:
+            time.sleep(min(1.0, idle_s))
+            if not state["busy"] and time.monotonic() - float(state["last"]) > idle_s:
+                sock.unlink(missing_ok=True)
+                os._exit(0)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    while True:
+        try:
+            conn = listener.accept()  # a wrong key raises here, before anything is read
+        except Exception:  # noqa: BLE001 - a client that fails to authenticate must not stop it
+            continue
+        state["busy"] = True
+        try:
+            _answer(conn, state)
+        finally:
+            conn.close()
+            state["busy"] = False
+            state["last"] = time.monotonic()
+
+
+def _answer(conn: Connection, state: dict) -> None:
+    try:
+        op, path, settings, tools = conn.recv()
+    except (EOFError, OSError, ValueError):
+        return
+    if op == "stop":
+        conn.send(("stopped", os.getpid()))
+        conn.close()
+        socket_path(Path(path)).unlink(missing_ok=True)
+        os._exit(0)
+    if op != "transcribe":
+        conn.send(("error", "ConfigError", f"unknown request {op!r}", False))
+        return
+    try:
+        transcript = asr.transcribe(Path(path), settings, tools)
+    except OmnivaError as exc:
+        conn.send(("error", type(exc).__name__, str(exc), exc.retryable))
+        return
+    except Exception as exc:  # noqa: BLE001 - reported to the step, which fails with it
+        conn.send(("error", "", f"{type(exc).__name__}: {exc}", False))
+        return
+    state["served"] = int(state["served"]) + 1
+    conn.send(("ok", transcript, os.getpid(), asr.LOAD_COUNT["asr"], state["served"]))
+
+
+# ------------------------------------------------------------------ the steps' side
+@contextmanager
+def _start_lock(home: Path):
+    with (run_dir(home) / "asr-worker.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _connect(home: Path) -> Connection | None:
+    try:
+        return Client(str(socket_path(home)), family="AF_UNIX", authkey=_key(home))
+    except (FileNotFoundError, ConnectionRefusedError):
+        return None
+
+
+def _start(home: Path, idle_s: float) -> None:
+    log = (run_dir(home) / "asr-worker.log").open("ab")
+    subprocess.Popen(
+        [sys.executable, "-m", "omniva_resources.asr_worker", "--home", str(home), "--idle", str(idle_s)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # outlives the run that started it
+        close_fds=True,
+    )
+
+
+def connect(home: Path, idle_s: float = DEFAULT_IDLE_S, timeout_s: float = START_TIMEOUT_S) -> Connection:
+    """A connection to the home's worker, starting one if none answers (one at a time)."""
+    conn = _connect(home)
+    if conn is not None:
+        return conn
+    with _start_lock(home):
+        conn = _connect(home)  # another step may have started it meanwhile
+        if conn is None:
+            socket_path(home).unlink(missing_ok=True)  # left by a worker that died
+            _start(home, idle_s)
+            deadline = time.monotonic() + timeout_s
+            while conn is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+                conn = _connect(home)
+    if conn is None:
+        log = run_dir(home) / "asr-worker.log"
+        raise errors.ConfigError(
+            f"the speech-recognition worker did not start within {timeout_s:.0f} s (see {log}); "
+            "set OMNIVA_ASR_WORKER=off to transcribe in each run's own process"
+        )
+    return conn
+
+
+def transcribe(
+    home: Path,
+    path: Path,
+    settings: asr.AsrSettings,
+    tools: media.FFmpegTools = media.DEFAULT_TOOLS,
+    idle_s: float = DEFAULT_IDLE_S,
+) -> WorkerAnswer:
+    """``asr.transcribe`` done by the worker: the same transcript, or the same typed error."""
+    with connect(home, idle_s) as conn:
+        conn.send(("transcribe", str(path), settings, tools))
+        try:
+            reply: Any = conn.recv()
+        except EOFError:
+            raise errors.MediaError(
+                f"{Path(path).name}: the speech-recognition worker stopped while transcribing it "
+                f"(see {run_dir(home) / 'asr-worker.log'})"
+            ) from None
+    if reply[0] == "ok":
+        _, transcript, pid, loads, served = reply
+        return WorkerAnswer(transcript, pid, loads, served)
+    _, kind, message, retryable = reply
+    cls = getattr(errors, kind, None)
+    if not (isinstance(cls, type) and issubclass(cls, OmnivaError)):
+        cls = OmnivaError
+    try:
+        err = cls(message)
+    except TypeError:  # an error class that wants more than a message
+        err = OmnivaError(message)
+    err.retryable = retryable
+    raise err
+
+
+def stop(home: Path) -> int | None:
+    """Stop the home's worker, if one runs; its pid."""
+    conn = _connect(home)
+    if conn is None:
+        return None
+    with conn:
+        conn.send(("stop", str(home), None, None))
+        try:
+            return int(conn.recv()[1])
+        except EOFError:
+            return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Omniva's speech-recognition worker")
+    parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--idle", type=float, default=DEFAULT_IDLE_S)
+    args = parser.parse_args(argv)
+    serve(args.home, args.idle)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
