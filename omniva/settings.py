@@ -89,3 +89,27 @@ def ensure_dagster_home() -> Path:
         shutil.copyfile(source, target)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def render_parallelism(configured: str = "auto") -> tuple[int, int]:
+    """(renders at once, ffmpeg threads for each) for ``omniva run``'s clip stage.
+
+    ``configured``: a number, or "auto": one render per core, at most one per 2 GiB of memory
+    (a 1080x1920 render with face tracking peaks near 0.5 GiB; the rest is headroom for the
+    models the run keeps loaded). Each render's encoder gets the cores divided among them, so
+    together they do not oversubscribe the machine; one render alone keeps ffmpeg's default.
+    """
+    cores = os.cpu_count() or 1
+    if configured.strip().lower() in ("", "auto"):
+        try:
+            mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        except (ValueError, OSError, AttributeError):
+            mem_gib = 2.0
+        parallel = max(1, min(cores, int(mem_gib // 2)))
+    else:
+        try:
+            parallel = max(1, int(configured))
+        except ValueError:
+            raise ValueError(f"OMNIVA_RENDER_PARALLEL={configured!r}: a number of renders, or auto") from None
+    threads = 0 if parallel == 1 else max(1, cores // parallel)
+    return parallel, threads

@@ -8,8 +8,10 @@ does what is missing or failed. Every step is a real Dagster run of a named job.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -17,6 +19,7 @@ import dagster as dg
 
 from cognitive_sensors import lattice
 from cognitive_sensors.zenith import DONE, priority_value, requested_keys
+from omniva.settings import render_parallelism
 from omniva.staleness import stale_partitions
 from omniva_app.launch import (
     LOCATION,
@@ -81,6 +84,8 @@ class Runner:
         executor, e.g. Celery workers)."""
         self.launcher: Launcher = launcher or InProcessLauncher(defs, instance)
         self.settings = settings or LaunchSettings.from_env()
+        # Clip runs side by side in this process (OMNIVA_RENDER_PARALLEL; auto from cores and memory)
+        self.render_parallel, self.ffmpeg_threads = render_parallelism(self.settings.render_parallel)
         self.run_timeout_s = run_timeout_s
         self.refresh_stale = refresh_stale
         self.creator: str | None = None
@@ -140,6 +145,8 @@ class Runner:
             outcomes = self.launcher.settle(list(ids), self.store)
             for run_id, key in ids.items():
                 ok[str(key)] = self._account(job_name, key, outcomes[run_id])
+        elif stage == "clip" and self.render_parallel > 1 and len(keys) > 1:
+            ok = self._run_side_by_side(job_name, keys, stage, label)
         else:
             for key in keys:
                 if label:
@@ -151,6 +158,27 @@ class Runner:
         self.report.stage_seconds[stage] = (
             self.report.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
         )
+        return ok
+
+    def _run_side_by_side(
+        self, job_name: str, keys: Sequence[str | None], stage: str, label: str
+    ) -> dict[str, bool]:
+        """Up to ``render_parallel`` runs at once in this process (renders spend their time in
+        ffmpeg, outside Python), each encoder given its share of the cores."""
+        lock = threading.Lock()
+
+        def one(key: str | None) -> tuple[str, str | None, Outcome]:
+            with lock:
+                if label:
+                    self.echo(f"  {label} {key}")
+            tags = {**self._tags(stage, key), "omniva/ffmpeg_threads": str(self.ffmpeg_threads)}
+            run_id = self.launcher.submit(job_name, tags, key, run_config=QUIET, location_name=LOCATION)
+            return str(key), key, self.launcher.settle([run_id], self.store)[run_id]
+
+        ok: dict[str, bool] = {}
+        with ThreadPoolExecutor(max_workers=self.render_parallel, thread_name_prefix="omniva-render") as pool:
+            for name, key, outcome in pool.map(one, keys):
+                ok[name] = self._account(job_name, key, outcome)
         return ok
 
     def _run(self, job_name: str, key: str | None, stage: str) -> bool:

@@ -55,6 +55,7 @@ class LaunchSettings:
     api_run_timeout_s: float = 3600.0  # OMNIVA_API_RUN_TIMEOUT_S: how long the API follows a run
     gpus: int = 0  # OMNIVA_GPUS: queued transcription and render runs take the GPU lane
     channel: str = "omniva-demo"  # OMNIVA_CHANNEL: uploads whose publish slot names no channel
+    render_parallel: str = "auto"  # OMNIVA_RENDER_PARALLEL: clip runs side by side in `omniva run`
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -70,6 +71,7 @@ class LaunchSettings:
             api_run_timeout_s=float(env.get("OMNIVA_API_RUN_TIMEOUT_S") or cls.api_run_timeout_s),
             gpus=gpus,
             channel=env.get("OMNIVA_CHANNEL") or cls.channel,
+            render_parallel=env.get("OMNIVA_RENDER_PARALLEL") or cls.render_parallel,
         )
 
 

@@ -18,6 +18,7 @@ tracks by position and size, and the crop window (full height, 9:16 wide) follow
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 
 import cv2
@@ -79,8 +80,14 @@ class ReframePlan:
         }
 
 
-@functools.cache  # loading the cascade takes a while; one per process
 def face_cascade() -> cv2.CascadeClassifier:
+    """OpenCV's frontal face cascade; one per thread (renders may run side by side, and a
+    cascade is not safe to share between threads)."""
+    return _cascade(threading.get_ident())
+
+
+@functools.cache  # loading the cascade takes a while; one per thread
+def _cascade(thread: int) -> cv2.CascadeClassifier:
     cascade = cv2.CascadeClassifier(haarcascades + "haarcascade_frontalface_alt2.xml")
     if cascade.empty():  # pragma: no cover - ships with opencv-python
         raise RuntimeError("OpenCV's Haar face cascade is missing from cv2.data")

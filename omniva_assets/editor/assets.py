@@ -160,7 +160,7 @@ def renders(
     blurred-background layout), word-timed captions (burned in unless the ``render``
     resource's ``burn_captions`` is off, plus an SRT sidecar), two-pass loudness to -14 LUFS
     with true peak <= -1.5 dBTP, H.264 High + AAC 48 kHz, faststart, at most 60 MB."""
-    spec, tools = render.spec(), media_tools.tools()
+    spec, tools = render.spec(), ffmpeg_for_run(context, media_tools)
     videos: Video = video_value(context, "videos", clips.video_key)
     out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
     style = captions.style_for(videos.creator, store.layout.home)
@@ -215,6 +215,14 @@ def renders(
     tables = {"renders": [r.row(stardust.now_iso())], "edit_jobs": [job]}
     yield emit(context, store, r, lineage, tables, metadata, dg.DataVersion(r.sha256))
     yield checks.shorts_spec(short, spec, clip_rules)
+
+
+def ffmpeg_for_run(context: dg.AssetExecutionContext, media_tools: MediaTools) -> media.FFmpegTools:
+    """The ffmpeg tools, with the encoder threads the launcher gave this run when it renders
+    several clips side by side (run tag ``omniva/ffmpeg_threads``)."""
+    tools = media_tools.tools()
+    threads = context.run.tags.get("omniva/ffmpeg_threads", "")
+    return dataclasses.replace(tools, threads=int(threads)) if threads.isdigit() else tools
 
 
 def source_rights(store: OmnivaStore, video_key: str) -> dict:

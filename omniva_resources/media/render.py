@@ -38,8 +38,10 @@ def _encoder_for(tools: FFmpegTools) -> str:
     return "h264_nvenc" if proc is not None and proc.returncode == 0 else "libx264"
 
 
-def video_codec_args(encoder: str, spec: RenderSpec, kbps: int) -> list[str]:
+def video_codec_args(encoder: str, spec: RenderSpec, kbps: int, threads: int = 0) -> list[str]:
     rate = ["-maxrate", f"{kbps}k", "-bufsize", f"{kbps * 2}k"]
+    if threads > 0:
+        rate += ["-threads", str(threads)]
     if encoder == "h264_nvenc":
         codec = ["-c:v", "h264_nvenc", "-preset", "p5", "-profile:v", "high", "-cq", str(spec.crf)]
         return [*codec, "-b:v", f"{int(kbps * 0.7)}k", *rate, "-pix_fmt", "yuv420p"]
@@ -102,7 +104,7 @@ def render_vertical(
         for _attempt in range(4):
             cmd = [tools.ffmpeg, "-nostdin", "-hide_banner", "-y", *in_args, "-i", str(wav)]
             cmd += ["-filter_complex", graph, "-map", "[vout]", "-map", "1:a"]
-            cmd += video_codec_args(encoder, spec, video_kbps)
+            cmd += video_codec_args(encoder, spec, video_kbps, tools.threads)
             cmd += ["-c:a", "aac", "-b:a", f"{spec.audio_kbps}k", "-ar", "48000", "-ac", "2"]
             cmd += ["-movflags", "+faststart", "-t", f"{total:.3f}", str(tmp)]
             commands.append(" ".join(cmd))

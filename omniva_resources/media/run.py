@@ -27,6 +27,7 @@ class FFmpegTools:
     ffmpeg: str = FFMPEG
     ffprobe: str = FFPROBE
     disable_nvenc: bool = False
+    threads: int = 0  # encoder threads; 0: ffmpeg's default (renders run side by side set it)
 
 
 DEFAULT_TOOLS = FFmpegTools()
