@@ -270,6 +270,8 @@ def run(cases: list[str], clips_per_video: int, work: Path, repeat: int = 1) -> 
                     env = {
                         **os.environ,
                         "OMNIVA_MAX_CLIPS_PER_VIDEO": str(clips_per_video),
+                        # like for like: the plain loop renders one clip at a time
+                        "OMNIVA_RENDER_PARALLEL": "1",
                         "PYTHONWARNINGS": "ignore",
                     }
                     proc = subprocess.run(

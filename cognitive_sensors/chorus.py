@@ -230,14 +230,25 @@ def _finish_title(text: str, cut: str, language: str, tone: str) -> str:
     return apply_tone(ct.capitalise(text), tone, lang)
 
 
-def make_title(clip: ClipText, phrases: Sequence[str], embed: Embed, tone: str = "plain") -> str:
-    """The clip's most title-like sentence, cleaned and shortened, then " #Shorts" (see module)."""
+def _same_title(a: str, b: str) -> bool:
+    norm = lambda t: re.sub(r"\s+", " ", t.strip().lower())  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def make_title(
+    clip: ClipText, phrases: Sequence[str], embed: Embed, tone: str = "plain", avoid: Sequence[str] = ()
+) -> str:
+    """The clip's most title-like sentence, cleaned and shortened, then " #Shorts" (see module).
+
+    ``avoid``: titles already on the channel; the next best sentence, then the key phrases,
+    then the text are tried before a title is told apart by its part number."""
     if tone not in TONES:
         raise ValueError(f"unknown Chorus tone {tone!r}; use one of {', '.join(TONES)}")
     memo = _memo(embed)
     lang = ct.base_language(clip.language)
     sentences = [s for raw in clip.sentences for s in ct.split_sentences(raw, lang)]
     options = [o for s in sentences if (o := _title_option(s, clip, phrases)) and _eligible(o, clip)]
+    proposals: list[str] = []
     if options:
         doc = memo([_document(clip.sentences, lang)])[0]
         relevance = memo([o.text for o in options]) @ doc
@@ -245,18 +256,33 @@ def make_title(clip: ClipText, phrases: Sequence[str], embed: Embed, tone: str =
             context = memo([_strip_markup(clip.video_title)])[0]
             relevance = relevance + 0.1 * (memo([o.text for o in options]) @ context)
         scores = relevance - np.array([o.penalty for o in options])
-        best = options[int(np.argmax(scores))]
-        if best.cut != "word" or not phrases:
-            return _finish_title(best.text, best.cut, lang, tone)
+        for k in np.argsort(-scores, kind="stable"):
+            best = options[int(k)]
+            if best.cut != "word" or not phrases:
+                proposals.append(_finish_title(best.text, best.cut, lang, tone))
     # Every sentence would be cut mid-phrase: the clip's key phrases make the title instead.
     built = _phrase_title(phrases, lang)
     if built:
-        shown, cut = ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR)
-        return _finish_title(shown, cut, lang, tone)
+        proposals.append(_finish_title(*ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR), lang, tone))
     fallback = ct.clean(" ".join(clip.sentences), lang, clip.entities)
     fallback = ct.strip_leading_connectives(fallback, lang).rstrip(" .。") or "Clip"
     shown, cut = ct.shorten(fallback, lang, TITLE_SHOWN, TITLE_FLOOR)
-    return _finish_title(shown, cut, lang, tone)
+    proposals.append(_finish_title(shown, cut, lang, tone))
+    for title in proposals:
+        if not any(_same_title(title, used) for used in avoid):
+            return title
+    first = proposals[0]
+    for n in range(2, 100):
+        numbered = _numbered(first, n)
+        if not any(_same_title(numbered, used) for used in avoid):
+            return numbered
+    return first
+
+
+def _numbered(title: str, n: int) -> str:
+    """``title`` told apart by a part number, before its #Shorts tag."""
+    head, tag = (title[: -len(" #Shorts")], " #Shorts") if title.endswith(" #Shorts") else (title, "")
+    return f"{head} ({n}){tag}"
 
 
 def make_credit(
@@ -392,6 +418,7 @@ def compose(
     hook: Callable[..., Any] | None = None,
     source_creator: str | None = None,
     license: str | None = None,
+    avoid: Sequence[str] = (),
 ) -> tuple[str, str, tuple[str, ...], str, tuple[str, ...]]:
     """(title, description, tags, who wrote it, key phrases): Chorus's own copy, or the hook's
     proposals passed through the same cleaning and limits. The source credit (creator, URL,
@@ -403,7 +430,7 @@ def compose(
     text = " ".join(clip.sentences)
     phrases = keyphrases(text, memo, lang)
     credit = make_credit(creator, source_url, source_creator, license)
-    title = make_title(clip, phrases, memo, tone)
+    title = make_title(clip, phrases, memo, tone, avoid)
     description = make_description(clip, phrases, memo, credit)
     tags = make_tags(phrases, clip.entities, creator)
     author = "chorus (deterministic)"
@@ -414,7 +441,8 @@ def compose(
             proposed = ct.strip_leading_connectives(proposed, lang)
             if proposed:
                 shown, cut = ct.shorten(proposed, lang, TITLE_SHOWN, TITLE_FLOOR)
-                title = _finish_title(shown, cut, lang, tone)
+                hooked = _finish_title(shown, cut, lang, tone)
+                title = title if any(_same_title(hooked, used) for used in avoid) else hooked
         if proposal.get("description"):
             kept = [  # Chorus's copy never carries internal reasons, the hook's neither
                 s

@@ -34,6 +34,7 @@ from omniva_resources.resources import (
     OmnivaStore,
     RenderSettings,
 )
+from omniva_resources.warehouse import file_lock
 
 # The renders' code version is "<this>-<the render settings' fingerprint>", and the uploads'
 # carries the renders' (omniva_assets.definitions applies both when the definitions load).
@@ -260,7 +261,9 @@ def clip_copy(
     goals = horizon.goals_for(videos.creator, store.layout)  # the project's tone, if it has its own
     rights = source_rights(store, videos.video_key)
     text = clip_text(chosen.candidate, analyses, rights.get("title") or "")
-    with user_errors(context, store):
+    # One title at a time: clips rendered side by side must not pick the same title.
+    with user_errors(context, store), file_lock(store.layout.home / ".chorus-titles.lock"):
+        used = [r["title"] for r in store.warehouse.query_file("titles_of_other_clips", [clips.clip_id])]
         title, description, tag_list, author, phrases = chorus.compose(
             text,
             videos.creator,
@@ -270,10 +273,10 @@ def clip_copy(
             chorus.load_hook(copy_rules.hook or None),
             source_creator=rights.get("source_creator"),
             license=rights.get("license"),
+            avoid=used,
         )
-    copy = ClipCopy(
-        clip_id=clips.clip_id, title=title, description=description, tags=tag_list, language=text.language
-    )
+        copy = ClipCopy(clips.clip_id, title, description, tag_list, language=text.language)
+        store.record("clip_copy", str(context.partition_key), [copy.row()])
     check = checks.title_not_used_on_channel(store, copy)
     lineage = Lineage.of_video(
         videos,

@@ -318,3 +318,18 @@ def test_shortening_never_ends_on_a_function_word_or_comma():
             short, how = ct.shorten(cleaned, "en", limit)
             assert ct.display_width(short) <= limit and not ct.ends_badly(short), (limit, short)
             assert bool(how) == (short != cleaned), (limit, short)
+
+
+def test_a_title_already_on_the_channel_is_not_proposed_again(embed):
+    clip = _physics_windows()[0][1]
+    first = chorus.make_title(clip, (), embed)
+    second = chorus.make_title(clip, (), embed, avoid=[first.upper()])  # case and spacing ignored
+    assert second != first and second.endswith("#Shorts")
+    everything = [first, second]
+    while True:  # every proposal taken: the best one told apart by its part number
+        nxt = chorus.make_title(clip, (), embed, avoid=everything)
+        if "(2)" in nxt:
+            break
+        assert nxt not in everything
+        everything.append(nxt)
+    assert nxt == first.replace(" #Shorts", " (2) #Shorts")
