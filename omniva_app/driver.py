@@ -8,10 +8,11 @@ does what is missing or failed. Every step is a real Dagster run of a named job.
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -145,7 +146,7 @@ class Runner:
             outcomes = self.launcher.settle(list(ids), self.store)
             for run_id, key in ids.items():
                 ok[str(key)] = self._account(job_name, key, outcomes[run_id])
-        elif stage == "clip" and self.render_parallel > 1 and len(keys) > 1:
+        elif stage == "clip" and self.render_parallel > 1 and len(keys) > 1 and self._side_by_side_possible():
             ok = self._run_side_by_side(job_name, keys, stage, label)
         else:
             for key in keys:
@@ -160,25 +161,38 @@ class Runner:
         )
         return ok
 
+    def _side_by_side_possible(self) -> bool:
+        """Clip runs go to worker processes only with the code location's own definitions on a
+        persistent instance (the workers load both themselves)."""
+        return (
+            isinstance(self.launcher, InProcessLauncher)
+            and self.defs is definitions.defs
+            and self.instance.is_persistent
+        )
+
     def _run_side_by_side(
         self, job_name: str, keys: Sequence[str | None], stage: str, label: str
     ) -> dict[str, bool]:
-        """Up to ``render_parallel`` runs at once in this process (renders spend their time in
-        ffmpeg, outside Python), each encoder given its share of the cores."""
-        lock = threading.Lock()
-
-        def one(key: str | None) -> tuple[str, str | None, Outcome]:
-            with lock:
+        """Up to ``render_parallel`` runs at once, each in a worker process of its own (Dagster's
+        in-process execution is not thread-safe: it reconfigures logging per run), each
+        encoder given its share of the cores. The workers are spawned once per stage and load
+        the definitions and the instance once."""
+        home = str(self.instance.root_directory)
+        ok: dict[str, bool] = {}
+        ctx = multiprocessing.get_context("spawn")
+        workers = min(self.render_parallel, len(keys))
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(home,)) as pool:
+            futures = []
+            for key in keys:
                 if label:
                     self.echo(f"  {label} {key}")
-            tags = {**self._tags(stage, key), "omniva/ffmpeg_threads": str(self.ffmpeg_threads)}
-            run_id = self.launcher.submit(job_name, tags, key, run_config=QUIET, location_name=LOCATION)
-            return str(key), key, self.launcher.settle([run_id], self.store)[run_id]
-
-        ok: dict[str, bool] = {}
-        with ThreadPoolExecutor(max_workers=self.render_parallel, thread_name_prefix="omniva-render") as pool:
-            for name, key, outcome in pool.map(one, keys):
-                ok[name] = self._account(job_name, key, outcome)
+                tags = {**self._tags(stage, key), "omniva/ffmpeg_threads": str(self.ffmpeg_threads)}
+                futures.append((key, pool.submit(_worker_run, job_name, tags, key)))
+            for key, future in futures:
+                run_id = future.result()
+                ok[str(key)] = self._account(
+                    job_name, key, self.launcher.settle([run_id], self.store)[run_id]
+                )
         return ok
 
     def _run(self, job_name: str, key: str | None, stage: str) -> bool:
@@ -320,6 +334,19 @@ class Runner:
     def _planned(self) -> list[str]:
         records = self.instance.fetch_materializations(dg.AssetKey("publish_plan"), limit=1).records
         return metadata_list(records[0].asset_materialization if records else None, "clip_keys")
+
+
+_WORKER: dict[str, InProcessLauncher] = {}
+
+
+def _worker_init(dagster_home: str) -> None:
+    """A side-by-side worker: the same instance and definitions as the CLI that spawned it."""
+    os.environ["DAGSTER_HOME"] = dagster_home
+    _WORKER["launcher"] = InProcessLauncher(definitions.defs, dg.DagsterInstance.get())
+
+
+def _worker_run(job_name: str, tags: dict[str, str], key: str | None) -> str:
+    return _WORKER["launcher"].submit(job_name, tags, key, run_config=QUIET, location_name=LOCATION)
 
 
 def runner(refresh_stale: bool = False, echo: Callable[[str], None] = print) -> Runner:
