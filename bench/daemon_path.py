@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,10 @@ def _count(home: Path) -> dict:
 
 
 def one_path(path: str, feed_url: str, home: Path) -> dict:
+    (home / "dagster").mkdir(
+        parents=True, exist_ok=True
+    )  # the working folder's instance, as the CLI seeds it
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
     env = {
         **os.environ,
         "OMNIVA_HOME": str(home),

@@ -73,7 +73,7 @@ class Lineage:
     params: Mapping[str, object] = field(default_factory=dict)
     decision: str | None = None
     # The spec's contract this materialization emits, built from (trace id, parent packet ids).
-    contract: Callable[[str, list[str]], contracts.Contract] | None = None
+    contract: Callable[[str, list[str]], contracts.Contract | list[contracts.Contract]] | None = None
 
     @classmethod
     def of_video(cls, video: Video, entity_type: str, entity_id: str, **more: Any) -> Lineage:
@@ -229,11 +229,16 @@ def emitted_contract(lineage: Lineage, parents: Sequence[Parent]) -> dict[str, A
     metadata (``contract/name``, ``contract/payload``); empty when the stage has none."""
     if lineage.contract is None:
         return {}
-    model = lineage.contract(lineage.trace_id, [p.stardust_id for p in parents])
-    name = type(model).__name__
-    payload = contracts.dump(model)
-    contracts.validate(name, payload)
-    return {"contract/name": name, "contract/payload": dg.MetadataValue.json(payload)}
+    made = lineage.contract(lineage.trace_id, [p.stardust_id for p in parents])
+    models = made if isinstance(made, list) else [made]  # a stage may emit several messages
+    if not models:
+        return {}
+    name = type(models[0]).__name__
+    payloads = [contracts.dump(m) for m in models]
+    for payload in payloads:
+        contracts.validate(name, payload)
+    payload_value = payloads if isinstance(made, list) else payloads[0]
+    return {"contract/name": name, "contract/payload": dg.MetadataValue.json(payload_value)}
 
 
 def check_received(parent: str, partition: str | None, metadata: Mapping[str, Any]) -> None:
@@ -244,7 +249,8 @@ def check_received(parent: str, partition: str | None, metadata: Mapping[str, An
     name = getattr(name, "value", name)
     payload = getattr(payload, "value", payload)
     try:
-        contracts.validate(str(name), payload)
+        for message in payload if isinstance(payload, list) else [payload]:
+            contracts.validate(str(name), message)
     except contracts.ContractError as exc:
         raise contracts.ContractError(f"input {parent} [{partition}]: {exc}") from exc
 

@@ -202,6 +202,7 @@ def clip_candidates(
         decision=f"{len(found)} candidate window(s) in {len(analyses.segments)} topic segment(s)"
         if found
         else f"no complete thought of whole sentences between {rules.min_s:.0f} and {rules.max_s:.0f} s",
+        contract=lambda trace, parents: [contracts.clip_candidate(c, None, trace, parents) for c in found],
     )
     metadata = {
         "candidates": len(found),
@@ -257,6 +258,7 @@ def clip_selections(
             "agents": stats,
         },
         decision=decision,
+        contract=lambda trace, parents: [contracts.selected_clip(c, trace, parents) for c in selection.clips],
     )
     tables = {
         "clip_candidates": selection.candidate_rows(clip_candidates),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from cognitive_sensors.horizon import PlanRules, ReadyClip, plan_publish
+from omniva import contracts
 from omniva.records import PlannedSlot, stable_id
 from omniva_assets.common import Lineage, emit
 from omniva_assets.editor.assets import clip_copy, renders
@@ -64,6 +65,7 @@ def publish_plan(
         },
         decision=f"{len(plan.slots)} slot(s), quota {rules.daily_quota}/day\n\n"
         f"| when | clip | priority | why |\n|---|---|---|---|\n{table}",
+        contract=lambda trace, parents: [contracts.schedule_task(s, trace, parents) for s in plan.slots],
     )
     metadata = {
         "slots": len(plan.slots),

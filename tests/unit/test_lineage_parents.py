@@ -90,3 +90,22 @@ def test_the_publish_plan_sensor_queues_one_plan_at_a_time(tmp_path):
         instance.report_run_canceled(queued)
         again = publish_plan_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
         assert len(again.run_requests) == 1
+
+
+def test_a_stage_may_emit_several_messages_each_validated():
+    creator = Creator("alice", "https://example.org/feed.xml", "rss")
+    lineage = Lineage(
+        "posts",
+        "id",
+        stardust.trace_id_for("alice"),
+        contract=lambda trace, parents: [
+            contracts.scraper_job(creator, day, trace, parents) for day in ("2025-06-02", "2025-06-03")
+        ],
+    )
+    meta = emitted_contract(lineage, [Parent("creators", "alice")])
+    assert meta["contract/name"] == "ScraperJob" and len(meta["contract/payload"].value) == 2
+    check_received("posts", "alice|2025-06-02", meta)
+    newer = [{**m, "schema_version": "3.1.0"} for m in meta["contract/payload"].value]
+    with pytest.raises(contracts.ContractError, match="3.1.0"):
+        check_received("posts", "p", {"contract/name": "ScraperJob", "contract/payload": newer})
+    assert emitted_contract(Lineage("x", "y", "z", contract=lambda t, p: []), []) == {}
