@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -63,7 +65,20 @@ def _key(home: Path) -> bytes:
 
 
 def socket_path(home: Path) -> Path:
-    return run_dir(home) / "asr-worker.sock"
+    """The worker's socket: in the home's run folder, or, when that path is too long for a Unix
+    socket (about 100 bytes), in this user's private folder under the system's temp folder."""
+    path = run_dir(home) / "asr-worker.sock"
+    if len(str(path).encode()) < 100:
+        return path
+    private = Path(tempfile.gettempdir()) / f"omniva-{os.getuid()}"
+    private.mkdir(mode=0o700, exist_ok=True)
+    info = private.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise errors.ConfigError(
+            f"{private} is not this user's private folder; remove it or set a shorter OMNIVA_HOME"
+        )
+    digest = hashlib.sha256(str(Path(home).resolve()).encode()).hexdigest()[:16]
+    return private / f"asr-{digest}.sock"
 
 
 # ------------------------------------------------------------------ the worker process

@@ -60,3 +60,15 @@ def test_runs_the_daemon_launches_use_the_worker_unless_switched_off():
     assert not AsrResource(worker="off").use_worker(launched_by_daemon=True)
     with pytest.raises(Exception, match="OMNIVA_ASR_WORKER"):
         AsrResource(worker="sometimes").use_worker(launched_by_daemon=True)
+
+
+def test_a_long_home_gets_its_socket_in_a_private_temp_folder(tmp_path):
+    home = tmp_path / ("h" * 120)
+    path = asr_worker.socket_path(home)
+    assert len(str(path)) < 100 and path.parent.stat().st_mode & 0o077 == 0
+    assert path == asr_worker.socket_path(home)  # the same home, the same socket
+    try:
+        asr_worker.connect(home, idle_s=2.0).close()
+        assert path.exists()
+    finally:
+        asr_worker.stop(home)
