@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -181,7 +182,9 @@ class Runner:
         ok: dict[str, bool] = {}
         ctx = multiprocessing.get_context("spawn")
         workers = min(self.render_parallel, len(keys))
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(home,)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_worker_init, initargs=(home, _warnings_ignored())
+        ) as pool:
             futures = []
             for key in keys:
                 if label:
@@ -339,8 +342,15 @@ class Runner:
 _WORKER: dict[str, InProcessLauncher] = {}
 
 
-def _worker_init(dagster_home: str) -> None:
-    """A side-by-side worker: the same instance and definitions as the CLI that spawned it."""
+def _warnings_ignored() -> bool:
+    return any(f[0] == "ignore" and f[2] is Warning and f[1] is None for f in warnings.filters)
+
+
+def _worker_init(dagster_home: str, quiet: bool) -> None:
+    """A side-by-side worker: the same instance and definitions as the CLI that spawned it, and
+    its warning filters (a spawned process starts with none)."""
+    if quiet:
+        warnings.filterwarnings("ignore")
     os.environ["DAGSTER_HOME"] = dagster_home
     _WORKER["launcher"] = InProcessLauncher(definitions.defs, dg.DagsterInstance.get())
 
