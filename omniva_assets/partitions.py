@@ -14,6 +14,8 @@ partitions it was made from in its own metadata (``lineage/parents``), in Dagste
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 creators_partitions = dg.DynamicPartitionsDefinition(name="creators")
@@ -23,7 +25,9 @@ clip_partitions = clips_partitions  # the clip-level assets' partitions
 days_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
 posts_partitions = dg.MultiPartitionsDefinition({"creator": creators_partitions, "day": days_partitions})
 
-creator_of_post = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="creator")
+with warnings.catch_warnings():  # a beta mapping, chosen knowingly (docs/architecture.md)
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    creator_of_post = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="creator")
 # The partition-level link is in each materialization's ``lineage/parents`` (see above).
 RECORDED_IN_METADATA = dg.SpecificPartitionsPartitionMapping([])
 
