@@ -17,7 +17,7 @@ from cognitive_sensors.goals import Goals, topic_of
 from omniva import contracts
 from omniva.errors import OmnivaError
 from omniva.records import Video
-from omniva_assets.partitions import split_clip_key, split_post_key
+from omniva_assets.partitions import post_key, split_clip_key, split_post_key
 from omniva_resources import judgement, media
 from omniva_resources.resources import NlpResource, OmnivaStore
 
@@ -155,7 +155,7 @@ def parent_partitions(store: OmnivaStore, asset: str, partition: str | None, par
         return [split_post_key(partition)[0]]
     if own == "video" and up == "post":
         rows = store.warehouse.query_file("post_partitions_of_video", [partition])
-        return [f"{r['creator']}|{r['listed_on']}" for r in rows]
+        return [str(post_key(r["creator"], r["listed_on"])) for r in rows]
     return []
 
 

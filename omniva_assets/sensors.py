@@ -19,7 +19,6 @@ from omniva_assets.eclipse import stage_crisis
 from omniva_assets.jobs import clip_job, creators_job, posts_job, publish_plan_job, upload_job, video_job
 from omniva_assets.partitions import (
     clip_key,
-    clips_partitions,
     creators_partitions,
     days_partitions,
     post_key,
@@ -267,9 +266,7 @@ def clip_sensor(
         for rank in metadata_list(r.asset_materialization, "ranks")
     ]
     done = context.instance.get_materialized_partitions(dg.AssetKey("renders"))
-    # The selection step adds its clips' partitions; a selection made before clip partitions
-    # were dynamic gets them here.
-    existing = known_partitions(context.instance, clips_partitions)
+    # The partitions exist: the selection step added them when it wrote the selection.
     requests = zenith_requests(
         context,
         store,
@@ -280,11 +277,7 @@ def clip_sensor(
         priorities=clip_priorities(store, horizon, keys),
         gpu=gpu_configured("clip", media_tools, asr_model) if keys else False,
     )
-    return dg.SensorResult(
-        run_requests=requests,
-        dynamic_partitions_requests=[clips_partitions.build_add_request(new_partition_keys(keys, existing))],
-        cursor=cursor,
-    )
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
 @dg.sensor(

@@ -101,7 +101,7 @@ class Warehouse:
         unknown = set().union(*(r.keys() for r in rows)) - set(columns)
         if unknown:
             raise KeyError(f"{table}: unknown columns {sorted(unknown)}")
-        con = _writer(table)
+        con = _writer()
         placeholders = ", ".join("?" for _ in columns)
         try:
             con.executemany(
@@ -193,7 +193,7 @@ class Warehouse:
 _WRITERS: dict[tuple[int, int], duckdb.DuckDBPyConnection] = {}
 
 
-def _writer(table: str) -> duckdb.DuckDBPyConnection:
+def _writer() -> duckdb.DuckDBPyConnection:
     key = (os.getpid(), threading.get_ident())  # never a connection inherited through fork
     con = _WRITERS.get(key)
     if con is None:
