@@ -86,7 +86,7 @@ class Runner:
         executor, e.g. Celery workers)."""
         self.launcher: Launcher = launcher or InProcessLauncher(defs, instance)
         self.settings = settings or LaunchSettings.from_env()
-        # Clip runs side by side in this process (OMNIVA_RENDER_PARALLEL; auto from cores and memory)
+        # Clip runs side by side in worker processes (OMNIVA_RENDER_PARALLEL; auto: cores, memory)
         self.render_parallel, self.ffmpeg_threads = render_parallelism(self.settings.render_parallel)
         self.run_timeout_s = run_timeout_s
         self.refresh_stale = refresh_stale
@@ -98,6 +98,7 @@ class Runner:
         self.report = Report()
         self._channels: dict[str, str] = {}  # clip key -> channel, from the publish plan
         self._priorities: dict[str, float] = {}  # clip key -> Lattice's priority
+        self._ranks: dict[str, list[int]] = {}  # video key -> the ranks Pantheon selected
 
     def _tags(self, stage: str, key: str | None = None) -> dict[str, str]:
         # Through the queue, transcription and render runs take the GPU lane when there are
@@ -224,7 +225,10 @@ class Runner:
         if stage in ("clip", "upload"):
             horizon = (self.defs.resources or {})["horizon"]
             priorities = clip_priorities(self.store, horizon, keys)
-            selected = selected_ranks(self.instance, (k.partition("|")[2] for k in keys))
+            videos = {k.partition("|")[2] for k in keys}
+            unknown = [v for v in videos if v not in self._ranks]
+            self._ranks.update(selected_ranks(self.instance, unknown))
+            selected = {v: self._ranks[v] for v in videos if v in self._ranks}
             self._priorities.update({k: priority_value(p) for k, p in priorities.items()})
         decisions, crisis = zenith_gate(
             self.instance,
@@ -328,10 +332,11 @@ class Runner:
                 limit=1,
             ).records
             ranks = metadata_list(records[0].asset_materialization if records else None, "ranks")
+            if records:
+                self._ranks[video] = [int(r) for r in ranks]
             out += [clip_key(video, r) for r in ranks]
-        register_partitions(
-            self.instance, clips_partitions, out
-        )  # (selections made before clip partitions were dynamic)
+        # Selections made before clip partitions were dynamic get theirs here.
+        register_partitions(self.instance, clips_partitions, out)
         return out
 
     def _planned(self) -> list[str]:
