@@ -33,8 +33,6 @@ def decide_partitions(
     requested: str = "new",
     priorities: Mapping[str, Priority] | None = None,
     selected: Mapping[str, Collection[int]] | None = None,
-    quota: int | None = None,
-    quota_reason: str = "quota",
 ) -> list[Decision]:
     """Zenith's gate, the one rule every launcher applies.
 
@@ -43,8 +41,7 @@ def decide_partitions(
     quarantined it; for clip keys (``RANK|VIDEO_KEY``) when ``selected`` (video key -> the
     ranks Pantheon selected) is given, refused when Pantheon did not select it and deferred
     while Pantheon has not voted on its video; skipped when already materialized; deferred
-    (with the crisis as the reason) while its stage is in crisis, and beyond the first
-    ``quota`` requests (``quota_reason`` names the limit); otherwise requested with the reason
+    (with the crisis as the reason) while its stage is in crisis; otherwise requested with the reason
     ``requested`` and, when priorities are given, the priority's. Pass no ``materialized`` to
     request again what exists (a forced or explicit re-run).
     """
@@ -54,10 +51,6 @@ def decide_partitions(
         gate = _gate(key, materialized, quarantined, selected, crisis)
         if gate is not None:
             out.append(Decision(key, *gate))
-            continue
-        granted = sum(d.action == "request" for d in out)
-        if quota is not None and granted >= quota:
-            out.append(Decision(key, "defer", f"{quota_reason}: {quota} run(s) allowed now, all taken"))
             continue
         why = requested
         if priorities is not None:

@@ -85,21 +85,15 @@ def test_a_refusal_outranks_done_but_quarantine_outranks_a_refusal():
     ]
 
 
-def test_beyond_the_quota_the_lower_priorities_are_deferred_with_the_quota_named():
+def test_requests_go_highest_priority_first_and_a_crisis_defers_everything():
     decisions = zenith.decide_partitions(
-        ["a", "b", "c", "done"],
-        {"done"},
-        priorities={"a": 0.2, "b": 0.9, "c": 0.5, "done": 1.0},
-        quota=2,
-        quota_reason="YouTube upload quota (6 a day)",
+        ["a", "b", "c", "done"], {"done"}, priorities={"a": 0.2, "b": 0.9, "c": 0.5, "done": 1.0}
     )
     assert [(d.partition_key, d.action) for d in decisions] == [
         ("done", "skip"),
         ("b", "request"),
         ("c", "request"),
-        ("a", "defer"),
+        ("a", "request"),
     ]
-    assert decisions[-1].reason == "YouTube upload quota (6 a day): 2 run(s) allowed now, all taken"
-    # A crisis defers everything, before the quota counts anything.
-    crisis = zenith.decide_partitions(["a", "b"], crisis="upload_job: 3 of 4 runs failed", quota=1)
+    crisis = zenith.decide_partitions(["a", "b"], crisis="upload_job: 3 of 4 runs failed")
     assert {(d.action, d.reason) for d in crisis} == {("defer", "upload_job: 3 of 4 runs failed")}
