@@ -1,14 +1,16 @@
-"""Fixed cost per step: each Dagster step's wall time on a 10-second source and on an
-eleven-minute one, through ``omniva run`` (the embedded instance, runs in process).
+"""Fixed cost per step: each Dagster step's time on a 10-second source and on an eleven-minute
+one, through ``omniva run`` (the embedded instance, runs in process), split into its fixed cost
+and its work.
 
     .venv/bin/python bench/step_cost.py [--json OUT]
 
-A light step (everything but transcription and rendering) does little work on a 10-second
-source, so its time there is what it costs whatever its input: Dagster's step events, loading
-its inputs, the warehouse rows, the Stardust packet, the parents' lookups. The eleven-minute
-source shows which steps grow with the input. Times are Dagster's own step statistics (median
-over the step's runs: a video's three clips are three runs of each clip step).
-"""
+The split comes from each step's own event log (``step_costs``): Dagster's part is the step's
+time outside the asset's body (starting, loading inputs, storing the output, writing the
+events); Omniva's bookkeeping is what ``record`` reports in ``omniva/bookkeeping_s`` (parents'
+lookups, the contract, the warehouse rows, the Stardust packet). Those two are the fixed cost;
+the rest of the body is the step's work (yt-dlp, ffmpeg, the models, the HTTP upload, its own
+logic), which grows with the input, as the eleven-minute source shows. Medians over the step's
+runs (a video's three clips are three runs of each clip step)."""
 
 from __future__ import annotations
 
@@ -68,12 +70,51 @@ def child(feed_url: str, home: str) -> None:
         report = Runner(defs, instance, echo=lambda _: None).run_creator(CREATOR, DAY, DAY)
         if report.failures:
             raise SystemExit(f"failed: {report.failures}")
-        steps: dict[str, list[float]] = {}
+        steps: dict[str, list[dict[str, float]]] = {}
         for run_id in report.run_ids:
-            for s in instance.get_run_step_stats(run_id):
-                if s.start_time and s.end_time:
-                    steps.setdefault(s.step_key, []).append(s.end_time - s.start_time)
+            for key, cost in step_costs(instance, run_id).items():
+                steps.setdefault(key, []).append(cost)
     print("STEPS " + json.dumps(steps), flush=True)
+
+
+def step_costs(instance, run_id: str) -> dict[str, dict[str, float]]:
+    """Each successful step of a run, split by its event log: ``total`` (STEP_START to
+    STEP_SUCCESS), ``dagster`` (the step's time outside the asset's body: starting, loading
+    inputs, storing the output, the events), ``bookkeeping`` (Omniva's ledger inside the body:
+    parents, contract, warehouse rows, packet; ``omniva/bookkeeping_s``), ``fixed`` (the two
+    together) and ``work`` (the rest: the tools, the models, the step's own logic).
+
+    The body runs from the step's last STEP_INPUT (its START when it has no inputs) to its
+    first STEP_OUTPUT."""
+    events: dict[str, list] = {}
+    for rec in instance.all_logs(run_id):
+        if rec.dagster_event is not None and rec.step_key:
+            events.setdefault(rec.step_key, []).append(rec)
+    out: dict[str, dict[str, float]] = {}
+    for key, recs in events.items():
+        kinds = [(r.dagster_event.event_type_value, r.timestamp, r) for r in recs]
+        start = next((t for k, t, _ in kinds if k == "STEP_START"), None)
+        end = next((t for k, t, _ in kinds if k == "STEP_SUCCESS"), None)
+        first_output = next((t for k, t, _ in kinds if k == "STEP_OUTPUT"), None)
+        if start is None or end is None or first_output is None:
+            continue
+        inputs = [t for k, t, _ in kinds if k == "STEP_INPUT"]
+        body = first_output - (max(inputs) if inputs else start)
+        bookkeeping = 0.0
+        for k, _, r in kinds:
+            if k == "ASSET_MATERIALIZATION":
+                value = r.dagster_event.event_specific_data.materialization.metadata.get("omniva/bookkeeping_s")
+                bookkeeping += float(value.value) if value is not None else 0.0
+        total = end - start
+        dagster = total - body
+        out[key] = {
+            "total": total,
+            "dagster": dagster,
+            "bookkeeping": bookkeeping,
+            "fixed": dagster + bookkeeping,
+            "work": body - bookkeeping,
+        }
+    return out
 
 
 def main() -> None:
@@ -106,16 +147,31 @@ def main() -> None:
         result[label] = json.loads(line[6:])
     order = ["creators", "posts", "videos", "transcripts", "analyses", "clip_candidates", "clip_selections",
              "clips", "renders", "clip_copy", "publish_plan", "horizon_progress", "uploads", "clip_explanations"]  # fmt: skip
-    print(f"Fixed cost per step on {os.cpu_count()} CPU core(s): Dagster step time, median (runs)\n")
-    print("| step | kind | 10 s source | 11 min source |")
-    print("|---|---|---:|---:|")
+    print(f"Fixed cost per step on {os.cpu_count()} CPU core(s), seconds, median over the step's runs (runs)")
+    print("fixed = Dagster's part of the step (start, inputs, output, events) + Omniva's bookkeeping;")
+    print("work = the rest (tools, models, the step's own logic)\n")
+    labels = list(sources)
+    head = " | ".join(f"{lb}: step | {lb}: fixed | {lb}: of which Dagster | {lb}: work" for lb in labels)
+    print(f"| step | kind | {head} |")
+    print("|---|---|" + "---:|" * (4 * len(labels)))
     for step in order:
         cells = []
-        for label in sources:
-            times = result[label].get(step, [])
-            cells.append(f"{statistics.median(times):.3f} ({len(times)})" if times else "")
+        for label in labels:
+            costs = result[label].get(step, [])
+            if not costs:
+                cells += [""] * 4
+                continue
+            med = {part: statistics.median(c[part] for c in costs) for part in ("total", "fixed", "dagster", "work")}
+            runs = f" ({len(costs)})" if len(costs) > 1 else ""
+            cells += [f"{med['total']:.3f}{runs}", f"{med['fixed']:.3f}", f"{med['dagster']:.3f}", f"{med['work']:.3f}"]
         kind = "heavy" if step in HEAVY else "light"
-        print(f"| {step} | {kind} | {cells[0]} | {cells[1]} |")
+        print(f"| {step} | {kind} | " + " | ".join(cells) + " |")
+    light = [
+        max(statistics.median(c["fixed"] for c in result[label][step]) for label in labels if result[label].get(step))
+        for step in order
+        if step not in HEAVY and any(result[label].get(step) for label in labels)
+    ]
+    print(f"\nlight steps: largest fixed cost {max(light):.3f} s (target: under 0.15 s)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

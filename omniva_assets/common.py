@@ -4,6 +4,7 @@ writer that turns a record into warehouse rows, a Stardust packet and the materi
 from __future__ import annotations
 
 import pickle
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -195,7 +196,9 @@ def record(
 ) -> dict[str, Any]:
     """Write ``tables`` ({table: rows}) as this partition's rows (or ``partition``'s), then
     the Stardust packet with its parents; returns the packet and the parent partitions
-    (``lineage/parents``) as Dagster metadata."""
+    (``lineage/parents``) as Dagster metadata, with what this bookkeeping took
+    (``omniva/bookkeeping_s``: part of the step's fixed cost, ``bench/step_cost.py``)."""
+    started = time.perf_counter()
     with user_errors(context, store):  # a contract refused names its input; nothing is written
         parents = parents_of(context, store)
         emitted = emitted_contract(lineage, parents)
@@ -221,6 +224,7 @@ def record(
         **meta,
         "lineage/parents": dg.MetadataValue.json([p.as_dict() for p in parents]),
         **emitted,
+        "omniva/bookkeeping_s": round(time.perf_counter() - started, 4),
     }
 
 

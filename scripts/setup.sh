@@ -53,6 +53,15 @@ stamp=.venv/.omniva-installed
 if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-models.txt -nt "$stamp" ] \
   || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "setup: installing Python packages into .venv (first time: several minutes, ~8 GB with torch)"
+  # pip unpacks the CUDA torch wheel in the temp folder as well as the venv: a full disk shows up
+  # as "No space left on device" or as downloads that break off at the same size every time.
+  for where in .venv "${TMPDIR:-/tmp}"; do
+    free_kb=$(df -Pk "$where" | awk 'NR==2 {print $4}')
+    if [ ! -f "$stamp" ] && [ "${free_kb:-0}" -lt $((12 * 1024 * 1024)) ]; then
+      echo "setup: $(cd "$where" && pwd) has $((free_kb / 1024 / 1024)) GB free; the first install needs about 12 GB (the venv and pip's unpacking). Free some space (or set TMPDIR to a roomier folder) and run 'make setup' again." >&2
+      exit 1
+    fi
+  done
   # The registry connection can drop mid-download (seen in CI: a 10 MB wheel cut at 6.6 MB six
   # times in a row). Each install is tried again up to four times, a minute apart; pip's cache
   # keeps what already arrived, and the pip installed first resumes interrupted downloads.
