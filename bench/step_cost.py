@@ -103,7 +103,9 @@ def step_costs(instance, run_id: str) -> dict[str, dict[str, float]]:
         bookkeeping = 0.0
         for k, _, r in kinds:
             if k == "ASSET_MATERIALIZATION":
-                value = r.dagster_event.event_specific_data.materialization.metadata.get("omniva/bookkeeping_s")
+                value = r.dagster_event.event_specific_data.materialization.metadata.get(
+                    "omniva/bookkeeping_s"
+                )
                 bookkeeping += float(value.value) if value is not None else 0.0
         total = end - start
         dagster = total - body
@@ -161,13 +163,25 @@ def main() -> None:
             if not costs:
                 cells += [""] * 4
                 continue
-            med = {part: statistics.median(c[part] for c in costs) for part in ("total", "fixed", "dagster", "work")}
+            med = {
+                part: statistics.median(c[part] for c in costs)
+                for part in ("total", "fixed", "dagster", "work")
+            }
             runs = f" ({len(costs)})" if len(costs) > 1 else ""
-            cells += [f"{med['total']:.3f}{runs}", f"{med['fixed']:.3f}", f"{med['dagster']:.3f}", f"{med['work']:.3f}"]
+            cells += [
+                f"{med['total']:.3f}{runs}",
+                f"{med['fixed']:.3f}",
+                f"{med['dagster']:.3f}",
+                f"{med['work']:.3f}",
+            ]
         kind = "heavy" if step in HEAVY else "light"
         print(f"| {step} | {kind} | " + " | ".join(cells) + " |")
     light = [
-        max(statistics.median(c["fixed"] for c in result[label][step]) for label in labels if result[label].get(step))
+        max(
+            statistics.median(c["fixed"] for c in result[label][step])
+            for label in labels
+            if result[label].get(step)
+        )
         for step in order
         if step not in HEAVY and any(result[label].get(step) for label in labels)
     ]
