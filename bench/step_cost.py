@@ -85,7 +85,9 @@ def step_costs(instance, run_id: str) -> dict[str, dict[str, float]]:
     together) and ``work`` (the rest: the tools, the models, the step's own logic).
 
     The body runs from the step's last STEP_INPUT (its START when it has no inputs) to its
-    first STEP_OUTPUT."""
+    first STEP_OUTPUT, and again from the event before each later STEP_OUTPUT to it: an asset
+    with checks goes on after yielding its output, Dagster stores that output, and the body's
+    checks then run and yield their results (the checks count as work)."""
     events: dict[str, list] = {}
     for rec in instance.all_logs(run_id):
         if rec.dagster_event is not None and rec.step_key:
@@ -100,6 +102,9 @@ def step_costs(instance, run_id: str) -> dict[str, dict[str, float]]:
             continue
         inputs = [t for k, t, _ in kinds if k == "STEP_INPUT"]
         body = first_output - (max(inputs) if inputs else start)
+        outputs = [i for i, (k, _, _) in enumerate(kinds) if k == "STEP_OUTPUT"]
+        for i in outputs[1:]:
+            body += kinds[i][1] - kinds[i - 1][1]
         bookkeeping = 0.0
         for k, _, r in kinds:
             if k == "ASSET_MATERIALIZATION":
@@ -117,6 +122,50 @@ def step_costs(instance, run_id: str) -> dict[str, dict[str, float]]:
             "work": body - bookkeeping,
         }
     return out
+
+
+ORDER = ["creators", "posts", "videos", "transcripts", "analyses", "clip_candidates", "clip_selections",
+         "clips", "renders", "clip_copy", "publish_plan", "horizon_progress", "uploads", "clip_explanations"]  # fmt: skip
+
+
+def print_table(result: dict[str, dict[str, list[dict[str, float]]]]) -> None:
+    print(f"Fixed cost per step on {os.cpu_count()} CPU core(s), seconds, median over the step's runs (runs)")
+    print("fixed = Dagster's part of the step (start, inputs, output, events) + Omniva's bookkeeping;")
+    print("work = the rest (tools, models, the step's own logic)\n")
+    labels = list(result)
+    head = " | ".join(f"{lb}: step | {lb}: fixed | {lb}: of which Dagster | {lb}: work" for lb in labels)
+    print(f"| step | kind | {head} |")
+    print("|---|---|" + "---:|" * (4 * len(labels)))
+    for step in ORDER:
+        cells = []
+        for label in labels:
+            costs = result[label].get(step, [])
+            if not costs:
+                cells += [""] * 4
+                continue
+            med = {
+                part: statistics.median(c[part] for c in costs)
+                for part in ("total", "fixed", "dagster", "work")
+            }
+            runs = f" ({len(costs)})" if len(costs) > 1 else ""
+            cells += [
+                f"{med['total']:.3f}{runs}",
+                f"{med['fixed']:.3f}",
+                f"{med['dagster']:.3f}",
+                f"{med['work']:.3f}",
+            ]
+        kind = "heavy" if step in HEAVY else "light"
+        print(f"| {step} | {kind} | " + " | ".join(cells) + " |")
+    light = [
+        max(
+            statistics.median(c["fixed"] for c in result[label][step])
+            for label in labels
+            if result[label].get(step)
+        )
+        for step in ORDER
+        if step not in HEAVY and any(result[label].get(step) for label in labels)
+    ]
+    print(f"\nlight steps: largest fixed cost {max(light):.3f} s (target: under 0.15 s)")
 
 
 def main() -> None:
@@ -147,45 +196,7 @@ def main() -> None:
         if proc.returncode or not line:
             raise SystemExit(f"{label} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         result[label] = json.loads(line[6:])
-    order = ["creators", "posts", "videos", "transcripts", "analyses", "clip_candidates", "clip_selections",
-             "clips", "renders", "clip_copy", "publish_plan", "horizon_progress", "uploads", "clip_explanations"]  # fmt: skip
-    print(f"Fixed cost per step on {os.cpu_count()} CPU core(s), seconds, median over the step's runs (runs)")
-    print("fixed = Dagster's part of the step (start, inputs, output, events) + Omniva's bookkeeping;")
-    print("work = the rest (tools, models, the step's own logic)\n")
-    labels = list(sources)
-    head = " | ".join(f"{lb}: step | {lb}: fixed | {lb}: of which Dagster | {lb}: work" for lb in labels)
-    print(f"| step | kind | {head} |")
-    print("|---|---|" + "---:|" * (4 * len(labels)))
-    for step in order:
-        cells = []
-        for label in labels:
-            costs = result[label].get(step, [])
-            if not costs:
-                cells += [""] * 4
-                continue
-            med = {
-                part: statistics.median(c[part] for c in costs)
-                for part in ("total", "fixed", "dagster", "work")
-            }
-            runs = f" ({len(costs)})" if len(costs) > 1 else ""
-            cells += [
-                f"{med['total']:.3f}{runs}",
-                f"{med['fixed']:.3f}",
-                f"{med['dagster']:.3f}",
-                f"{med['work']:.3f}",
-            ]
-        kind = "heavy" if step in HEAVY else "light"
-        print(f"| {step} | {kind} | " + " | ".join(cells) + " |")
-    light = [
-        max(
-            statistics.median(c["fixed"] for c in result[label][step])
-            for label in labels
-            if result[label].get(step)
-        )
-        for step in order
-        if step not in HEAVY and any(result[label].get(step) for label in labels)
-    ]
-    print(f"\nlight steps: largest fixed cost {max(light):.3f} s (target: under 0.15 s)")
+    print_table(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

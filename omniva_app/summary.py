@@ -38,6 +38,7 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
     quarantined = {r["partition"]: r for r in wh.query_file("quarantined_partitions")}
     videos = {r["video_key"]: r for r in wh.query_file("summary_videos", [list(report.video_keys)])}
     vrows = []
+    processed_s = 0.0  # seconds of source the pipeline went through (videos that did not fail)
     for key in report.video_keys:
         v = videos[key]
         f = failures.get(key)
@@ -45,6 +46,8 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
         if not f and key in quarantined:
             q = quarantined[key]
             status = f"QUARANTINED at {q['asset_key']}: {q['reason'].split(': ', 1)[-1].split(']: ', 1)[-1]}"
+        if status == "ok" and v["duration_seconds"] is not None:
+            processed_s += float(v["duration_seconds"])
         vrows.append(
             [
                 key,
@@ -103,6 +106,8 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
             _table(["clip", "consensus", "dissent", "title"], trows),
             "",
             f"wall time {wall_s:.1f}s in {report.runs} Dagster run(s): {stages}",
+            f"throughput: {processed_s / 60:.1f} source min in {wall_s / 60:.1f} wall min "
+            f"({processed_s / max(wall_s, 1e-9):.2f} source min per wall min)",
             f"renders:   {layout.media / 'renders'}",
             f"warehouse: {db}  (duckdb {db} -c 'SELECT * FROM clip_lineage')",
             f"dagster:   DAGSTER_HOME={layout.dagster_home}  (make ui, then http://127.0.0.1:3000)",

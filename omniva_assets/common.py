@@ -274,6 +274,27 @@ def video_value(context: dg.AssetExecutionContext, asset: str, video_key: str) -
         ) from None
 
 
+def _run(context: dg.AssetExecutionContext) -> dg.DagsterRun | None:
+    """The step's run; None when the asset is invoked directly (a test, a notebook)."""
+    try:
+        return context.run
+    except dg.DagsterError:  # DagsterInvalidPropertyError: direct invocation has no run
+        return None
+
+
+def launched_by_daemon(context: dg.AssetExecutionContext) -> bool:
+    """Whether this step runs in a run the daemon launched (a process of its own per run); False
+    in the launcher's own process (``omniva run``) and when the asset is invoked directly."""
+    run = _run(context)
+    return run is not None and run.remote_job_origin is not None
+
+
+def run_tag(context: dg.AssetExecutionContext, key: str) -> str:
+    """One of the run's tags ("" when it has none, or when the asset is invoked directly)."""
+    run = _run(context)
+    return run.tags.get(key, "") if run is not None else ""
+
+
 def engagement_of(store: OmnivaStore, video: Video) -> dict:
     """Views, likes and the most-replayed curve of the video's source (empty when none)."""
     try:

@@ -67,7 +67,7 @@ def _defs() -> dg.Definitions:
         sensors=[*ALL_SENSORS, lineage_sync_sensor, eclipse_sensor],
         schedules=[daily_posts_schedule],
         resources=dict(resources),
-        executor=executor_from_env(),  # OMNIVA_EXECUTOR (docs/deployment.md); unset: Dagster's default
+        executor=executor_from_env(),  # OMNIVA_EXECUTOR (docs/deployment.md); unset: in the run's process
     )
 
 

@@ -5,11 +5,15 @@ One setting each:
 
 - ``DAGSTER_HOME`` at a folder holding ``deploy/dagster.yaml`` (``python -m omniva_assets.deployment
   instance`` writes it): PostgreSQL storage, the queued run coordinator and its limits.
-- ``OMNIVA_EXECUTOR``: how a launched run executes its steps. Unset: Dagster's default (a
-  process per step on the run's machine). ``celery``: each step is a Celery task on Redis,
-  picked up by ``dagster-celery`` workers; steps on the GPU lane go to the ``gpu`` queue.
-  ``multiprocess`` / ``in_process``: Dagster's own executors. (``omniva run`` executes runs in
-  its own process whatever this says; runs launched by the daemon use it.)
+- ``OMNIVA_EXECUTOR``: how a launched run executes its steps. Unset or ``in_process``: in the
+  run's own process, one step after another. An Omniva run is one partition's chain of steps
+  (download, ASR, analysis, candidates, vote; or a clip's edit, render, copy, upload), each
+  waiting on the one before, so Dagster's default of a process per step bought no parallelism
+  and cost each step a fresh interpreter importing Dagster and Omniva (``bench/daemon_path.py``).
+  ``multiprocess``: that default, a process per step (``OMNIVA_MAX_CONCURRENT_STEPS`` at once).
+  ``celery``: each step is a Celery task on Redis, picked up by ``dagster-celery`` workers;
+  steps on the GPU lane go to the ``gpu`` queue. (``omniva run`` executes runs in its own
+  process whatever this says; runs launched by the daemon use it.)
 
 GPU routing. dagster-celery sends a step to the queue named by its ``dagster-celery/queue`` tag.
 Omniva decides the lane per run (Lattice's ``omniva/lane`` run tag) while queue tags are per op,
@@ -138,20 +142,18 @@ def celery_config(environ: Mapping[str, str] | None = None) -> dict:
     }
 
 
-def executor_from_env(environ: Mapping[str, str] | None = None) -> dg.ExecutorDefinition | None:
-    """The executor ``OMNIVA_EXECUTOR`` names; None keeps Dagster's default."""
+def executor_from_env(environ: Mapping[str, str] | None = None) -> dg.ExecutorDefinition:
+    """The executor ``OMNIVA_EXECUTOR`` names (unset: in process)."""
     env = os.environ if environ is None else environ
     kind = env.get(EXECUTOR_ENV, "").strip().lower().replace("-", "_")
-    if kind in ("", "default"):
-        return None
-    if kind == "in_process":
+    if kind in ("", "in_process"):
         return dg.in_process_executor
     if kind == "multiprocess":
         steps = int(env.get("OMNIVA_MAX_CONCURRENT_STEPS", "0") or 0)
         return dg.multiprocess_executor.configured({"max_concurrent": steps} if steps else {})
     if kind == "celery":
         return _celery_executor_def().configured(celery_config(env))
-    raise ValueError(f"{EXECUTOR_ENV}={kind!r}: expected celery, multiprocess, in_process or nothing")
+    raise ValueError(f"{EXECUTOR_ENV}={kind!r}: expected in_process (the default), multiprocess or celery")
 
 
 # ---------------------------------------------------------------- instance config and pools

@@ -16,7 +16,14 @@ from omniva import contracts
 from omniva.candidates import CandidateRules, extract_candidates
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
 from omniva_assets.analyzer import checks
-from omniva_assets.common import Lineage, emit, engagement_of, user_errors, week_topic_counts
+from omniva_assets.common import (
+    Lineage,
+    emit,
+    engagement_of,
+    launched_by_daemon,
+    user_errors,
+    week_topic_counts,
+)
 from omniva_assets.partitions import clip_key, register_clips, videos_partitions
 from omniva_resources import asr, asr_worker, creators, judgement
 from omniva_resources.resources import (
@@ -52,7 +59,7 @@ def transcripts(
     with user_errors(context, store):
         # Launched by the daemon, each run is a process of its own: the long-lived worker keeps
         # the models loaded across the runs of a backfill.
-        if asr_model.use_worker(launched_by_daemon=context.run.remote_job_origin is not None):
+        if asr_model.use_worker(launched_by_daemon=launched_by_daemon(context)):
             answer = asr_worker.transcribe(
                 store.layout.home,
                 Path(videos.file_path),

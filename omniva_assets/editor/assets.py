@@ -21,7 +21,7 @@ from omniva.records import (
     Video,
     stable_id,
 )
-from omniva_assets.common import Lineage, emit, user_errors, video_value
+from omniva_assets.common import Lineage, emit, run_tag, user_errors, video_value
 from omniva_assets.editor import checks
 from omniva_assets.partitions import RECORDED_IN_METADATA, clip_partitions, split_clip_key
 from omniva_resources import media, scraper, shorts
@@ -222,7 +222,7 @@ def ffmpeg_for_run(context: dg.AssetExecutionContext, media_tools: MediaTools) -
     """The ffmpeg tools, with the encoder threads the launcher gave this run when it renders
     several clips side by side (run tag ``omniva/ffmpeg_threads``)."""
     tools = media_tools.tools()
-    threads = context.run.tags.get("omniva/ffmpeg_threads", "")
+    threads = run_tag(context, "omniva/ffmpeg_threads")
     return dataclasses.replace(tools, threads=int(threads)) if threads.isdigit() else tools
 
 

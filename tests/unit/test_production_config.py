@@ -52,7 +52,8 @@ def test_omniva_gpu_steps_go_to_the_gpu_queue_only_on_the_gpu_lane():
 
 
 def test_executor_switch():
-    assert production.executor_from_env({}) is None
+    # unset: one process per run, its steps one after another (a run is one partition's chain)
+    assert production.executor_from_env({}) is dg.in_process_executor
     assert production.executor_from_env({"OMNIVA_EXECUTOR": "in_process"}) is dg.in_process_executor
     assert production.executor_from_env({"OMNIVA_EXECUTOR": "multiprocess"}).name == "multiprocess"
     celery = production.executor_from_env(
