@@ -272,6 +272,10 @@ def run(cases: list[str], clips_per_video: int, work: Path, repeat: int = 1) -> 
                         "OMNIVA_MAX_CLIPS_PER_VIDEO": str(clips_per_video),
                         # like for like: the plain loop renders one clip at a time
                         "OMNIVA_RENDER_PARALLEL": "1",
+                        # every source is English speech: pinned, as for an English creator (the
+                        # lecture's third minute is detected as English at only 0.63, under the
+                        # detector's 0.65 bar, and the plain loop has no quarantine to skip it)
+                        "OMNIVA_ASR_LANGUAGE": os.environ.get("OMNIVA_ASR_LANGUAGE", "en"),
                         "PYTHONWARNINGS": "ignore",
                     }
                     proc = subprocess.run(

@@ -115,6 +115,28 @@ def test_music_without_a_language_is_a_clear_error(tmp_path):
     assert "pin its language" in message and "no language could be detected" in message
 
 
+def test_an_unsure_first_window_lets_the_rest_of_the_speech_vote(tmp_path, monkeypatch):
+    """The third minute of the bundled lecture (English, with its speaker's Dutch accent): its
+    first 30 s of speech alone come out Dutch 0.47 against English 0.47, under the bar; the
+    second window votes too and English wins, above it."""
+    from faster_whisper import decode_audio
+
+    from omniva.settings import REPO_ROOT
+
+    minute = tmp_path / "lecture-minute-3.wav"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-ss", "120", "-t", "60", "-i",
+         str(REPO_ROOT / "sample" / "media" / "physicsworks_audio.webm"), "-ac", "1", "-ar", "16000", str(minute)],
+        check=True,
+    )  # fmt: skip
+    audio = decode_audio(str(minute), sampling_rate=asr.SAMPLE_RATE)
+    language, probability, _ = asr.detect_language(audio, asr.AsrSettings(), minute.name)
+    assert language == "en" and probability >= asr.MIN_LANGUAGE_PROBABILITY
+    monkeypatch.setattr(asr, "DETECT_WINDOWS", 1)  # the first window alone, as before
+    with pytest.raises(NoSpeechError, match=r"in its 30\.0s of voice-like sound"):
+        asr.detect_language(audio, asr.AsrSettings(), minute.name)
+
+
 def test_melody_without_voice_is_no_speech(tmp_path, capfd):
     melody = tmp_path / "melody.wav"
     expr = "0.3*(2*mod((220*pow(2,floor(mod(t*3,8))/12))*t,1)-1)*exp(-3*mod(t,1/3))+0.2*sin(2*PI*110*t)"
