@@ -50,10 +50,28 @@ def table_ddl() -> dict[str, str]:
 
 
 @cache
-def table_columns(table: str) -> tuple[str, ...]:
+def table_schema(table: str) -> tuple[tuple[str, str], ...]:
+    """(column, DuckDB type) of ``table`` as sql/schema.sql declares it."""
     con = duckdb.connect()
     con.execute(table_ddl()[table])
-    return tuple(r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
+    return tuple((r[0], r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall())
+
+
+def table_columns(table: str) -> tuple[str, ...]:
+    return tuple(name for name, _ in table_schema(table))
+
+
+# Rows per INSERT: one statement with many rows costs about a tenth of executemany's row-by-row
+# binding (200 rows: 10 ms against 105 ms here).
+_ROWS_PER_INSERT = 500
+
+
+@cache
+def _insert_sql(table: str, rows: int) -> str:
+    """``INSERT INTO table VALUES (...), ...`` for ``rows`` rows, each parameter cast to its
+    column's type (as executemany binds them), so the rows never have to agree on a type."""
+    one = "(" + ", ".join(f"CAST(? AS {kind})" for _, kind in table_schema(table)) + ")"
+    return f"INSERT INTO {table} VALUES " + ", ".join([one] * rows)  # table and types from schema.sql
 
 
 @cache
@@ -102,12 +120,11 @@ class Warehouse:
         if unknown:
             raise KeyError(f"{table}: unknown columns {sorted(unknown)}")
         con = _writer()
-        placeholders = ", ".join("?" for _ in columns)
+        values = [[_jsonable(r.get(c)) for c in columns] for r in rows]
         try:
-            con.executemany(
-                f"INSERT INTO {table} VALUES ({placeholders})",  # table and columns from schema.sql
-                [[_jsonable(r.get(c)) for c in columns] for r in rows],
-            )
+            for i in range(0, len(values), _ROWS_PER_INSERT):
+                batch = values[i : i + _ROWS_PER_INSERT]
+                con.execute(_insert_sql(table, len(batch)), [v for row in batch for v in row])
             arrow = con.sql(f"SELECT * FROM {table}").to_arrow_table()
         finally:
             con.execute(f"DELETE FROM {table}")
