@@ -56,6 +56,10 @@ def transcripts(
     pinned = creators.language_of(store.layout, videos.creator)
     if pinned:  # the creator's registered language: no detection
         settings = dataclasses.replace(settings, language=pinned)
+    elif settings.language is None:  # an unsure detection may fall back on the creator's usual language
+        counts = store.warehouse.query_file("creator_languages", [videos.creator, videos.video_key])
+        usual = asr.usual_language_of([(r["language"], int(r["videos"])) for r in counts])
+        settings = dataclasses.replace(settings, usual_language=usual)
     with user_errors(context, store):
         # Launched by the daemon, each run is a process of its own: the long-lived worker keeps
         # the models loaded across the runs of a backfill.
@@ -80,18 +84,24 @@ def transcripts(
         tools={"asr_model": transcript.model, "asr_backend": transcript.backend},
         params={**asdict(settings), "word_timing_used": transcript.word_timing},
     )
+    probability = transcript.language_probability
+    from_usual = probability is not None and probability < settings.min_language_probability
     metadata = {
         "language": transcript.language,
-        "language_probability": transcript.language_probability
-        if transcript.language_probability is not None
-        else "pinned",
+        "language_probability": probability if probability is not None else "pinned",
+        # detection was unsure and the creator's usual language decided (asr.detect_language)
+        "language_from": "the creator's usual language"
+        if from_usual
+        else ("pinned" if probability is None else "detected"),
         "model": transcript.model,
         "word_timing": transcript.word_timing,
         "words": len(transcript.words),
         **loads,
         "preview": dg.MetadataValue.md(transcript.text[:600]),
     }
-    version = dg.DataVersion(stable_id(videos.sha256, json.dumps(asdict(settings), sort_keys=True)))
+    # The usual language is part of the version only where it decided the language.
+    versioned = settings if from_usual else dataclasses.replace(settings, usual_language=None)
+    version = dg.DataVersion(stable_id(videos.sha256, json.dumps(asdict(versioned), sort_keys=True)))
     tables = {"transcripts": [transcript.row(videos.video_key, stardust.now_iso())]}
     yield emit(context, store, transcript, lineage, tables, metadata, version)
     yield checks.no_near_duplicate_speech(store, videos, transcript)

@@ -62,3 +62,70 @@ def test_named_queries_bind_parameters_and_unknown_names_are_refused(tmp_path):
     ]
     with pytest.raises(KeyError, match="no named query 'nope'"):
         wh.query_file("nope")
+
+
+def _video_and_transcript(wh, creator, key, language, probability):
+    wh.write_partition(
+        "videos",
+        key,
+        [
+            {
+                "video_id": stable_id("v", key),
+                "post_id": stable_id("p", key),
+                "video_key": key,
+                "creator": creator,
+                "source_url": "http://x",
+                "file_path": "/x.mp4",
+                "checksum": key,
+                "created_at": "2025-01-01T00:00:00Z",
+            }
+        ],
+    )
+    wh.write_partition(
+        "transcripts",
+        key,
+        [
+            {
+                "video_id": stable_id("v", key),
+                "video_key": key,
+                "language": language,
+                "language_probability": probability,
+                "model": "m",
+                "word_timing": "w",
+                "text": "t",
+                "word_count": 1,
+                "words": [],
+                "created_at": "2025-01-01T00:00:00Z",
+            }
+        ],
+    )
+
+
+def test_a_creators_usual_language_counts_only_its_other_confident_videos(tmp_path):
+    from omniva_resources import asr
+
+    wh = Warehouse(tmp_path / "wh", tmp_path / "db.duckdb")
+    for i in range(3):
+        _video_and_transcript(wh, "ana", f"ana-{i}", "en", 0.97)
+    _video_and_transcript(wh, "ana", "ana-unsure", "nl", 0.55)  # not confident: does not count
+    _video_and_transcript(wh, "ana", "ana-pinned", "de", None)  # pinned: no probability, does not count
+    _video_and_transcript(wh, "bo", "bo-0", "fr", 0.99)  # another creator
+
+    def usual(creator, key):
+        rows = wh.query_file("creator_languages", [creator, key])
+        return asr.usual_language_of([(r["language"], int(r["videos"])) for r in rows])
+
+    assert usual("ana", "ana-new") == "en"
+    assert usual("ana", "ana-0") is None  # its own transcript is not history: two are too few
+    assert usual("bo", "bo-1") is None  # one video is no habit
+    assert usual("cy", "cy-0") is None  # a new creator
+
+
+def test_usual_language_needs_enough_videos_that_agree():
+    from omniva_resources import asr
+
+    assert asr.usual_language_of([]) is None
+    assert asr.usual_language_of([("en", 3)]) == "en"
+    assert asr.usual_language_of([("en", 2)]) is None
+    assert asr.usual_language_of([("en", 8), ("es", 2)]) == "en"  # 80% in one language
+    assert asr.usual_language_of([("en", 5), ("es", 4)]) is None  # a bilingual creator: no habit

@@ -137,6 +137,29 @@ def test_an_unsure_first_window_lets_the_rest_of_the_speech_vote(tmp_path, monke
         asr.detect_language(audio, asr.AsrSettings(), minute.name)
 
 
+def test_the_creators_usual_language_decides_an_unsure_detection(tmp_path):
+    """20 s of the same accented lecturer: one window only, "en" 0.50 against "nl" 0.46. A creator
+    whose other videos were all English goes on in English; without that history, or with a
+    usual language the detector does not hear, the video stops as before and says why."""
+    from faster_whisper import decode_audio
+
+    from omniva.settings import REPO_ROOT
+
+    excerpt = tmp_path / "lecture-excerpt.wav"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-ss", "130", "-t", "20", "-i",
+         str(REPO_ROOT / "sample" / "media" / "physicsworks_audio.webm"), "-ac", "1", "-ar", "16000", str(excerpt)],
+        check=True,
+    )  # fmt: skip
+    audio = decode_audio(str(excerpt), sampling_rate=asr.SAMPLE_RATE)
+    with pytest.raises(NoSpeechError):
+        asr.detect_language(audio, asr.AsrSettings(), excerpt.name)
+    language, probability, _ = asr.detect_language(audio, asr.AsrSettings(usual_language="en"), excerpt.name)
+    assert language == "en" and asr.USUAL_LANGUAGE_FLOOR <= probability < asr.MIN_LANGUAGE_PROBABILITY
+    with pytest.raises(NoSpeechError, match="the creator's usual language 'de' only 0.0"):
+        asr.detect_language(audio, asr.AsrSettings(usual_language="de"), excerpt.name)
+
+
 def test_melody_without_voice_is_no_speech(tmp_path, capfd):
     melody = tmp_path / "melody.wav"
     expr = "0.3*(2*mod((220*pow(2,floor(mod(t*3,8))/12))*t,1)-1)*exp(-3*mod(t,1/3))+0.2*sin(2*PI*110*t)"
