@@ -312,7 +312,8 @@ def detect_language(
     language, probability = ranked[0]
     if probability < settings.min_language_probability and settings.usual_language:
         usual = dict(ranked).get(settings.usual_language, 0.0)
-        if usual >= USUAL_LANGUAGE_FLOOR:
+        # Not for a few voice-like frames (music, noise): the habit decides only about speech.
+        if usual >= USUAL_LANGUAGE_FLOOR and heard >= MIN_WINDOW_SECONDS * SAMPLE_RATE:
             logging.getLogger(__name__).info(
                 "%s: detection unsure (%s %.3f); the creator's usual language %s at %.3f decides",
                 name, language, probability, settings.usual_language, usual,
@@ -320,7 +321,11 @@ def detect_language(
             return settings.usual_language, usual, ranked[:5]
     if probability < settings.min_language_probability:
         guesses = ", ".join(f"{lang} {p:.3f}" for lang, p in ranked[:3])
-        if settings.usual_language:
+        if settings.usual_language and usual >= USUAL_LANGUAGE_FLOOR:
+            guesses += (
+                f"; too little voice for the creator's usual language {settings.usual_language!r} to decide"
+            )
+        elif settings.usual_language:
             guesses += f"; the creator's usual language {settings.usual_language!r} only {usual:.3f}"
         raise NoSpeechError(
             f"{name}: no language could be detected in its {heard / SAMPLE_RATE:.1f}s of "

@@ -113,6 +113,9 @@ def test_music_without_a_language_is_a_clear_error(tmp_path):
     message = str(err.value)
     assert "chord.wav" in message and "best guess" in message and "probability 0." in message
     assert "pin its language" in message and "no language could be detected" in message
+    # an English creator's habit does not turn a few voice-like frames of music into English
+    with pytest.raises(NoSpeechError, match="too little voice for the creator's usual language 'en'"):
+        asr.transcribe(music, asr.AsrSettings(usual_language="en"))
 
 
 def test_an_unsure_first_window_lets_the_rest_of_the_speech_vote(tmp_path, monkeypatch):
