@@ -21,7 +21,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,7 +66,7 @@ def table_columns(table: str) -> tuple[str, ...]:
 _ROWS_PER_INSERT = 500
 
 
-@cache
+@lru_cache(maxsize=64)  # a few row counts recur (one row: every packet); the rest are one-offs
 def _insert_sql(table: str, rows: int) -> str:
     """``INSERT INTO table VALUES (...), ...`` for ``rows`` rows, each parameter cast to its
     column's type (as executemany binds them), so the rows never have to agree on a type."""
