@@ -118,49 +118,44 @@ def test_music_without_a_language_is_a_clear_error(tmp_path):
         asr.transcribe(music, asr.AsrSettings(usual_language="en"))
 
 
-def test_an_unsure_first_window_lets_the_rest_of_the_speech_vote(tmp_path, monkeypatch):
-    """The third minute of the bundled lecture (English, with its speaker's Dutch accent): its
-    first 30 s of speech alone come out Dutch 0.47 against English 0.47, under the bar; the
-    second window votes too and English wins, above it."""
+def lecture_excerpt(tmp_path, start: int, seconds: int):
+    """``seconds`` of the bundled lecture from ``start``, as 16 kHz mono samples."""
     from faster_whisper import decode_audio
 
     from omniva.settings import REPO_ROOT
 
-    minute = tmp_path / "lecture-minute-3.wav"
+    out = tmp_path / f"lecture-{start}-{seconds}.wav"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-ss", "120", "-t", "60", "-i",
-         str(REPO_ROOT / "sample" / "media" / "physicsworks_audio.webm"), "-ac", "1", "-ar", "16000", str(minute)],
+        ["ffmpeg", "-v", "error", "-y", "-ss", str(start), "-t", str(seconds), "-i",
+         str(REPO_ROOT / "sample" / "media" / "physicsworks_audio.webm"), "-ac", "1", "-ar", "16000", str(out)],
         check=True,
     )  # fmt: skip
-    audio = decode_audio(str(minute), sampling_rate=asr.SAMPLE_RATE)
-    language, probability, _ = asr.detect_language(audio, asr.AsrSettings(), minute.name)
+    return decode_audio(str(out), sampling_rate=asr.SAMPLE_RATE)
+
+
+def test_an_unsure_first_window_lets_the_rest_of_the_speech_vote(tmp_path, monkeypatch):
+    """The third minute of the bundled lecture (English, with its speaker's Dutch accent): its
+    first 30 s of speech alone come out Dutch 0.47 against English 0.47, under the bar; the
+    second window votes too and English wins, above it."""
+    audio = lecture_excerpt(tmp_path, 120, 60)
+    language, probability, _ = asr.detect_language(audio, asr.AsrSettings(), "minute-3")
     assert language == "en" and probability >= asr.MIN_LANGUAGE_PROBABILITY
     monkeypatch.setattr(asr, "DETECT_WINDOWS", 1)  # the first window alone, as before
     with pytest.raises(NoSpeechError, match=r"in its 30\.0s of voice-like sound"):
-        asr.detect_language(audio, asr.AsrSettings(), minute.name)
+        asr.detect_language(audio, asr.AsrSettings(), "minute-3")
 
 
 def test_the_creators_usual_language_decides_an_unsure_detection(tmp_path):
     """20 s of the same accented lecturer: one window only, "en" 0.50 against "nl" 0.46. A creator
     whose other videos were all English goes on in English; without that history, or with a
     usual language the detector does not hear, the video stops as before and says why."""
-    from faster_whisper import decode_audio
-
-    from omniva.settings import REPO_ROOT
-
-    excerpt = tmp_path / "lecture-excerpt.wav"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-ss", "130", "-t", "20", "-i",
-         str(REPO_ROOT / "sample" / "media" / "physicsworks_audio.webm"), "-ac", "1", "-ar", "16000", str(excerpt)],
-        check=True,
-    )  # fmt: skip
-    audio = decode_audio(str(excerpt), sampling_rate=asr.SAMPLE_RATE)
+    audio = lecture_excerpt(tmp_path, 130, 20)
     with pytest.raises(NoSpeechError):
-        asr.detect_language(audio, asr.AsrSettings(), excerpt.name)
-    language, probability, _ = asr.detect_language(audio, asr.AsrSettings(usual_language="en"), excerpt.name)
+        asr.detect_language(audio, asr.AsrSettings(), "excerpt")
+    language, probability, _ = asr.detect_language(audio, asr.AsrSettings(usual_language="en"), "excerpt")
     assert language == "en" and asr.USUAL_LANGUAGE_FLOOR <= probability < asr.MIN_LANGUAGE_PROBABILITY
     with pytest.raises(NoSpeechError, match="the creator's usual language 'de' only 0.0"):
-        asr.detect_language(audio, asr.AsrSettings(usual_language="de"), excerpt.name)
+        asr.detect_language(audio, asr.AsrSettings(usual_language="de"), "excerpt")
 
 
 def test_melody_without_voice_is_no_speech(tmp_path, capfd):
