@@ -111,5 +111,12 @@ def render_parallelism(configured: str = "auto") -> tuple[int, int]:
             parallel = max(1, int(configured))
         except ValueError:
             raise ValueError(f"OMNIVA_RENDER_PARALLEL={configured!r}: a number of renders, or auto") from None
-    threads = 0 if parallel == 1 else max(1, cores // parallel)
-    return parallel, threads
+    return parallel, encoder_threads(parallel, cores)
+
+
+def encoder_threads(renders_at_once: int, cores: int | None = None) -> int:
+    """ffmpeg's ``-threads`` for each of ``renders_at_once`` renders sharing ``cores``: their share
+    of the cores, so together they do not oversubscribe the machine; 0 (ffmpeg's default, every
+    core) for a render alone."""
+    cores = cores or os.cpu_count() or 1
+    return 0 if renders_at_once <= 1 else max(1, cores // renders_at_once)

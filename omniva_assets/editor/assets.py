@@ -21,7 +21,8 @@ from omniva.records import (
     Video,
     stable_id,
 )
-from omniva_assets.common import Lineage, emit, run_tag, user_errors, video_value
+from omniva.settings import encoder_threads
+from omniva_assets.common import Lineage, emit, launched_by_daemon, run_tag, user_errors, video_value
 from omniva_assets.editor import checks
 from omniva_assets.partitions import RECORDED_IN_METADATA, clip_partitions, split_clip_key
 from omniva_resources import media, scraper, shorts
@@ -220,10 +221,20 @@ def renders(
 
 def ffmpeg_for_run(context: dg.AssetExecutionContext, media_tools: MediaTools) -> media.FFmpegTools:
     """The ffmpeg tools, with the encoder threads the launcher gave this run when it renders
-    several clips side by side (run tag ``omniva/ffmpeg_threads``)."""
+    several clips side by side (run tag ``omniva/ffmpeg_threads``). A run the daemon launched
+    has no such tag: clip runs there render side by side within the queue's limits, and the
+    encoder gets its share of the cores among the clip runs going on when it starts."""
     tools = media_tools.tools()
     threads = run_tag(context, "omniva/ffmpeg_threads")
-    return dataclasses.replace(tools, threads=int(threads)) if threads.isdigit() else tools
+    if threads.isdigit():
+        return dataclasses.replace(tools, threads=int(threads))
+    if launched_by_daemon(context):
+        running = context.instance.get_run_ids(
+            dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED], tags={"omniva/stage": "clip"})
+        )
+        if len(running) > 1:
+            return dataclasses.replace(tools, threads=encoder_threads(len(running)))
+    return tools
 
 
 def source_rights(store: OmnivaStore, video_key: str) -> dict:
