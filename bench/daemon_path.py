@@ -95,9 +95,8 @@ def _count(home: Path) -> dict:
 
 
 def one_path(path: str, feed_url: str, home: Path) -> dict:
-    (home / "dagster").mkdir(
-        parents=True, exist_ok=True
-    )  # the working folder's instance, as the CLI seeds it
+    # the working folder's instance, as the CLI seeds it
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
     env = {
         **os.environ,

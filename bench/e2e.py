@@ -273,8 +273,8 @@ def run(cases: list[str], clips_per_video: int, work: Path, repeat: int = 1) -> 
                         # like for like: the plain loop renders one clip at a time
                         "OMNIVA_RENDER_PARALLEL": "1",
                         # every source is English speech: pinned, as for an English creator (the
-                        # lecture's third minute is detected as English at only 0.63, under the
-                        # detector's 0.65 bar, and the plain loop has no quarantine to skip it)
+                        # lecture's accented third minute reads near the detector's bar, and the
+                        # plain loop has no quarantine to skip a video that stops)
                         "OMNIVA_ASR_LANGUAGE": os.environ.get("OMNIVA_ASR_LANGUAGE", "en"),
                         "PYTHONWARNINGS": "ignore",
                     }

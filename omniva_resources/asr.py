@@ -310,23 +310,22 @@ def detect_language(
             heard += len(more)
         ranked = sorted(((lang, t / heard) for lang, t in totals.items()), key=lambda lp: -lp[1])
     language, probability = ranked[0]
-    if probability < settings.min_language_probability and settings.usual_language:
-        usual = dict(ranked).get(settings.usual_language, 0.0)
-        # Not for a few voice-like frames (music, noise): the habit decides only about speech.
-        if usual >= USUAL_LANGUAGE_FLOOR and heard >= MIN_WINDOW_SECONDS * SAMPLE_RATE:
-            logging.getLogger(__name__).info(
-                "%s: detection unsure (%s %.3f); the creator's usual language %s at %.3f decides",
-                name, language, probability, settings.usual_language, usual,
-            )  # fmt: skip
-            return settings.usual_language, usual, ranked[:5]
     if probability < settings.min_language_probability:
         guesses = ", ".join(f"{lang} {p:.3f}" for lang, p in ranked[:3])
-        if settings.usual_language and usual >= USUAL_LANGUAGE_FLOOR:
-            guesses += (
-                f"; too little voice for the creator's usual language {settings.usual_language!r} to decide"
-            )
-        elif settings.usual_language:
-            guesses += f"; the creator's usual language {settings.usual_language!r} only {usual:.3f}"
+        usual_language = settings.usual_language
+        if usual_language:
+            usual = dict(ranked).get(usual_language, 0.0)
+            # Not for a few voice-like frames (music, noise): the habit decides only about speech.
+            if usual < USUAL_LANGUAGE_FLOOR:
+                guesses += f"; the creator's usual language {usual_language!r} only {usual:.3f}"
+            elif heard < MIN_WINDOW_SECONDS * SAMPLE_RATE:
+                guesses += f"; too little voice for the creator's usual language {usual_language!r} to decide"
+            else:
+                logging.getLogger(__name__).info(
+                    "%s: detection unsure (%s %.3f); the creator's usual language %s at %.3f decides",
+                    name, language, probability, usual_language, usual,
+                )  # fmt: skip
+                return usual_language, usual, ranked[:5]
         raise NoSpeechError(
             f"{name}: no language could be detected in its {heard / SAMPLE_RATE:.1f}s of "
             f"voice-like sound (best guess {language!r} at probability {probability:.3f}, below "

@@ -62,9 +62,9 @@ if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-mode
       exit 1
     fi
   done
-  # The registry connection can drop mid-download (seen in CI: a 10 MB wheel cut at 6.6 MB six
-  # times in a row). Each install is tried again up to four times, a minute apart; pip's cache
-  # keeps what already arrived, and the pip installed first resumes interrupted downloads.
+  # A registry connection can drop mid-download: each install is tried again up to four times, a
+  # minute apart; pip's cache keeps what already arrived, and the pip installed first resumes
+  # interrupted downloads.
   pip_install() {
     local attempt
     for attempt in 1 2 3 4; do

@@ -46,14 +46,21 @@ def test_parents_are_packet_ids():
     assert p.as_dict()["stardust_id"] == p.stardust_id and p.as_dict()["storage_id"] == 7
 
 
+ALICE = Creator("alice", "https://example.org/feed.xml", "rss")
+
+
+def _posts_lineage(*days: str) -> Lineage:
+    """alice's posts lineage emitting a ScraperJob for one day, or a list of them for several."""
+
+    def contract(trace, parents):
+        jobs = [contracts.scraper_job(ALICE, day, trace, parents) for day in days]
+        return jobs[0] if len(days) == 1 else jobs
+
+    return Lineage("posts", "id", stardust.trace_id_for("alice"), contract=contract)
+
+
 def test_the_emitted_contract_carries_the_parents_and_is_validated():
-    creator = Creator("alice", "https://example.org/feed.xml", "rss")
-    lineage = Lineage(
-        "posts",
-        "id",
-        stardust.trace_id_for("alice"),
-        contract=lambda trace, parents: contracts.scraper_job(creator, "2025-06-02", trace, parents),
-    )
+    lineage = _posts_lineage("2025-06-02")
     parents = [Parent("creators", "alice")]
     meta = emitted_contract(lineage, parents)
     assert meta["contract/name"] == "ScraperJob"
@@ -93,15 +100,7 @@ def test_the_publish_plan_sensor_queues_one_plan_at_a_time(tmp_path):
 
 
 def test_a_stage_may_emit_several_messages_each_validated():
-    creator = Creator("alice", "https://example.org/feed.xml", "rss")
-    lineage = Lineage(
-        "posts",
-        "id",
-        stardust.trace_id_for("alice"),
-        contract=lambda trace, parents: [
-            contracts.scraper_job(creator, day, trace, parents) for day in ("2025-06-02", "2025-06-03")
-        ],
-    )
+    lineage = _posts_lineage("2025-06-02", "2025-06-03")
     meta = emitted_contract(lineage, [Parent("creators", "alice")])
     assert meta["contract/name"] == "ScraperJob" and len(meta["contract/payload"].value) == 2
     check_received("posts", "alice|2025-06-02", meta)
