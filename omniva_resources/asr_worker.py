@@ -16,25 +16,18 @@ processes can ask, and ``multiprocessing.connection`` checks the key before anyt
 from __future__ import annotations
 
 import argparse
-import fcntl
-import hashlib
 import os
-import secrets
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing.connection import Client, Connection, Listener
+from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Any
 
 from omniva import errors
 from omniva.errors import OmnivaError
 from omniva.records import Transcript
-from omniva_resources import asr, media
+from omniva_resources import asr, local_service, media
 
 START_TIMEOUT_S = 60.0
 DEFAULT_IDLE_S = 600.0
@@ -48,44 +41,22 @@ class WorkerAnswer:
     served: int  # requests it has answered, this one included
 
 
+NAME = "asr-worker"
+
+
 def run_dir(home: Path) -> Path:
-    folder = Path(home) / "run"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    return folder
-
-
-def _key(home: Path) -> bytes:
-    path = run_dir(home) / "asr-worker.key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return local_service.run_dir(home)
 
 
 def socket_path(home: Path) -> Path:
-    """The worker's socket: in the home's run folder, or, when that path is too long for a Unix
-    socket (about 100 bytes), in this user's private folder under the system's temp folder."""
-    path = run_dir(home) / "asr-worker.sock"
-    if len(str(path).encode()) < 100:
-        return path
-    private = Path(tempfile.gettempdir()) / f"omniva-{os.getuid()}"
-    private.mkdir(mode=0o700, exist_ok=True)
-    info = private.stat()
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise errors.ConfigError(
-            f"{private} is not this user's private folder; remove it or set a shorter OMNIVA_HOME"
-        )
-    digest = hashlib.sha256(str(Path(home).resolve()).encode()).hexdigest()[:16]
-    return private / f"asr-{digest}.sock"
+    return local_service.socket_path(home, NAME)
 
 
 # ------------------------------------------------------------------ the worker process
 def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
     """Answer transcription requests on the home's socket until ``idle_s`` pass without one."""
     sock = socket_path(home)
-    listener = Listener(str(sock), family="AF_UNIX", authkey=_key(home))
+    listener = Listener(str(sock), family="AF_UNIX", authkey=local_service.key(home, NAME))
     os.chmod(sock, 0o600)
     state = {"last": time.monotonic(), "busy": False, "served": 0}
 
@@ -137,56 +108,16 @@ def _answer(conn: Connection, state: dict) -> None:
 
 
 # ------------------------------------------------------------------ the steps' side
-@contextmanager
-def _start_lock(home: Path):
-    with (run_dir(home) / "asr-worker.lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _connect(home: Path) -> Connection | None:
-    try:
-        return Client(str(socket_path(home)), family="AF_UNIX", authkey=_key(home))
-    except (FileNotFoundError, ConnectionRefusedError):
-        return None
-
-
-def _start(home: Path, idle_s: float) -> None:
-    log = (run_dir(home) / "asr-worker.log").open("ab")
-    subprocess.Popen(
-        [sys.executable, "-m", "omniva_resources.asr_worker", "--home", str(home), "--idle", str(idle_s)],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,  # outlives the run that started it
-        close_fds=True,
-    )
-
-
 def connect(home: Path, idle_s: float = DEFAULT_IDLE_S, timeout_s: float = START_TIMEOUT_S) -> Connection:
     """A connection to the home's worker, starting one if none answers (one at a time)."""
-    conn = _connect(home)
-    if conn is not None:
-        return conn
-    with _start_lock(home):
-        conn = _connect(home)  # another step may have started it meanwhile
-        if conn is None:
-            socket_path(home).unlink(missing_ok=True)  # left by a worker that died
-            _start(home, idle_s)
-            deadline = time.monotonic() + timeout_s
-            while conn is None and time.monotonic() < deadline:
-                time.sleep(0.1)
-                conn = _connect(home)
-    if conn is None:
-        log = run_dir(home) / "asr-worker.log"
-        raise errors.ConfigError(
-            f"the speech-recognition worker did not start within {timeout_s:.0f} s (see {log}); "
-            "set OMNIVA_ASR_WORKER=off to transcribe in each run's own process"
-        )
-    return conn
+    return local_service.connect(
+        home,
+        NAME,
+        ["-m", "omniva_resources.asr_worker", "--home", str(home), "--idle", str(idle_s)],
+        timeout_s,
+        "speech-recognition worker",
+        "set OMNIVA_ASR_WORKER=off to transcribe in each run's own process",
+    )
 
 
 def transcribe(
@@ -223,7 +154,7 @@ def transcribe(
 
 def stop(home: Path) -> int | None:
     """Stop the home's worker, if one runs; its pid."""
-    conn = _connect(home)
+    conn = local_service.try_connect(home, NAME)
     if conn is None:
         return None
     with conn:

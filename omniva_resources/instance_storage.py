@@ -1,5 +1,5 @@
-"""The embedded instance's SQLite storage with its fixed costs cut (``dagster.yaml``: ``storage:
-custom: omniva_resources.instance_storage.OmnivaSqliteStorage``).
+"""The embedded instance's SQLite storage with its fixed costs cut (``dagster.yaml``:
+``instance_class: omniva_resources.instance_storage.OmnivaInstance``).
 
 Dagster's own SQLite storage, the same files and the same schema, read and written by the same
 code; two things differ, both measured in ``bench/step_cost.py`` and ``bench/e2e.py`` (#20):
@@ -26,11 +26,13 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
+import yaml
+from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
@@ -99,6 +101,12 @@ class OmnivaSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines = _Engines()
         super().__init__(base_dir, inst_data=inst_data)
 
+    @classmethod
+    def from_config_value(  # type: ignore[override]
+        cls, inst_data: ConfigurableClassData | None, config_value: dict[str, str]
+    ) -> OmnivaSqliteEventLogStorage:
+        return cls(inst_data=inst_data, **config_value)
+
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         with self._db_lock:
@@ -108,13 +116,13 @@ class OmnivaSqliteEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-            with engine.connect() as conn:
-                with conn.begin():
-                    yield conn
+            with engine.connect() as conn, conn.begin():
+                yield conn
 
     def has_table(self, table_name: str) -> bool:
         engine = self._engines.get(
-            self.conn_string_for_shard(INDEX_SHARD_NAME), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+            self.conn_string_for_shard(INDEX_SHARD_NAME),
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
         )
         with engine.connect() as conn:
             return bool(engine.dialect.has_table(conn, table_name))
@@ -180,13 +188,18 @@ class OmnivaSqliteRunStorage(SqliteRunStorage):
 
     _engines: _Engines | None = None
 
+    @classmethod
+    def from_config_value(  # type: ignore[override]
+        cls, inst_data: ConfigurableClassData | None, config_value: dict[str, str]
+    ) -> OmnivaSqliteRunStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
+
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         if self._engines is None:
             self._engines = _Engines(size=1)
-        with self._engines.get(self._conn_string).connect() as conn:
-            with conn.begin():
-                yield conn
+        with self._engines.get(self._conn_string).connect() as conn, conn.begin():
+            yield conn
 
     def dispose(self) -> None:
         super().dispose()
@@ -195,7 +208,7 @@ class OmnivaSqliteRunStorage(SqliteRunStorage):
 
 
 class OmnivaSqliteStorage(DagsterSqliteStorage):
-    """``storage: custom:`` for the embedded instance; ``base_dir`` as Dagster's ``storage: sqlite:``."""
+    """Dagster's unified SQLite storage with the two subclasses above (same folders, same files)."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self.base_dir = base_dir
@@ -210,6 +223,33 @@ class OmnivaSqliteStorage(DagsterSqliteStorage):
         cls, inst_data: ConfigurableClassData, config_value: dict[str, str]
     ) -> OmnivaSqliteStorage:
         return cls.from_local(inst_data=inst_data, **config_value)
+
+
+class OmnivaInstance(dg.DagsterInstance):
+    """The embedded instance (``dagster.yaml``: ``instance_class``): Dagster's instance whose
+    default storage, when ``dagster.yaml`` names none, is ``OmnivaSqliteStorage`` in the
+    instance's own folder (wherever it is opened from: ``DAGSTER_HOME`` or a path), where
+    Dagster's default is ``DagsterSqliteStorage`` there. A configured storage (PostgreSQL) is
+    used as configured."""
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
+        defaults = dict(InstanceRef.config_defaults(base_dir))
+        module = __name__
+
+        def data(cls: str, folder: str) -> ConfigurableClassData:
+            return ConfigurableClassData(
+                module, cls, yaml.dump({"base_dir": folder}, default_flow_style=False)
+            )
+
+        defaults["storage"] = data("OmnivaSqliteStorage", base_dir)
+        defaults["run_storage"] = data("OmnivaSqliteRunStorage", _runs_directory(base_dir))
+        defaults["event_log_storage"] = data("OmnivaSqliteEventLogStorage", _event_logs_directory(base_dir))
+        return defaults
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        return {}
 
 
 def _is_sqlite_file(path: str) -> bool:

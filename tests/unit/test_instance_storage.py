@@ -8,11 +8,17 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from omniva.settings import REPO_ROOT
 from omniva_resources import instance_storage
-from omniva_resources.instance_storage import OmnivaSqliteEventLogStorage, OmnivaSqliteRunStorage
+from omniva_resources.instance_storage import (
+    OmnivaInstance,
+    OmnivaSqliteEventLogStorage,
+    OmnivaSqliteRunStorage,
+)
 
 
 @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b"]))
@@ -52,6 +58,7 @@ def _schema(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str]], str]:
 
 def test_runs_on_the_repo_instance_read_back_like_dagsters(home: Path) -> None:
     instance = dg.DagsterInstance.get()
+    assert isinstance(instance, OmnivaInstance)
     storage = instance.event_log_storage
     assert isinstance(storage, OmnivaSqliteEventLogStorage)
     assert isinstance(instance.run_storage, OmnivaSqliteRunStorage)
@@ -65,8 +72,12 @@ def test_runs_on_the_repo_instance_read_back_like_dagsters(home: Path) -> None:
     runs_dir = home / "history" / "runs"
     for result in results:
         assert (runs_dir / f"{result.run_id}.db").exists()
-        kinds = [e.dagster_event.event_type_value for e in instance.all_logs(result.run_id) if e.dagster_event]
-        assert kinds.count("ASSET_MATERIALIZATION") == 2 and kinds[-1] == "PIPELINE_SUCCESS"  # RUN_SUCCESS by its stored name
+        kinds = [
+            e.dagster_event.event_type_value for e in instance.all_logs(result.run_id) if e.dagster_event
+        ]
+        assert (
+            kinds.count("ASSET_MATERIALIZATION") == 2 and kinds[-1] == "PIPELINE_SUCCESS"
+        )  # RUN_SUCCESS by its stored name
     assert instance.get_materialized_partitions(dg.AssetKey("total")) == {"a", "b"}
     latest = instance.get_latest_materialization_event(dg.AssetKey("total"))
     assert latest is not None and latest.asset_materialization is not None
@@ -78,6 +89,29 @@ def test_runs_on_the_repo_instance_read_back_like_dagsters(home: Path) -> None:
         e.message for e in instance.all_logs(results[0].run_id)
     ]
     instance.dispose()
+
+
+def test_an_instance_opened_from_its_folder_uses_that_folder(home: Path, tmp_path: Path, monkeypatch) -> None:
+    instance = dg.DagsterInstance.get()
+    run_id = (
+        DEFS.resolve_job_def("numbers_job").execute_in_process(instance=instance, partition_key="a").run_id
+    )
+    instance.dispose()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(elsewhere))  # another instance's home in the environment
+    opened = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    assert isinstance(opened, OmnivaInstance) and isinstance(opened.run_storage, OmnivaSqliteRunStorage)
+    run = opened.get_run_by_id(run_id)
+    assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+    assert not list(elsewhere.iterdir())
+    # Each storage Dagster may rehydrate on its own from the reference is Omniva's, in that folder.
+    ref = opened.get_ref()
+    for data in (ref.storage_data, ref.run_storage_data, ref.event_storage_data):
+        storage = data.rehydrate(object)
+        assert type(storage).__module__ == "omniva_resources.instance_storage", storage
+        assert str(home) in yaml.safe_load(data.config_yaml)["base_dir"]
+    opened.dispose()
 
 
 def test_a_run_shard_from_the_template_is_the_one_dagster_makes(tmp_path: Path) -> None:
