@@ -4,10 +4,13 @@
 
 - ``omniva run``: every run executes in the CLI's own process (the models stay loaded).
 - ``omniva run --queue``: every run goes into the instance's queue and ``dagster-daemon`` launches
-  it in a process of its own, as the sensors, the UI's backfills and production do. Transcription
-  then goes to the long-lived ASR worker (``OMNIVA_ASR_WORKER=auto``).
+  it in a process of its own, as the sensors, the UI's backfills and production do: forked from
+  the warm run starter (``OMNIVA_WARM_RUNS=auto``), and again with ``OMNIVA_WARM_RUNS=off``
+  (Dagster's default: a fresh interpreter per run through the code location's gRPC server).
+  Transcription goes to the long-lived ASR worker (``OMNIVA_ASR_WORKER=auto``).
 
-Prints, per path: wall time, its ratio to ``omniva run``, the runs, the materializations per
+Prints, per path: wall time, its ratio to ``omniva run``, the runs, the median launch (the
+launcher's call to the run's start, from the event log), the materializations per
 partition (each exactly one), the ASR model loads (counted from the transcripts'
 materializations: in the CLI's process, or in the worker) and the most publish-plan runs queued
 or running at once. The videos are distinct excerpts of the bundled lecture.
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +35,13 @@ sys.path.insert(0, str(REPO))
 from bench.e2e import CREATOR, DAY, MEDIA, _site_items  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
+
+
+LABELS = {
+    "in-process": "omniva run",
+    "daemon": "omniva run --queue (daemon, warm run starts)",
+    "daemon-cold": "omniva run --queue (daemon, OMNIVA_WARM_RUNS=off)",
+}
 
 
 def _excerpts(cache: Path, n: int, seconds: int) -> list[str]:
@@ -81,7 +92,25 @@ def _count(home: Path) -> dict:
         if r.dagster_run.job_name == "publish_plan_job"
     )
     most = max((sum(1 for s, e in plans if s <= t < e) for t, _ in plans), default=0)
+    # Launch: from the launcher's call (RUN_STARTING) to the run's process starting it (RUN_START).
+    launch = []
+    for rec in runs:
+        marks = {
+            e.dagster_event.event_type_value: e.timestamp
+            for e in instance.all_logs(rec.dagster_run.run_id)
+            if e.dagster_event is not None
+            and e.dagster_event.event_type_value in ("PIPELINE_STARTING", "PIPELINE_START")
+        }
+        if len(marks) == 2:
+            launch.append(marks["PIPELINE_START"] - marks["PIPELINE_STARTING"])
+    stages: dict[str, list[float]] = {}
+    for rec in runs:
+        span = stages.setdefault(rec.dagster_run.job_name.removesuffix("_job"), [float("inf"), 0.0])
+        span[0] = min(span[0], rec.create_timestamp.timestamp())
+        span[1] = max(span[1], rec.end_time or time.time())
     return {
+        "launch_s_median": round(statistics.median(launch), 2) if launch else None,
+        "stage_s": {k: round(e - s, 1) for k, (s, e) in sorted(stages.items(), key=lambda kv: kv[1][0])},
         "runs": len(runs),
         "failed_runs": sum(1 for r in runs if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS),
         "materializations_per_partition": sorted({n for a in per_partition.values() for n in a.values()}),
@@ -106,6 +135,8 @@ def one_path(path: str, feed_url: str, home: Path) -> dict:
         "PYTHONWARNINGS": "ignore",
     }
     env.pop("OMNIVA_RENDER_PARALLEL", None)
+    if path == "daemon-cold":
+        env["OMNIVA_WARM_RUNS"] = "off"  # Dagster's default launch: a fresh interpreter per run
     add = (
         "from omniva.settings import layout, ensure_dagster_home; from omniva_resources import creators; "
         f"creators.add(layout(), {CREATOR!r}, {feed_url!r}, allow_private_network=True); ensure_dagster_home()"
@@ -116,7 +147,7 @@ def one_path(path: str, feed_url: str, home: Path) -> dict:
     daemon = None
     with YouTubeEmulator(home / "youtube-emulator") as emu:
         env["OMNIVA_YOUTUBE_API_ROOT"] = emu.url
-        if path == "daemon":
+        if path != "in-process":
             log = (home / "daemon.log").open("wb")
             daemon = subprocess.Popen(
                 [str(VENV_BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
@@ -135,7 +166,7 @@ def one_path(path: str, feed_url: str, home: Path) -> dict:
         ]
         started = time.perf_counter()
         proc = subprocess.run(
-            cmd + (["--queue"] if path == "daemon" else []), env=env, capture_output=True, text=True
+            cmd + (["--queue"] if path != "in-process" else []), env=env, capture_output=True, text=True
         )
         wall = time.perf_counter() - started
         if daemon is not None:
@@ -155,12 +186,20 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--count", type=Path, default=None)
+    ap.add_argument(
+        "--paths",
+        default="in-process,daemon,daemon-cold",
+        help="in-process (omniva run), daemon (omniva run --queue, warm run starts), "
+        "daemon-cold (the same with OMNIVA_WARM_RUNS=off: Dagster's default launch)",
+    )
     args = ap.parse_args()
     if args.count:
+        from omniva_app import run_zygote
         from omniva_resources import asr_worker
 
         counted = _count(args.count)
-        asr_worker.stop(args.count)  # the worker would otherwise wait out its idle time
+        asr_worker.stop(args.count)  # the workers would otherwise wait out their idle time
+        run_zygote.stop(args.count / "dagster")
         print(json.dumps(counted))
         return
     from omniva_devkit.sample_site import SampleSite
@@ -169,7 +208,7 @@ def main() -> None:
     names = _excerpts(work / "site", args.videos, args.seconds)
     rows = []
     with SampleSite(work / "site", port=0, items=_site_items(names)) as site:
-        for path in ("in-process", "daemon"):
+        for path in args.paths.split(","):
             rows.append(one_path(path, site.feed_url, work / f"home-{path}"))
             print(f"  {path}: {rows[-1]['wall_s']} s", file=sys.stderr, flush=True)
     base = rows[0]["wall_s"]
@@ -177,17 +216,20 @@ def main() -> None:
         f"Daemon path vs omniva run: {args.videos} videos of {args.seconds} s, {os.cpu_count()} CPU core(s)\n"
     )
     print(
-        "| path | wall s | vs omniva run | runs (failed) | transcribed | uploads | materializations per partition "
-        "| ASR model loads (processes) | publish-plan runs (most at once) |"
+        "| path | wall s | vs omniva run | runs (failed) | launch s (median) | transcribed | uploads "
+        "| materializations per partition | ASR model loads (processes) | publish-plan runs (most at once) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for r in rows:
         print(
-            f"| {'omniva run' if r['path'] == 'in-process' else 'omniva run --queue (daemon)'} | {r['wall_s']} | "
-            f"{r['wall_s'] / base:.2f}x | {r['runs']} ({r['failed_runs']}) | {r['transcribed']} | {r['uploads']} | "
-            f"{r['materializations_per_partition']} | {r['asr_model_loads']} ({r['asr_processes']}) | "
+            f"| {LABELS[r['path']]} | {r['wall_s']} | {r['wall_s'] / base:.2f}x | {r['runs']} ({r['failed_runs']}) | "
+            f"{r['launch_s_median'] if r['launch_s_median'] is not None else ''} | {r['transcribed']} | "
+            f"{r['uploads']} | {r['materializations_per_partition']} | {r['asr_model_loads']} ({r['asr_processes']}) | "
             f"{r['plan_runs']} ({r['plan_runs_at_once']}) |"
         )
+    print("\nstages, s from the first run's creation to the last one's end:")
+    for r in rows:
+        print(f"  {LABELS[r['path']]}: " + ", ".join(f"{k} {v}" for k, v in r["stage_s"].items()))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

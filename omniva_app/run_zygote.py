@@ -15,7 +15,8 @@ once and then runs exactly what ``dagster api execute_run`` runs (``WarmRunLaunc
 - A run process belongs to no one but itself: killing or replacing the zygote leaves it running;
   the zygote reaps the ones that end while it lives.
 - Nothing is opened before a fork (no database, no socket but the listener, no thread): each
-  run process opens its instance from the reference the launcher sends.
+  run process opens its instance from the reference the launcher sends. The models most runs
+  load first (spaCy, the text model) are loaded before any fork, so runs start with them.
 - The socket lives in the instance's ``run/`` folder (0700, key 0600; ``local_service``); the
   zygote exits after ``idle_s`` without a request.
 """
@@ -63,7 +64,8 @@ def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
     import dagster  # noqa: F401 - imported here, before any fork, so no run process pays for it
     from dagster._cli.api import _execute_run_command_body  # noqa: F401 - same
 
-    importlib.import_module(PRELOAD_MODULE).defs  # noqa: B018 - built now, shared by every fork
+    defs = importlib.import_module(PRELOAD_MODULE).defs  # built now, shared by every fork
+    _warm_up(defs)
     mine = fingerprint()
     sock = local_service.socket_path(home, NAME)
     sock.unlink(missing_ok=True)
@@ -98,6 +100,19 @@ def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
             _answer(conn, mine, sock)
         finally:
             conn.close()
+
+
+def _warm_up(defs: Any) -> None:
+    """The models most runs load first (spaCy, the text model, the exemplars), loaded here so
+    that every forked run starts with them; a model that fails to load here fails in the run that
+    needs it, with its own error, as before."""
+    for resource in (defs.resources or {}).values():
+        warm_up = getattr(resource, "warm_up", None)
+        if callable(warm_up):
+            try:
+                warm_up()
+            except Exception:  # noqa: BLE001 - the run that needs it reports it
+                traceback.print_exc()
 
 
 def _answer(conn: Connection, mine: str, sock: Path) -> None:

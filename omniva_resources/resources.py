@@ -23,7 +23,7 @@ from cognitive_sensors.goals import Goals, load_goals
 from omniva.errors import ConfigError
 from omniva.settings import Layout
 from omniva.source_rules import SourceRules, SourceSettings
-from omniva_resources import asr, judgement, media, projects, textmodel
+from omniva_resources import asr, judgement, media, nlp, projects, textmodel
 from omniva_resources.nlp import DEFAULT_PIPELINE
 from omniva_resources.store import OmnivaStore
 from omniva_resources.youtube_resource import YouTubeResource
@@ -98,6 +98,14 @@ class NlpResource(dg.ConfigurableResource):
 
     def exemplars(self) -> judgement.Exemplars:
         return judgement.load_exemplars(self.judgement_file or None)
+
+    def warm_up(self) -> None:
+        """Load the spaCy pipeline, the text model and the exemplars now (each once per process),
+        as the first analysing or titling step would (the daemon's warm run starter forks every
+        run from a process that did this)."""
+        nlp.load_pipeline(self.pipeline)
+        self.embedder()
+        self.exemplars()
 
 
 class ClipRules(dg.ConfigurableResource):
