@@ -14,9 +14,10 @@ once and then runs exactly what ``dagster api execute_run`` runs (``WarmRunLaunc
   reloaded code location do.
 - A run process belongs to no one but itself: killing or replacing the zygote leaves it running;
   the zygote reaps the ones that end while it lives.
-- Nothing is opened before a fork (no database, no socket but the listener, no thread): each
-  run process opens its instance from the reference the launcher sends. The models most runs
-  load first (spaCy, the text model) are loaded before any fork, so runs start with them.
+- Nothing is open at a fork (no database, no socket but the listener, no thread): each run
+  process opens its instance from the reference the launcher sends. What a first opening costs
+  (Dagster reading its schema migrations) and the models most runs load first (spaCy, the text
+  model) are paid before any fork, so runs start with them.
 - The socket lives in the instance's ``run/`` folder (0700, key 0600; ``local_service``); the
   zygote exits after ``idle_s`` without a request.
 """
@@ -65,7 +66,7 @@ def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
     from dagster._cli.api import _execute_run_command_body  # noqa: F401 - same
 
     defs = importlib.import_module(PRELOAD_MODULE).defs  # built now, shared by every fork
-    _warm_up(defs)
+    _warm_up(defs, home)
     mine = fingerprint()
     sock = local_service.socket_path(home, NAME)
     sock.unlink(missing_ok=True)
@@ -102,10 +103,19 @@ def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
             conn.close()
 
 
-def _warm_up(defs: Any) -> None:
-    """The models most runs load first (spaCy, the text model, the exemplars), loaded here so
-    that every forked run starts with them; a model that fails to load here fails in the run that
-    needs it, with its own error, as before."""
+def _warm_up(defs: Any, home: Path) -> None:
+    """What every run would do first, done here once: open the instance (the first opening in a
+    process reads Dagster's schema migrations, about 0.5 s; it is closed again before any fork)
+    and load the models most runs load first (spaCy, the text model, the exemplars). A model that
+    fails to load here fails in the run that needs it, with its own error, as before."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    try:
+        with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+            instance.get_runs(limit=1)
+    except Exception:  # noqa: BLE001 - only a warm-up: the run opens its own instance
+        traceback.print_exc()
     for resource in (defs.resources or {}).values():
         warm_up = getattr(resource, "warm_up", None)
         if callable(warm_up):
