@@ -16,6 +16,7 @@ from omniva.redact import redact_text, redact_value
 from omniva.settings import Layout, omniva_home
 from omniva_resources import creators as creator_registry
 from omniva_resources.warehouse import Warehouse
+from omniva_resources.warehouse import schemas as warehouse_schemas
 
 
 class OmnivaStore(dg.ConfigurableResource):
@@ -32,6 +33,10 @@ class OmnivaStore(dg.ConfigurableResource):
     @property
     def warehouse(self) -> Warehouse:
         return Warehouse(self.layout.warehouse, self.layout.duckdb_path)
+
+    def warm_up(self) -> None:
+        """Read the warehouse's table schemas now (once per process, as the first write would)."""
+        warehouse_schemas()
 
     def creator(self, name: str) -> Creator:
         return creator_registry.get(self.layout, name)
