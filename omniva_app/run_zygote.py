@@ -24,7 +24,6 @@ once and then runs exactly what ``dagster api execute_run`` runs (``WarmRunLaunc
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.util
 import os
@@ -228,24 +227,11 @@ def _wait_gone(pid: int, timeout_s: float = 10.0) -> None:
 
 def stop(home: Path) -> int | None:
     """Stop the home's zygote, if one runs (its run processes go on); its pid."""
-    conn = local_service.try_connect(home, NAME)
-    if conn is None:
-        return None
-    with conn:
-        conn.send(("stop", "", "", ""))
-        try:
-            return int(conn.recv()[1])
-        except EOFError:
-            return None
+    return local_service.stop(home, NAME, ("stop", "", "", ""))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Omniva's warm run starter (for the daemon)")
-    parser.add_argument("--home", required=True, type=Path)
-    parser.add_argument("--idle", type=float, default=DEFAULT_IDLE_S)
-    args = parser.parse_args(argv)
-    serve(args.home, args.idle)
-    return 0
+    return local_service.main(argv, "Omniva's warm run starter (for the daemon)", serve, DEFAULT_IDLE_S)
 
 
 if __name__ == "__main__":

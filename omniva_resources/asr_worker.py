@@ -15,7 +15,6 @@ processes can ask, and ``multiprocessing.connection`` checks the key before anyt
 
 from __future__ import annotations
 
-import argparse
 import os
 import threading
 import time
@@ -154,24 +153,11 @@ def transcribe(
 
 def stop(home: Path) -> int | None:
     """Stop the home's worker, if one runs; its pid."""
-    conn = local_service.try_connect(home, NAME)
-    if conn is None:
-        return None
-    with conn:
-        conn.send(("stop", str(home), None, None))
-        try:
-            return int(conn.recv()[1])
-        except EOFError:
-            return None
+    return local_service.stop(home, NAME, ("stop", str(home), None, None))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Omniva's speech-recognition worker")
-    parser.add_argument("--home", required=True, type=Path)
-    parser.add_argument("--idle", type=float, default=DEFAULT_IDLE_S)
-    args = parser.parse_args(argv)
-    serve(args.home, args.idle)
-    return 0
+    return local_service.main(argv, "Omniva's speech-recognition worker", serve, DEFAULT_IDLE_S)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ it on its socket.
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import hashlib
 import os
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
@@ -114,3 +115,28 @@ def connect(
         log = run_dir(home) / f"{name}.log"
         raise errors.ConfigError(f"the {what} did not start within {timeout_s:.0f} s (see {log}); {off_hint}")
     return conn
+
+
+def stop(home: Path, name: str, request: tuple) -> int | None:
+    """Ask the home's service to stop, if one runs (``request``: its own stop message); its pid."""
+    conn = try_connect(home, name)
+    if conn is None:
+        return None
+    with conn:
+        conn.send(request)
+        try:
+            return int(conn.recv()[1])
+        except EOFError:
+            return None
+
+
+def main(
+    argv: list[str] | None, description: str, serve: Callable[[Path, float], None], idle_s: float
+) -> int:
+    """A service's command line: ``--home HOME --idle SECONDS``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--home", required=True, type=Path)
+    parser.add_argument("--idle", type=float, default=idle_s)
+    args = parser.parse_args(argv)
+    serve(args.home, args.idle)
+    return 0
