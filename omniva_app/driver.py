@@ -48,7 +48,6 @@ from omniva_assets.sensors import (
     selected_ranks,
     zenith_gate,
 )
-from omniva_resources import media
 from omniva_resources.resources import OmnivaStore
 
 
@@ -94,11 +93,7 @@ class Runner:
         self.creator: str | None = None
         self.store = OmnivaStore()
         if isinstance(self.launcher, InProcessLauncher):
-            # What every materialization's bookkeeping needs once per process (the warehouse's
-            # schemas, ffmpeg's build for lineage), read when the runner starts rather than in
-            # whichever step happens to come first (the warm run starter does the same).
-            self.store.warm_up()
-            media.ffmpeg_build()
+            self.store.warm_up()  # the steps run here (the warm run starter does the same)
         self.defs = defs
         self.instance = instance
         self.echo = echo

@@ -23,6 +23,7 @@ PostgreSQL (``deploy/dagster.yaml``, production) is untouched.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 from collections import OrderedDict
@@ -164,8 +165,7 @@ class OmnivaSqliteEventLogStorage(SqliteEventLogStorage):
             return False
         scratch = f"{path}.{uuid.uuid4().hex}.tmp"
         try:
-            with open(template, "rb") as src, open(scratch, "wb") as dst:
-                dst.write(src.read())
+            shutil.copyfile(template, scratch)
             os.link(scratch, path)  # atomic, and refuses a file another process put there first
         except OSError:
             return False

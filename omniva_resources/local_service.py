@@ -60,8 +60,7 @@ def socket_path(home: Path, name: str) -> Path:
             f"{private} is not this user's private folder; remove it or set a shorter OMNIVA_HOME"
         )
     digest = hashlib.sha256(str(Path(home).resolve()).encode()).hexdigest()[:16]
-    prefix = "asr" if name == "asr-worker" else name
-    return private / f"{prefix}-{digest}.sock"
+    return private / f"{name}-{digest}.sock"
 
 
 @contextmanager

@@ -156,11 +156,6 @@ class MediaTools(dg.ConfigurableResource):
     def tools(self) -> media.FFmpegTools:
         return media.FFmpegTools(self.ffmpeg, self.ffprobe, self.disable_nvenc)
 
-    def warm_up(self) -> None:
-        """Ask ffmpeg its build now (once per process, as every materialization's lineage does)."""
-        media.ffmpeg_build()
-        media.ffmpeg_build(self.tools())
-
 
 class RenderSettings(dg.ConfigurableResource):
     """How a Short is rendered: ``media.RenderSpec``'s fields (defaults from it), and whether

@@ -15,6 +15,7 @@ from omniva.records import Creator, Post, stable_id
 from omniva.redact import redact_text, redact_value
 from omniva.settings import Layout, omniva_home
 from omniva_resources import creators as creator_registry
+from omniva_resources import media
 from omniva_resources.warehouse import Warehouse
 from omniva_resources.warehouse import schemas as warehouse_schemas
 
@@ -35,8 +36,10 @@ class OmnivaStore(dg.ConfigurableResource):
         return Warehouse(self.layout.warehouse, self.layout.duckdb_path)
 
     def warm_up(self) -> None:
-        """Read the warehouse's table schemas now (once per process, as the first write would)."""
+        """What every materialization's bookkeeping needs once per process, read now rather than
+        in whichever step comes first: the warehouse's table schemas and ffmpeg's build (lineage)."""
         warehouse_schemas()
+        media.ffmpeg_build()
 
     def creator(self, name: str) -> Creator:
         return creator_registry.get(self.layout, name)
