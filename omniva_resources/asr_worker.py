@@ -16,10 +16,8 @@ processes can ask, and ``multiprocessing.connection`` checks the key before anyt
 from __future__ import annotations
 
 import os
-import threading
-import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, Listener
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -53,32 +51,10 @@ def socket_path(home: Path) -> Path:
 
 # ------------------------------------------------------------------ the worker process
 def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
-    """Answer transcription requests on the home's socket until ``idle_s`` pass without one."""
-    sock = socket_path(home)
-    listener = Listener(str(sock), family="AF_UNIX", authkey=local_service.key(home, NAME))
-    os.chmod(sock, 0o600)
-    state = {"last": time.monotonic(), "busy": False, "served": 0}
-
-    def watchdog() -> None:
-        while True:
-            time.sleep(min(1.0, idle_s))
-            if not state["busy"] and time.monotonic() - float(state["last"]) > idle_s:
-                sock.unlink(missing_ok=True)
-                os._exit(0)
-
-    threading.Thread(target=watchdog, daemon=True).start()
-    while True:
-        try:
-            conn = listener.accept()  # a wrong key raises here, before anything is read
-        except Exception:  # noqa: BLE001 - a client that fails to authenticate must not stop it
-            continue
-        state["busy"] = True
-        try:
-            _answer(conn, state)
-        finally:
-            conn.close()
-            state["busy"] = False
-            state["last"] = time.monotonic()
+    """Answer transcription requests on the home's socket until ``idle_s`` pass without one (a
+    client that connected before the worker left is still answered: ``local_service.serve``)."""
+    state = {"served": 0}
+    local_service.serve(home, NAME, idle_s, lambda conn: _answer(conn, state))
 
 
 def _answer(conn: Connection, state: dict) -> None:

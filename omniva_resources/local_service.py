@@ -15,13 +15,15 @@ import fcntl
 import hashlib
 import os
 import secrets
+import select
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from multiprocessing.connection import Client, Connection
+from multiprocessing.connection import Client, Connection, answer_challenge, deliver_challenge
 from pathlib import Path
 
 from omniva import errors
@@ -127,6 +129,49 @@ def stop(home: Path, name: str, request: tuple) -> int | None:
             return int(conn.recv()[1])
         except EOFError:
             return None
+
+
+def serve(home: Path, name: str, idle_s: float, answer: Callable[[Connection], None]) -> None:
+    """Serve the home's socket one connection at a time (``answer`` with each, after the key
+    check), and exit the process once ``idle_s`` pass without one.
+
+    The exit does not race a client: the socket is unlinked first, so a client from then on finds
+    no service and starts a new one, and a client that connected before the unlink is served
+    before the process leaves."""
+    path = socket_path(home, name)
+    authkey = key(home, name)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    os.chmod(path, 0o600)
+    server.listen(16)
+    last = time.monotonic()
+    while True:
+        wait = last + idle_s - time.monotonic()
+        ready, _, _ = select.select([server], [], [], max(0.0, wait))
+        if not ready and wait <= 0:
+            path.unlink(missing_ok=True)  # no client can connect from here on
+            while select.select([server], [], [], 0)[0]:  # one connected just before: serve it
+                _accept_and_answer(server, authkey, answer)
+            os._exit(0)
+        if ready:
+            _accept_and_answer(server, authkey, answer)
+            last = time.monotonic()
+
+
+def _accept_and_answer(server: socket.socket, authkey: bytes, answer: Callable[[Connection], None]) -> None:
+    sock, _ = server.accept()
+    sock.setblocking(True)
+    conn = Connection(sock.detach())
+    try:
+        try:
+            # a wrong key raises here, before anything is read; it must not stop the service
+            deliver_challenge(conn, authkey)
+            answer_challenge(conn, authkey)
+        except Exception:  # noqa: BLE001
+            return
+        answer(conn)
+    finally:
+        conn.close()
 
 
 def main(

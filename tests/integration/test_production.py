@@ -36,7 +36,7 @@ from omniva_assets import deployment as production
 from omniva_devkit.local_services import ServiceUnavailable, free_port, postgres, redis
 from omniva_devkit.sample_site import SampleItem, SampleSite
 from omniva_devkit.smoke import HOLD_TAG
-from omniva_resources import media
+from omniva_resources import asr_worker, media
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +122,10 @@ def stack(tmp_path_factory):
             "OMNIVA_GPUS": "1",
             # one Short per video keeps every upload of the module inside one day's quota
             "OMNIVA_MAX_CLIPS_PER_VIDEO": "1",
+            # The ASR worker the first daemon-launched transcription starts stays for the whole
+            # module (the queue test asserts both videos went to the same one), however long a
+            # loaded machine takes between runs; the module stops it at the end.
+            "OMNIVA_ASR_WORKER_IDLE_S": "3600",
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(REPO),
         }
@@ -139,6 +143,7 @@ def stack(tmp_path_factory):
         yield s
         for name in list(s.procs):
             s.stop(name)
+        asr_worker.stop(Path(env["OMNIVA_HOME"]))
 
 
 @pytest.fixture(scope="module")
