@@ -1,6 +1,7 @@
 """The long-lived services' socket loop (``omniva_resources.local_service.serve``): one request at
 a time, the key checked first, and an idle exit that never drops a client that already connected."""
 
+import contextlib
 import os
 import signal
 import threading
@@ -30,14 +31,10 @@ def service(tmp_path):
         assert time.monotonic() < deadline
         time.sleep(0.01)
     yield tmp_path, pid
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def test_it_answers_with_the_key_only_and_exits_when_idle(service):
