@@ -22,7 +22,6 @@ import dagster as dg
 from cognitive_sensors import lattice
 from cognitive_sensors.zenith import DONE, priority_value, requested_keys
 from omniva.settings import render_parallelism
-from omniva.staleness import stale_partitions
 from omniva_app.launch import (
     LOCATION,
     QUIET,
@@ -49,6 +48,7 @@ from omniva_assets.sensors import (
     zenith_gate,
 )
 from omniva_resources.resources import OmnivaStore
+from omniva_resources.staleness import stale_partitions
 
 
 @dataclass

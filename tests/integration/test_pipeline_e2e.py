@@ -225,7 +225,7 @@ def test_the_dagster_instance_shows_the_runs(demo):
             "sample-omniva-sample-deleted",
         }
 
-        from omniva_assets.sensors import video_sensor
+        from omniva_assets.analyzer.sensors import video_sensor
         from omniva_resources.resources import AsrResource, MediaTools, OmnivaStore
 
         ctx = dg.build_sensor_context(instance=instance, cursor="0")
@@ -300,7 +300,7 @@ def test_lineage_sync_is_idempotent(demo):
 STALE_SCRIPT = """
 import json, sys
 import dagster as dg
-from omniva.staleness import stale_partitions
+from omniva_resources.staleness import stale_partitions
 from omniva_assets.definitions import defs
 instance = dg.DagsterInstance.get()
 out = {}

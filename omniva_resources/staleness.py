@@ -1,7 +1,8 @@
 """Which materialized partitions Dagster considers stale (code or upstream data changed).
 
-Dagster computes this for the UI ("Unsynced"); the resolver it uses is not public API,
-so it is wrapped here, in one place, for the CLI's ``--refresh-stale`` and the tests.
+Dagster computes this for the UI ("Unsynced"); the resolver it uses is not public API, so it
+comes through ``dagster_internals`` and is wrapped here, in one place, for the CLI's
+``--refresh-stale`` and the tests.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import dagster as dg
-from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
-from dagster._core.loader import LoadingContextForTest
+
+from omniva_resources.dagster_internals import CachingStaleStatusResolver, LoadingContextForTest, StaleStatus
 
 
 def stale_partitions(
