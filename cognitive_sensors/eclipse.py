@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 TRANSIENT, QUOTA, BAD_INPUT, CONFLICT, BUG = "transient", "quota", "bad_input", "conflict", "bug"
-# Failures that say nothing about a stage's health (crisis mode ignores them).
-INPUT_PROBLEMS = (BAD_INPUT, CONFLICT)
 
 _BAD_INPUT_ERRORS = {
     "CorruptMediaError",

@@ -18,7 +18,6 @@ class Goals:
     channel: str = "omniva-demo"
     daily_quota: int = 5
     weekly_cadence: int = 21
-    growth_targets: Mapping[str, float] = field(default_factory=dict)
     content_mix: Mapping[str, float] = field(default_factory=dict)
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     weights: Mapping[str, float] = field(default_factory=dict)
@@ -39,7 +38,6 @@ def load_goals(path: str | None = None) -> Goals:
         channel=data.get("channel", "omniva-demo"),
         daily_quota=int(data.get("daily_quota", 5)),
         weekly_cadence=int(data.get("weekly_cadence", 21)),
-        growth_targets=dict(data.get("growth_targets") or {}),
         content_mix={k: float(v) for k, v in (data.get("content_mix") or {}).items()},
         topics={k: tuple(str(w) for w in v) for k, v in (data.get("topics") or {}).items()},
         weights={k: float(v) for k, v in (pantheon.get("weights") or {}).items()},

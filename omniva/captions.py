@@ -26,7 +26,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from omniva.records import Word
@@ -108,7 +108,6 @@ SCRIPTS = (
     "chinese",
 )
 RTL_SCRIPTS = frozenset({"arabic", "hebrew"})
-UNSPACED_SCRIPTS = frozenset({"japanese", "chinese", "thai"})  # no spaces between words
 
 # Font families per script, best first (the Debian packages fonts-noto-core, fonts-noto-cjk
 # and fonts-dejavu-core install them; scripts/setup.sh lists them).
@@ -522,7 +521,3 @@ def parse_srt(text: str) -> list[tuple[float, float, str]]:
             )
         )
     return out
-
-
-def style_record(style: CaptionStyle) -> dict:
-    return asdict(style)

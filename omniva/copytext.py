@@ -159,7 +159,6 @@ COORDINATORS: dict[str, tuple[str, ...]] = {
     "pt": ("e", "mas", "porque", "enquanto", "que"),
     "it": ("e", "ma", "perché", "mentre", "che"),
 }
-AND: dict[str, str] = {"en": "and", "es": "y", "fr": "et", "de": "und", "pt": "e", "it": "e"}
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _HIRAGANA = re.compile(r"^[\u3040-\u309f]+$")

@@ -89,10 +89,3 @@ def segment(
     cuts = sorted(c + 1 for c in chosen)
     edges = [0, *cuts, n]
     return tuple((a, b - 1) for a, b in zip(edges, edges[1:], strict=False))
-
-
-def boundary_depths(vectors: np.ndarray, rules: TopicRules = TopicRules()) -> list[float]:
-    """Each gap's depth (for the judgement benchmark's table)."""
-    if len(vectors) < 2:
-        return []
-    return [round(d, 4) for d in depth_scores(gap_similarities(vectors, rules.block))]
