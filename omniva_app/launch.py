@@ -26,17 +26,19 @@ from typing import Any
 
 import dagster as dg
 import httpx
-from dagster._core.definitions.selector import JobSubsetSelector
-from dagster._core.events import DagsterEvent, DagsterEventType
-from dagster._core.run_coordinator import QueuedRunCoordinator
-from dagster._core.workspace.context import WorkspaceProcessContext
-from dagster._core.workspace.load_target import ModuleTarget, WorkspaceFileTarget
+from dagster import DagsterEvent, DagsterEventType, QueuedRunCoordinator
 from dagster_graphql.client.client_queries import CLIENT_SUBMIT_PIPELINE_RUN_MUTATION
 
 from cognitive_sensors.eclipse import Verdict
 from omniva.errors import OmnivaError
 from omniva.settings import REPO_ROOT, ensure_dagster_home
 from omniva_assets.eclipse import handle_failed_run
+from omniva_resources.dagster_internals import (
+    JobSubsetSelector,
+    ModuleTarget,
+    WorkspaceFileTarget,
+    WorkspaceProcessContext,
+)
 from omniva_resources.resources import OmnivaStore
 
 # The front ends print their own one-line reasons; the full event log is in the instance (UI).

@@ -62,7 +62,8 @@ def fingerprint() -> str:
 def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
     """Import and build once, then fork one run process per request until ``idle_s`` pass idle."""
     import dagster  # noqa: F401 - imported here, before any fork, so no run process pays for it
-    from dagster._cli.api import _execute_run_command_body  # noqa: F401 - same
+
+    from omniva_resources.dagster_internals import _execute_run_command_body  # noqa: F401 - same
 
     defs = importlib.import_module(PRELOAD_MODULE).defs  # built now, shared by every fork
     _warm_up(defs, home)
@@ -108,7 +109,8 @@ def _warm_up(defs: Any, home: Path) -> None:
     and load the models most runs load first (spaCy, the text model, the exemplars). A model that
     fails to load here fails in the run that needs it, with its own error, as before."""
     from dagster import DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
+
+    from omniva_resources.dagster_internals import InstanceRef
 
     try:
         with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
@@ -158,11 +160,13 @@ def _answer(conn: Connection, mine: str, sock: Path) -> None:
 
 def _execute(run_id: str, instance_ref: str) -> int:
     """What ``dagster api execute_run`` does with a run, in this (forked) process."""
-    from dagster import DagsterInstance
-    from dagster._cli.api import _execute_run_command_body
-    from dagster._core.instance.ref import InstanceRef
-    from dagster._serdes import deserialize_value
-    from dagster._utils.interrupts import capture_interrupts
+    from dagster import DagsterInstance, deserialize_value
+
+    from omniva_resources.dagster_internals import (
+        InstanceRef,
+        _execute_run_command_body,
+        capture_interrupts,
+    )
 
     with capture_interrupts():
         ref = deserialize_value(instance_ref, InstanceRef)

@@ -33,10 +33,9 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
-from dagster._core.execution.plan.step import ExecutionStep
-from dagster._core.execution.retries import RetryMode
 
 from omniva.settings import REPO_ROOT
+from omniva_resources.dagster_internals import ExecutionStep, RetryMode
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
 INSTANCE_TEMPLATE = DEPLOY_DIR / "dagster.yaml"

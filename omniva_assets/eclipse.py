@@ -4,12 +4,13 @@ classifies each failed step, records the verdict, quarantines, defers or retries
 from datetime import UTC, datetime
 
 import dagster as dg
-from dagster._core.events import DagsterEventType, StepFailureData
+from dagster import DagsterEventType
 
 from cognitive_sensors import eclipse
 from cognitive_sensors.stardust import now_iso
 from omniva.records import stable_id
 from omniva_assets.jobs import clip_job, download_job, posts_job, upload_job, video_job
+from omniva_resources.dagster_internals import StepFailureData
 from omniva_resources.resources import OmnivaStore
 
 MAX_FAILURES = 3

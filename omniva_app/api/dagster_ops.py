@@ -25,12 +25,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.remote_representation.code_location import (
-    InProcessCodeLocation,
-    InProcessCodeLocationOrigin,
-)
-from dagster._core.remote_representation.external import RemoteRepository, RemoteSchedule, RemoteSensor
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from cognitive_sensors import lattice
 from omniva.errors import OmnivaError
@@ -45,6 +39,14 @@ from omniva_app.launch import (
     Launcher,
     LaunchRefused,
     LaunchSettings,
+)
+from omniva_resources.dagster_internals import (
+    InProcessCodeLocation,
+    InProcessCodeLocationOrigin,
+    LoadableTargetOrigin,
+    RemoteRepository,
+    RemoteSchedule,
+    RemoteSensor,
 )
 from omniva_resources.lineage import sync_lineage
 from omniva_resources.resources import OmnivaStore

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,16 +11,12 @@ import pytest
 from omniva.delivery import ProsodyTrack, delivery_score, laugh_bouts, laughter, span_delivery
 from omniva_resources.media.prosody import prosody_track
 
-SECONDS: dict[str, float] = {}
-
 
 @pytest.fixture(scope="module")
 def tracks(fixtures: Path) -> dict[str, ProsodyTrack]:
     out = {}
     for name in ("physicsworks.wav", "jfk.flac", "mfa_laughter.flac", "whisper2.flac"):
-        started = time.perf_counter()
         out[name] = prosody_track(fixtures / name)
-        SECONDS[name] = time.perf_counter() - started
     return out
 
 
@@ -44,14 +39,13 @@ def test_speech_is_voiced_at_a_human_pitch(tracks, name):
     assert 0.0 < delivery_score(d) <= 1.0
 
 
-def test_track_shape_and_speed(tracks):
+def test_track_shape(tracks):
     track = tracks["physicsworks.wav"]
     assert track.hop_s == 0.05
     assert len(track.rms_db) == len(track.pitch_hz) == 4066  # 203.28 s in 50 ms frames
     assert track.duration_s == pytest.approx(203.3, abs=0.1)
     assert all(v == round(v, 1) for v in track.rms_db[:200])
-    # decode + analysis of 203 s; measured about 0.6 s on 2 shared cores
-    assert SECONDS["physicsworks.wav"] < 10.0
+    # (no wall-clock bound: a loaded machine is slow, not wrong; speed is for bench/)
 
 
 def test_whispered_speech_has_no_pitch(tracks):

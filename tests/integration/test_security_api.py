@@ -7,7 +7,6 @@ one creator, no demo): none of the routes hit here needs the demo's data.
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -83,12 +82,6 @@ def _wrong(token: str) -> str:
     return token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
 
 
-def _timed_openapi(probe: httpx.Client) -> float:
-    started = time.perf_counter()
-    assert probe.get("/v1/openapi.json").status_code == 200
-    return time.perf_counter() - started
-
-
 def test_the_same_action_by_two_keys_leaves_two_audit_lines(api):
     """Project alpha's key and the admin both start and stop alpha (alpha twice); beta its own."""
     for client, project in (("alpha", "alpha"), ("alpha", "alpha"), ("admin", "alpha"), ("beta", "beta")):
@@ -110,34 +103,38 @@ def test_the_same_action_by_two_keys_leaves_two_audit_lines(api):
 
 
 def test_wrong_secrets_in_parallel_do_not_stall_other_requests(api):
-    """40 wrong-secret requests at once (each a scrypt hash) barely slow an unrelated request."""
+    """40 wrong-secret requests at once (each a scrypt hash) do not hold up an unrelated request:
+    it keeps being answered while the guesses are checked."""
     probe = httpx.Client(base_url=api["base"], timeout=60)
-    for _ in range(3):
-        _timed_openapi(probe)  # warm up
-    quiet = statistics.median(_timed_openapi(probe) for _ in range(10))
+    assert probe.get("/v1/openapi.json").status_code == 200  # warm up
     guesses = [{"Authorization": f"Bearer {_wrong(api['tokens'][name])}"} for name in GUESSED] * 10
     clients = [httpx.Client(base_url=api["base"], timeout=120) for _ in guesses]
     codes: list[int] = []
+    answered: list[str] = []  # "guess" / "probe", in the order the answers came back
     start = threading.Barrier(len(guesses) + 1)
 
     def guess(client: httpx.Client, headers: dict) -> None:
         start.wait()
         codes.append(client.get("/v1/projects", headers=headers).status_code)
+        answered.append("guess")
 
     threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, guesses, strict=True)]
     for t in threads:
         t.start()
     start.wait()
-    loaded = []  # an unrelated request, again and again while the guesses are checked
-    while any(t.is_alive() for t in threads) or not loaded:
-        loaded.append(_timed_openapi(probe))
+    # an unrelated request, again and again while the guesses are checked
+    while any(t.is_alive() for t in threads) or "probe" not in answered:
+        assert probe.get("/v1/openapi.json").status_code == 200
+        answered.append("probe")
     for t in threads:
         t.join(120)
     assert codes == [401] * len(guesses), codes
-    # Before: the checks ran on the event loop, one after another (7 ms became 1.7 s), so most
-    # probes waited behind a queue of hashes. The median, not the slowest probe: one probe can
-    # always be unlucky on a loaded machine, most of them cannot.
-    assert statistics.median(loaded) < 10 * quiet + 0.1, (quiet, sorted(loaded))
+    # Before: the checks ran on the event loop, one after another, so a probe waited behind the
+    # queue of hashes: one at most came back between the first and the last guess's answer. Off
+    # the loop, probes keep being answered meanwhile (over a hundred here, on 2 busy cores): an
+    # order of events, not a wall-clock bound.
+    first, last = answered.index("guess"), len(answered) - 1 - answered[::-1].index("guess")
+    assert answered[first:last].count("probe") >= 3, " ".join(answered)
 
 
 def test_repeated_wrong_secrets_for_one_key_id_get_429(api):
