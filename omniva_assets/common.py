@@ -1,15 +1,18 @@
-"""What every asset shares: the retry policy, typed errors as Dagster failures, and the one
-writer that turns a record into warehouse rows, a Stardust packet and the materialization."""
+"""What every asset shares: the retry policy, typed errors as Dagster failures
+(``with_user_errors``), the output an asset returns (``recorded``: its value with its lineage
+and rows), and the one writer that turns it into warehouse rows, a Stardust packet and the
+materialization's metadata (``record``, called by the record IO manager,
+``omniva_assets.io_manager``, when the output is stored)."""
 
 from __future__ import annotations
 
-import pickle
+import functools
+import inspect
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import dagster as dg
 
@@ -259,21 +262,6 @@ def check_received(parent: str, partition: str | None, metadata: Mapping[str, An
         raise contracts.ContractError(f"input {parent} [{partition}]: {exc}") from exc
 
 
-def video_value(context: dg.AssetExecutionContext, asset: str, video_key: str) -> Any:
-    """A video-level asset's value for ``video_key``, as Dagster's filesystem IO manager stored
-    it. Clip-level assets read their video's values here because Dagster cannot map a clip
-    partition to its video partition (see ``omniva_assets.partitions``)."""
-    path = Path(context.instance.storage_directory()) / asset / video_key
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except FileNotFoundError:
-        raise dg.Failure(
-            f"{asset} [{video_key}] has not been materialized (no {path}); run the video's "
-            "video_job first (`omniva run`, or materialize it in the UI)"
-        ) from None
-
-
 def _run(context: dg.AssetExecutionContext) -> dg.DagsterRun | None:
     """The step's run; None when the asset is invoked directly (a test, a notebook)."""
     try:
@@ -304,19 +292,54 @@ def engagement_of(store: OmnivaStore, video: Video) -> dict:
     return judgement.source_engagement(video.file_path, raw)
 
 
-def emit(
-    context: dg.AssetExecutionContext,
-    store: OmnivaStore,
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Record(Generic[T]):
+    """What an asset returns for the record IO manager (``omniva_assets.io_manager``): the
+    value its children load, and what its bookkeeping writes -- the Stardust packet's
+    ``lineage`` and the warehouse ``tables`` ({table: rows} of this partition)."""
+
+    value: T
+    lineage: Lineage
+    tables: Tables | None = None
+
+
+def recorded(
     value: Any,
     lineage: Lineage,
     tables: Tables | None = None,
     metadata: Mapping[str, Any] | None = None,
     data_version: dg.DataVersion | None = None,
 ) -> dg.Output:
-    """The one writer: the record's rows and its Stardust packet, then its Dagster output
-    with the packet and ``metadata``."""
-    meta = record(context, store, lineage, tables)
-    return dg.Output(value, metadata={**meta, **(metadata or {})}, data_version=data_version)
+    """An asset's output: ``value`` with its lineage and rows, for the record IO manager, which
+    writes the rows and the Stardust packet and adds their metadata to ``metadata``."""
+    return dg.Output(Record(value, lineage, tables), metadata=dict(metadata or {}), data_version=data_version)
+
+
+def with_user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The asset body under :func:`user_errors` (put it under ``@dg.asset``): a typed Omniva
+    error anywhere in it fails the step with a clear message, written to the ``logs`` table."""
+
+    def store_of(context: dg.AssetExecutionContext, kwargs: dict[str, Any]) -> OmnivaStore:
+        return kwargs["store"] if "store" in kwargs else context.resources.store  # noqa: SIM401 (only when absent)
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def steps(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            with user_errors(context, store_of(context, kwargs)):
+                yield from fn(context, *args, **kwargs)
+
+        return steps
+
+    @functools.wraps(fn)
+    def step(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
+        with user_errors(context, store_of(context, kwargs)):
+            return fn(context, *args, **kwargs)
+
+    return step
 
 
 def week_topic_counts(store: OmnivaStore, goals: Goals, nlp_model: NlpResource) -> dict[str, int]:

@@ -7,9 +7,11 @@ and "materialize missing" can only ask for a selected clip. A clip key is ``RANK
 Which video a clip comes from, and which post listed a video, are data, not a function Dagster's
 built-in partition mappings can express (a cross product of videos x ranks would show clips
 that never exist; custom ``PartitionMapping`` classes are unsupported). Those two edges are
-declared without partition-level mapping, and every materialization records the exact parent
-partitions it was made from in its own metadata (``lineage/parents``), in Dagster's event log
-(``omniva_assets.common.parents_of``; docs/architecture.md, "Lineage").
+declared without partition-level mapping (``RECORDED_IN_METADATA``), and every materialization
+records the exact parent partitions it was made from in its own metadata (``lineage/parents``), in
+Dagster's event log (``omniva_assets.common.parents_of``; docs/architecture.md, "Lineage"). A
+clip-level asset still declares its video-level parents as inputs with that mapping: the record
+IO manager (``omniva_assets.io_manager``) loads them from the clip's video partition.
 """
 
 from __future__ import annotations

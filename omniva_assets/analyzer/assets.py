@@ -18,11 +18,11 @@ from omniva.records import Analysis, Candidate, Selection, Transcript, Video, st
 from omniva_assets.analyzer import checks
 from omniva_assets.common import (
     Lineage,
-    emit,
     engagement_of,
     launched_by_daemon,
-    user_errors,
+    recorded,
     week_topic_counts,
+    with_user_errors,
 )
 from omniva_assets.partitions import clip_key, register_clips, videos_partitions
 from omniva_resources import asr, asr_worker, creators, judgement
@@ -44,6 +44,7 @@ from omniva_resources.resources import (
     pool="asr",
     check_specs=[checks.NO_NEAR_DUPLICATE_SPEECH],
 )
+@with_user_errors
 def transcripts(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -60,22 +61,21 @@ def transcripts(
         counts = store.warehouse.query_file("creator_languages", [videos.creator, videos.video_key])
         usual = asr.usual_language_of([(r["language"], int(r["videos"])) for r in counts])
         settings = dataclasses.replace(settings, usual_language=usual)
-    with user_errors(context, store):
-        # Launched by the daemon, each run is a process of its own: the long-lived worker keeps
-        # the models loaded across the runs of a backfill.
-        if asr_model.use_worker(launched_by_daemon=launched_by_daemon(context)):
-            answer = asr_worker.transcribe(
-                store.layout.home,
-                Path(videos.file_path),
-                settings,
-                media_tools.tools(),
-                asr_model.worker_idle_s,
-            )
-            transcript = answer.transcript
-            loads = {"asr_worker_pid": answer.pid, "asr_loads_in_worker": answer.loads}
-        else:
-            transcript = asr.transcribe(Path(videos.file_path), settings, media_tools.tools())
-            loads = {"asr_loads_in_process": asr.LOAD_COUNT["asr"]}
+    # Launched by the daemon, each run is a process of its own: the long-lived worker keeps
+    # the models loaded across the runs of a backfill.
+    if asr_model.use_worker(launched_by_daemon=launched_by_daemon(context)):
+        answer = asr_worker.transcribe(
+            store.layout.home,
+            Path(videos.file_path),
+            settings,
+            media_tools.tools(),
+            asr_model.worker_idle_s,
+        )
+        transcript = answer.transcript
+        loads = {"asr_worker_pid": answer.pid, "asr_loads_in_worker": answer.loads}
+    else:
+        transcript = asr.transcribe(Path(videos.file_path), settings, media_tools.tools())
+        loads = {"asr_loads_in_process": asr.LOAD_COUNT["asr"]}
     lineage = Lineage.of_video(
         videos,
         "transcripts",
@@ -103,7 +103,7 @@ def transcripts(
     versioned = settings if from_usual else dataclasses.replace(settings, usual_language=None)
     version = dg.DataVersion(stable_id(videos.sha256, json.dumps(asdict(versioned), sort_keys=True)))
     tables = {"transcripts": [transcript.row(videos.video_key, stardust.now_iso())]}
-    yield emit(context, store, transcript, lineage, tables, metadata, version)
+    yield recorded(transcript, lineage, tables, metadata, version)
     yield checks.no_near_duplicate_speech(store, videos, transcript)
 
 
@@ -113,6 +113,7 @@ def transcripts(
     kinds={"spacy", "ffmpeg", "numpy"},
     code_version="2",
 )
+@with_user_errors
 def analyses(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -122,26 +123,25 @@ def analyses(
     media_tools: MediaTools,
     videos: Video,
     transcripts: Transcript,
-) -> dg.Output[Analysis]:
+) -> dg.Output:
     """Sentences with times, keywords and entities (spaCy); silent spans (ffmpeg silencedetect);
     sentence embeddings and topic segments (the text model); pitch and loudness (prosody); the
     video's relevance to the project's goals and its engagement where the source gave it."""
     goals = horizon.goals_for(videos.creator, store.layout)
-    with user_errors(context, store):
-        model = nlp_model.embedder()
-        analysis = judgement.understand(
-            Path(videos.file_path),
-            videos.video_key,
-            transcripts,
-            goals,
-            model,
-            nlp_model.exemplars(),
-            engagement_of(store, videos),
-            nlp_model.pipeline,
-            clip_rules.silence_noise_db,
-            media_tools.tools(),
-            videos.duration_s,
-        )
+    model = nlp_model.embedder()
+    analysis = judgement.understand(
+        Path(videos.file_path),
+        videos.video_key,
+        transcripts,
+        goals,
+        model,
+        nlp_model.exemplars(),
+        engagement_of(store, videos),
+        nlp_model.pipeline,
+        clip_rules.silence_noise_db,
+        media_tools.tools(),
+        videos.duration_s,
+    )
     lineage = Lineage.of_video(
         videos,
         "analysis",
@@ -166,7 +166,7 @@ def analyses(
         "text_model": model.label,
     }
     tables = {"analysis": [analysis.row(transcripts.text, stardust.now_iso())]}
-    return emit(context, store, analysis, lineage, tables, metadata, stardust.content_version(analysis))
+    return recorded(analysis, lineage, tables, metadata, stardust.content_version(analysis))
 
 
 @dg.asset(
@@ -175,6 +175,7 @@ def analyses(
     kinds={"python"},
     code_version="2",
 )
+@with_user_errors
 def clip_candidates(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -184,21 +185,20 @@ def clip_candidates(
     videos: Video,
     transcripts: Transcript,
     analyses: Analysis,
-) -> dg.Output[list[Candidate]]:
+) -> dg.Output:
     """Complete thoughts inside one topic (5-120 s by default), each feature calibrated within
     the video, with the candidate's score."""
     rules = CandidateRules(
         min_s=clip_rules.min_clip_s, max_s=clip_rules.max_clip_s, target_s=clip_rules.target_clip_s
     )
     goals = horizon.goals_for(videos.creator, store.layout)
-    with user_errors(context, store):
-        ctx = judgement.video_context(
-            analyses,
-            goals,
-            nlp_model.embedder(),
-            nlp_model.exemplars(),
-            engagement_of(store, videos)["heatmap"],
-        )
+    ctx = judgement.video_context(
+        analyses,
+        goals,
+        nlp_model.embedder(),
+        nlp_model.exemplars(),
+        engagement_of(store, videos)["heatmap"],
+    )
     found = extract_candidates(
         videos.video_key,
         analyses.sentences,
@@ -226,7 +226,7 @@ def clip_candidates(
         "best_score": found[0].score if found else 0.0,
         "features": dg.MetadataValue.md(halolux.features_markdown(found[:10])),
     }
-    return emit(context, store, found, lineage, None, metadata, stardust.content_version(found))
+    return recorded(found, lineage, None, metadata, stardust.content_version(found))
 
 
 @dg.asset(
@@ -236,6 +236,7 @@ def clip_candidates(
     code_version="2",
     check_specs=[checks.NO_OVERLAPPING_CLIPS, checks.PANTHEON_QUORUM],
 )
+@with_user_errors
 def clip_selections(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -291,10 +292,10 @@ def clip_selections(
         "features": dg.MetadataValue.md(halolux.features_markdown([c.candidate for c in selection.clips])),
         "halolux": dg.MetadataValue.md(decision),
     }
-    output = emit(context, store, selection, lineage, tables, metadata, stardust.content_version(selection))
-    # The clip partitions exist once the selection they come from is written.
+    # The IO manager stores the selection (and its rows) when it is yielded ...
+    yield recorded(selection, lineage, tables, metadata, stardust.content_version(selection))
+    # ... so the clip partitions exist once the selection they come from is written.
     added, removed = register_clips(context.instance, videos.video_key, ranks)
     if added or removed:
         context.log.info(f"clip partitions: added {added or 'none'}, removed {removed or 'none'}")
-    yield output
     yield from checks.selection_checks(selection, videos.duration_s, cfg.weights)

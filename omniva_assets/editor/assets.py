@@ -22,7 +22,7 @@ from omniva.records import (
     stable_id,
 )
 from omniva.settings import encoder_threads
-from omniva_assets.common import Lineage, emit, launched_by_daemon, run_tag, user_errors, video_value
+from omniva_assets.common import Lineage, launched_by_daemon, recorded, run_tag, with_user_errors
 from omniva_assets.editor import checks
 from omniva_assets.partitions import RECORDED_IN_METADATA, clip_partitions, split_clip_key
 from omniva_resources import media, scraper, shorts
@@ -42,21 +42,10 @@ from omniva_resources.warehouse import file_lock
 RENDERS_CODE_VERSION = "3"  # 3: caption fonts by script
 
 
-def _video_deps(*names: str) -> list[dg.AssetDep]:
-    """Edges to the clip's video-level assets; their values are read with ``video_value``."""
-    return [dg.AssetDep(name, partition_mapping=RECORDED_IN_METADATA) for name in names]
-
-
-def _video_inputs(
-    context: dg.AssetExecutionContext, video_key: str
-) -> tuple[Video, Transcript, Analysis, Selection]:
-    """The clip's video, transcript, analysis and selection (its video's values)."""
-    return (
-        video_value(context, "videos", video_key),
-        video_value(context, "transcripts", video_key),
-        video_value(context, "analyses", video_key),
-        video_value(context, "clip_selections", video_key),
-    )
+def _video_ins(*names: str) -> dict[str, dg.AssetIn]:
+    """Inputs from the clip's video-level assets: the record IO manager loads the clip's video's
+    partition (``omniva_assets.io_manager``); the edge maps no partitions in Dagster's terms."""
+    return {name: dg.AssetIn(name, partition_mapping=RECORDED_IN_METADATA) for name in names}
 
 
 def _loudnorm(spec: media.RenderSpec) -> dict:
@@ -65,18 +54,23 @@ def _loudnorm(spec: media.RenderSpec) -> dict:
 
 @dg.asset(
     partitions_def=clip_partitions,
-    deps=_video_deps("videos", "transcripts", "analyses", "clip_selections"),
+    ins=_video_ins("videos", "transcripts", "analyses", "clip_selections"),
     group_name="clips",
     kinds={"python"},
     code_version="4",  # 4: fillers in the clip's language
     output_required=False,
 )
+@with_user_errors
 def clips(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
     clip_rules: ClipRules,
     render: RenderSettings,
     media_tools: MediaTools,
+    videos: Video,
+    transcripts: Transcript,
+    analyses: Analysis,
+    clip_selections: Selection,
 ) -> Iterator[dg.Output]:
     """The edit decision list of the clip Pantheon ranked here: kept and removed spans, with
     reasons (silences, filler words, filled pauses), exported as an OpenTimelineIO timeline.
@@ -84,7 +78,6 @@ def clips(
     A rank Pantheon did not fill produces no output (downstream steps are skipped).
     """
     video_key, rank = split_clip_key(context.partition_key)
-    videos, transcripts, analyses, clip_selections = _video_inputs(context, video_key)
     chosen = next((c for c in clip_selections.clips if c.rank == rank), None)
     if chosen is None:
         context.log.info(
@@ -100,10 +93,9 @@ def clips(
         fillers=editing.fillers_for(analyses.language),
         language=analyses.language,
     )
-    with user_errors(context, store):
-        audio = media.decode_audio(
-            Path(videos.file_path), 16000, cand.start_time, cand.end_time, media_tools.tools()
-        )
+    audio = media.decode_audio(
+        Path(videos.file_path), 16000, cand.start_time, cand.end_time, media_tools.tools()
+    )
     otio_path = store.layout.media / "edits" / video_key / f"rank-{rank}.otio"
     edl = editing.decision_list(
         chosen, videos.file_path, transcripts.words, analyses.silences, rules, audio, 16000, str(otio_path)
@@ -137,12 +129,12 @@ def clips(
         "timeline": dg.MetadataValue.path(str(otio_path)),
         "edl": dg.MetadataValue.json({"keep": edl.keep, "removed": edl.removed}),
     }
-    yield emit(context, store, edl, lineage, tables, metadata)
+    yield recorded(edl, lineage, tables, metadata)
 
 
 @dg.asset(
     partitions_def=clip_partitions,
-    deps=_video_deps("videos"),
+    ins=_video_ins("videos"),
     group_name="clips",
     kinds={"ffmpeg"},
     code_version=RENDERS_CODE_VERSION,
@@ -150,6 +142,7 @@ def clips(
     op_tags={"omniva/resource": "gpu-or-cpu"},
     check_specs=[checks.SHORTS_SPEC],
 )
+@with_user_errors
 def renders(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -157,19 +150,16 @@ def renders(
     render: RenderSettings,
     media_tools: MediaTools,
     clips: EditDecisionList,
+    videos: Video,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """The Short (``shorts.render_short``): faces followed in a 9:16 crop (else the
     blurred-background layout), word-timed captions (burned in unless the ``render``
     resource's ``burn_captions`` is off, plus an SRT sidecar), two-pass loudness to -14 LUFS
     with true peak <= -1.5 dBTP, H.264 High + AAC 48 kHz, faststart, at most 60 MB."""
     spec, tools = render.spec(), ffmpeg_for_run(context, media_tools)
-    videos: Video = video_value(context, "videos", clips.video_key)
     out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
     style = captions.style_for(videos.creator, store.layout.home)
-    with user_errors(context, store):
-        short = shorts.render_short(
-            clips, Path(videos.file_path), out, spec, style, render.burn_captions, tools
-        )
+    short = shorts.render_short(clips, Path(videos.file_path), out, spec, style, render.burn_captions, tools)
     r = short.render
     reframe = {k: v for k, v in r.reframe.items() if k != "keyframes"}
     lineage = Lineage.of_video(
@@ -215,7 +205,7 @@ def renders(
         "thumbnail": dg.MetadataValue.path(r.thumbnail_path),
     }
     tables = {"renders": [r.row(stardust.now_iso())], "edit_jobs": [job]}
-    yield emit(context, store, r, lineage, tables, metadata, dg.DataVersion(r.sha256))
+    yield recorded(r, lineage, tables, metadata, dg.DataVersion(r.sha256))
     yield checks.shorts_spec(short, spec, clip_rules)
 
 
@@ -248,12 +238,13 @@ def source_rights(store: OmnivaStore, video_key: str) -> dict:
 
 @dg.asset(
     partitions_def=clip_partitions,
-    deps=_video_deps("videos", "analyses", "clip_selections"),
+    ins=_video_ins("videos", "analyses", "clip_selections"),
     group_name="clips",
     kinds={"python"},
     code_version="4",
     check_specs=[checks.TITLE_NOT_USED_ON_CHANNEL],
 )
+@with_user_errors
 def clip_copy(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -261,19 +252,19 @@ def clip_copy(
     copy_rules: CopyRules,
     nlp_model: NlpResource,
     clips: EditDecisionList,
+    videos: Video,
+    analyses: Analysis,
+    clip_selections: Selection,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Chorus: a title from the clip's content (its key phrases and most title-like sentence,
     cleaned of fillers), a summary with the source credit and hashtags, and tags, in the clip's
     language and within YouTube's limits."""
-    videos: Video = video_value(context, "videos", clips.video_key)
-    analyses: Analysis = video_value(context, "analyses", clips.video_key)
-    clip_selections: Selection = video_value(context, "clip_selections", clips.video_key)
     chosen = next(c for c in clip_selections.clips if c.rank == clips.rank)
     goals = horizon.goals_for(videos.creator, store.layout)  # the project's tone, if it has its own
     rights = source_rights(store, videos.video_key)
     text = clip_text(chosen.candidate, analyses, rights.get("title") or "")
     # One title at a time: clips rendered side by side must not pick the same title.
-    with user_errors(context, store), file_lock(store.layout.home / ".chorus-titles.lock"):
+    with file_lock(store.layout.home / ".chorus-titles.lock"):
         used = [r["title"] for r in store.warehouse.query_file("titles_of_other_clips", [clips.clip_id])]
         title, description, tag_list, author, phrases = chorus.compose(
             text,
@@ -303,7 +294,7 @@ def clip_copy(
         "author": author,
         "key_phrases": ", ".join(phrases),
     }
-    yield emit(context, store, copy, lineage, None, metadata)  # its row was written under the lock
+    yield recorded(copy, lineage, None, metadata)  # its row was written under the lock
     yield check
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 from cognitive_sensors import halolux, stardust
 from cognitive_sensors.goals import progress
 from omniva.records import stable_id
-from omniva_assets.common import Lineage, record, week_topic_counts
+from omniva_assets.common import Lineage, recorded, week_topic_counts, with_user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key
 from omniva_resources.insights import load_bundle
 from omniva_resources.resources import HorizonGoals, NlpResource, OmnivaStore
@@ -20,7 +20,8 @@ from omniva_resources.resources import HorizonGoals, NlpResource, OmnivaStore
     kinds={"python"},
     code_version="1",
 )
-def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.MaterializeResult:
+@with_user_errors
+def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output:
     """Why this clip exists: the moment, each agent's vote and reason, the dissent, what
     autocut removed, the title, the schedule slot and why, as Markdown."""
     video_key, rank = split_clip_key(context.partition_key)
@@ -34,10 +35,9 @@ def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> 
         creator=bundle["source"].get("creator"),
         decision=markdown,
     )
-    meta = record(context, store, lineage)
-    return dg.MaterializeResult(
-        metadata={**meta, "explanation": dg.MetadataValue.md(markdown), "clip_id": bundle["clip"]["clip_id"]}
-    )
+    # No value: the explanation is its packet and its metadata.
+    metadata = {"explanation": dg.MetadataValue.md(markdown), "clip_id": bundle["clip"]["clip_id"]}
+    return recorded(None, lineage, None, metadata)
 
 
 @dg.asset(
@@ -46,9 +46,10 @@ def clip_explanations(context: dg.AssetExecutionContext, store: OmnivaStore) -> 
     kinds={"python"},
     code_version="2",
 )
+@with_user_errors
 def horizon_progress(
     context: dg.AssetExecutionContext, store: OmnivaStore, horizon: HorizonGoals, nlp_model: NlpResource
-) -> dg.MaterializeResult:
+) -> dg.Output:
     """Horizon: the channel against its goals (config/horizon.yaml): weekly cadence and the
     content mix of the clips scheduled this week. Pantheon's horizon agent reads the same mix."""
     goals = horizon.goals()
@@ -71,7 +72,5 @@ def horizon_progress(
         params={"goals": dataclasses.asdict(goals)},
         decision=markdown,
     )
-    meta = record(context, store, lineage)
-    return dg.MaterializeResult(
-        metadata={**meta, "progress": dg.MetadataValue.json(report), "summary": dg.MetadataValue.md(markdown)}
-    )
+    metadata = {"progress": dg.MetadataValue.json(report), "summary": dg.MetadataValue.md(markdown)}
+    return recorded(None, lineage, None, metadata)

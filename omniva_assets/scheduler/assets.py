@@ -9,7 +9,7 @@ import dagster as dg
 from cognitive_sensors.horizon import PlanRules, ReadyClip, plan_publish
 from omniva import contracts
 from omniva.records import PlannedSlot, stable_id
-from omniva_assets.common import Lineage, emit
+from omniva_assets.common import Lineage, recorded, with_user_errors
 from omniva_assets.editor.assets import clip_copy, renders
 from omniva_assets.scheduler import checks
 from omniva_resources import projects
@@ -24,6 +24,7 @@ from omniva_resources.warehouse import Warehouse
     code_version="2",  # 2: each creator's project channel
     check_specs=[checks.NO_DOUBLE_BOOKING],
 )
+@with_user_errors
 def publish_plan(
     context: dg.AssetExecutionContext, store: OmnivaStore, publish_rules: PublishRules
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
@@ -72,7 +73,7 @@ def publish_plan(
         "deferred": len(plan.deferred),
         "clip_keys": dg.MetadataValue.json([s.clip_key for s in plan.slots]),
     }
-    yield emit(context, store, plan, lineage, None, metadata)
+    yield recorded(plan, lineage, None, metadata)
     yield checks.no_double_booking(plan)
 
 

@@ -11,7 +11,7 @@ from cognitive_sensors import stardust
 from omniva import contracts
 from omniva.errors import CorruptMediaError
 from omniva.records import Post, Video, stable_id
-from omniva_assets.common import RETRY, Lineage, emit, record, user_errors
+from omniva_assets.common import RETRY, Lineage, recorded, with_user_errors
 from omniva_assets.partitions import (
     RECORDED_IN_METADATA,
     creator_of_post,
@@ -32,10 +32,10 @@ from omniva_resources.sources import Listing
     kinds={"python"},
     code_version="1",
 )
-def creators(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.MaterializeResult:
+@with_user_errors
+def creators(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Output:
     """A creator under management: name, platform and profile URL from the registry."""
-    with user_errors(context, store):
-        creator = store.creator(context.partition_key)
+    creator = store.creator(context.partition_key)
     added = creator_registry.added_at(store.layout, creator.name) or stardust.now_iso()
     lineage = Lineage(
         "creators",
@@ -44,9 +44,10 @@ def creators(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Materi
         source_url=creator.url,
         creator=creator.name,
     )
-    meta = record(context, store, lineage, {"creators": [creator.row(added, stardust.now_iso())]})
-    return dg.MaterializeResult(
-        metadata={**meta, "platform": creator.platform}, data_version=dg.DataVersion(stable_id(creator.url))
+    tables = {"creators": [creator.row(added, stardust.now_iso())]}
+    # No value: a creator's record is its warehouse row and its packet.
+    return recorded(
+        None, lineage, tables, {"platform": creator.platform}, dg.DataVersion(stable_id(creator.url))
     )
 
 
@@ -58,20 +59,18 @@ def creators(context: dg.AssetExecutionContext, store: OmnivaStore) -> dg.Materi
     code_version="2",
     retry_policy=RETRY,
 )
-def posts(
-    context: dg.AssetExecutionContext, store: OmnivaStore, scrape: ScrapeSettings
-) -> dg.Output[list[Post]]:
+@with_user_errors
+def posts(context: dg.AssetExecutionContext, store: OmnivaStore, scrape: ScrapeSettings) -> dg.Output:
     """The creator's posts published on this day (UTC), listed without downloading (yt-dlp's
     flat extraction, an Atom feed, a page of links, or a local folder), after the creator's
     rules (live streams and premieres until done, duration, Shorts or long-form only)."""
     keys = context.partition_key.keys_by_dimension
     creator_name, day = keys["creator"], date.fromisoformat(keys["day"])
-    with user_errors(context, store):
-        creator = store.creator(creator_name)
-        settings = creator_registry.settings_for(store.layout, creator_name, scrape.source_settings())
-        access = creator_registry.access_for(store.layout, creator_name)
-        listing = sources.list_day(creator_name, creator.url, day, settings, access)
-    found = list(listing.posts)
+    creator = store.creator(creator_name)
+    settings = creator_registry.settings_for(store.layout, creator_name, scrape.source_settings())
+    access = creator_registry.access_for(store.layout, creator_name)
+    listing = sources.list_day(creator_name, creator.url, day, settings, access)
+    found: list[Post] = list(listing.posts)
     skipped = f"; {len(listing.skipped)} left out by the creator's rules" if listing.skipped else ""
     lineage = Lineage(
         "posts",
@@ -86,7 +85,7 @@ def posts(
     )
     tables = {"posts": [p.row(creator.creator_id, day.isoformat()) for p in found]}
     version = stardust.content_version(found)
-    return emit(context, store, found, lineage, tables, _listing_metadata(listing), version)
+    return recorded(found, lineage, tables, _listing_metadata(listing), version)
 
 
 def _listing_metadata(listing: Listing) -> dict:
@@ -117,6 +116,7 @@ def _listing_metadata(listing: Listing) -> dict:
     retry_policy=RETRY,
     check_specs=[checks.UNIQUE_SOURCE_CHECKSUM],
 )
+@with_user_errors
 def videos(
     context: dg.AssetExecutionContext, store: OmnivaStore, scrape: ScrapeSettings, media_tools: MediaTools
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
@@ -125,16 +125,15 @@ def videos(
     key = context.partition_key
     dest = store.layout.media / "videos" / key / f"{key}.mp4"
     tools = media_tools.tools()
-    with user_errors(context, store):
-        post = store.find_post(key)
-        fetched_by = "media-store (already downloaded)"
-        if not dest.exists():
-            settings = creator_registry.settings_for(store.layout, post.creator, scrape.source_settings())
-            access = creator_registry.access_for(store.layout, post.creator)
-            sources.download(post, dest, store.layout.download_archive, settings, access)
-            folder = post.raw_metadata.get("source") == "folder"
-            fetched_by = "folder copy" if folder else f"yt-dlp {scraper.ytdlp_version()}"
-        facts = _probe_or_quarantine(dest, store.layout.media / "quarantine" / key, post.url, tools)
+    post = store.find_post(key)
+    fetched_by = "media-store (already downloaded)"
+    if not dest.exists():
+        settings = creator_registry.settings_for(store.layout, post.creator, scrape.source_settings())
+        access = creator_registry.access_for(store.layout, post.creator)
+        sources.download(post, dest, store.layout.download_archive, settings, access)
+        folder = post.raw_metadata.get("source") == "folder"
+        fetched_by = "folder copy" if folder else f"yt-dlp {scraper.ytdlp_version()}"
+    facts = _probe_or_quarantine(dest, store.layout.media / "quarantine" / key, post.url, tools)
     sha = media.sha256_file(dest)
     video = Video(key, post.post_id, post.creator, post.url, str(dest), sha, facts.as_dict(), fetched_by)
     lineage = Lineage.of_video(
@@ -156,7 +155,7 @@ def videos(
         "ffprobe": dg.MetadataValue.json(facts.as_dict()),
     }
     tables = {"videos": [video.row(stardust.now_iso())]}
-    yield emit(context, store, video, lineage, tables, metadata, dg.DataVersion(video.sha256))
+    yield recorded(video, lineage, tables, metadata, dg.DataVersion(video.sha256))
     yield checks.unique_source_checksum(store, video)
 
 

@@ -11,7 +11,7 @@ from cognitive_sensors import stardust
 from cognitive_sensors.horizon import effective_publish_at
 from omniva import contracts
 from omniva.records import ClipCopy, PlannedSlot, PublishPlan, Render, Upload, stable_id
-from omniva_assets.common import Lineage, emit, user_errors
+from omniva_assets.common import Lineage, recorded, with_user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key
 from omniva_resources import youtube
 from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResource
@@ -39,6 +39,7 @@ HOW = {
     # A quota deferral emits no materialization (see ``_defer``), so the output is optional.
     output_required=False,
 )
+@with_user_errors
 def uploads(
     context: dg.AssetExecutionContext,
     store: OmnivaStore,
@@ -62,27 +63,24 @@ def uploads(
     slot = publish_plan.slot_for(key)
     ledger = youtube.UploadLedger(store.layout.upload_ledger / f"{renders.clip_id}.json")
     api_root = youtube_api.effective_api_root
-    with user_errors(context, store):
-        opts = youtube_api.options()
-        if slot is None:
-            raise youtube.YouTubeError(
-                f"clip {key} is not in the publish plan; materialize publish_plan first"
-            )
-        request, when = upload_request(renders, clip_copy, slot, opts, publish_rules.privacy_status)
-        channel = youtube_api.channel_name(slot.channel)
-        uploader = youtube_api.uploader(channel, store.layout.home)
-        try:
-            outcome = youtube.publish_once(
-                uploader,
-                request,
-                ledger,
-                api_root=api_root,
-                fingerprint=renders.sha256,
-                record={"clip_key": key, "clip_id": renders.clip_id, "channel": channel},
-            )
-        except youtube.QuotaExceededError as exc:
-            _defer(context, store, key, clip_copy, slot, channel, exc)
-            return
+    opts = youtube_api.options()
+    if slot is None:
+        raise youtube.YouTubeError(f"clip {key} is not in the publish plan; materialize publish_plan first")
+    request, when = upload_request(renders, clip_copy, slot, opts, publish_rules.privacy_status)
+    channel = youtube_api.channel_name(slot.channel)
+    uploader = youtube_api.uploader(channel, store.layout.home)
+    try:
+        outcome = youtube.publish_once(
+            uploader,
+            request,
+            ledger,
+            api_root=api_root,
+            fingerprint=renders.sha256,
+            record={"clip_key": key, "clip_id": renders.clip_id, "channel": channel},
+        )
+    except youtube.QuotaExceededError as exc:
+        _defer(context, store, key, clip_copy, slot, channel, exc)
+        return
     upload = Upload(
         renders.clip_id, outcome.video_id, outcome.privacy_status, outcome.publish_at, clip_copy.title, api_root,
         reused=outcome.reused,
@@ -103,9 +101,7 @@ def uploads(
         "channel": channel,
         "rank": rank,
     }
-    yield emit(
-        context, store, upload, lineage, {"upload_jobs": [upload_job_row(clip_copy, upload)]}, metadata
-    )
+    yield recorded(upload, lineage, {"upload_jobs": [upload_job_row(clip_copy, upload)]}, metadata)
 
 
 def _lineage(

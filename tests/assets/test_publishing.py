@@ -18,6 +18,7 @@ import pytest
 
 from cognitive_sensors import horizon
 from omniva.records import ClipCopy, PlannedSlot, PublishPlan, Render, stable_id
+from omniva_assets.io_manager import record_io_manager
 from omniva_assets.partitions import clip_partitions
 from omniva_assets.uploader.assets import uploads
 from omniva_devkit.youtube_emulator import YouTubeEmulator
@@ -104,6 +105,7 @@ def materialize(clips: Clips, key: str, instance, home: Path, youtube_api: YouTu
             "store": OmnivaStore(home=str(home)),
             "youtube_api": youtube_api,
             "publish_rules": PublishRules(**rules),
+            "io_manager": record_io_manager(),
         },
         raise_on_error=False,
     )
@@ -392,6 +394,7 @@ def _consent(prompt_text: str) -> str:
 def test_publish_plan_sends_a_projects_clips_to_its_channel(tmp_path, monkeypatch):
     """A creator in a project publishes to the project's channel; others to the default one."""
     from omniva.settings import Layout
+    from omniva_assets.io_manager import settle
     from omniva_assets.scheduler.assets import publish_plan
     from omniva_resources import creators, projects
     from omniva_resources.resources import OmnivaStore, PublishRules
@@ -469,7 +472,8 @@ def test_publish_plan_sends_a_projects_clips_to_its_channel(tmp_path, monkeypatc
         "publish_rules": PublishRules(channel="main-channel"),
     }
     with dg.build_asset_context(resources=resources) as ctx:
-        plan = next(o.value for o in publish_plan(ctx) if isinstance(o, dg.Output))
+        out = next(o.value for o in publish_plan(ctx) if isinstance(o, dg.Output))
+        plan, _ = settle(ctx, resources["store"], out)  # what the record IO manager does in a run
     assert {s.clip_key: s.channel for s in plan.slots} == {
         "1|alice-v": "physics-shorts",
         "1|bob-v": "main-channel",

@@ -1,0 +1,100 @@
+"""The Scraper's automation: new creators, each morning's listing, and local-folder creators."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import dagster as dg
+
+from cognitive_sensors.zenith import new_partition_keys
+from omniva_assets.partitions import creators_partitions, days_partitions, post_key
+from omniva_assets.policy import known_partitions, latest
+from omniva_assets.scraper.jobs import creators_job, posts_job
+from omniva_resources import creators as creator_registry
+from omniva_resources.folder_source import days_digest
+from omniva_resources.resources import OmnivaStore, ScrapeSettings
+
+
+@dg.sensor(
+    job=creators_job,
+    minimum_interval_seconds=30,
+    description="Registers creators added with `omniva creators add`.",
+)
+def creator_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
+    active = [c.name for c in creator_registry.active(store.layout)]
+    new = new_partition_keys(active, known_partitions(context.instance, creators_partitions))
+    if not new:
+        return dg.SkipReason(f"{len(active)} creator(s), none new")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(partition_key=n, run_key=f"creator-{n}", tags={"omniva/creator": n}) for n in new
+        ],
+        dynamic_partitions_requests=[creators_partitions.build_add_request(new)],
+    )
+
+
+@dg.schedule(
+    job=posts_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    description="Every morning, list each active creator's posts of the day before.",
+)
+def daily_posts_schedule(context: dg.ScheduleEvaluationContext, store: OmnivaStore):
+    today = context.scheduled_execution_time.date()
+    day = (today - timedelta(days=1)).isoformat()
+    existing = known_partitions(context.instance, creators_partitions)
+    names = [c.name for c in creator_registry.active(store.layout) if c.name in existing]
+    requests = [dg.RunRequest(partition_key=post_key(n, day), run_key=f"posts-{n}-{day}") for n in names]
+    # A day listed while a live stream or premiere was still running is listed again (for a
+    # week) until nothing is pending: the finished stream then becomes a post.
+    for n in names:
+        for back in range(2, 9):
+            earlier = (today - timedelta(days=back)).isoformat()
+            if _pending_live(context.instance, str(post_key(n, earlier))):
+                requests.append(
+                    dg.RunRequest(
+                        partition_key=post_key(n, earlier),
+                        run_key=f"posts-{n}-{earlier}-recheck-{today.isoformat()}",
+                        tags={"omniva/zenith": "live stream or premiere pending on that day"},
+                    )
+                )
+    return requests
+
+
+def _pending_live(instance: dg.DagsterInstance, partition: str) -> bool:
+    rec = latest(instance, "posts", partition)
+    meta = rec.asset_materialization.metadata if rec and rec.asset_materialization else {}
+    return bool(meta["pending_live"].value) if "pending_live" in meta else False
+
+
+@dg.sensor(
+    job=posts_job,
+    minimum_interval_seconds=60,
+    description="Watches local-folder creators: a day whose files changed gets its posts listed again.",
+)
+def folder_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore, scrape: ScrapeSettings):
+    seen = json.loads(context.cursor) if context.cursor else {}
+    existing = known_partitions(context.instance, creators_partitions)
+    requests, now_seen = [], {}
+    first = days_partitions.start.date().isoformat()
+    for c in creator_registry.active(store.layout):
+        if c.platform != "folder" or c.name not in existing:
+            continue
+        now_seen[c.name] = days_digest(c.name, c.url, scrape.folder_settle_s)
+        for day, digest in sorted(now_seen[c.name].items()):
+            if day >= first and seen.get(c.name, {}).get(day) != digest:
+                requests.append(
+                    dg.RunRequest(
+                        partition_key=post_key(c.name, day),
+                        run_key=f"folder-{c.name}-{day}-{digest}",
+                        tags={
+                            "omniva/creator": c.name,
+                            "omniva/zenith": "new or changed files in the folder",
+                        },
+                    )
+                )
+    cursor = json.dumps(now_seen, sort_keys=True)
+    if not requests:
+        return dg.SensorResult(skip_reason=f"{len(now_seen)} folder creator(s), no new files", cursor=cursor)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
