@@ -1,9 +1,10 @@
 """Run a creator's backlog from the command line, on the same Dagster instance the UI shows.
 
-This is Zenith's policy executed in-process (no daemon needed): list posts per day,
-register the videos found, run each video, then each clip Pantheon selected, plan
-publishing, upload. Partitions already materialized are skipped, so a rerun only
-does what is missing or failed. Every step is a real Dagster run of a named job.
+The chain the sensors run, driven from one process (no daemon needed): list posts per day,
+register the videos found, run each video, then each clip Pantheon selected, plan publishing,
+upload. Each stage asks ``omniva_assets.policy.LaunchPolicy`` what to launch, exactly as that
+stage's sensor does (same keys, same order, same tags), so a rerun only does what is missing or
+failed. Every step is a real Dagster run of a named job.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from cognitive_sensors import lattice
-from cognitive_sensors.zenith import DONE, priority_value, requested_keys
+from cognitive_sensors.zenith import DONE
 from omniva.settings import render_parallelism
 from omniva_app.launch import (
     LOCATION,
@@ -32,23 +32,18 @@ from omniva_app.launch import (
     dagster_instance,
 )
 from omniva_assets import definitions
-from omniva_assets.partitions import (
-    clip_key,
-    clips_partitions,
-    creators_partitions,
-    post_key,
-    videos_partitions,
-)
-from omniva_assets.sensors import (
-    clip_priorities,
-    gpu_configured,
-    metadata_list,
-    register_partitions,
-    selected_ranks,
-    zenith_gate,
-)
+from omniva_assets.partitions import clips_partitions, creators_partitions, post_key, videos_partitions
+from omniva_assets.policy import STAGES, Launch, LaunchPolicy, keys_from, latest, register_partitions
 from omniva_resources.resources import OmnivaStore
 from omniva_resources.staleness import stale_partitions
+
+# What each stage says before its runs: how many keys it was fed, how many Zenith requested.
+MESSAGES = {
+    "download": "{n} video(s); {todo} to download …",
+    "video": "{n} video(s); {todo} to download, transcribe, analyse and vote on …",
+    "clip": "{n} clip(s) selected; {todo} to edit and render …",
+    "upload": "{n} clip(s) planned; {todo} to upload …",
+}
 
 
 @dataclass
@@ -98,65 +93,41 @@ class Runner:
         self.instance = instance
         self.echo = echo
         self.report = Report()
-        self._channels: dict[str, str] = {}  # clip key -> channel, from the publish plan
-        self._priorities: dict[str, float] = {}  # clip key -> Lattice's priority
-        self._ranks: dict[str, list[int]] = {}  # video key -> the ranks Pantheon selected
+        # Queued runs of GPU-capable stages take the GPU lane when the deployment has GPUs.
+        gpus = self.settings.gpus if self.launcher.queued else 0
+        self.policy = LaunchPolicy.of(instance, {**(defs.resources or {}), "store": self.store}, gpus=gpus)
 
-    def _tags(self, stage: str, key: str | None = None) -> dict[str, str]:
-        # Through the queue, transcription and render runs take the GPU lane when there are
-        # GPUs (their steps go to the GPU workers); uploads carry the channel the publish plan
-        # gave the clip (limited to one at a time per channel).
-        gpu = self.launcher.queued and stage in ("video", "clip") and self.settings.gpus > 0
-        channel = None
-        if stage == "upload":
-            channel = self._channels.get(str(key)) or self.settings.channel
-        return {
-            "omniva/launched_by": "omniva-cli",
-            **lattice.route(
-                stage,
-                self._priorities.get(str(key), 0.5),
-                gpu=gpu or self._gpu_configured(stage),
-                channel=channel,
-                creator=self.creator,
-            ),
-        }
-
-    def _gpu_configured(self, stage: str) -> bool:
-        """A GPU encoder (renders) or GPU ASR (transcriptions) configured: Lattice's GPU lane."""
-        if stage not in ("video", "clip"):
-            return False
-        res = self.defs.resources or {}
-        return gpu_configured(stage, res["media_tools"], res["asr_model"])
-
-    def _submit(self, job_name: str, key: str | None, stage: str) -> str:
-        return self.launcher.submit(
-            job_name, self._tags(stage, key), key, run_config=QUIET, location_name=LOCATION
-        )
+    def _submit(self, job_name: str, launch: Launch, extra: dict[str, str] | None = None) -> str:
+        tags = {"omniva/launched_by": "omniva-cli", **launch.tags, **(extra or {})}
+        key = launch.partition_key or None
+        return self.launcher.submit(job_name, tags, key, run_config=QUIET, location_name=LOCATION)
 
     def _run_many(
-        self, job_name: str, keys: Sequence[str | None], stage: str, label: str = ""
+        self, job_name: str, launches: Sequence[Launch], stage: str, label: str = ""
     ) -> dict[str, bool]:
-        """One run per partition key: in this process one after another (each announced with
-        ``label``), or all submitted to the queue at once and waited for (the coordinator's
-        limits decide what runs together)."""
-        if not keys:
+        """One run per launch, in the policy's order: in this process one after another (each
+        announced with ``label``), or all submitted to the queue at once and waited for (the
+        coordinator's limits decide what runs together)."""
+        if not launches:
             return {}
+        keys = [la.partition_key for la in launches]
         started = time.perf_counter()
         ok: dict[str, bool] = {}
         if self.launcher.queued:
-            ids = {self._submit(job_name, k, stage): k for k in keys}
+            ids = {self._submit(job_name, la): la.partition_key for la in launches}
             self.echo(f"  queued {len(ids)} {job_name} run(s); waiting for the daemon to launch them …")
             self.launcher.wait(list(ids), timeout=self.run_timeout_s)
             outcomes = self.launcher.settle(list(ids), self.store)
             for run_id, key in ids.items():
                 ok[str(key)] = self._account(job_name, key, outcomes[run_id])
         elif stage == "clip" and self.render_parallel > 1 and len(keys) > 1 and self._side_by_side_possible():
-            ok = self._run_side_by_side(job_name, keys, stage, label)
+            ok = self._run_side_by_side(job_name, launches, label)
         else:
-            for key in keys:
+            for la in launches:
+                key = la.partition_key
                 if label:
                     self.echo(f"  {label} {key}")
-                run_id = self._submit(job_name, key, stage)
+                run_id = self._submit(job_name, la)
                 ok[str(key)] = self._account(
                     job_name, key, self.launcher.settle([run_id], self.store)[run_id]
                 )
@@ -174,9 +145,7 @@ class Runner:
             and self.instance.is_persistent
         )
 
-    def _run_side_by_side(
-        self, job_name: str, keys: Sequence[str | None], stage: str, label: str
-    ) -> dict[str, bool]:
+    def _run_side_by_side(self, job_name: str, launches: Sequence[Launch], label: str) -> dict[str, bool]:
         """Up to ``render_parallel`` runs at once, each in a worker process of its own (Dagster's
         in-process execution is not thread-safe: it reconfigures logging per run), each
         encoder given its share of the cores. The workers are spawned once per stage and load
@@ -184,15 +153,20 @@ class Runner:
         home = str(self.instance.root_directory)
         ok: dict[str, bool] = {}
         ctx = multiprocessing.get_context("spawn")
-        workers = min(self.render_parallel, len(keys))
+        workers = min(self.render_parallel, len(launches))
         with ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_worker_init, initargs=(home, _warnings_ignored())
         ) as pool:
             futures = []
-            for key in keys:
+            for la in launches:
+                key = la.partition_key
                 if label:
                     self.echo(f"  {label} {key}")
-                tags = {**self._tags(stage, key), "omniva/ffmpeg_threads": str(self.ffmpeg_threads)}
+                tags = {
+                    "omniva/launched_by": "omniva-cli",
+                    **la.tags,
+                    "omniva/ffmpeg_threads": str(self.ffmpeg_threads),
+                }
                 futures.append((key, pool.submit(_worker_run, job_name, tags, key)))
             for key, future in futures:
                 run_id = future.result()
@@ -201,8 +175,12 @@ class Runner:
                 )
         return ok
 
-    def _run(self, job_name: str, key: str | None, stage: str) -> bool:
-        return self._run_many(job_name, [key], stage)[str(key)]
+    def _run(self, job_name: str, key: str | None, stage: str, tags: dict[str, str] | None = None) -> bool:
+        """One run that Zenith does not gate (a creator's registration, a day's listing, the plan)."""
+        launch = Launch(
+            str(key) if key is not None else "", "", {**self.policy.ungated(stage), **(tags or {})}
+        )
+        return self._run_many(job_name, [launch], stage)[launch.partition_key]
 
     def _account(self, job_name: str, key: str | None, outcome: Outcome) -> bool:
         """Count the run; for a failed one, echo Eclipse's verdicts and report each failed step."""
@@ -220,34 +198,20 @@ class Runner:
             self.echo(f"  ✗ {key} [{step}]: {message or 'failed'}{where}")
         return False
 
-    def _decide(self, stage: str, keys: list[str], done: set[str]) -> list[str]:
-        """Zenith: request what is new (clips: highest Lattice priority first; a clip Pantheon did
-        not select is refused), skip what is done or quarantined, stop a stage in crisis."""
-        priorities, selected = None, None
-        if stage in ("clip", "upload"):
-            horizon = (self.defs.resources or {})["horizon"]
-            priorities = clip_priorities(self.store, horizon, keys)
-            videos = {k.partition("|")[2] for k in keys}
-            unknown = [v for v in videos if v not in self._ranks]
-            self._ranks.update(selected_ranks(self.instance, unknown))
-            selected = {v: self._ranks[v] for v in videos if v in self._ranks}
-            self._priorities.update({k: priority_value(p) for k, p in priorities.items()})
-        decisions, crisis = zenith_gate(
-            self.instance,
-            self.store,
-            "omniva-cli",
-            stage,
-            keys,
-            done,
-            priorities=priorities,
-            selected=selected,
-        )
-        if crisis:
-            self.echo(f"  Zenith: {crisis}; not launching {stage} work")
-        for d in decisions:
+    def _launch(
+        self, stage: str, keys: list[str], exclude_done: set[str] | None = None, label: str = ""
+    ) -> None:
+        """The stage's sensor's decision, taken here: Zenith requests what is new (highest Lattice
+        priority first; a clip Pantheon did not select is refused), skips what is done or
+        quarantined, stops a stage in crisis; then the runs."""
+        plan = self.policy.plan(stage, keys, "omniva-cli", exclude_done=exclude_done or ())
+        if plan.crisis:
+            self.echo(f"  Zenith: {plan.crisis}; not launching {stage} work")
+        for d in plan.decisions:
             if d.action != "request" and d.reason != DONE:
                 self.echo(f"  Zenith: {d.action} {d.partition_key}: {d.reason}")
-        return requested_keys(decisions)
+        self.echo(MESSAGES[stage].format(n=len(keys), todo=len(plan.launches)))
+        self._run_many(STAGES[stage].job, plan.launches, stage, label=label)
 
     def _done(self, asset: str) -> set[str]:
         return self.instance.get_materialized_partitions(dg.AssetKey(asset))
@@ -265,85 +229,52 @@ class Runner:
 
     def download_videos(self, video_keys: list[str]) -> Report:
         register_partitions(self.instance, videos_partitions, video_keys)
-        todo = self._decide("download", video_keys, self._done("videos"))
-        self.echo(f"{len(video_keys)} video(s); {len(todo)} to download …")
-        for key in todo:
-            self.echo(f"  video {key}")
-            self._run("download_job", key, "download")
+        self._launch("download", video_keys, label="video")
         return self.report
 
     def list_creator(self, creator: str, since: date, until: date) -> list[str]:
         """One posts partition per day (UTC) from ``since`` to ``until``; the video keys found."""
         self.creator = creator
         register_partitions(self.instance, creators_partitions, [creator])
-        self._run("creators_job", creator, "creators")
+        self._run("creators_job", creator, "creators", {"omniva/creator": creator})
 
         days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
         self.echo(f"listing {creator}'s posts for {len(days)} day(s) with yt-dlp …")
         keys: list[str] = []
-        listed = self._run_many("posts_job", [post_key(creator, d.isoformat()) for d in days], "posts")
-        for day in days:
-            pkey = post_key(creator, day.isoformat())
-            if listed[str(pkey)]:
-                records = self.instance.fetch_materializations(
-                    dg.AssetRecordsFilter(asset_key=dg.AssetKey("posts"), asset_partitions=[str(pkey)]),
-                    limit=1,
-                ).records
-                keys += metadata_list(records[0].asset_materialization if records else None, "video_keys")
+        tags = self.policy.ungated("posts", creator)
+        days_keys = [str(post_key(creator, d.isoformat())) for d in days]
+        listed = self._run_many("posts_job", [Launch(k, "", tags) for k in days_keys], "posts")
+        for pkey in days_keys:
+            rec = latest(self.instance, "posts", pkey) if listed[pkey] else None
+            keys += keys_from("video", [rec] if rec is not None else [])
         return list(dict.fromkeys(keys))
 
     def run_videos(self, video_keys: list[str]) -> Report:
+        """The chain after the listing, stage by stage, each fed as its sensor would be."""
         register_partitions(self.instance, videos_partitions, video_keys)
-        done = self._done("clip_selections")
-        todo = self._decide("video", video_keys, done)
-        self.echo(f"{len(video_keys)} video(s); {len(todo)} to download, transcribe, analyse and vote on …")
-        self._run_many("video_job", todo, "video", label="video")
+        self._launch("video", video_keys, label="video")
 
-        selected = self._selected_clips([k for k in video_keys if k in self._done("clip_selections")])
-        rendered = self._done("renders") & self._done("clip_copy")
+        selections = [
+            rec for v in video_keys if (rec := latest(self.instance, "clip_selections", v)) is not None
+        ]
+        selected = keys_from("clip", selections)
+        # Selections made before clip partitions were dynamic get theirs here.
+        register_partitions(self.instance, clips_partitions, selected)
+        stale: set[str] = set()
         if self.refresh_stale:
             # Unsynced in the UI: code or upstream data changed since the render was made.
-            stale = stale_partitions(
-                self.instance, self.defs, "renders", [k for k in selected if k in rendered]
-            )
-            for key, causes in stale.items():
-                self.echo(f"  stale {key}: {'; '.join(causes[:2])}")
-            rendered = rendered - set(stale)
-        todo_clips = self._decide("clip", selected, rendered)
-        self.echo(f"{len(selected)} clip(s) selected; {len(todo_clips)} to edit and render …")
-        self._run_many("clip_job", todo_clips, "clip", label="clip")
+            causes = stale_partitions(self.instance, self.defs, "renders", list(selected))
+            for key, why in causes.items():
+                self.echo(f"  stale {key}: {'; '.join(why[:2])}")
+            stale = set(causes)
+        self._launch("clip", selected, exclude_done=stale, label="clip")
         self.report.clip_keys = selected
 
         self.echo("planning publish slots …")
         self._run("publish_plan_job", None, "publish_plan")
-        planned = self._planned()
-        uploaded = self._done("uploads") & self._done("clip_explanations")
-        todo_up = self._decide("upload", planned, uploaded)
-        self._channels = {
-            r["clip_key"]: r["channel"] for r in self.store.warehouse.query_file("committed_slots")
-        }
-        self.echo(f"{len(planned)} clip(s) planned; {len(todo_up)} to upload …")
-        self._run_many("upload_job", todo_up, "upload")
+        plan = latest(self.instance, "publish_plan")
+        self._launch("upload", keys_from("upload", [plan] if plan is not None else []))
         return self.report
-
-    def _selected_clips(self, video_keys: list[str]) -> list[str]:
-        out = []
-        for video in video_keys:
-            records = self.instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=dg.AssetKey("clip_selections"), asset_partitions=[video]),
-                limit=1,
-            ).records
-            ranks = metadata_list(records[0].asset_materialization if records else None, "ranks")
-            if records:
-                self._ranks[video] = [int(r) for r in ranks]
-            out += [clip_key(video, r) for r in ranks]
-        # Selections made before clip partitions were dynamic get theirs here.
-        register_partitions(self.instance, clips_partitions, out)
-        return out
-
-    def _planned(self) -> list[str]:
-        records = self.instance.fetch_materializations(dg.AssetKey("publish_plan"), limit=1).records
-        return metadata_list(records[0].asset_materialization if records else None, "clip_keys")
 
 
 _WORKER: dict[str, InProcessLauncher] = {}

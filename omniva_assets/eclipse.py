@@ -9,7 +9,10 @@ from dagster import DagsterEventType
 from cognitive_sensors import eclipse
 from cognitive_sensors.stardust import now_iso
 from omniva.records import stable_id
-from omniva_assets.jobs import clip_job, download_job, posts_job, upload_job, video_job
+from omniva_assets.analyzer.jobs import video_job
+from omniva_assets.editor.jobs import clip_job
+from omniva_assets.scraper.jobs import download_job, posts_job
+from omniva_assets.uploader.jobs import upload_job
 from omniva_resources.dagster_internals import StepFailureData
 from omniva_resources.resources import OmnivaStore
 
@@ -106,23 +109,3 @@ def eclipse_sensor(context: dg.RunFailureSensorContext, store: OmnivaStore):
     return dg.SkipReason(
         "; ".join(f"{v.failure_class}: {v.action} ({v.reason})" for v in verdicts) or "no step failed"
     )
-
-
-def stage_crisis(
-    instance: dg.DagsterInstance, store: OmnivaStore, job_name: str, window: int = 10
-) -> str | None:
-    """Crisis mode for one stage: too many of its recent runs failed for reasons other than bad input."""
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(
-            job_name=job_name, statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
-        ),
-        limit=window,
-    )
-    bad_input_runs = {r["run_id"] for r in store.warehouse.query_file("bad_input_runs", [job_name])}
-    outcomes = [
-        r.dagster_run.status == dg.DagsterRunStatus.FAILURE
-        for r in records
-        if r.dagster_run.run_id not in bad_input_runs
-    ]
-    reason = eclipse.crisis(outcomes)
-    return f"{job_name}: {reason}" if reason else None

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from omniva_app.api.dagster_ops import WORKER_OF_JOB, Actions
-from omniva_assets.eclipse import stage_crisis
+from omniva_assets.policy import stage_crisis
 from omniva_resources.resources import OmnivaStore, resources_from_env
 
 IN_FLIGHT = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]

@@ -4,21 +4,26 @@ import json
 
 import dagster as dg
 
-from omniva_assets.sensors import zenith_gate
-from omniva_resources.resources import OmnivaStore
+from omniva_assets.policy import LaunchPolicy
+from omniva_resources.resources import OmnivaStore, resources_from_env
 
 
 def test_zenith_keeps_every_stage_decision_on_one_partition(tmp_path):
     """The demo's clip runs and their uploads gate the same partition: both stages stay."""
     store = OmnivaStore(home=str(tmp_path))
     with dg.instance_for_test() as instance:
+        # Pantheon selected rank 1 of v1 (Zenith refuses a clip it did not select).
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization("clip_selections", partition="v1", metadata={"ranks": [1]})
+        )
+        policy = LaunchPolicy.of(instance, {**resources_from_env(), "store": store})
         for stage in ("clip", "upload"):
-            zenith_gate(instance, store, "omniva-cli", stage, ["v1|c1"])
+            policy.plan(stage, ["1|v1"], "omniva-cli")
         # A sensor deciding the same thing every tick is still one decision.
-        zenith_gate(instance, store, "omniva-cli", "upload", ["v1|c1"])
+        policy.plan("upload", ["1|v1"], "omniva-cli")
         # The API's gate: each job's decision is its own.
         for job in ("job-1", "job-2"):
-            zenith_gate(instance, store, "omniva-api", "clip", ["v1|c1"], tags={"api_job": job})
+            policy.plan("clip", ["1|v1"], "omniva-api", again=True, record_tags={"api_job": job})
     rows = store.warehouse.query(
         "SELECT source, stage, partition_key, action, tags FROM zenith_decisions ORDER BY 1, 2, 5"
     )

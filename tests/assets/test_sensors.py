@@ -6,9 +6,10 @@ import dagster as dg
 
 from omniva.settings import Layout
 from omniva_assets.partitions import creators_partitions
-from omniva_assets.sensors import creator_sensor, daily_posts_schedule, zenith_gate
+from omniva_assets.policy import LaunchPolicy
+from omniva_assets.scraper.sensors import creator_sensor, daily_posts_schedule
 from omniva_resources import creators
-from omniva_resources.resources import OmnivaStore
+from omniva_resources.resources import OmnivaStore, resources_from_env
 
 
 def test_creator_sensor_registers_new_creators_once(tmp_path):
@@ -34,7 +35,9 @@ def test_removed_creator_gets_no_daily_run(tmp_path, monkeypatch):
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(creators_partitions.name, ["alice", "bob"])
         ctx = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2025, 6, 3, 6, 0, tzinfo=UTC)
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 6, 3, 6, 0, tzinfo=UTC),
+            resources={"store": OmnivaStore(home=str(tmp_path))},
         )
         requests = daily_posts_schedule(ctx)
         keys = [str(r.partition_key) for r in requests]
@@ -45,9 +48,13 @@ def test_zenith_gate_on_the_instance_skips_quarantined_and_records_why(tmp_path)
     store = OmnivaStore(home=str(tmp_path))
     store.quarantine("videos", "v2", "bad_input", "not a readable media file", 3)
     with dg.instance_for_test() as instance:
-        decisions, crisis = zenith_gate(instance, store, "test", "video", ["v1", "v2", "v3"], {"v3"})
-    assert crisis is None  # no runs, no crisis
-    assert [(d.partition_key, d.action) for d in decisions] == [
+        instance.report_runless_asset_event(dg.AssetMaterialization("clip_selections", partition="v3"))
+        plan = LaunchPolicy.of(instance, {**resources_from_env(), "store": store}).plan(
+            "video", ["v1", "v2", "v3"], "test"
+        )
+    assert plan.crisis is None  # no runs, no crisis
+    assert [la.partition_key for la in plan.launches] == ["v1"]
+    assert [(d.partition_key, d.action) for d in plan.decisions] == [
         ("v1", "request"),
         ("v2", "skip"),
         ("v3", "skip"),

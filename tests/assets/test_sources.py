@@ -46,7 +46,7 @@ from omniva.source_rules import (
     unavailable_reason,
 )
 from omniva_resources import creators, projects, scraper, sources
-from omniva_resources.resources import AsrResource, MediaTools, source_settings_from_env
+from omniva_resources.resources import source_settings_from_env
 from tests.creator_site import CreatorSite, SitePost, day
 
 WEEK = [date(2025, 8, d) for d in range(4, 11)]
@@ -407,7 +407,8 @@ def test_projects_group_creators_and_removing_keeps_history(home, capsys):
 
 def test_a_day_with_a_live_stream_pending_is_listed_again(home):
     from omniva_assets.partitions import creators_partitions, post_key
-    from omniva_assets.sensors import daily_posts_schedule
+    from omniva_assets.scraper.sensors import daily_posts_schedule
+    from omniva_resources.resources import OmnivaStore
 
     creators.add(Layout(home), "streamer", "https://www.twitch.tv/streamer/videos")
     with dg.instance_for_test() as instance:
@@ -419,7 +420,9 @@ def test_a_day_with_a_live_stream_pending_is_listed_again(home):
                 )
             )
         ctx = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2025, 8, 10, 6, 0, tzinfo=UTC)
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 8, 10, 6, 0, tzinfo=UTC),
+            resources={"store": OmnivaStore(home=str(home))},
         )
         keys = [str(r.partition_key) for r in daily_posts_schedule(ctx)]
         assert keys == ["streamer|2025-08-09", "streamer|2025-08-06"]
@@ -449,12 +452,13 @@ def test_sources_check_lists_without_downloading(site, home):
 
 
 def _defs(home: Path):
-    from omniva_assets.definitions import ASSETS
-    from omniva_assets.jobs import ALL_JOBS
+    from omniva_assets.definitions import defs
     from omniva_resources.resources import OmnivaStore, resources_from_env
 
     return dg.Definitions(
-        assets=ASSETS, jobs=ALL_JOBS, resources={**resources_from_env(), "store": OmnivaStore(home=str(home))}
+        assets=defs.assets,
+        jobs=defs.jobs,
+        resources={**resources_from_env(), **(defs.resources or {}), "store": OmnivaStore(home=str(home))},
     )
 
 
@@ -473,8 +477,9 @@ def _posts_metadata(instance, key: str) -> dict:
 @pytest.mark.slow
 def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
     from omniva_app.driver import Runner
+    from omniva_assets.analyzer.sensors import video_sensor
     from omniva_assets.partitions import creators_partitions, post_key
-    from omniva_assets.sensors import daily_posts_schedule, video_sensor
+    from omniva_assets.scraper.sensors import daily_posts_schedule
     from omniva_resources.resources import OmnivaStore
 
     lay = Layout(home)
@@ -547,7 +552,9 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
         site.add(SitePost("a7", day(11, 7), "atom", "media"))
         monkeypatch.setenv("OMNIVA_HOME", str(home))
         ctx = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2025, 8, 12, 6, 0, tzinfo=UTC)
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 8, 12, 6, 0, tzinfo=UTC),
+            resources={"store": store},
         )
         (request,) = daily_posts_schedule(ctx)
         assert str(request.partition_key) == "atomcast|2025-08-11"
@@ -556,10 +563,9 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
         )
         assert result.success
         sensed = video_sensor(
-            dg.build_sensor_context(instance=instance, cursor=None),
-            store=store,
-            media_tools=MediaTools(),
-            asr_model=AsrResource(),
+            dg.build_sensor_context(
+                instance=instance, cursor=None, resources={**defs.resources, "store": store}
+            )
         )
         new_keys = set(sensed.dynamic_partitions_requests[0].partition_keys)
         assert {_key_slug(k) for k in new_keys} == {"a7"}
@@ -573,7 +579,7 @@ def test_backfill_a_week_then_again_then_the_next_day(site, home, monkeypatch):
 def test_folder_source_picks_up_a_dropped_file_once(site, home):
     from omniva_app.driver import Runner
     from omniva_assets.partitions import creators_partitions
-    from omniva_assets.sensors import folder_sensor
+    from omniva_assets.scraper.sensors import folder_sensor
     from omniva_resources.resources import OmnivaStore, ScrapeSettings
 
     lay = Layout(home)

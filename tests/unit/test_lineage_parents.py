@@ -13,7 +13,10 @@ from omniva_assets.partitions import clip_key, split_clip_key, split_post_key
 
 
 def test_levels_match_the_definitions_partitions():
-    graph = defs.resolve_asset_graph()
+    # Loading a repository reads the current instance's definitions state: a live one, not the
+    # one an earlier test closed (Dagster keeps a weak reference to the last instance made).
+    with dg.instance_for_test():
+        graph = defs.resolve_asset_graph()
     names = {"creators": "creator", "videos": "video", "clips": "clip"}
     for asset, level in LEVEL.items():
         pdef = graph.get(dg.AssetKey(asset)).partitions_def
@@ -82,7 +85,7 @@ def test_a_received_contract_of_an_unknown_major_version_is_refused_naming_the_i
 
 
 def test_the_publish_plan_sensor_queues_one_plan_at_a_time(tmp_path):
-    from omniva_assets.sensors import publish_plan_sensor
+    from omniva_assets.scheduler.sensors import publish_plan_sensor
 
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization("renders", partition="1|v"))

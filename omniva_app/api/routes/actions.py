@@ -7,12 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
-from cognitive_sensors.zenith import priority_value
 from omniva_app.api.context import ApiContext, key_of
 from omniva_app.api.dagster_ops import ApiJob, PlannedRun
 from omniva_app.api.envelope import ApiError
-from omniva_assets.sensors import clip_priorities, selected_ranks
-from omniva_assets.sensors import zenith_gate as gate_on_instance
+from omniva_assets.policy import LaunchPolicy
 
 Wait = Annotated[float, Query(ge=0, le=600, description="seconds to wait for the runs to finish")]
 
@@ -112,21 +110,23 @@ def job_view(ctx: ApiContext, job: ApiJob) -> dict:
     }
 
 
-def zenith_gate(ctx: ApiContext, stage: str, partition: str, job_id: str) -> str | None:
-    """Zenith's gate (the same one the sensors and `omniva run` use) for one requested
-    partition: refuse a quarantined one or a clip Pantheon did not select, defer in crisis.
-    Returns the deferral reason, if any; the decision is recorded either way."""
+def zenith_gate(ctx: ApiContext, stage: str, partition: str, job_id: str) -> tuple[str | None, float]:
+    """Zenith's gate (``omniva_assets.policy``, the one the sensors and `omniva run` use) for one
+    requested partition: refuse a quarantined one or a clip Pantheon did not select, defer in
+    crisis. Returns the deferral reason, if any, and Lattice's priority for the clip (consensus,
+    post age, Horizon's gap; 0.5 when its inputs are not in the warehouse); the decision is
+    recorded either way."""
     actions = ctx.actions
-    (decision,), crisis = gate_on_instance(
-        actions.instance,
-        actions.store,
-        "omniva-api",
+    policy = LaunchPolicy.of(actions.instance, {**(actions.defs.resources or {}), "store": actions.store})
+    plan = policy.plan(
         stage,
         [partition],
+        "omniva-api",
         requested="requested through the API",
-        tags={"api_job": job_id},
-        selected=selected_ranks(actions.instance, [partition.partition("|")[2]]),
+        again=True,
+        record_tags={"api_job": job_id},
     )
+    (decision,) = plan.decisions
     if decision.action == "refuse":
         raise ApiError(409, "NOT_SELECTED", f"{partition}: {decision.reason}")
     if decision.action == "skip":
@@ -135,13 +135,4 @@ def zenith_gate(ctx: ApiContext, stage: str, partition: str, job_id: str) -> str
             "QUARANTINED",
             f"{partition} is quarantined by Eclipse; see `omniva quarantine list`, release it first",
         )
-    return crisis
-
-
-def lattice_priority(ctx: ApiContext, partition: str) -> float:
-    """Lattice's priority for a clip (consensus, post age, Horizon's gap), as the sensors and
-    `omniva run` compute it; 0.5 when its inputs are not in the warehouse."""
-    actions = ctx.actions
-    horizon = (actions.defs.resources or {})["horizon"]
-    found = clip_priorities(actions.store, horizon, [partition]).get(partition)
-    return priority_value(found) if found is not None else 0.5
+    return plan.crisis, plan.launches[0].priority if plan.launches else 0.5

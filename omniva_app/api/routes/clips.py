@@ -13,7 +13,7 @@ from omniva_app.api import reads
 from omniva_app.api.context import ctx_of
 from omniva_app.api.dagster_ops import PRIORITY
 from omniva_app.api.envelope import page
-from omniva_app.api.routes.actions import Wait, lattice_priority, launch_clip_run, refuse_if_busy, zenith_gate
+from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
 from omniva_app.api.schemas import ClipsEnvelope, EditRequest, Envelope
 
@@ -135,7 +135,7 @@ def edit_clip(
         f"clip {clip_id} ({partition}) is being edited",
     )
     job_id = actions.new_job_id("edit")
-    crisis = zenith_gate(ctx, "clip", partition, job_id)
+    crisis, priority = zenith_gate(ctx, "clip", partition, job_id)
     if crisis:
         return ok(request, {"clip_id": clip_id, "status": "DEFERRED", "reason": crisis, "run_id": None}, 200)
     run = actions.plan_run(
@@ -143,7 +143,7 @@ def edit_clip(
         partition,
         "clip",
         # "normal": Lattice's priority for this clip; "low"/"high" override it.
-        priority=lattice_priority(ctx, partition) if body.priority == "normal" else PRIORITY[body.priority],
+        priority=priority if body.priority == "normal" else PRIORITY[body.priority],
         creator=clip["creator"],
         gpu=body.gpu_required,
         asset_selection=["renders"] if clip["edit_job_id"] else None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 
 from omniva_app.api.context import ctx_of
 from omniva_app.api.envelope import ApiError, page
-from omniva_app.api.routes.actions import Wait, lattice_priority, launch_clip_run, refuse_if_busy, zenith_gate
+from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
 from omniva_app.api.schemas import Envelope, UploadRequest
 from omniva_resources.resources import resources_from_env
@@ -62,7 +62,7 @@ def upload_clip(
         f"clip {clip_id} ({partition}) is being uploaded",
     )
     job_id = actions.new_job_id("upload")
-    crisis = zenith_gate(ctx, "upload", partition, job_id)
+    crisis, priority = zenith_gate(ctx, "upload", partition, job_id)
     if crisis:
         return ok(
             request,
@@ -73,7 +73,7 @@ def upload_clip(
         "upload_job",
         partition,
         "upload",
-        priority=lattice_priority(ctx, partition),
+        priority=priority,
         creator=clip["creator"],
         job_id=job_id,
     )
