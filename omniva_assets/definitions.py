@@ -22,6 +22,7 @@ from omniva_assets.deployment import executor_from_env
 from omniva_assets.eclipse import eclipse_sensor
 from omniva_assets.editor import definitions as editor
 from omniva_assets.insights import definitions as insights
+from omniva_assets.io_manager import record_io_manager
 from omniva_assets.scheduler import definitions as scheduler
 from omniva_assets.scraper import definitions as scraper
 from omniva_assets.uploader import definitions as uploader
@@ -53,7 +54,9 @@ def _defs() -> dg.Definitions:
         *domain_definitions(resources["render"]),
         dg.Definitions(
             sensors=[eclipse_sensor],
-            resources=dict(resources),
+            # Every asset's record: stored per partition, loaded for its children, and written to
+            # the warehouse with its Stardust packet (omniva_assets/io_manager.py).
+            resources={**resources, "io_manager": record_io_manager()},
             executor=executor_from_env(),  # OMNIVA_EXECUTOR (docs/deployment.md); unset: in the run's process
         ),
     )
