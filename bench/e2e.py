@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import resource
 import subprocess
 import sys
@@ -96,15 +95,18 @@ def _site_items(names: list[str]):
 # ---------------------------------------------------------------- one path (child process)
 
 
-def _value(out):
-    """The value an asset function produced (direct invocation), checking blocking checks."""
+def _value(out, ctx=None, store=None):
+    """The value an asset function produced (direct invocation), checking blocking checks; its
+    record's rows and Stardust packet written as the record IO manager writes them in a run."""
     import dagster as dg
+
+    from omniva_assets.io_manager import settle
 
     results = list(out) if hasattr(out, "__iter__") and not isinstance(out, (str, bytes)) else [out]
     value = None
     for r in results:
         if isinstance(r, dg.Output):
-            value = r.value
+            value = settle(ctx, store, r.value)[0] if ctx is not None else r.value
         elif isinstance(r, dg.AssetCheckResult) and not r.passed:
             raise RuntimeError(f"check {r.check_name} failed: {r.description}")
         elif (
@@ -124,7 +126,7 @@ def _plain(feed_url: str) -> dict[str, float]:
     from omniva_assets.definitions import defs
     from omniva_assets.editor.assets import clip_copy, clips, renders
     from omniva_assets.insights.assets import clip_explanations, horizon_progress
-    from omniva_assets.partitions import clip_key, post_key
+    from omniva_assets.partitions import clip_key, post_key, split_clip_key
     from omniva_assets.scheduler.assets import publish_plan
     from omniva_assets.scraper.assets import creators as creators_asset
     from omniva_assets.scraper.assets import posts, videos
@@ -141,7 +143,7 @@ def _plain(feed_url: str) -> dict[str, float]:
         ins = {name: avail[name] for name in asset.keys_by_input_name if name in avail}
         t = time.perf_counter()
         with dg.build_asset_context(partition_key=key, resources=resources, instance=instance) as ctx:
-            value = _value(asset(ctx, **ins))
+            value = _value(asset(ctx, **ins), ctx, resources["store"])
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - t
         return value
 
@@ -150,24 +152,22 @@ def _plain(feed_url: str) -> dict[str, float]:
     listed = call("posts", posts, post_key(CREATOR, DAY.isoformat()))
     keys = [p.video_key for p in listed]
     instance.add_dynamic_partitions("videos", keys)
-    chosen = []
+    chosen, parents = [], {}
     for key in keys:
         v = call("video", videos, key)
         t = call("video", transcripts, key, videos=v)
         a = call("video", analyses, key, videos=v, transcripts=t)
         c = call("video", clip_candidates, key, videos=v, transcripts=t, analyses=a)
         s = call("video", clip_selections, key, videos=v, transcripts=t, analyses=a, clip_candidates=c)
-        # What Dagster's filesystem IO manager does in a run: the clip-level assets read these.
-        for name, value in (("videos", v), ("transcripts", t), ("analyses", a), ("clip_selections", s)):
-            stored = Path(instance.storage_directory()) / name / key
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            stored.write_bytes(pickle.dumps(value))
+        # A clip's video-level inputs (the record IO manager loads them from its video in a run).
+        parents[key] = {"videos": v, "transcripts": t, "analyses": a, "clip_selections": s}
         chosen += [clip_key(key, clip.rank) for clip in s.clips]
     done = {}
     for ck in chosen:
-        e = call("clip", clips, ck)
-        r = call("clip", renders, ck, clips=e)
-        cp = call("clip", clip_copy, ck, clips=e)
+        video = parents[split_clip_key(ck)[0]]
+        e = call("clip", clips, ck, **video)
+        r = call("clip", renders, ck, clips=e, **video)
+        cp = call("clip", clip_copy, ck, clips=e, **video)
         done[ck] = (r, cp)
     plan = call("publish_plan", publish_plan, None)
     call("publish_plan", horizon_progress, None)
