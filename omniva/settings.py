@@ -91,6 +91,18 @@ def ensure_dagster_home() -> Path:
     return home
 
 
+def warm_runs(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the embedded instance's run launcher forks Omniva's runs from a warm process
+    (``OMNIVA_WARM_RUNS``: ``auto``, the default, or ``off``; ``omniva_app.run_launcher``)."""
+    env = os.environ if environ is None else environ
+    value = env.get("OMNIVA_WARM_RUNS", "auto").strip().lower()
+    if value in ("", "auto", "on", "1", "true"):
+        return True
+    if value in ("off", "0", "false"):
+        return False
+    raise ValueError(f"OMNIVA_WARM_RUNS={value!r}: auto or off")
+
+
 def render_parallelism(configured: str = "auto") -> tuple[int, int]:
     """(renders at once, ffmpeg threads for each) for ``omniva run``'s clip stage.
 

@@ -19,23 +19,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster._core.code_pointer import ModuleCodePointer
-from dagster._core.launcher import DefaultRunLauncher
-from dagster._core.launcher.base import LaunchRunContext
-from dagster._serdes import ConfigurableClassData, serialize_value
+from dagster import DefaultRunLauncher, serialize_value
 
+from omniva.settings import warm_runs
 from omniva_app import run_zygote
+from omniva_resources.dagster_internals import ConfigurableClassData, LaunchRunContext, ModuleCodePointer
 
 PROCESS_TAG = "omniva/run_process"
-
-
-def warm_runs_enabled() -> bool:
-    value = os.environ.get("OMNIVA_WARM_RUNS", "auto").strip().lower()
-    if value in ("", "auto", "on", "1", "true"):
-        return True
-    if value in ("off", "0", "false"):
-        return False
-    raise ValueError(f"OMNIVA_WARM_RUNS={value!r}: auto or off")
 
 
 class WarmRunLauncher(DefaultRunLauncher):
@@ -52,7 +42,7 @@ class WarmRunLauncher(DefaultRunLauncher):
 
     def _warm(self, context: LaunchRunContext) -> bool:
         origin = context.dagster_run.job_code_origin
-        if origin is None or not warm_runs_enabled():
+        if origin is None or not warm_runs():  # OMNIVA_WARM_RUNS, read at each launch
             return False
         pointer = origin.repository_origin.code_pointer
         return (

@@ -63,7 +63,7 @@ def serve(home: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
     """Import and build once, then fork one run process per request until ``idle_s`` pass idle."""
     import dagster  # noqa: F401 - imported here, before any fork, so no run process pays for it
 
-    from omniva_resources.dagster_internals import _execute_run_command_body  # noqa: F401 - same
+    from omniva_resources.dagster_internals import execute_run_command_body  # noqa: F401 - same
 
     defs = importlib.import_module(PRELOAD_MODULE).defs  # built now, shared by every fork
     _warm_up(defs, home)
@@ -164,14 +164,14 @@ def _execute(run_id: str, instance_ref: str) -> int:
 
     from omniva_resources.dagster_internals import (
         InstanceRef,
-        _execute_run_command_body,
         capture_interrupts,
+        execute_run_command_body,
     )
 
     with capture_interrupts():
         ref = deserialize_value(instance_ref, InstanceRef)
         with DagsterInstance.from_ref(ref) as instance:
-            return _execute_run_command_body(
+            return execute_run_command_body(
                 run_id, instance, lambda _event: None, set_exit_code_on_failure=True
             )
 

@@ -22,6 +22,11 @@ class Private(NamedTuple):
     module: str  # where Dagster keeps it today
     used_for: str  # what Omniva does with it (and where)
     why: str  # why the public API does not suffice
+    attr: str = ""  # its name there, when Dagster's starts with "_" (Omniva's modules import no
+    # private names from each other: tests/unit/test_layers.py); "": the same name
+
+    def dagster_name(self, name: str) -> str:
+        return self.attr or name
 
 
 _DATA_VERSION = "dagster._core.definitions.data_version"
@@ -81,20 +86,23 @@ PRIVATE: dict[str, Private] = {
         "base class of OmnivaSqliteStorage (the unified storage with the two subclasses)",
         "storage classes are configurable classes with no public base to extend",
     ),
-    "_runs_directory": Private(
+    "runs_directory": Private(
         _SQLITE_STORAGE,
         "the run storage's folder under the instance, the same as Dagster's",
         "the folder layout of the SQLite storage is internal",
+        "_runs_directory",
     ),
-    "_event_logs_directory": Private(
+    "event_logs_directory": Private(
         _SQLITE_STORAGE,
         "the event log's folder under the instance, the same as Dagster's",
         "the folder layout of the SQLite storage is internal",
+        "_event_logs_directory",
     ),
-    "_schedule_directory": Private(
+    "schedule_directory": Private(
         _SQLITE_STORAGE,
         "the schedule storage's folder under the instance, the same as Dagster's",
         "the folder layout of the SQLite storage is internal",
+        "_schedule_directory",
     ),
     "SQLITE_BUSY_TIMEOUT_SECONDS": Private(
         "dagster._core.storage.sqlite",
@@ -181,10 +189,11 @@ PRIVATE: dict[str, Private] = {
         "whether a run is of Omniva's own code location (module omniva_assets.definitions)",
         "a run's code origin is public, the type of its code pointer is not",
     ),
-    "_execute_run_command_body": Private(
+    "execute_run_command_body": Private(
         "dagster._cli.api",
         "what `dagster api execute_run` does with a run, done in a forked warm process",
         "the public way is a new `dagster api execute_run` interpreter, the cost #20 removes",
+        "_execute_run_command_body",
     ),
     "capture_interrupts": Private(
         "dagster._utils.interrupts",
@@ -194,7 +203,7 @@ PRIVATE: dict[str, Private] = {
 }
 
 if TYPE_CHECKING:  # the same names, for the type checker (test_dagster_internals checks they agree)
-    from dagster._cli.api import _execute_run_command_body
+    from dagster._cli.api import _execute_run_command_body as execute_run_command_body
     from dagster._core.code_pointer import ModuleCodePointer
     from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
     from dagster._core.definitions.selector import JobSubsetSelector
@@ -216,12 +225,10 @@ if TYPE_CHECKING:  # the same names, for the type checker (test_dagster_internal
     from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
     from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
     from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-    from dagster._core.storage.sqlite_storage import (
-        DagsterSqliteStorage,
-        _event_logs_directory,
-        _runs_directory,
-        _schedule_directory,
-    )
+    from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+    from dagster._core.storage.sqlite_storage import _event_logs_directory as event_logs_directory
+    from dagster._core.storage.sqlite_storage import _runs_directory as runs_directory
+    from dagster._core.storage.sqlite_storage import _schedule_directory as schedule_directory
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import ModuleTarget, WorkspaceFileTarget
@@ -257,10 +264,10 @@ __all__ = [
     "StepFailureData",
     "WorkspaceFileTarget",
     "WorkspaceProcessContext",
-    "_event_logs_directory",
-    "_execute_run_command_body",
-    "_runs_directory",
-    "_schedule_directory",
+    "event_logs_directory",
+    "execute_run_command_body",
+    "runs_directory",
+    "schedule_directory",
     "capture_interrupts",
 ]
 
@@ -271,10 +278,10 @@ def __getattr__(name: str) -> Any:
     if entry is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
-        value = getattr(importlib.import_module(entry.module), name)
+        value = getattr(importlib.import_module(entry.module), entry.dagster_name(name))
     except (ImportError, AttributeError) as exc:
         raise ImportError(
-            f"Dagster no longer has {entry.module}.{name}, which Omniva uses for {entry.used_for}; "
+            f"Dagster no longer has {entry.module}.{entry.dagster_name(name)}, which Omniva uses for {entry.used_for}; "
             f"see omniva_resources/dagster_internals.py and tests/unit/test_dagster_internals.py"
         ) from exc
     globals()[name] = value

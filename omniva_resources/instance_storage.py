@@ -46,9 +46,9 @@ from omniva_resources.dagster_internals import (
     SqliteEventLogStorage,
     SqliteRunStorage,
     SqliteScheduleStorage,
-    _event_logs_directory,
-    _runs_directory,
-    _schedule_directory,
+    event_logs_directory,
+    runs_directory,
+    schedule_directory,
 )
 
 ENGINES = 32
@@ -214,9 +214,9 @@ class OmnivaSqliteStorage(DagsterSqliteStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self.base_dir = base_dir
-        self._run_storage = OmnivaSqliteRunStorage.from_local(_runs_directory(base_dir))
-        self._event_log_storage = OmnivaSqliteEventLogStorage(_event_logs_directory(base_dir))
-        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._run_storage = OmnivaSqliteRunStorage.from_local(runs_directory(base_dir))
+        self._event_log_storage = OmnivaSqliteEventLogStorage(event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(schedule_directory(base_dir))
         self._inst_data = inst_data
         super(DagsterSqliteStorage, self).__init__()
 
@@ -245,8 +245,8 @@ class OmnivaInstance(dg.DagsterInstance):
             )
 
         defaults["storage"] = data("OmnivaSqliteStorage", base_dir)
-        defaults["run_storage"] = data("OmnivaSqliteRunStorage", _runs_directory(base_dir))
-        defaults["event_log_storage"] = data("OmnivaSqliteEventLogStorage", _event_logs_directory(base_dir))
+        defaults["run_storage"] = data("OmnivaSqliteRunStorage", runs_directory(base_dir))
+        defaults["event_log_storage"] = data("OmnivaSqliteEventLogStorage", event_logs_directory(base_dir))
         return defaults
 
     @classmethod
