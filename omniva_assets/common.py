@@ -16,11 +16,11 @@ from typing import Any, Generic, TypeVar
 
 import dagster as dg
 
-from cognitive_sensors import stardust
 from cognitive_sensors.goals import Goals, topic_of
 from omniva import contracts
 from omniva.errors import OmnivaError
 from omniva.records import Video
+from omniva_assets import stardust_meta as stardust
 from omniva_assets.partitions import post_key, split_clip_key, split_post_key
 from omniva_resources import judgement, media
 from omniva_resources.resources import NlpResource, OmnivaStore

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from cognitive_sensors import halolux, stardust
+from cognitive_sensors import halolux
 from cognitive_sensors.goals import mix_gap
 from cognitive_sensors.pantheon import agent_stats, council, select_clips
 from omniva import contracts
 from omniva.candidates import CandidateRules, extract_candidates
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
+from omniva_assets import stardust_meta as stardust
 from omniva_assets.analyzer import checks
 from omniva_assets.common import (
     Lineage,

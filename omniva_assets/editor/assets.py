@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from cognitive_sensors import chorus, stardust
+from cognitive_sensors import chorus
 from omniva import captions, contracts, copytext, editing, timeline
 from omniva.editing import AutocutRules
 from omniva.records import (
@@ -22,6 +22,7 @@ from omniva.records import (
     stable_id,
 )
 from omniva.settings import encoder_threads
+from omniva_assets import stardust_meta as stardust
 from omniva_assets.common import Lineage, launched_by_daemon, recorded, run_tag, with_user_errors
 from omniva_assets.editor import checks
 from omniva_assets.partitions import RECORDED_IN_METADATA, clip_partitions, split_clip_key

@@ -4,9 +4,10 @@ import dataclasses
 
 import dagster as dg
 
-from cognitive_sensors import halolux, stardust
+from cognitive_sensors import halolux
 from cognitive_sensors.goals import progress
 from omniva.records import stable_id
+from omniva_assets import stardust_meta as stardust
 from omniva_assets.common import Lineage, recorded, week_topic_counts, with_user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key
 from omniva_resources.insights import load_bundle

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from cognitive_sensors import stardust
 from omniva import contracts
 from omniva.errors import CorruptMediaError
 from omniva.records import Post, Video, stable_id
+from omniva_assets import stardust_meta as stardust
 from omniva_assets.common import RETRY, Lineage, recorded, with_user_errors
 from omniva_assets.partitions import (
     RECORDED_IN_METADATA,

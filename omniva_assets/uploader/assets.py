@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from cognitive_sensors import stardust
 from cognitive_sensors.horizon import effective_publish_at
 from omniva import contracts
 from omniva.records import ClipCopy, PlannedSlot, PublishPlan, Render, Upload, stable_id
+from omniva_assets import stardust_meta as stardust
 from omniva_assets.common import Lineage, recorded, with_user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key
 from omniva_resources import youtube
