@@ -24,6 +24,16 @@ from omniva_resources import media
 # (ends 13.90) and "we're" (starts 14.87), which that alignment leaves unlabelled.
 AC_FILLERS = [(8.02, 8.57), (22.90, 23.53)]
 AC_UH_GAP = (13.90, 14.87)
+# The words on either side of those fillers and of the closing silence, in the same alignment.
+AC_NEIGHBOURS = {
+    "cares": (6.98, 7.54),
+    "this": (8.60, 8.78),
+    "intensity": (12.94, 13.90),
+    "we're": (14.87, 15.16),
+    "words": (21.79, 22.33),
+    "and": (24.15, 24.28),
+    "thanks": (24.95, 25.25),
+}
 
 
 def _words(text: str, start: float, step: float) -> list[Word]:
@@ -284,8 +294,17 @@ def test_acoustic_corpus_fillers_go_and_the_other_words_stay(fixtures, tmp_path)
 @pytest.mark.slow
 def test_transcribed_fillers_are_cut_by_their_word_times(fixtures, tmp_path):
     """The pipeline's default path: whisper (prompted) writes "um"/"uh", autocut removes each
-    one it wrote; the render, transcribed again, has no filler and the other words' error
-    rate against the verbatim reference is unchanged within 2 points."""
+    one it wrote and no word with it; the render, transcribed again, has no filler and still has
+    the words next to every cut.
+
+    Machine-independent checks carry the "no word cut" part: no cut inside a kept word's ASR span,
+    nor through a neighbouring word's onset in the reference alignment. The render's transcript is
+    held to what ASR reliably hears, not to its exact numerics: whisper's decoding of the render
+    flips with changes far below hearing (wav vs mp4 input, +-1 dB, noise at -60 dBFS, int8 vs
+    float32). Over 22 such runs the non-filler WER was 0.054 to 0.089 (3 to 5 of 56 words), the
+    source's own 0.054 to 0.089; the errors that come and go are an "and" heard in the ~90 ms
+    "m" left of the first "um" (cut to 8.48, MFA 8.57) and one of the four repeated "words"
+    dropped, never a word next to a cut (#25)."""
     from omniva_resources import asr
 
     src = media.make_sample_video(tmp_path / "acoustic.mp4", fixtures / "acoustic_corpus.wav", size="640x360")
@@ -301,7 +320,14 @@ def test_transcribed_fillers_are_cut_by_their_word_times(fixtures, tmp_path):
     cut = [(a, b) for a, b, why in plan.removed if "fill" in why]
     assert len(cut) >= len(fillers) - 1, (fillers, plan.removed)
     assert any(a <= 8.6 and b >= 8.1 for a, b in cut), plan.removed  # the first "um" (MFA: 8.02-8.57)
-    assert all(_kept(w, plan.keep) for w in words if w not in fillers)
+    # No cut inside a kept word's ASR span ...
+    assert all(_kept(w, plan.keep) for w in words if w not in fillers), plan.removed
+    # ... nor, in the reference alignment, through a neighbour's onset (at most 50 ms of its first
+    # 100: MFA's 10 ms steps and a frame) or most of it. A cut may trim a tail: the "uh" cut starts
+    # at 13.75, in the long flat final vowel of "intensity" (to 13.90): 0.15 s of its 0.96 s.
+    for name, (ws, we) in AC_NEIGHBOURS.items():
+        assert _overlap((ws, ws + 0.1), plan.removed) <= 0.05, (name, plan.removed)
+        assert _overlap((ws, we), plan.removed) <= (we - ws) / 3, (name, plan.removed)
     out = tmp_path / "acoustic-cut.mp4"
     media.render_vertical(src, plan.keep, out, facts, crossfade_s=1 / facts.fps)
     assert_shorts_spec(out)
@@ -310,20 +336,27 @@ def test_transcribed_fillers_are_cut_by_their_word_times(fixtures, tmp_path):
         for w in _norm_words((fixtures / "acoustic_corpus.txt").read_text())
         if w not in editing.DEFAULT_FILLERS
     ]
+
+    def non_filler(ws):
+        return [w for w in _norm_words(" ".join(x.word for x in ws)) if w not in editing.DEFAULT_FILLERS]
+
+    before = _wer(ref, non_filler(words))
     for label, settings in (
         ("prompted", asr.AsrSettings()),
         ("unprompted", asr.AsrSettings(initial_prompt="")),
     ):
         heard = asr.transcribe(out, settings).words
-        before_words = words if label == "prompted" else asr.transcribe(src, settings).words
-
-        def non_filler(ws):
-            return [w for w in _norm_words(" ".join(x.word for x in ws)) if w not in editing.DEFAULT_FILLERS]
-
-        before, after = _wer(ref, non_filler(before_words)), _wer(ref, non_filler(heard))
+        said = non_filler(heard)
+        after = _wer(ref, said)
         left = [w.word for w in heard if editing.is_filler(w, editing.DEFAULT_FILLERS)]
         print(
-            f"acoustic_corpus ({label} ASR): fillers left {left}; non-filler WER {before:.3f} -> {after:.3f}"
+            f"acoustic_corpus ({label} ASR of the render): fillers left {left}; non-filler WER "
+            f"{after:.3f} (prompted ASR of the source: {before:.3f})"
         )
         assert not left, (label, [w.word for w in heard])
-        assert after <= before + 0.02, (label, before, after, [w.word for w in heard])
+        # Every word next to a cut is heard (the repeated "words" aside: whisper may drop one of
+        # the four wherever it likes; the alignment checks above keep the audio of each whole).
+        for name in AC_NEIGHBOURS:
+            if name != "words":
+                assert said.count(name) >= ref.count(name), (label, name, said)
+        assert after <= 0.125, (label, after, said)  # 7 of 56 words; measured at most 5
