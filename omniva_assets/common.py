@@ -312,7 +312,7 @@ def recorded(
     tables: Tables | None = None,
     metadata: Mapping[str, Any] | None = None,
     data_version: dg.DataVersion | None = None,
-) -> dg.Output:
+) -> dg.Output[Any]:
     """An asset's output: ``value`` with its lineage and rows, for the record IO manager, which
     writes the rows and the Stardust packet and adds their metadata to ``metadata``."""
     return dg.Output(Record(value, lineage, tables), metadata=dict(metadata or {}), data_version=data_version)
@@ -323,7 +323,8 @@ def with_user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     error anywhere in it fails the step with a clear message, written to the ``logs`` table."""
 
     def store_of(context: dg.AssetExecutionContext, kwargs: dict[str, Any]) -> OmnivaStore:
-        return kwargs["store"] if "store" in kwargs else context.resources.store  # noqa: SIM401 (only when absent)
+        store: OmnivaStore = kwargs["store"] if "store" in kwargs else context.resources.store  # noqa: SIM401
+        return store
 
     if inspect.isgeneratorfunction(fn):
 

@@ -109,7 +109,7 @@ class RecordStorage(dg.UPathIOManager):
             ) from None
 
 
-class RecordIOManager(dg.ConfigurableIOManagerFactory):
+class RecordIOManager(dg.ConfigurableIOManagerFactory[RecordStorage]):
     """Every asset's record per partition (pickled under ``base_dir``, by default the Dagster
     instance's storage directory), its bookkeeping on output, clip -> video on input."""
 
