@@ -290,3 +290,11 @@ def test_the_cli_hands_no_setting_over_through_the_environment():
         assert "putenv" not in text and "os.environ.update" not in text, path
         for name in re.findall(r"os\.environ(?:\[|\.setdefault\(|\.pop\()\s*['\"]([A-Z_]+)", text):
             assert name in allowed, f"{path.name} sets {name} in the environment"
+
+
+def test_the_demo_and_the_resource_agree_on_the_emulator():
+    """`omniva demo` and `omniva youtube-emulator` without --port use the emulator address
+    the youtube_api resource defaults to."""
+    from omniva_devkit.loopback import DEFAULT_API_ROOT
+
+    assert res.YouTubeResource.model_fields["api_root"].default == DEFAULT_API_ROOT
