@@ -298,3 +298,39 @@ def test_the_demo_and_the_resource_agree_on_the_emulator():
     from omniva_devkit.loopback import DEFAULT_API_ROOT
 
     assert res.YouTubeResource.model_fields["api_root"].default == DEFAULT_API_ROOT
+
+
+@dg.asset
+def settings_probe(clip_rules: res.ClipRules, scrape: res.ScrapeSettings) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        metadata={"max_clips": clip_rules.max_clips_per_video, "proxy": scrape.source_settings().proxy or ""}
+    )
+
+
+def settings_probe_job() -> dg.JobDefinition:
+    """Built again in the step's own process, from that process's environment."""
+    defs = dg.Definitions(
+        assets=[settings_probe],
+        jobs=[dg.define_asset_job("settings_probe_job", selection=[settings_probe])],
+        resources=dict(res.resources_from_env()),
+        executor=dg.multiprocess_executor,
+    )
+    return defs.resolve_job_def("settings_probe_job")
+
+
+def test_a_front_ends_settings_reach_a_run_in_another_process(monkeypatch, tmp_path):
+    """The step runs in a child process that builds the resources from its own environment:
+    the front end's override arrives through the run config, the secret by its variable's name."""
+    monkeypatch.setenv("OMNIVA_PROXY", "http://user:pw@proxy.example:3128")
+    monkeypatch.delenv("OMNIVA_MAX_CLIPS_PER_VIDEO", raising=False)
+    overrides = {"clip_rules": {"max_clips_per_video": 1}, "scrape": {"max_entries": 9}}
+    run_config = res.resources_run_config(res.resources_from_env(overrides=overrides), overrides)
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = dg.execute_job(dg.reconstructable(settings_probe_job), instance, run_config=run_config)
+        assert result.success
+        (event,) = result.get_asset_materialization_events()
+        metadata = event.step_materialization_data.materialization.metadata
+        assert metadata["max_clips"].value == 1
+        assert metadata["proxy"].value == "http://user:pw@proxy.example:3128"
+        stored = instance.get_run_by_id(result.run_id)
+        assert stored is not None and "pw@" not in json.dumps(stored.run_config)
