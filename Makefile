@@ -12,13 +12,18 @@ setup:
 demo: setup
 	$(BIN)/omniva demo
 
-test: setup
-	$(BIN)/python -m pytest -q -ra
+# pytest-xdist: one process per core (at most 4: each may load the speech and text models), a
+# module's tests in one process, the modules that start the Dagster daemon, Celery or PostgreSQL
+# together in one (tests/conftest.py). `make test XDIST=` runs everything in this process.
+XDIST ?= -n auto --maxprocesses 4 --dist loadfile
 
-# unit/: pure functions, no tools, seconds. (assets/: materializations with the real tools on
-# small fixtures; integration/: servers, queue, API, the demo end to end.)
+test: setup
+	$(BIN)/python -m pytest -q -ra $(XDIST)
+
+# unit/: pure functions, no tools, seconds; assets/: materializations with the real tools on
+# small fixtures. (integration/: servers, queue, API, the demo end to end.)
 test-fast: setup
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q -ra $(XDIST) tests/unit tests/assets
 
 # ruff, the type checker, the import contract (pyproject.toml: layers, no cycles, no dev kit in
 # product code) and Dagster's own check of the definitions.

@@ -1,8 +1,11 @@
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -14,9 +17,45 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "media"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Each test process (pytest-xdist runs several) has a home of its own: nothing falls back on the
+# repository's .omniva (the Makefile exports it) nor on a DAGSTER_HOME the shell may carry. Tests
+# that need a home make their own under tmp_path; this one only catches what would leak.
+_PROCESS_HOME = tempfile.mkdtemp(prefix="omniva-tests-")
+atexit.register(shutil.rmtree, _PROCESS_HOME, True)
+os.environ["OMNIVA_HOME"] = _PROCESS_HOME
+os.environ.pop("DAGSTER_HOME", None)
 # Speech-recognition workers the daemon-path tests start leave a minute after their last job.
 os.environ.setdefault("OMNIVA_ASR_WORKER_IDLE_S", "60")
 warnings.filterwarnings("ignore")
+
+
+# pytest-xdist (``make test``, ``make test-fast``: ``-n auto --dist loadfile``): a module's tests
+# run in one process, so its module-scoped servers and homes are set up once; the modules that
+# start the Dagster daemon, Celery workers or PostgreSQL share one process, one after another, as
+# they ran before xdist (their waits on queued runs assume no second such stack beside them).
+SERVER_MODULES = frozenset(
+    {
+        "tests/integration/test_api.py",
+        "tests/integration/test_production.py",
+        "tests/integration/test_warm_runs.py",
+    }
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with SERVER_MODULES as one unit. (Not xdist's own ``loadgroup``: it
+    renames items through ``item._nodeid``, which pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "servers" if module in SERVER_MODULES else module
+
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
