@@ -231,8 +231,12 @@ def _finish_title(text: str, cut: str, language: str, tone: str) -> str:
 
 
 def _same_title(a: str, b: str) -> bool:
-    norm = lambda t: re.sub(r"\s+", " ", t.strip().lower())  # noqa: E731
-    return norm(a) == norm(b)
+    return _squashed(a) == _squashed(b)
+
+
+def _squashed(text: str) -> str:
+    """Lower case, runs of spaces as one, no leading or trailing space."""
+    return re.sub(r"\s+", " ", text.strip().lower())
 
 
 def make_title(

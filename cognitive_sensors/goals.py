@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -65,7 +66,7 @@ def mix_gap(goals: Goals, counts: Mapping[str, int]) -> dict[str, float]:
     }
 
 
-def progress(goals: Goals, uploads_this_week: int, counts: Mapping[str, int]) -> dict:
+def progress(goals: Goals, uploads_this_week: int, counts: Mapping[str, int]) -> dict[str, Any]:
     return {
         "weekly_uploads": uploads_this_week,
         "weekly_target": goals.weekly_cadence,

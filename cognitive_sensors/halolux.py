@@ -7,14 +7,17 @@ autocut removed, the title, and the schedule slot with its reason.
 
 from __future__ import annotations
 
-from omniva.records import Selection
+from collections.abc import Sequence
+from typing import Any
+
+from omniva.records import Candidate, Selection
 
 
-def _fmt_s(x) -> str:
+def _fmt_s(x: float | str | None) -> str:
     return f"{float(x):.1f}s" if x is not None else "?"
 
 
-def explain_markdown(b: dict) -> str:
+def explain_markdown(b: dict[str, Any]) -> str:
     clip, cand = b["clip"], b.get("candidate") or {}
     lines = [
         f"## Clip {clip['rank']} of `{clip['video_key']}`",
@@ -95,7 +98,7 @@ def explain_markdown(b: dict) -> str:
 JUDGED_COLUMNS = ("hook", "self_contained", "coherence", "relevance_goals", "delivery", "pace", "clarity")
 
 
-def features_markdown(candidates) -> str:
+def features_markdown(candidates: Sequence[Candidate]) -> str:
     """The best candidates' judged features (percentile within the video) as a table."""
     if not candidates:
         return "no candidates"
@@ -108,7 +111,7 @@ def features_markdown(candidates) -> str:
     return "\n".join(rows)
 
 
-def selection_markdown(selection: Selection, candidates: int, stats: dict | None = None) -> str:
+def selection_markdown(selection: Selection, candidates: int, stats: dict[str, Any] | None = None) -> str:
     """Pantheon's choice for one video: each clip with every agent's vote and reason, who
     dissented and why, and how each agent voted over all the candidates."""
     lines = [
@@ -134,7 +137,7 @@ def selection_markdown(selection: Selection, candidates: int, stats: dict | None
     return "\n".join(lines)
 
 
-def explain_text(b: dict) -> str:
+def explain_text(b: dict[str, Any]) -> str:
     """The same account for a terminal: Markdown markers dropped, tables as aligned rows."""
     out = []
     for line in explain_markdown(b).splitlines():

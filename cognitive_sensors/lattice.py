@@ -39,7 +39,7 @@ def freshness(post_age_h: float | None) -> float:
     """1 for a post made now, halving every ``FRESHNESS_HALF_LIFE_H``; 0.5 when the age is unknown."""
     if post_age_h is None:
         return 0.5
-    return 0.5 ** (max(0.0, post_age_h) / FRESHNESS_HALF_LIFE_H)
+    return float(0.5 ** (max(0.0, post_age_h) / FRESHNESS_HALF_LIFE_H))
 
 
 def clip_priority(

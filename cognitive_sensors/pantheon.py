@@ -25,9 +25,11 @@ import re
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from cognitive_sensors.goals import Goals
 from omniva.candidates import overlap_s
 from omniva.records import AgentVote, Ballot, Candidate, RankedClip, Selection
 from omniva.vectors import from_bytes
@@ -222,7 +224,7 @@ class PantheonConfig:
 
 
 def council(
-    goals, gap: dict[str, float], max_clips: int, channel: ChannelClips | None = None
+    goals: Goals, gap: dict[str, float], max_clips: int, channel: ChannelClips | None = None
 ) -> tuple[PantheonConfig, dict[str, Agent]]:
     """The agents and their config for clips under ``goals`` (a project's brand rules, weights
     and quorum), Horizon's ``gap``, and the clips already on the channel."""
@@ -236,7 +238,9 @@ def council(
     return PantheonConfig(weights=weights, quorum=goals.quorum, max_clips=max_clips), agents
 
 
-def deliberate(candidate: Candidate, agents: dict[str, Agent], cfg: PantheonConfig):
+def deliberate(
+    candidate: Candidate, agents: dict[str, Agent], cfg: PantheonConfig
+) -> tuple[tuple[AgentVote, ...], float, float, bool]:
     votes = tuple(agents[name](candidate) for name in sorted(agents))
     total = sum(cfg.weights.get(v.agent, 1.0) for v in votes) or 1.0
     yes = sum(cfg.weights.get(v.agent, 1.0) for v in votes if v.vote == "yes")
@@ -324,14 +328,14 @@ def select_clips(
     )
 
 
-def agent_stats(selection: Selection) -> dict[str, dict]:
+def agent_stats(selection: Selection) -> dict[str, dict[str, Any]]:
     """Each agent's score distribution and yes share over the video's candidates, and the share
     of candidates on which the agents disagreed (not all the same vote)."""
     per: dict[str, list[AgentVote]] = {}
     for b in selection.ballots:
         for v in b.votes:
             per.setdefault(v.agent, []).append(v)
-    stats: dict[str, dict] = {
+    stats: dict[str, dict[str, Any]] = {
         agent: {
             "yes": round(sum(v.vote == "yes" for v in votes) / len(votes), 3),
             "min": min(v.score for v in votes),

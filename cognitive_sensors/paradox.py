@@ -71,5 +71,8 @@ def near_duplicates(
 
 def titles_in_use(title: str, used: Mapping[str, str]) -> list[str]:
     """Clips on the channel that already carry this title (case and spacing ignored)."""
-    norm = lambda t: re.sub(r"\s+", " ", t.strip().lower())  # noqa: E731
-    return [clip for clip, t in used.items() if norm(t) == norm(title)]
+    return [clip for clip, t in used.items() if _norm(t) == _norm(title)]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().lower())

@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -231,7 +232,7 @@ def extract_candidates(
     ctx = context or VideoContext()
     keyword_set = {k.lower() for k in keywords}
     segments = (ctx.segments or ((0, len(sentences) - 1),)) if sentences else ()
-    windows: list[tuple[int, int, float, float, dict]] = []
+    windows: list[tuple[int, int, float, float, dict[str, Any]]] = []
     for first_i, last_i in segments:
         for i in range(first_i, last_i + 1):
             if i > 0 and opener_problem(sentences[i].text, ctx.language):
@@ -305,7 +306,7 @@ def window_features(
     end: float,
     rules: CandidateRules,
     ctx: VideoContext,
-) -> dict:
+) -> dict[str, Any]:
     span = sentences[i : j + 1]
     span_words = words[span[0].first_word : span[-1].last_word + 1]
     length = end - start
@@ -322,7 +323,7 @@ def window_features(
     probs = [w.probability for w in span_words if w.probability is not None]
     opening = " ".join(w.word for w in span_words if w.start < span_words[0].start + rules.hook_window_s)
     cues = _hook_cues(opening or span[0].text)
-    f: dict = {
+    f: dict[str, Any] = {
         "duration_s": round(length, 3),
         "edited_s": round(length - cut, 3),
         "sentences": len(span),
@@ -352,7 +353,7 @@ def window_features(
     return f
 
 
-def _embedding_features(i: int, j: int, ctx: VideoContext) -> dict:
+def _embedding_features(i: int, j: int, ctx: VideoContext) -> dict[str, Any]:
     vecs = ctx.sentence_vectors
     if vecs is None or len(vecs) == 0:
         return {}
@@ -362,7 +363,7 @@ def _embedding_features(i: int, j: int, ctx: VideoContext) -> dict:
     before, after = vecs[max(0, i - 2) : i], vecs[j + 1 : j + 3]
     outside = np.concatenate([before, after]) if len(before) + len(after) else None
     inside = float(np.mean(window @ c))
-    out: dict = {
+    out: dict[str, Any] = {
         "coherence": round(
             float(np.mean([window[k] @ window[k + 1] for k in range(len(window) - 1)]))
             if len(window) > 1
@@ -386,7 +387,7 @@ def _embedding_features(i: int, j: int, ctx: VideoContext) -> dict:
     return out
 
 
-def _delivery_features(words: Sequence[Word], start: float, end: float, ctx: VideoContext) -> dict:
+def _delivery_features(words: Sequence[Word], start: float, end: float, ctx: VideoContext) -> dict[str, Any]:
     if ctx.prosody is None:
         return {}
     d = voice.span_delivery(ctx.prosody, start, end)
@@ -421,7 +422,7 @@ JUDGED = {
 }
 
 
-def calibrate(features: Sequence[dict]) -> None:
+def calibrate(features: Sequence[dict[str, Any]]) -> None:
     """Add ``calibrated``: each judged feature's percentile rank among the video's candidates
     (absent where the feature is; e.g. no heatmap, no engagement)."""
     for f in features:
@@ -432,13 +433,13 @@ def calibrate(features: Sequence[dict]) -> None:
             f["calibrated"][name] = rank
 
 
-def score_window(features: Mapping) -> float:
+def score_window(features: Mapping[str, Any]) -> float:
     """The weighted mean of the calibrated features the candidate has (0..1)."""
     cal = features.get("calibrated") or {}
     weights = {k: w for k, w in JUDGED.items() if k in cal}
     if not weights:
         return 0.0
-    return round(sum(w * cal[k] for k, w in weights.items()) / sum(weights.values()), 4)
+    return round(float(sum(w * cal[k] for k, w in weights.items())) / sum(weights.values()), 4)
 
 
 @dataclass(frozen=True, slots=True)

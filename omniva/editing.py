@@ -125,7 +125,8 @@ def _median5(x: np.ndarray) -> np.ndarray:
     if len(x) < 5:
         return x
     padded = np.pad(x, 2, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=1)
+    median: np.ndarray = np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=1)
+    return median
 
 
 def detect_filled_pauses(

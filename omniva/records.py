@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from omniva.delivery import ProsodyTrack
 
@@ -33,7 +34,7 @@ class Creator:
     def creator_id(self) -> str:
         return stable_id("creator", self.platform, self.name.lower())
 
-    def row(self, added_at: str, updated_at: str) -> dict:
+    def row(self, added_at: str, updated_at: str) -> dict[str, Any]:
         """``creators``"""
         return {
             "creator_id": self.creator_id,
@@ -55,13 +56,13 @@ class Post:
     title: str
     posted_at: str | None  # ISO 8601 UTC
     video_key: str  # the videos partition this post becomes
-    raw_metadata: dict = field(default_factory=dict)
+    raw_metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def post_id(self) -> str:
         return stable_id("post", self.creator, self.platform_post_id)
 
-    def row(self, creator_id: str, listed_on: str) -> dict:
+    def row(self, creator_id: str, listed_on: str) -> dict[str, Any]:
         """``posts``: listed on ``listed_on`` (the posts partition's day)."""
         return {
             "post_id": self.post_id,
@@ -85,7 +86,7 @@ class Video:
     source_url: str
     file_path: str
     sha256: str
-    facts: dict  # MediaFacts.as_dict()
+    facts: dict[str, Any]  # MediaFacts.as_dict()
     downloaded_by: str  # "yt-dlp" or "media-store" (already downloaded)
 
     @property
@@ -101,7 +102,7 @@ class Video:
         w, h = self.facts.get("width"), self.facts.get("height")
         return f"{w}x{h}" if w and h else None
 
-    def row(self, created_at: str) -> dict:
+    def row(self, created_at: str) -> dict[str, Any]:
         """``videos``"""
         return {
             "video_id": self.video_id,
@@ -137,7 +138,7 @@ class Transcript:
     backend: str
     language_probability: float | None = None  # the detector's confidence; None when pinned
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "language": self.language,
             "model": self.model,
@@ -145,7 +146,7 @@ class Transcript:
             "words": [{"word": w.word, "start": w.start, "end": w.end} for w in self.words],
         }
 
-    def row(self, video_key: str, created_at: str) -> dict:
+    def row(self, video_key: str, created_at: str) -> dict[str, Any]:
         """``transcripts``: the transcript of the video ``video_key``."""
         return {
             "video_id": stable_id("video", video_key),
@@ -193,7 +194,7 @@ class Analysis:
     def analysis_id(self) -> str:
         return stable_id("analysis", self.video_key)
 
-    def row(self, transcript_text: str, created_at: str) -> dict:
+    def row(self, transcript_text: str, created_at: str) -> dict[str, Any]:
         """``analysis``"""
         return {
             "analysis_id": self.analysis_id,
@@ -224,7 +225,7 @@ class Candidate:
     start_time: float
     end_time: float
     text: str
-    features: dict
+    features: dict[str, Any]
     score: float
     semantic_tags: tuple[str, ...]
     vector: bytes = field(default=b"", repr=False)  # the window's embedding (omniva.vectors)
@@ -259,7 +260,7 @@ class RankedClip:
     def clip_id(self) -> str:
         return stable_id("clip", self.candidate.video_key, self.rank)
 
-    def row(self, clip_key: str) -> dict:
+    def row(self, clip_key: str) -> dict[str, Any]:
         """``clips``: ``clip_key`` is the clip's partition key (its Stardust packet's key)."""
         cand = self.candidate
         return {
@@ -305,7 +306,7 @@ class Selection:
     agents: tuple[str, ...]
     ballots: tuple[Ballot, ...] = ()  # one per candidate, selected or not
 
-    def candidate_rows(self, candidates: Sequence[Candidate]) -> list[dict]:
+    def candidate_rows(self, candidates: Sequence[Candidate]) -> list[dict[str, Any]]:
         """``clip_candidates``: every candidate with its consensus, rank or why it lost."""
         ranks = {c.candidate.candidate_id: c.rank for c in self.clips}
         rejected = dict(self.rejected)
@@ -330,7 +331,7 @@ class Selection:
             for c in candidates
         ]
 
-    def vote_rows(self, candidates: Sequence[Candidate]) -> list[dict]:
+    def vote_rows(self, candidates: Sequence[Candidate]) -> list[dict[str, Any]]:
         """``pantheon_votes``: every agent's vote on every candidate."""
         ballots = {b.candidate_id: b for b in self.ballots}
         return [
@@ -353,7 +354,7 @@ class EditDecisionList:
     words: tuple[Word, ...]  # words inside the clip, source times
     crossfade_s: float = 0.0  # audio crossfade at each cut (the picture drops as much)
     frame_rate: float = 30.0  # the source frame grid the cuts are snapped to
-    rules: dict = field(default_factory=dict)  # the autocut rules used
+    rules: dict[str, Any] = field(default_factory=dict)  # the autocut rules used
     filled_pauses: tuple[tuple[float, float, float], ...] = ()  # (start, end, F0 Hz) found acoustically
     timeline_path: str = ""  # OpenTimelineIO export of this EDL
 
@@ -361,10 +362,12 @@ class EditDecisionList:
     def output_duration_s(self) -> float:
         return sum(e - s for s, e in self.keep) - self.crossfade_s * max(0, len(self.keep) - 1)
 
-    def operations(self, loudnorm: dict, layout: str | None = None, extra: Sequence[dict] = ()) -> list[dict]:
+    def operations(
+        self, loudnorm: dict[str, Any], layout: str | None = None, extra: Sequence[dict[str, Any]] = ()
+    ) -> list[dict[str, Any]]:
         """The spec's ``edit_jobs.operations``: trims, cuts with reasons, crossfade, reframe,
         loudness (``loudnorm``: its target), then ``extra`` (captions)."""
-        ops: list[dict] = [{"op": "trim", "start": s, "end": e} for s, e in self.keep]
+        ops: list[dict[str, Any]] = [{"op": "trim", "start": s, "end": e} for s, e in self.keep]
         ops += [{"op": "cut", "start": s, "end": e, "reason": why} for s, e, why in self.removed]
         if self.crossfade_s:
             ops.append({"op": "crossfade", "seconds": self.crossfade_s, "curve": "equal-power"})
@@ -374,13 +377,13 @@ class EditDecisionList:
 
     def edit_job_row(
         self,
-        operations: list[dict],
+        operations: list[dict[str, Any]],
         created_at: str,
         *,
         status: str = "PENDING",
         ffmpeg_commands: Sequence[str] = (),
         gpu_required: bool = False,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """``edit_jobs``: PENDING when planned, DONE with the ffmpeg commands once rendered."""
         return {
             "edit_job_id": stable_id("edit", self.clip_id),
@@ -414,7 +417,7 @@ class Render:
     thumbnail_path: str
     ffmpeg_commands: tuple[str, ...]
     layout: str = "fit-on-blurred"  # crop | split | fit-on-blurred | waveform
-    reframe: dict = field(default_factory=dict)  # faces seen, crop path keyframes, jitter
+    reframe: dict[str, Any] = field(default_factory=dict)  # faces seen, crop path keyframes, jitter
     srt_path: str = ""  # SRT sidecar, output timeline
     captions_burned: bool = False
     faststart: bool = False
@@ -427,7 +430,7 @@ class Render:
     def resolution(self) -> str:
         return f"{self.width}x{self.height}"
 
-    def row(self, created_at: str) -> dict:
+    def row(self, created_at: str) -> dict[str, Any]:
         """``renders``"""
         return {
             "clip_id": self.clip_id,
@@ -464,7 +467,7 @@ class ClipCopy:
     category_id: str = "22"
     language: str = ""  # ISO 639-1 of the clip's speech (and so of its copy); "" unknown
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         """``clip_copy``"""
         return {
             "clip_id": self.clip_id,
@@ -475,7 +478,7 @@ class ClipCopy:
             "language": self.language or None,
         }
 
-    def upload_job_row(self, created_at: str, **fields: object) -> dict:
+    def upload_job_row(self, created_at: str, **fields: object) -> dict[str, Any]:
         """The clip's one ``upload_jobs`` row (rewritten on every outcome: uploaded or deferred);
         ``fields``: status, scheduled_time, privacy_status, yt_video_id, api_root."""
         return {
@@ -498,7 +501,7 @@ class PlannedSlot:
     priority: float
     reason: str
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         """``schedules``"""
         return {
             "schedule_id": stable_id("schedule", self.clip_id),

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 # YouTube calls a vertical video of at most three minutes a Short.
 SHORTS_MAX_S = 180.0
@@ -69,7 +70,7 @@ class SourceRules:
     def needs_duration(self) -> bool:
         return self.min_duration_s is not None or self.max_duration_s is not None or self.kind != "any"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             k: v
             for k, v in (
@@ -121,7 +122,7 @@ def is_short(
     return True
 
 
-def skip_reason(entry: dict, rules: SourceRules) -> str | None:
+def skip_reason(entry: dict[str, Any], rules: SourceRules) -> str | None:
     """Why a listed entry (a yt-dlp info dict or alike) is not a post to fetch, or None."""
     live = entry.get("live_status")
     if live in UNFINISHED_LIVE:
@@ -152,7 +153,7 @@ def skip_reason(entry: dict, rules: SourceRules) -> str | None:
     return None
 
 
-def posted_at(entry: dict) -> str | None:
+def posted_at(entry: dict[str, Any]) -> str | None:
     """ISO 8601 UTC from an info dict's ``timestamp`` / ``release_timestamp`` / ``upload_date``."""
     stamp = entry.get("timestamp") or entry.get("release_timestamp")
     if stamp:
@@ -183,7 +184,7 @@ def backoff_delay(attempt: int, retry_after: float | None, base_s: float, max_wa
     one, else exponential with jitter; never more than ``max_wait_s``."""
     if retry_after is not None:
         return min(max_wait_s, retry_after)
-    return min(max_wait_s, base_s * 2**attempt * (1 + random.uniform(-0.2, 0.2)))  # noqa: S311 - jitter
+    return min(max_wait_s, base_s * 2.0**attempt * (1 + random.uniform(-0.2, 0.2)))  # noqa: S311 - jitter
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -193,7 +194,7 @@ def is_atom(document: bytes) -> bool:
     return b"http://www.w3.org/2005/Atom" in document[:2000] and b"<feed" in document[:2000]
 
 
-def parse_atom(document: bytes, base_url: str) -> list[dict]:
+def parse_atom(document: bytes, base_url: str) -> list[dict[str, Any]]:
     """Entries of an Atom feed as info-dict-like records (yt-dlp does not enumerate Atom).
 
     The entry URL is its enclosure when there is one, else its alternate link (a page

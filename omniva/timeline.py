@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 
@@ -30,7 +31,7 @@ def edl_timeline(
     rate: float,
     crossfade_s: float = 0.0,
     source_duration_s: float | None = None,
-    metadata: dict | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> otio.schema.Timeline:
     """The timeline of a clip's kept spans (source seconds) at ``rate`` frames per second."""
     timeline = otio.schema.Timeline(name=name)
