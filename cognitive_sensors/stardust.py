@@ -171,36 +171,3 @@ def content_digest(*parts: object) -> str:
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ------------------------------------------------------------------------------ transitional
-# The Dagster-facing helpers, until the assets import ``omniva_assets.stardust_meta`` instead;
-# then these go and this module no longer imports Dagster (#25).
-import dagster as dg  # noqa: E402
-
-
-def run_id_of(context: Any) -> str:
-    try:
-        return str(context.run.run_id)
-    except dg.DagsterError:
-        return "direct-invocation"
-
-
-def packet(context: Any, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    built = build(
-        asset_key=context.asset_key.to_user_string(),
-        partition=context.partition_key if context.has_partition_key else None,
-        run_id=run_id_of(context),
-        **kwargs,
-    )
-    values = {
-        "url": dg.MetadataValue.url,
-        "json": dg.MetadataValue.json,
-        "md": dg.MetadataValue.md,
-    }
-    meta = {k: values[f.kind](f.value) if f.kind in values else f.value for k, f in built.fields.items()}
-    return meta, built.row
-
-
-def content_version(*parts: object) -> dg.DataVersion:
-    return dg.DataVersion(content_digest(*parts))
