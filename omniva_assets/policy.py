@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -211,8 +212,12 @@ class LaunchPolicy:
     def of(cls, instance: dg.DagsterInstance, resources: object, gpus: int = 0) -> LaunchPolicy:
         """The policy over a Definitions' resources (``defs.resources``, a mapping) or a sensor's
         (``context.resources``, attributes); ``RESOURCES`` names the ones it reads."""
-        get = resources.get if isinstance(resources, Mapping) else lambda k: getattr(resources, k)
-        return cls(instance, *(get(k) for k in RESOURCES), gpus=gpus)  # type: ignore[arg-type]
+
+        def get(key: str) -> Any:
+            return resources[key] if isinstance(resources, Mapping) else getattr(resources, key)
+
+        store, horizon, media_tools, asr_model, publish_rules = (get(k) for k in RESOURCES)
+        return cls(instance, store, horizon, media_tools, asr_model, publish_rules, gpus)
 
     def plan(
         self,

@@ -21,8 +21,8 @@ import dagster as dg
 
 from cognitive_sensors.zenith import decide_partitions
 from omniva_assets import deployment
-from omniva_assets.partitions import videos_partitions
 from omniva_assets.analyzer.sensors import video_sensor
+from omniva_assets.partitions import videos_partitions
 from omniva_devkit.local_services import postgres
 from omniva_resources.resources import AsrResource, MediaTools, OmnivaStore
 
