@@ -12,7 +12,6 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +24,6 @@ from omniva_app import sources_cli
 from omniva_app.api.cli import add_parser as add_api_parser
 
 if TYPE_CHECKING:
-    from omniva_app.launch import Launcher
     from omniva_resources.asr import AsrSettings
 
 # Every other import happens inside the command that needs it: `omniva --help` and
@@ -49,31 +47,6 @@ def _asr_settings() -> AsrSettings:
     from omniva_resources.asr import AsrSettings
 
     return AsrSettings()
-
-
-def _with_run_config(launcher: Launcher, extra: Mapping[str, Mapping[str, object]]) -> Launcher:
-    """``launcher``, every run it starts given ``extra`` run config too (``resources``: the
-    command's resource settings), so they reach the run in whichever process it executes."""
-    from omniva_app.launch import Launcher
-
-    class WithRunConfig(Launcher):
-        queued = launcher.queued
-
-        def submit(self, job_name, tags=None, partition_key=None, *, run_config=None, **kwargs) -> str:
-            merged = {**dict(run_config or {}), **extra}
-            for key, value in (run_config or {}).items():
-                if key in extra:
-                    merged[key] = {**value, **extra[key]}
-            return launcher.submit(job_name, tags, partition_key, run_config=merged, **kwargs)
-
-        def __enter__(self) -> Launcher:
-            launcher.__enter__()
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            launcher.__exit__(*exc)
-
-    return WithRunConfig(launcher.instance)
 
 
 def _quiet() -> None:
@@ -215,10 +188,7 @@ def cmd_demo(args) -> int:
         "youtube_api": {"api_root": api_root},
         "clip_rules": {"max_clips_per_video": args.max_clips_per_video},
     }
-    run = runner()
-    run.launcher = _with_run_config(
-        run.launcher, resources_run_config(resources_from_env(overrides=overrides), overrides)
-    )
+    run = runner(run_config=resources_run_config(resources_from_env(overrides=overrides), overrides))
     emulator = loopback_emulator(lay, api_root)
     port = args.port or int(os.environ.get("OMNIVA_SAMPLE_PORT") or DEFAULT_PORT)
     try:

@@ -13,10 +13,11 @@ import multiprocessing
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -74,12 +75,16 @@ class Runner:
         launcher: Launcher | None = None,
         run_timeout_s: float = 3600,
         settings: LaunchSettings | None = None,
+        run_config: Mapping[str, Any] | None = None,
     ):
         """``launcher`` (``omniva_app.launch``): by default each run executes in this process;
         a ``QueueLauncher`` submits each stage's runs through the instance's run coordinator and
         waits for them (the daemon launches them within the queue's limits, on the configured
         executor, e.g. Celery workers)."""
         self.launcher: Launcher = launcher or InProcessLauncher(defs, instance)
+        # Every run's config: quiet console logs, and the front end's resource settings (the
+        # demo's emulator and clips per video), so they reach the run wherever it executes.
+        self.run_config = with_quiet(run_config)
         self.settings = settings or LaunchSettings.from_env()
         # Clip runs side by side in worker processes (OMNIVA_RENDER_PARALLEL; auto: cores, memory)
         self.render_parallel, self.ffmpeg_threads = render_parallelism(self.settings.render_parallel)
@@ -100,7 +105,7 @@ class Runner:
     def _submit(self, job_name: str, launch: Launch, extra: dict[str, str] | None = None) -> str:
         tags = {"omniva/launched_by": "omniva-cli", **launch.tags, **(extra or {})}
         key = launch.partition_key or None
-        return self.launcher.submit(job_name, tags, key, run_config=QUIET, location_name=LOCATION)
+        return self.launcher.submit(job_name, tags, key, run_config=self.run_config, location_name=LOCATION)
 
     def _run_many(
         self, job_name: str, launches: Sequence[Launch], stage: str, label: str = ""
@@ -167,7 +172,7 @@ class Runner:
                     **la.tags,
                     "omniva/ffmpeg_threads": str(self.ffmpeg_threads),
                 }
-                futures.append((key, pool.submit(_worker_run, job_name, tags, key)))
+                futures.append((key, pool.submit(_worker_run, job_name, tags, key, self.run_config)))
             for key, future in futures:
                 run_id = future.result()
                 ok[str(key)] = self._account(
@@ -293,13 +298,23 @@ def _worker_init(dagster_home: str, quiet: bool) -> None:
     _WORKER["launcher"] = InProcessLauncher(definitions.defs, dg.DagsterInstance.get())
 
 
-def _worker_run(job_name: str, tags: dict[str, str], key: str | None) -> str:
-    return _WORKER["launcher"].submit(job_name, tags, key, run_config=QUIET, location_name=LOCATION)
+def _worker_run(job_name: str, tags: dict[str, str], key: str | None, run_config: dict[str, Any]) -> str:
+    return _WORKER["launcher"].submit(job_name, tags, key, run_config=run_config, location_name=LOCATION)
 
 
-def runner(refresh_stale: bool = False, echo: Callable[[str], None] = print) -> Runner:
+def with_quiet(run_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``run_config`` with the console logger quiet (the CLI prints its own progress)."""
+    return {**QUIET, **dict(run_config or {})}
+
+
+def runner(
+    refresh_stale: bool = False,
+    echo: Callable[[str], None] = print,
+    run_config: Mapping[str, Any] | None = None,
+) -> Runner:
     """The CLI's runner: Omniva's code location on the instance the UI shows, runs in this process
-    (``omniva run --queue`` then sets a ``QueueLauncher``)."""
-    # ``definitions.defs`` is built (settings read from the environment) on first use, so after
-    # the demo set its defaults (OMNIVA_MAX_CLIPS_PER_VIDEO ...).
-    return Runner(definitions.defs, dagster_instance(), echo=echo, refresh_stale=refresh_stale)
+    (``omniva run --queue`` then sets a ``QueueLauncher``); ``run_config``: given to every run
+    (``resources_run_config``: a command's resource settings)."""
+    return Runner(
+        definitions.defs, dagster_instance(), echo=echo, refresh_stale=refresh_stale, run_config=run_config
+    )
