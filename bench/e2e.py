@@ -95,18 +95,17 @@ def _site_items(names: list[str]):
 # ---------------------------------------------------------------- one path (child process)
 
 
-def _value(out, ctx=None, store=None):
-    """The value an asset function produced (direct invocation), checking blocking checks; its
-    record's rows and Stardust packet written as the record IO manager writes them in a run."""
+def _value(out):
+    """The value an asset function produced (direct invocation), checking blocking checks. (Its
+    rows and Stardust packet are written by the asset: ``common.with_user_errors`` settles a
+    record when there is no run, and so no record IO manager.)"""
     import dagster as dg
-
-    from omniva_assets.io_manager import settle
 
     results = list(out) if hasattr(out, "__iter__") and not isinstance(out, (str, bytes)) else [out]
     value = None
     for r in results:
         if isinstance(r, dg.Output):
-            value = settle(ctx, store, r.value)[0] if ctx is not None else r.value
+            value = r.value
         elif isinstance(r, dg.AssetCheckResult) and not r.passed:
             raise RuntimeError(f"check {r.check_name} failed: {r.description}")
         elif (
@@ -143,7 +142,7 @@ def _plain(feed_url: str) -> dict[str, float]:
         ins = {name: avail[name] for name in asset.keys_by_input_name if name in avail}
         t = time.perf_counter()
         with dg.build_asset_context(partition_key=key, resources=resources, instance=instance) as ctx:
-            value = _value(asset(ctx, **ins), ctx, resources["store"])
+            value = _value(asset(ctx, **ins))
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - t
         return value
 

@@ -169,7 +169,7 @@ def parents_of(context: dg.AssetExecutionContext, store: OmnivaStore) -> list[Pa
     try:
         deps = sorted(k.to_user_string() for k in context.assets_def.asset_deps[context.asset_key])
         instance = context.instance
-    except (dg.DagsterInvalidPropertyError, dg.DagsterInvariantViolationError, KeyError, AttributeError):
+    except (dg.DagsterError, KeyError, AttributeError):  # DagsterInvalidPropertyError is not public
         return []  # invoked outside a run (bench/e2e.py's plain loop)
     partition = str(context.partition_key) if context.has_partition_key else None
     out: list[Parent] = []
@@ -318,9 +318,35 @@ def recorded(
     return dg.Output(Record(value, lineage, tables), metadata=dict(metadata or {}), data_version=data_version)
 
 
+def settle(context: dg.AssetExecutionContext, store: OmnivaStore, obj: Any) -> tuple[Any, dict[str, Any]]:
+    """(value to store, bookkeeping metadata) of an asset's output: a :class:`Record` has its
+    rows and Stardust packet written (:func:`record`); any other value is kept as it is. The
+    record IO manager calls this when it stores an output; an asset invoked directly, outside a
+    run (``bench/e2e.py``'s plain loop, a test), has no IO manager: ``with_user_errors`` calls it."""
+    if not isinstance(obj, Record):
+        return obj, {}
+    return obj.value, record(context, store, obj.lineage, obj.tables)
+
+
+def _settled_if_direct(context: dg.AssetExecutionContext, store: OmnivaStore, item: Any) -> Any:
+    """``item`` as the body yielded it; invoked directly (no run), a recorded output is settled
+    here, while the context is still bound to the asset, and carries its plain value."""
+    if not (isinstance(item, dg.Output) and isinstance(item.value, Record)) or _run(context) is not None:
+        return item
+    value, meta = settle(context, store, item.value)
+    return dg.Output(
+        value,
+        output_name=item.output_name,
+        metadata={**meta, **item.metadata},
+        data_version=item.data_version,
+        tags=item.tags,
+    )
+
+
 def with_user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The asset body under :func:`user_errors` (put it under ``@dg.asset``): a typed Omniva
-    error anywhere in it fails the step with a clear message, written to the ``logs`` table."""
+    error anywhere in it fails the step with a clear message, written to the ``logs`` table.
+    Invoked directly, outside a run, its record is settled here (``settle``): no IO manager."""
 
     def store_of(context: dg.AssetExecutionContext, kwargs: dict[str, Any]) -> OmnivaStore:
         store: OmnivaStore = kwargs["store"] if "store" in kwargs else context.resources.store  # noqa: SIM401
@@ -330,15 +356,18 @@ def with_user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(fn)
         def steps(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            with user_errors(context, store_of(context, kwargs)):
-                yield from fn(context, *args, **kwargs)
+            store = store_of(context, kwargs)
+            with user_errors(context, store):
+                for item in fn(context, *args, **kwargs):
+                    yield _settled_if_direct(context, store, item)
 
         return steps
 
     @functools.wraps(fn)
     def step(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
-        with user_errors(context, store_of(context, kwargs)):
-            return fn(context, *args, **kwargs)
+        store = store_of(context, kwargs)
+        with user_errors(context, store):
+            return _settled_if_direct(context, store, fn(context, *args, **kwargs))
 
     return step
 

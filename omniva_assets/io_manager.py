@@ -24,23 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from omniva_assets.common import LEVEL, Record, record
+from omniva_assets.common import LEVEL, Record, settle
 from omniva_assets.partitions import split_clip_key
-from omniva_resources.resources import OmnivaStore
 
 if TYPE_CHECKING:
     from upath import UPath
 
 PICKLE_PROTOCOL = 4  # Dagster's filesystem IO manager's
-
-
-def settle(context: dg.AssetExecutionContext, store: OmnivaStore, obj: Any) -> tuple[Any, dict[str, Any]]:
-    """(value to store, bookkeeping metadata) of an asset's output: a :class:`Record` has its
-    rows and Stardust packet written (``common.record``); any other value is stored as it is.
-    ``bench/e2e.py``'s plain loop calls this where a run would call the IO manager."""
-    if not isinstance(obj, Record):
-        return obj, {}
-    return obj.value, record(context, store, obj.lineage, obj.tables)
 
 
 def video_of_clip(context: dg.InputContext) -> str | None:

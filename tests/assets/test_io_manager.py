@@ -157,3 +157,23 @@ def test_a_real_asset_without_a_value_writes_its_rows_and_packet_only(instance, 
     assert [r["username"] for r in wh.query("SELECT username FROM creators")] == ["alice"]
     assert wh.query("SELECT count(*) AS n FROM stardust_metadata")[0]["n"] == 1
     assert not (Path(instance.storage_directory()) / "creators").exists()
+
+
+def test_invoked_directly_the_body_settles_its_own_record(home):
+    """bench/e2e.py's plain loop: no run, so no IO manager; the value comes back plain, with the
+    metadata and rows the IO manager would have written."""
+    store = OmnivaStore(home=str(home))
+    with dg.instance_for_test() as inst:
+        inst.add_dynamic_partitions("videos", [VIDEO, "dead-2"])
+        with dg.build_asset_context(partition_key=VIDEO, resources={"store": store}, instance=inst) as ctx:
+            out = videos_stub(ctx)
+        assert out.value == {"video_key": VIDEO, "sha256": "abc"} and out.data_version == dg.DataVersion(
+            "abc"
+        )
+        assert out.metadata["lineage/parents"].value == [] and out.metadata["sha256"].value == "abc"
+        assert (
+            store.warehouse.query("SELECT run_id FROM stardust_metadata")[0]["run_id"] == "direct-invocation"
+        )
+        dead = dg.build_asset_context(partition_key="dead-2", resources={"store": store}, instance=inst)
+        with dead as ctx, pytest.raises(dg.Failure, match=r"videos \[dead-2\]"):
+            videos_stub(ctx)
