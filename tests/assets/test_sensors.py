@@ -34,12 +34,14 @@ def test_removed_creator_gets_no_daily_run(tmp_path, monkeypatch):
     creators.remove(lay, "bob")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(creators_partitions.name, ["alice", "bob"])
-        ctx = dg.build_schedule_context(
+        # left open, the context leaves Dagster's current defs-state storage on this test's
+        # instance, and the next dg.materialize in the process fails on the disposed instance
+        with dg.build_schedule_context(
             instance=instance,
             scheduled_execution_time=datetime(2025, 6, 3, 6, 0, tzinfo=UTC),
             resources={"store": OmnivaStore(home=str(tmp_path))},
-        )
-        requests = daily_posts_schedule(ctx)
+        ) as ctx:
+            requests = daily_posts_schedule(ctx)
         keys = [str(r.partition_key) for r in requests]
         assert len(keys) == 1 and keys[0] == "alice|2025-06-02"
 
