@@ -177,3 +177,10 @@ def test_invoked_directly_the_body_settles_its_own_record(home):
         dead = dg.build_asset_context(partition_key="dead-2", resources={"store": store}, instance=inst)
         with dead as ctx, pytest.raises(dg.Failure, match=r"videos \[dead-2\]"):
             videos_stub(ctx)
+
+
+def test_without_the_record_io_manager_the_step_says_what_is_missing(instance, home):
+    result = run([videos_stub], VIDEO, instance, home, dg.FilesystemIOManager())
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error
+    assert "record_io_manager()" in str(failure)
