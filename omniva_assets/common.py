@@ -307,7 +307,7 @@ class Record(Generic[T]):
 
     def __reduce__(self) -> Any:
         # Stored by another IO manager (Definitions built without the record IO manager), the
-        # record would be pickled whole, and its rows and packet never written: say so.
+        # record would be serialized whole, and its rows and packet never written: say so.
         raise TypeError(
             "an Omniva record is stored by the record IO manager; add "
             '"io_manager": omniva_assets.io_manager.record_io_manager() to the resources'
