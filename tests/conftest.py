@@ -40,22 +40,48 @@ SERVER_MODULES = frozenset(
         "tests/integration/test_warm_runs.py",
     }
 )
+# The longest units are dealt first, so that none of them is left to run alone at the end.
+LONGEST_FIRST = ("servers", "tests/integration/test_pipeline_e2e.py", "tests/assets/test_scenarios.py")
+
+
+def _xdist_unit(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return "servers" if module in SERVER_MODULES else module
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile`` with SERVER_MODULES as one unit. (Not xdist's own ``loadgroup``: it
-    renames items through ``item._nodeid``, which pytest 9 no longer reads.)"""
+    """``--dist loadfile`` with SERVER_MODULES as one unit, the units dealt in the order the
+    workers list their tests (below). (Not xdist's own ``loadgroup``: it renames items through
+    ``item._nodeid``, which pytest 9 no longer reads.)"""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return "servers" if module in SERVER_MODULES else module
+            return _xdist_unit(nodeid)
 
+    config.option.loadscopereorder = False  # the order comes from pytest_collection_modifyitems
     return ModuleScheduling(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """In an xdist worker: the tests listed unit by unit, LONGEST_FIRST first, then the units with
+    most tests (xdist's own order). A run without xdist keeps pytest's order."""
+    if not hasattr(config, "workerinput"):  # (a worker's own --dist reads "no")
+        return
+    from collections import Counter
+
+    sizes = Counter(_xdist_unit(item.nodeid) for item in items)
+
+    def rank(item) -> tuple[int, int, str]:
+        unit = _xdist_unit(item.nodeid)
+        first = LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
+        return first, -sizes[unit], unit
+
+    items.sort(key=rank)  # stable: a unit's tests keep their order
 
 
 @pytest.fixture(scope="session")
