@@ -190,7 +190,7 @@ class Plan:
     crisis: str | None = None
 
 
-# The resources the policy reads, in its fields' order (a sensor's ``required_resource_keys``).
+# The resources the policy reads, in its fields' order.
 RESOURCES = ("store", "horizon", "media_tools", "asr_model", "publish_rules")
 
 
@@ -209,14 +209,10 @@ class LaunchPolicy:
     _ranks: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, instance: dg.DagsterInstance, resources: object, gpus: int = 0) -> LaunchPolicy:
-        """The policy over a Definitions' resources (``defs.resources``, a mapping) or a sensor's
-        (``context.resources``, attributes); ``RESOURCES`` names the ones it reads."""
-
-        def get(key: str) -> Any:
-            return resources[key] if isinstance(resources, Mapping) else getattr(resources, key)
-
-        store, horizon, media_tools, asr_model, publish_rules = (get(k) for k in RESOURCES)
+    def of(cls, instance: dg.DagsterInstance, resources: Mapping[str, Any], gpus: int = 0) -> LaunchPolicy:
+        """The policy over a Definitions' resources (``defs.resources``; ``RESOURCES`` names the
+        ones it reads). A sensor takes the same resources as parameters."""
+        store, horizon, media_tools, asr_model, publish_rules = (resources[k] for k in RESOURCES)
         return cls(instance, store, horizon, media_tools, asr_model, publish_rules, gpus)
 
     def plan(

@@ -24,7 +24,7 @@ from omniva_assets import deployment
 from omniva_assets.analyzer.sensors import video_sensor
 from omniva_assets.partitions import videos_partitions
 from omniva_devkit.local_services import postgres
-from omniva_resources.resources import AsrResource, MediaTools, OmnivaStore
+from omniva_resources.resources import OmnivaStore, resources_from_env
 
 
 def _timed(rows: list, label: str, fn, note: str = ""):
@@ -90,7 +90,7 @@ def probe(
         )
     )
     store = OmnivaStore(home=str(home))
-    resources = {"store": store, "media_tools": MediaTools(), "asr_model": AsrResource()}
+    resources = {**resources_from_env(), "store": store}
     with dg.build_sensor_context(instance=instance, resources=resources) as ctx:
         result = _timed(rows, "video_sensor tick (50 new videos)", lambda: video_sensor(ctx))
     rows[-1] = (*rows[-1][:2], f"{len(result.run_requests)} run requests")

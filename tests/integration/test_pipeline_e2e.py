@@ -226,12 +226,11 @@ def test_the_dagster_instance_shows_the_runs(demo):
         }
 
         from omniva_assets.analyzer.sensors import video_sensor
-        from omniva_resources.resources import AsrResource, MediaTools, OmnivaStore
+        from omniva_resources.resources import OmnivaStore, resources_from_env
 
-        ctx = dg.build_sensor_context(instance=instance, cursor="0")
-        result = video_sensor(
-            ctx, store=OmnivaStore(home=str(demo["home"])), media_tools=MediaTools(), asr_model=AsrResource()
-        )
+        resources = {**resources_from_env(), "store": OmnivaStore(home=str(demo["home"]))}
+        ctx = dg.build_sensor_context(instance=instance, cursor="0", resources=resources)
+        result = video_sensor(ctx)
         # Everything is done or quarantined (bad input): the sensor asks for nothing new.
         assert not result.run_requests
         assert int(result.cursor) > 0

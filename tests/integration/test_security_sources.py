@@ -95,6 +95,7 @@ def test_a_creator_whose_name_now_resolves_to_loopback_is_refused_at_fetch_time(
     pointed elsewhere), the creator now resolves to loopback: nothing is fetched, and its
     partition fails with a non-retryable error; a CLI creator on the same site still works."""
     from omniva_assets.definitions import ASSETS
+    from omniva_assets.io_manager import record_io_manager
     from omniva_assets.partitions import creators_partitions, post_key
     from omniva_resources.resources import OmnivaStore, resources_from_env
 
@@ -114,7 +115,12 @@ def test_a_creator_whose_name_now_resolves_to_loopback_is_refused_at_fetch_time(
         assert site.requests == []
 
         defs = dg.Definitions(
-            assets=ASSETS, resources={**resources_from_env(), "store": OmnivaStore(home=str(home))}
+            assets=ASSETS,
+            resources={
+                **resources_from_env(),
+                "io_manager": record_io_manager(),
+                "store": OmnivaStore(home=str(home)),
+            },
         )
         (home / "dagster").mkdir(parents=True, exist_ok=True)
         with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
