@@ -4,8 +4,8 @@ Identifiers are UUIDs derived (uuid5) from stable natural keys, so a rerun of th
 same partition produces the same ids and never duplicates a warehouse row.
 
 Each record also knows its warehouse row (``row`` and friends: a plain dict whose keys
-are the columns of its table in ``sql/schema.sql``); ``omniva_assets.common.emit``
-writes them. Time stamps are passed in, so a row is a pure function of its arguments.
+are the columns of its table in ``sql/schema.sql``); an asset returns them with
+``omniva_assets.common.recorded`` and the record IO manager writes them. Time stamps are passed in, so a row is a pure function of its arguments.
 """
 
 from __future__ import annotations
