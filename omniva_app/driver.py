@@ -240,6 +240,8 @@ class Runner:
     def list_creator(self, creator: str, since: date, until: date) -> list[str]:
         """One posts partition per day (UTC) from ``since`` to ``until``; the video keys found."""
         self.creator = creator
+        if note := self.policy.stopped_note(creator):  # the operator's command runs it anyway
+            self.echo(note)
         register_partitions(self.instance, creators_partitions, [creator])
         self._run("creators_job", creator, "creators", {"omniva/creator": creator})
 

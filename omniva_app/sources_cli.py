@@ -94,6 +94,12 @@ def cmd_projects(args) -> int:
     elif args.action == "remove-creator":
         p = projects.remove_creator(args.project, args.creator)
         print(f"{args.creator} left project {p.name}; `omniva creators remove {args.creator}` stops its work")
+    elif args.action in ("start", "stop"):
+        p = projects.set_automation(args.name, args.action == "start", reason="omniva projects")
+        print(
+            f"project {p.name}: automation {p.automation} (the sensors and the daily schedule "
+            f"{'serve' if p.automation == 'on' else 'skip'} its creators; `omniva run` always runs them)"
+        )
     else:
         rows = projects.list_projects()
         if args.json:
@@ -101,7 +107,8 @@ def cmd_projects(args) -> int:
             return 0
         for p in rows:
             print(
-                f"{p.name}\tchannel {p.channel}\tcreators {','.join(p.creators) or '-'}\tgoals {p.goals or 'default'}"
+                f"{p.name}\tchannel {p.channel}\tcreators {','.join(p.creators) or '-'}"
+                f"\tgoals {p.goals or 'default'}\tautomation {'off' if p.stopped else 'on'}"
             )
         if not rows:
             print("no projects (add one with `omniva projects add NAME --channel CHANNEL`)")
@@ -157,6 +164,9 @@ def add_parsers(sub) -> None:
     r.add_argument("name")
     ls = psub.add_parser("list")
     ls.add_argument("--json", action="store_true")
+    for name, text in (("start", "sensors serve its creators"), ("stop", "sensors skip its creators")):
+        x = psub.add_parser(name, help=f"automation on or off for this project only: the {text}")
+        x.add_argument("name")
     for name in ("add-creator", "remove-creator"):
         x = psub.add_parser(name)
         x.add_argument("project")

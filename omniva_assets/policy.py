@@ -190,6 +190,15 @@ class Plan:
     crisis: str | None = None
 
 
+#: Sources that are someone's explicit request (the operator's `omniva run`, a key's API action):
+#: they run a stopped project's creators too. Every other source (a sensor) skips them.
+EXPLICIT_SOURCES = frozenset({"omniva-cli", "omniva-api"})
+
+
+def stopped_reason(project: str) -> str:
+    return f"project proj_{project} is stopped"
+
+
 # The resources the policy reads, in its fields' order.
 RESOURCES = ("store", "horizon", "media_tools", "asr_model", "publish_rules")
 
@@ -229,10 +238,21 @@ class LaunchPolicy:
     ) -> Plan:
         """Decide ``keys`` of ``stage`` (recorded under ``source``): the runs to launch, highest
         Lattice priority first. ``again``: request what is done too (an explicit re-run);
-        ``exclude_done``: partitions to treat as not done (stale renders)."""
+        ``exclude_done``: partitions to treat as not done (stale renders). A sensor's plan
+        skips the keys whose creator's project is stopped; an explicit source
+        (``EXPLICIT_SOURCES``) runs them."""
         keys = list(dict.fromkeys(keys))
         finished = set() if again else done(self.instance, stage) - set(exclude_done)
         priorities, creators = self._priorities(stage, keys)
+        paused: list[Decision] = []
+        if source not in EXPLICIT_SOURCES:
+            stopped = projects.stopped_creators(self.store.layout)
+            paused = [
+                Decision(k, "skip", stopped_reason(stopped[creators[k]]))
+                for k in keys
+                if creators.get(k) in stopped
+            ]
+            keys = [k for k in keys if creators.get(k) not in stopped]
         selected = self._selected(keys) if stage in ("clip", "upload") else None
         crisis = stage_crisis(self.instance, self.store, STAGES[stage].job)
         decisions = decide_partitions(
@@ -244,6 +264,7 @@ class LaunchPolicy:
             priorities=priorities,
             selected=selected,
         )
+        decisions += paused
         self.store.record_decisions(source, stage, decisions, tags=record_tags)
         channels = self._channels() if stage == "upload" else {}
         gpu = stage in ("video", "clip") and (self.gpus > 0 or self._gpu(stage))
@@ -268,6 +289,15 @@ class LaunchPolicy:
             if d.action == "request"
         ]
         return Plan(stage, launches, decisions, crisis)
+
+    def stopped_note(self, creator: str) -> str | None:
+        """A line for the operator when ``creator``'s project is stopped (its sensors skip it)."""
+        project = projects.stopped_creators(self.store.layout).get(creator)
+        if project is None:
+            return None
+        return (
+            f"note: {stopped_reason(project)}; running {creator} anyway on your command (the sensors skip it)"
+        )
 
     def ungated(self, stage: str, creator: str | None = None) -> dict[str, str]:
         """Lattice's tags for a run Zenith does not gate (a registration, a listing, the plan)."""

@@ -4,6 +4,10 @@ Both registries use it: ``creators.add(project=...)`` joins a new creator to a p
 ``projects`` (the API over projects) checks creators against ``creators``. Keeping the file
 here, below both, is what lets ``projects`` import ``creators`` without a cycle.
 
+Each project's automation is "on" or "off" (``set_automation``; absent: never started, so
+off): the launch policy and the scraper's sensors skip the creators of a project that is not
+started. A creator in no project (the admin scope) is always served.
+
 Every creator belongs to at most one project (its owner; a creator in none belongs to the
 admin scope). The owner decides whose key may read its clips and which channel they go to, so
 joining a creator another project owns is refused here, under the file's lock, where two
@@ -22,6 +26,8 @@ from omniva.errors import ConfigError
 from omniva.settings import Layout
 from omniva_resources.private_files import locked, write_private_json
 
+ON, OFF = "on", "off"
+
 
 @dataclass(frozen=True, slots=True)
 class Project:
@@ -31,6 +37,14 @@ class Project:
     description: str
     creators: tuple[str, ...]
     created_at: str
+    #: "on" | "off": started or stopped (the API's start/stop, `omniva projects start/stop`);
+    #: None: never started, which is stopped too. Only a started project's creators are served
+    #: by the sensors and the daily schedule.
+    automation: str | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.automation != ON
 
     def as_dict(self) -> dict:
         return {
@@ -40,6 +54,7 @@ class Project:
             "description": self.description,
             "creators": list(self.creators),
             "created_at": self.created_at,
+            "automation": self.automation,
         }
 
 
@@ -102,6 +117,7 @@ def project(name: str, entry: dict) -> Project:
         description=entry.get("description", ""),
         creators=tuple(entry.get("creators", [])),
         created_at=entry.get("created_at", ""),
+        automation=entry.get("automation") if entry.get("automation") in (ON, OFF) else None,
     )
 
 
@@ -132,3 +148,21 @@ def add_member(name: str, creator: str, lay: Layout) -> Project:
         if creator not in members:
             members.append(creator)
     return project(name, data[name])
+
+
+def set_automation(name: str, on: bool, lay: Layout, reason: str = "") -> Project:
+    """Start (``on``) or stop the project's automation: the sensors and the daily schedule skip
+    the creators of a stopped project. Only this project's entry changes."""
+    with editing(lay) as data:
+        if name not in data:
+            raise ConfigError(f"no project named {name!r}")
+        data[name]["automation"] = ON if on else OFF
+        data[name]["automation_reason"] = reason
+    return project(name, data[name])
+
+
+def stopped_creators(lay: Layout) -> dict[str, str]:
+    """creator -> the project that owns it, for every project not started (automation not on)."""
+    data = read(lay)
+    owner = owners(data)
+    return {c: name for c, name in owner.items() if data[name].get("automation") != ON}

@@ -10,6 +10,8 @@ purpose (the CLI and the REST API both use it)::
     add_creator(project, creator) / remove_creator(project, creator)
     creators_of(name)                    -> [Creator, ...]     the project's active creators
     project_of(creator)                  -> Project | None     the project that owns it
+    set_automation(name, on, reason)     start or stop this project's automation only
+    stopped_creators()                   -> {creator: project} of the stopped projects
 
 A creator belongs to one project at most (``project_file``): joining one another project owns
 raises ``CreatorOwnedError``. Removing a creator from a project only ungroups it (back to the
@@ -47,6 +49,8 @@ __all__ = [
     "project_of",
     "remove_creator",
     "remove_project",
+    "set_automation",
+    "stopped_creators",
 ]
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -144,3 +148,14 @@ def goals_for(creator: str, lay: Layout | None = None, default_file: str | None 
 def channels_by_creator(lay: Layout, default: str) -> dict[str, str]:
     """creator -> the channel of the project that owns it (``default`` if it has none)."""
     return {creator: p.channel or default for p in list_projects(lay) for creator in p.creators}
+
+
+def set_automation(name: str, on: bool, reason: str = "", lay: Layout | None = None) -> Project:
+    """Start or stop project ``name``'s automation (no other project changes); the sensors and
+    the daily schedule skip the creators of a stopped project."""
+    return project_file.set_automation(name, on, lay or default_layout(), reason)
+
+
+def stopped_creators(lay: Layout | None = None) -> dict[str, str]:
+    """creator -> its project, for the creators whose project is stopped (or never started)."""
+    return project_file.stopped_creators(lay or default_layout())

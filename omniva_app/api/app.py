@@ -15,8 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from omniva.contracts import SCHEMA_VERSION, supported_versions
 from omniva.settings import layout
 from omniva_app.api.context import ApiContext
-from omniva_app.api.envelope import ApiError, failure
-from omniva_app.api.keys import TooManyAttempts
+from omniva_app.api.envelope import MAX_DETAILS, ApiError, failure
+from omniva_app.api.keys import TOKEN, TooManyAttempts
+from omniva_app.api.refusals import RefusalLog
 from omniva_app.api.routes import router
 
 __all__ = ["ApiContext", "create_app"]
@@ -29,6 +30,8 @@ PAGINATION = {"limit", "offset"}
 #: A caller's X-Request-ID is kept only if it is this (it is echoed and logged); else a fresh one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 ERROR_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+#: Refusals audited in the warehouse ``logs`` table (``refusals.RefusalLog``).
+AUDITED = {401, 403, 404, 429}
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -98,13 +101,17 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
         return ApiError(
             400, "UNSUPPORTED_SCHEMA_VERSION", message, [{"field": "schema_version", "problem": message}]
         )
+    # At most MAX_DETAILS problems are listed (a body of 60,000 unknown fields is one short answer).
     details = [
         {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg")}
-        for e in errors
+        for e in errors[:MAX_DETAILS]
     ]
     if all(e.get("loc", ("",))[0] == "query" and e["loc"][-1] in PAGINATION for e in errors):
         return ApiError(400, "INVALID_PAGINATION", "limit must be 1-500 and offset 0-1000000", details)
-    text = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details)
+    text = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details[:5])
+    more = len(errors) - min(len(errors), 5)
+    if more:
+        text += f"; and {more} more problem(s)"
     return ApiError(400, "VALIDATION_ERROR", f"invalid request: {text}", details)
 
 
@@ -119,6 +126,37 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    # No redirect to the path with(out) its trailing slash: Starlette builds that Location from
+    # the Host header. Such a path is a 404 in the envelope, like any other unknown path.
+    app.router.redirect_slashes = False
+    try:
+        ctx.projects.adopt_states()
+    except Exception:  # noqa: BLE001 - an unreadable registry is reported by the routes that read it
+        log.warning("could not carry the API's project states into projects.json", exc_info=True)
+
+    refusals = RefusalLog(lambda message, **fields: ctx.store.log("api", "WARNING", message, **fields))
+
+    async def refused(request: Request, status: int, code: str, reason: str) -> None:
+        """The refusal's audit row (rate-limited); a failing write only reaches the server log."""
+        key = getattr(request.state, "api_key", None)
+        claimed = TOKEN.match(_token(request))
+        key_id = key.key_id if key else (claimed.group(1) if claimed else None)
+        try:
+            await run_in_threadpool(
+                refusals.refused,
+                key_id=key_id,
+                # a wrong secret for a real key id is counted under that key (bounded: the
+                # keys are few); invented key ids all share one budget
+                known=key is not None or (key_id is not None and ctx.keys.known(key_id)),
+                path=request.url.path,
+                method=request.method,
+                status=status,
+                code=code,
+                reason=reason,
+                request_id=request.state.request_id,
+            )
+        except Exception:  # noqa: BLE001 - the answer goes out whatever the audit trail does
+            log.exception("could not audit a refused request")
 
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
 
@@ -131,8 +169,10 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
                 # scrypt takes ~100 ms of CPU: off the event loop, or one guesser stalls everyone
                 key = await run_in_threadpool(ctx.keys.verify, _token(request))
             except TooManyAttempts as exc:
+                await refused(request, 429, "TOO_MANY_ATTEMPTS", "too many wrong secrets for this key id")
                 return failure(ApiError(429, "TOO_MANY_ATTEMPTS", str(exc), retry_after=exc.retry_after), rid)
             if key is None:
+                await refused(request, 401, "UNAUTHORIZED", "no valid API key")
                 return failure(
                     ApiError(
                         401,
@@ -142,21 +182,26 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
                     ),
                     rid,
                 )
+            request.state.api_key = key
             wait = ctx.rate_limit.take(key.key_id)
             if wait:
+                await refused(request, 429, "RATE_LIMITED", "over the key's request budget")
                 limit = ctx.settings.rate_limit_per_min
                 message = f"API key {key.key_id} is over {limit} requests a minute; retry in {wait} s"
                 return failure(ApiError(429, "RATE_LIMITED", message, retry_after=wait), rid)
-            request.state.api_key = key
         if _content_length(request) > ctx.settings.max_body_bytes:
             message = f"the request body is larger than {ctx.settings.max_body_bytes} bytes"
             return failure(ApiError(413, "PAYLOAD_TOO_LARGE", message), rid)
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
+        if response.status_code in AUDITED and hasattr(request.state, "api_key"):
+            code, reason = getattr(request.state, "refusal", ("HTTP_ERROR", "refused"))
+            await refused(request, response.status_code, code, reason)
         return response
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
+        request.state.refusal = (exc.code, exc.message)
         return failure(exc, getattr(request.state, "request_id", None))
 
     @app.exception_handler(RequestValidationError)
@@ -166,6 +211,7 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         code = ERROR_CODES.get(exc.status_code, "HTTP_ERROR")
+        request.state.refusal = (code, str(exc.detail))
         return failure(
             ApiError(exc.status_code, code, str(exc.detail)), getattr(request.state, "request_id", None)
         )

@@ -49,6 +49,7 @@ from omniva_resources.dagster_internals import (
     RemoteSensor,
 )
 from omniva_resources.lineage import sync_lineage
+from omniva_resources.private_files import write_private_json
 from omniva_resources.resources import OmnivaStore
 
 #: The instigators a project's start/stop switches: Zenith's sensors and the daily schedule.
@@ -222,10 +223,11 @@ class Actions:
             ]
 
     def _save(self, job: ApiJob) -> None:
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.jobs_dir / f".{job.job_id}.partial"
-        tmp.write_text(json.dumps(job.as_dict(), default=str, indent=2))
-        tmp.replace(self.jobs_dir / f"{job.job_id}.json")
+        """``api/jobs/JOB.json``, owner-only (0600) in an owner-only folder."""
+        self.jobs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private_json(
+            self.jobs_dir / f"{job.job_id}.json", json.loads(json.dumps(job.as_dict(), default=str))
+        )
 
     def _work(self) -> None:
         while True:

@@ -6,7 +6,10 @@ The key id in the token finds the record; the secret is checked in constant time
 
 A wrong secret costs the server a scrypt hash, so each key id gets a few wrong guesses a
 window (``TooManyAttempts`` after that, without hashing), at most a few hashes run at once,
-and a token already verified is not hashed again. ``RateLimit`` is each key's request budget.
+and a token already verified is not hashed again. Only wrong secrets count: parallel first
+requests with the same token wait for one check (its answer serves them all), and a right
+secret never counts. Guesses already hashing when the limit is reached may end (at most the
+few hashes that run at once), each counted as it fails. ``RateLimit`` is each key's request budget.
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ class KeyStore:
         self.path = Path(path)
         self.max_failures, self.window_s = max_failures, window_s
         self._verified: dict[str, str] = {}  # sha256(token) -> key id, for tokens already checked
-        self._attempts: dict[str, list[float]] = {}  # key id -> monotonic times of unverified tries
+        self._attempts: dict[str, list[float]] = {}  # key id -> monotonic times of wrong secrets
+        self._checking: dict[str, threading.Event] = {}  # sha256(token) -> its check in progress
         self._lock = threading.Lock()  # verify runs in the server's thread pool
         # Half the CPUs at most: the rest stay free for every other request (0: that default).
         self._hashing = threading.BoundedSemaphore(parallel_checks or max(1, (os.cpu_count() or 2) // 2))
@@ -105,6 +109,10 @@ class KeyStore:
             self._write(data)
         return self._key(key_id, data[key_id])
 
+    def known(self, key_id: str) -> bool:
+        """Whether ``key_id`` names a key of the store (revoked ones included)."""
+        return key_id in self._read()
+
     def list(self) -> list[ApiKey]:
         return [self._key(k, v) for k, v in sorted(self._read().items())]
 
@@ -122,31 +130,39 @@ class KeyStore:
         if not entry or entry.get("revoked_at"):
             return None
         digest = hashlib.sha256(token.encode()).hexdigest()
-        with self._lock:
-            if self._verified.get(digest) == key_id:
-                return self._key(key_id, entry)
-            attempt = self._admit(key_id)
-        with self._hashing:  # a few hashes at a time leave the CPUs to everything else
-            right = hmac.compare_digest(_hash(secret, bytes.fromhex(entry["salt"])), entry["scrypt"])
-        if not right:
-            return None  # the attempt stays counted as a failure
-        with self._lock:
-            tries = self._attempts.get(key_id, [])
-            if attempt in tries:  # unless it aged out of the window meanwhile
-                tries.remove(attempt)
-            self._verified[digest] = key_id
-        return self._key(key_id, entry)
+        while True:
+            with self._lock:
+                if self._verified.get(digest) == key_id:
+                    return self._key(key_id, entry)
+                self._admit(key_id)
+                running = self._checking.get(digest)
+                if running is None:
+                    self._checking[digest] = done = threading.Event()
+                    break
+            running.wait()  # the same token is being checked: its answer is this one's
+        try:
+            with self._hashing:  # a few hashes at a time leave the CPUs to everything else
+                with self._lock:  # the guesses that failed while this one waited count too
+                    self._admit(key_id)
+                right = hmac.compare_digest(_hash(secret, bytes.fromhex(entry["salt"])), entry["scrypt"])
+            with self._lock:
+                if right:
+                    self._verified[digest] = key_id
+                else:
+                    self._attempts.setdefault(key_id, []).append(time.monotonic())
+        finally:
+            with self._lock:
+                self._checking.pop(digest, None)
+            done.set()
+        return self._key(key_id, entry) if right else None
 
-    def _admit(self, key_id: str) -> float:
-        """Count a try for ``key_id`` before hashing (so parallel guesses are counted too)."""
+    def _admit(self, key_id: str) -> None:
+        """``TooManyAttempts`` when ``key_id`` had ``max_failures`` wrong secrets in the window."""
         now = time.monotonic()
         recent = [t for t in self._attempts.get(key_id, []) if now - t < self.window_s]
-        if self.max_failures and len(recent) >= self.max_failures:
-            self._attempts[key_id] = recent
-            raise TooManyAttempts(key_id, max(1, math.ceil(recent[0] + self.window_s - now)))
-        recent.append(now)
         self._attempts[key_id] = recent
-        return now
+        if self.max_failures and len(recent) >= self.max_failures:
+            raise TooManyAttempts(key_id, max(1, math.ceil(recent[0] + self.window_s - now)))
 
     @staticmethod
     def _key(key_id: str, entry: dict) -> ApiKey:

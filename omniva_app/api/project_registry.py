@@ -1,6 +1,8 @@
 """Projects as the API sees them: ``omniva_resources.projects`` (name, channel, goals, creators; shared
 with `omniva projects`) plus what only the API keeps, in ``$OMNIVA_HOME/api/projects.json``:
-the RUNNING/PAUSED state, the display name and the spec's settings (scrape window, ...).
+the display name and the spec's settings (scrape window, ...). RUNNING/PAUSED is the project's
+automation in ``projects.json`` (``projects.set_automation``), where the sensors read it; a
+project never switched shows the state the API kept before (PAUSED by default).
 
 A project's id is ``proj_<name>``; names follow ``omniva_resources.projects.NAME``.
 """
@@ -35,6 +37,12 @@ def project_id_for(name: str) -> str:
     return name if name.startswith(PREFIX) else PREFIX + name_for(name)
 
 
+def _status(p: projects.Project, extra: dict) -> str:
+    if p.automation is not None:
+        return "RUNNING" if p.automation == project_file.ON else "PAUSED"
+    return extra.get("status", "PAUSED")
+
+
 class ProjectRegistry:
     def __init__(self, lay: Layout, overlay: Path):
         self.layout = lay
@@ -64,7 +72,8 @@ class ProjectRegistry:
             "goals": p.goals,
             "creators": list(p.creators),
             "created_at": p.created_at,
-            "status": extra.get("status", "PAUSED"),
+            "status": _status(p, extra),
+            "automation": p.automation,
             "status_changed_at": extra.get("status_changed_at"),
             "settings": extra.get("settings", {}),
         }
@@ -93,6 +102,7 @@ class ProjectRegistry:
             p = projects.add_project(name, channel, description=description, lay=self.layout)
         except ConfigError as exc:
             raise ApiError(422, "INVALID_PROJECT", str(exc)) from exc
+        p = projects.set_automation(name, False, reason="created through the API", lay=self.layout)
         with self._editing() as data:
             data[name] = {"display_name": display_name, "status": "PAUSED", "settings": settings or {}}
             return self._view(p, data[name])
@@ -114,8 +124,10 @@ class ProjectRegistry:
         projects.remove_creator(project_id.removeprefix(PREFIX), creator, self.layout)
 
     def set_status(self, project_id: str, status: str, reason: str) -> dict:
+        """RUNNING or PAUSED: this project's automation only (``projects.set_automation``)."""
         self.get(project_id)
         name = project_id.removeprefix(PREFIX)
+        projects.set_automation(name, status == "RUNNING", reason=reason, lay=self.layout)
         with self._editing() as data:
             entry = data.setdefault(name, {})
             entry.update(status=status, status_reason=reason, status_changed_at=now_iso())
@@ -123,3 +135,14 @@ class ProjectRegistry:
 
     def running(self) -> list[str]:
         return [p["project_id"] for p in self.all() if p["status"] == "RUNNING"]
+
+    def adopt_states(self) -> None:
+        """Projects the API switched before the state moved to ``projects.json``: their
+        RUNNING/PAUSED becomes their automation there, so the sensors skip the paused ones."""
+        extra = self._read()
+        for p in projects.list_projects(self.layout):
+            status = extra.get(p.name, {}).get("status")
+            if p.automation is None and status in ("RUNNING", "PAUSED"):
+                projects.set_automation(
+                    p.name, status == "RUNNING", reason="kept from the API", lay=self.layout
+                )

@@ -1,4 +1,7 @@
-"""The Scraper's automation: new creators, each morning's listing, and local-folder creators."""
+"""The Scraper's automation: new creators, each morning's listing, and local-folder creators.
+
+Each skips the creators whose project is stopped (``projects.stopped_creators``), saying so;
+a stopped creator's new files are picked up when its project starts again."""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ import dagster as dg
 
 from cognitive_sensors.zenith import new_partition_keys
 from omniva_assets.partitions import creators_partitions, days_partitions, post_key
-from omniva_assets.policy import known_partitions, latest
+from omniva_assets.policy import known_partitions, latest, stopped_reason
 from omniva_assets.scraper.jobs import creators_job, posts_job
 from omniva_resources import creators as creator_registry
+from omniva_resources import projects
 from omniva_resources.folder_source import days_digest
 from omniva_resources.resources import OmnivaStore, ScrapeSettings
 
@@ -22,10 +26,13 @@ from omniva_resources.resources import OmnivaStore, ScrapeSettings
     description="Registers creators added with `omniva creators add`.",
 )
 def creator_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore):
+    stopped = projects.stopped_creators(store.layout)
     active = [c.name for c in creator_registry.active(store.layout)]
     new = new_partition_keys(active, known_partitions(context.instance, creators_partitions))
+    skipped = _skipped(context, [n for n in new if n in stopped], stopped)
+    new = [n for n in new if n not in stopped]
     if not new:
-        return dg.SkipReason(f"{len(active)} creator(s), none new")
+        return dg.SkipReason(f"{len(active)} creator(s), none new{skipped}")
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(partition_key=n, run_key=f"creator-{n}", tags={"omniva/creator": n}) for n in new
@@ -44,7 +51,10 @@ def daily_posts_schedule(context: dg.ScheduleEvaluationContext, store: OmnivaSto
     today = context.scheduled_execution_time.date()
     day = (today - timedelta(days=1)).isoformat()
     existing = known_partitions(context.instance, creators_partitions)
+    stopped = projects.stopped_creators(store.layout)
     names = [c.name for c in creator_registry.active(store.layout) if c.name in existing]
+    _skipped(context, [n for n in names if n in stopped], stopped)
+    names = [n for n in names if n not in stopped]
     requests = [dg.RunRequest(partition_key=post_key(n, day), run_key=f"posts-{n}-{day}") for n in names]
     # A day listed while a live stream or premiere was still running is listed again (for a
     # week) until nothing is pending: the finished stream then becomes a post.
@@ -62,6 +72,18 @@ def daily_posts_schedule(context: dg.ScheduleEvaluationContext, store: OmnivaSto
     return requests
 
 
+def _skipped(
+    context: dg.SensorEvaluationContext | dg.ScheduleEvaluationContext,
+    names: list[str],
+    stopped: dict[str, str],
+) -> str:
+    """Log each creator skipped because its project is stopped; the same, as a reason's tail."""
+    reasons = [f"{n}: {stopped_reason(stopped[n])}" for n in names]
+    for reason in reasons:
+        context.log.info(f"skipped {reason}")
+    return f"; skipped {'; '.join(reasons)}" if reasons else ""
+
+
 def _pending_live(instance: dg.DagsterInstance, partition: str) -> bool:
     rec = latest(instance, "posts", partition)
     meta = rec.asset_materialization.metadata if rec and rec.asset_materialization else {}
@@ -76,10 +98,17 @@ def _pending_live(instance: dg.DagsterInstance, partition: str) -> bool:
 def folder_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore, scrape: ScrapeSettings):
     seen = json.loads(context.cursor) if context.cursor else {}
     existing = known_partitions(context.instance, creators_partitions)
-    requests, now_seen = [], {}
+    stopped = projects.stopped_creators(store.layout)
+    requests, now_seen, paused = [], {}, []
     first = days_partitions.start.date().isoformat()
     for c in creator_registry.active(store.layout):
         if c.platform != "folder" or c.name not in existing:
+            continue
+        if c.name in stopped:
+            # what it had seen stays: its changes are listed when its project starts again
+            if c.name in seen:
+                now_seen[c.name] = seen[c.name]
+            paused.append(c.name)
             continue
         now_seen[c.name] = days_digest(c.name, c.url, scrape.folder_settle_s)
         for day, digest in sorted(now_seen[c.name].items()):
@@ -95,6 +124,9 @@ def folder_sensor(context: dg.SensorEvaluationContext, store: OmnivaStore, scrap
                     )
                 )
     cursor = json.dumps(now_seen, sort_keys=True)
+    skipped = _skipped(context, paused, stopped)
     if not requests:
-        return dg.SensorResult(skip_reason=f"{len(now_seen)} folder creator(s), no new files", cursor=cursor)
+        return dg.SensorResult(
+            skip_reason=f"{len(now_seen)} folder creator(s), no new files{skipped}", cursor=cursor
+        )
     return dg.SensorResult(run_requests=requests, cursor=cursor)

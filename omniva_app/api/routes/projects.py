@@ -95,26 +95,32 @@ def get_project(request: Request, project_id: str):
 
 
 def _switch(request: Request, project_id: str, body: ProjectAction | None, on: bool) -> JSONResponse:
+    """Start or stop this project's automation only: its creators are served by the sensors and
+    the daily schedule, or skipped (``omniva_assets.policy``). The instigators themselves are on
+    while any project runs: start switches them on; stop switches them off only when no
+    project is left running. The answer names no other project."""
     ctx = ctx_of(request)
     target = "RUNNING" if on else "PAUSED"
     if project_of(request, project_id)["status"] == target:
         code = "ALREADY_RUNNING" if on else "ALREADY_STOPPED"
         raise ApiError(409, code, f"project {project_id} is already {target}")
     reason = body.reason if body else "api"
-    # Zenith's sensors and the daily schedule serve every project: they stop only when
-    # no project is left running.
-    others = [pid for pid in ctx.projects.running() if pid != project_id]
-    automation = ctx.actions.set_automation(on or bool(others))
     p = ctx.projects.set_status(project_id, target, reason)
+    others = [pid for pid in ctx.projects.running() if pid != project_id]
+    automation = ctx.actions.set_automation(True) if on else ctx.actions.set_automation(bool(others))
     verb = "scheduled to start" if on else "stopping"
-    note = "" if on or not others else f"; automation stays on for {', '.join(others)}"
     audit(
-        ctx, request, f"project {project_id} {verb} ({reason})", project_id=project_id, automation=automation
+        ctx,
+        request,
+        f"project {project_id} {verb} ({reason}): its automation is {'on' if on else 'off'}",
+        project_id=project_id,
+        automation=automation,
     )
     return ok(
         request,
         {
-            "message": f"Project {project_id} {verb}.{note}",
+            "message": f"Project {project_id} {verb}: the sensors and the daily schedule "
+            f"{'serve' if on else 'skip'} its creators.",
             "requested_at": p["status_changed_at"],
             "status": p["status"],
             "automation": automation,
