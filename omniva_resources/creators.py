@@ -5,9 +5,11 @@ a ``creators`` partition. Removing a creator marks it inactive and keeps history
 An entry may carry the creator's rules (duration, Shorts or long-form only) and a cookies
 file for sources that need a login: a copy kept owner-only under
 ``$OMNIVA_HOME/secrets/cookies/NAME.txt`` (``Layout.cookies``), whose contents are never
-printed or logged. A URL given with ``user:password@`` is stored without it: the credentials go
-to ``$OMNIVA_HOME/secrets/credentials/NAME.json`` (owner-only) and the scraper puts them back in
-memory when it fetches (``access_for``). ``allow_private_network`` is set only for creators
+printed or logged. A URL given with ``user:password@`` or with secret query parameters
+(``?token=...&sig=...``, ``omniva.redact.is_secret_param``) is stored without them: they go to
+``$OMNIVA_HOME/secrets/credentials/NAME.json`` (owner-only) and the scraper puts them back in
+memory when it fetches from the creator's own origin (``access_for``), so the stored URL, and
+everything made from it (answers, metadata, tables, messages), holds no secret. ``allow_private_network`` is set only for creators
 registered from the CLI, whose loopback or private address is on purpose; the REST API never
 sets it. The registry is written atomically under a lock, owner-only.
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from omniva.errors import ConfigError
 from omniva.records import Creator
-from omniva.redact import redact_url, split_credentials
+from omniva.redact import redact_url, split_credentials, split_secret_params
 from omniva.settings import Layout
 from omniva.source_rules import SourceRules, SourceSettings, platform_of
 from omniva_resources import project_file
@@ -94,6 +96,7 @@ def add(
             f"creator {name!r}: language {language!r} is not an ISO 639-1 code (e.g. en, es, pt, ja)"
         )
     url, credentials = split_credentials(url.strip())
+    url, secret_params = split_secret_params(url)
     url = normalize_url(url)
     if project:
         project_file.get(project, layout)  # a clear error before anything is written
@@ -101,8 +104,8 @@ def add(
         if owner not in (None, project):  # refuse before the registry entry is touched
             raise project_file.CreatorOwnedError(name, owner)
     kept_cookies = str(_keep_cookies(layout, name, Path(cookies).expanduser())) if cookies else None
-    if credentials:
-        _keep_credentials(layout, name, url, credentials)
+    if credentials or secret_params:
+        _keep_credentials(layout, name, url, credentials, secret_params)
     else:
         credentials_file(layout, name).unlink(missing_ok=True)
 
@@ -118,7 +121,7 @@ def add(
             entry["cookies"] = kept_cookies
         if language is not None:
             entry["language"] = language.lower()
-        entry["credentials"] = bool(credentials)
+        entry["credentials"] = bool(credentials or secret_params)
         data[name] = entry
 
     entry = _update(layout, change)[name]
@@ -150,13 +153,24 @@ def credentials_file(layout: Layout, name: str) -> Path:
     return layout.cookies.parent / "credentials" / f"{name}.json"
 
 
-def _keep_credentials(layout: Layout, name: str, url: str, credentials: tuple[str, str]) -> None:
-    """The URL's user and password, owner-only in the secrets folder, tied to its origin."""
+def _keep_credentials(
+    layout: Layout,
+    name: str,
+    url: str,
+    credentials: tuple[str, str] | None,
+    secret_params: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """The URL's user and password and its secret query parameters, owner-only in the secrets
+    folder, tied to its origin."""
     path = credentials_file(layout, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    user, password = credentials
-    write_private_json(path, {"user": user, "password": password, "origin": origin_of(url)})
+    kept: dict = {"origin": origin_of(url)}
+    if credentials:
+        kept.update(user=credentials[0], password=credentials[1])
+    if secret_params:
+        kept["params"] = [list(p) for p in secret_params]
+    write_private_json(path, kept)
 
 
 def access_for(layout: Layout, name: str) -> SourceAccess:
@@ -165,11 +179,14 @@ def access_for(layout: Layout, name: str) -> SourceAccess:
     origin = origin_of(entry.get("url", ""))
     path = credentials_file(layout, name)
     credentials = None
+    params: tuple[tuple[str, str], ...] = ()
     if path.exists():
         kept = json.loads(path.read_text())
-        if kept.get("origin") == origin:  # a changed URL never gets the old host's password
-            credentials = (kept["user"], kept["password"])
-    return SourceAccess(bool(entry.get("allow_private_network", False)), credentials, origin)
+        if kept.get("origin") == origin:  # a changed URL never gets the old host's secrets
+            if "user" in kept:
+                credentials = (kept["user"], kept.get("password", ""))
+            params = tuple((str(k), str(v)) for k, v in kept.get("params", []))
+    return SourceAccess(bool(entry.get("allow_private_network", False)), credentials, origin, params)
 
 
 def settings_for(layout: Layout, name: str, shared: SourceSettings | None = None) -> SourceSettings:

@@ -12,6 +12,15 @@ Before each fetch the URL is checked against the creator's ``SourceAccess`` (no 
 private or metadata address unless registered from the CLI), and a creator's credentials are
 put back into URLs of its own origin only in memory: whatever yt-dlp answers (info dicts, error
 texts, its log) is redacted before it leaves this module.
+
+The URL check is the early, clear answer; the guarantee is ``source_guard.network_guard``, held
+around every yt-dlp call for a creator without ``allow_private_network``: every connect that
+call makes (the page, the media a page names, HLS/DASH fragments, subtitles, every redirect
+hop) is checked at connect time. While it is held yt-dlp may only open http(s) (and inline
+``data:``) URLs, and never hands a download to an external program (ffmpeg, aria2c, curl,
+rtmpdump: they would resolve and connect on their own, outside the guard). For such a creator
+an error names the creator's redacted URL and the kind of failure, never the library's text
+(hosts, ports): that goes to the server log.
 """
 
 from __future__ import annotations
@@ -30,9 +39,11 @@ from pathlib import Path
 from typing import TypeVar
 
 import yt_dlp
+import yt_dlp.downloader.external
+import yt_dlp.downloader.rtmp
 from yt_dlp.networking import Request
 from yt_dlp.networking.exceptions import HTTPError as YtdlpHTTPError
-from yt_dlp.networking.exceptions import RequestError
+from yt_dlp.networking.exceptions import RequestError, UnsupportedRequest
 from yt_dlp.utils import DownloadError, UnsupportedError, parse_bytes, unsmuggle_url
 
 from omniva import source_rules
@@ -48,13 +59,21 @@ from omniva.errors import (
     SourceError,
     TransientSourceError,
     UnavailableError,
+    UnsafeSourceError,
 )
 from omniva.records import Post
-from omniva.redact import redact_text, redact_value
+from omniva.redact import redact_text, redact_url, redact_value
 from omniva.settings import layout
 from omniva.source_rules import SourceSettings, platform_of, video_key_for
 from omniva_resources import media
-from omniva_resources.source_guard import TRUSTED, SourceAccess, check_fetch_url
+from omniva_resources.source_guard import (
+    TRUSTED,
+    NetworkGuard,
+    SourceAccess,
+    check_fetch_url,
+    current_guard,
+    network_guard,
+)
 
 FORMAT = "bv*[height<=1080]+ba/b[height<=1080]/bv*+ba/b"
 T = TypeVar("T")
@@ -83,14 +102,58 @@ class _YtdlpLog:
     info = warning = error = debug
 
 
+_REFUSED = (
+    "the source named or redirected to an address this server does not fetch (loopback, private, "
+    "link-local or metadata addresses, or a scheme other than http(s)); only public http(s) media "
+    "can be fetched for a creator registered through the API"
+)
+
+
+class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
+    """yt-dlp whose every request is refused, while a network guard is held, unless it is
+    http(s) (or an inline ``data:`` URL): ftp://, file://, ws:// never, on any hop it makes
+    itself (redirects inside a handler stay http(s): the requests handler follows no other)."""
+
+    def urlopen(self, req):
+        guard = current_guard()
+        url = req.url if isinstance(req, Request) else getattr(req, "full_url", req)
+        if guard is not None and not str(url).lower().startswith(("http://", "https://", "data:")):
+            guard.refuse(f"a {str(url).split(':', 1)[0][:20]!r} URL")
+            raise UnsupportedRequest("refused by Omniva's network guard")
+        return super().urlopen(req)
+
+
+def _refuse_external(original: Callable) -> Callable:
+    def real_download(self, filename, info_dict):
+        guard = current_guard()
+        if guard is not None:
+            guard.refuse(f"a download by {type(self).__name__} (an external program)")
+            raise DownloadError("refused by Omniva's network guard")
+        return original(self, filename, info_dict)
+
+    real_download._omniva_guard = True  # type: ignore[attr-defined]
+    return real_download
+
+
+# ffmpeg (HLS that yt-dlp's native downloader cannot handle, live streams), aria2c, curl, wget,
+# rtmpdump: each resolves and connects in a process of its own, where the guard cannot follow.
+for _fd in (yt_dlp.downloader.external.ExternalFD, yt_dlp.downloader.rtmp.RtmpFD):
+    if not getattr(_fd.real_download, "_omniva_guard", False):
+        _fd.real_download = _refuse_external(_fd.real_download)
+
+
+def _ydl(opts: dict) -> yt_dlp.YoutubeDL:
+    return _GuardedYoutubeDL(opts)
+
+
 def _file_urls(url: str) -> dict:
     """yt-dlp reads file:// URLs only when asked: for a creator given as a local feed or page,
     never for what a web page links to."""
     return {"enable_file_urls": True} if url.startswith("file://") else {}
 
 
-def _options(settings: SourceSettings, platform: str, **extra) -> dict:
-    opts = {
+def _options(settings: SourceSettings, platform: str, access: SourceAccess = TRUSTED, **extra) -> dict:
+    opts: dict = {
         "logger": _YtdlpLog(),
         "quiet": True,
         "no_warnings": True,
@@ -106,6 +169,11 @@ def _options(settings: SourceSettings, platform: str, **extra) -> dict:
         opts["proxy"] = settings.proxy
     if settings.ratelimit:
         opts["ratelimit"] = parse_bytes(settings.ratelimit)
+    if not access.allow_private_network:
+        # Everything in this thread and this process, where the network guard sees it.
+        opts.update(
+            concurrent_fragment_downloads=1, hls_prefer_native=True, external_downloader={"default": "native"}
+        )
     opts.update(extra)
     return {k: v for k, v in opts.items() if v is not None}
 
@@ -154,6 +222,12 @@ def _unsupported(exc: BaseException) -> bool:
     return isinstance(_cause(exc), UnsupportedError) or "Unsupported URL:" in str(exc)
 
 
+def _detail(text: str, detailed: bool) -> str:
+    """`` (what yt-dlp said)`` for a creator of the operator's, nothing for one registered
+    through the API: its owner gets the kind of failure, not hosts, ports or library text."""
+    return f" ({_short(text)})" if detailed else ""
+
+
 def _short(text: str) -> str:
     return redact_text(re.sub(r"\x1b\[[0-9;]*m", "", text).replace("ERROR: ", "").strip())[:300]
 
@@ -163,63 +237,93 @@ def _cause_to_keep(exc: BaseException) -> BaseException | None:
     return exc if redact_text(str(exc)) == str(exc) else None
 
 
-def unavailable(reason: str, what: str, detail: str) -> UnavailableError:
+def unavailable(reason: str, what: str, detail: str, detailed: bool = True) -> UnavailableError:
     cls = _UNAVAILABLE_ERRORS.get(reason, UnavailableError)
     hint = source_rules.HINTS.get(reason, "")
-    return cls(f"{what}: {reason} ({_short(detail)}). {hint}".strip(), reason)
+    return cls(f"{what}: {reason}{_detail(detail, detailed)}. {hint}".strip(), reason)
 
 
-def _classify(exc: BaseException, what: str) -> SourceError:
+def _classify(exc: BaseException, what: str, detailed: bool = True) -> SourceError:
     text = str(exc)
     http = _http_error(exc)
     status = http.status if http is not None else None
+    said = f"the source answered HTTP {status}" if status else ""
     reason = source_rules.unavailable_reason(text)
     if isinstance(_cause(exc), yt_dlp.utils.GeoRestrictedError):
         reason = "geo-blocked"
     if reason and status not in (429,) and not (status and status >= 500):
-        return unavailable(reason, what, text)
+        return unavailable(reason, what, text, detailed)
     if status in (404, 410) or re.search(r"HTTP Error (404|410)", text):
-        return DeadLinkError(f"{what}: the link is dead ({_short(text)}). Fix or remove the post.")
+        said = said or "the source answered HTTP 404 or 410"
+        return DeadLinkError(
+            f"{what}: the link is dead{_detail(text, detailed) or f' ({said})'}. Fix or remove the post."
+        )
     if status == 429 or re.search(r"HTTP Error 429", text):
-        return RateLimitedError(f"{what}: rate limited by the platform ({_short(text)}); retry later.")
+        return RateLimitedError(
+            f"{what}: rate limited by the platform{_detail(text, detailed) or ' (HTTP 429)'}; retry later."
+        )
     if (status and status >= 500) or re.search(
         r"HTTP Error 5\d\d|timed out|Connection (refused|reset)|Temporary failure|Failed to resolve"
-        r"|Name or service not known|Network is unreachable",
+        r"|Name or service not known|Network is unreachable|Failed to establish|Connection aborted",
         text,
     ):
-        return TransientSourceError(f"{what}: the source did not answer ({_short(text)}); retry later.")
+        return TransientSourceError(
+            f"{what}: the source did not answer{_detail(text, detailed) or (f' ({said})' if said else '')}; retry later."
+        )
     if status in (401, 403):
-        return unavailable("login-required", what, text)
-    return SourceError(f"{what}: yt-dlp could not read it ({_short(text)}). Check the URL.")
+        return unavailable("login-required", what, text, detailed)
+    if detailed:
+        return SourceError(f"{what}: yt-dlp could not read it ({_short(text)}). Check the URL.")
+    return SourceError(f"{what}: {said or 'the source could not be read'}. Check the URL.")
 
 
-def _polite(call: Callable[[], T], what: str, platform: str, settings: SourceSettings) -> T:
-    """Run one yt-dlp call the polite way: throttled, and retried with backoff on 429/5xx."""
+def _refused(what: str, guard: NetworkGuard) -> UnsafeSourceError:
+    log.warning("%s: refused by the network guard: %s", what, "; ".join(guard.refused[:5]))
+    return UnsafeSourceError(f"{what}: {_REFUSED}.")
+
+
+def _polite(
+    call: Callable[[], T], what: str, platform: str, settings: SourceSettings, access: SourceAccess = TRUSTED
+) -> T:
+    """Run one yt-dlp call the polite way: throttled, retried with backoff on 429/5xx, under
+    the creator's network guard."""
     interval = settings.interval_for(platform)
+    what = redact_text(what)
+    detailed = access.allow_private_network
     for attempt in range(settings.max_retries + 1):
         _throttle(platform, interval)
-        try:
-            return call()
-        except (DownloadError, RequestError) as exc:
-            if _unsupported(exc):
-                raise
-            err = _classify(exc, what)
-            if not isinstance(err, TransientSourceError) or attempt == settings.max_retries:
-                raise err from _cause_to_keep(exc)
-            http = _http_error(exc)
-            header = http.response.headers.get("Retry-After") if http is not None and http.response else None
-            wait = source_rules.backoff_delay(
-                attempt, source_rules.retry_after_s(header), settings.backoff_s, settings.max_wait_s
-            )
-            log.info(
-                "%s: %s; retry %d/%d in %.1f s",
-                what,
-                type(err).__name__,
-                attempt + 1,
-                settings.max_retries,
-                wait,
-            )
-            time.sleep(wait)
+        with network_guard(access, settings.proxy) as guard:
+            try:
+                return call()
+            except (DownloadError, RequestError, OSError) as failure:
+                exc: BaseException = failure
+        if guard.refused:
+            raise _refused(what, guard) from None
+        if not detailed:
+            log.info("%s: %s", what, _short(str(exc)))
+        if isinstance(exc, OSError):
+            if detailed:
+                raise exc
+            raise TransientSourceError(f"{what}: the source did not answer; retry later.") from None
+        if _unsupported(exc):
+            raise exc
+        err = _classify(exc, what, detailed)
+        if not isinstance(err, TransientSourceError) or attempt == settings.max_retries:
+            raise err from (_cause_to_keep(exc) if detailed else None)
+        http = _http_error(exc)
+        header = http.response.headers.get("Retry-After") if http is not None and http.response else None
+        wait = source_rules.backoff_delay(
+            attempt, source_rules.retry_after_s(header), settings.backoff_s, settings.max_wait_s
+        )
+        log.info(
+            "%s: %s; retry %d/%d in %.1f s",
+            what,
+            type(err).__name__,
+            attempt + 1,
+            settings.max_retries,
+            wait,
+        )
+        time.sleep(wait)
     raise AssertionError("unreachable")
 
 
@@ -230,12 +334,12 @@ def fetch_document(url: str, settings: SourceSettings, what: str, access: Source
 
     def get() -> bytes:
         with (
-            yt_dlp.YoutubeDL(_options(settings, platform, **_file_urls(url))) as ydl,
+            _ydl(_options(settings, platform, access, **_file_urls(url))) as ydl,
             contextlib.closing(ydl.urlopen(Request(access.with_credentials(url)))) as resp,
         ):
             return resp.read()
 
-    return _polite(get, what, platform, settings)
+    return _polite(get, what, platform, settings, access)
 
 
 # ---- listing -------------------------------------------------------------------------------
@@ -250,10 +354,11 @@ def list_entries(
     check_fetch_url(url, access)
 
     def flat() -> dict:
-        with yt_dlp.YoutubeDL(
+        with _ydl(
             _options(
                 settings,
                 platform,
+                access,
                 extract_flat="in_playlist",
                 skip_download=True,
                 playlistend=settings.max_entries,
@@ -263,7 +368,7 @@ def list_entries(
             return _clean(ydl.sanitize_info(ydl.extract_info(access.with_credentials(url), download=False)))
 
     try:
-        info = _polite(flat, what, platform, settings)
+        info = _polite(flat, what, platform, settings, access)
     except DownloadError:  # only "unsupported URL" gets here: not a listing yt-dlp knows
         info = None
     if info is not None:
@@ -353,6 +458,9 @@ def resolve(url: str, settings: SourceSettings, access: SourceAccess = TRUSTED) 
     Dates never change once published, so finished entries are cached in the working folder
     (and "no video here" for a few hours): a backfill over many days asks the site about
     each entry once."""
+    # Checked before the cache: the cache is shared by every creator, and a creator without
+    # private access must not read what was cached for an address it may not fetch.
+    check_fetch_url(url, access)
     cache = layout().tmp / "entry-cache" / f"{hashlib.sha1(url.encode()).hexdigest()}.json"
     if cache.exists():
         cached = json.loads(cache.read_text())
@@ -361,16 +469,15 @@ def resolve(url: str, settings: SourceSettings, access: SourceAccess = TRUSTED) 
         if time.time() - cache.stat().st_mtime < NOT_VIDEO_TTL_S:
             return None
     platform = platform_of(url)
-    check_fetch_url(url, access)
     fetch_url = access.with_credentials(url)
 
     def one() -> dict:
-        with yt_dlp.YoutubeDL(_options(settings, platform, skip_download=True, **_file_urls(url))) as ydl:
+        with _ydl(_options(settings, platform, access, skip_download=True, **_file_urls(url))) as ydl:
             return _clean(ydl.sanitize_info(ydl.extract_info(fetch_url, download=False, process=False)))
 
     cache.parent.mkdir(parents=True, exist_ok=True)
     try:
-        info = _polite(one, f"entry {url}", platform, settings)
+        info = _polite(one, f"entry {redact_url(url)}", platform, settings, access)
     except DownloadError:  # unsupported: no video on that page
         cache.write_text(json.dumps({"_not_video": True}))
         return None
@@ -435,7 +542,10 @@ def fill_in(
         if found is None:
             return {**entry, "_skip": "no video found at the URL"}
         entry = {**found, **{k: v for k, v in entry.items() if v is not None}}
-    if need_duration and entry.get("duration") is None:
+    # ffprobe resolves, connects and follows redirects in a process of its own, where the network
+    # guard cannot follow: only for a creator of the operator's. Others get the duration from
+    # the download (the rule cannot tell before).
+    if need_duration and entry.get("duration") is None and access.allow_private_network:
         for candidate in (unsmuggle_url(url, {})[0], entry.get("media_url") or ""):
             if candidate.lower().split("?")[0].endswith(source_rules.MEDIA_EXTENSIONS):
                 check_fetch_url(candidate, access)
@@ -470,7 +580,7 @@ def download(
     settings = settings or SourceSettings()
     dest.parent.mkdir(parents=True, exist_ok=True)
     archive.parent.mkdir(parents=True, exist_ok=True)
-    what = f"post {post.platform_post_id!r} of {post.creator} ({post.url})"
+    what = f"post {post.platform_post_id!r} of {post.creator} ({redact_url(post.url)})"
     url = post.raw_metadata.get("ytdlp_url") or post.url
     platform = platform_of(post.url)
     check_fetch_url(url, access)
@@ -484,6 +594,7 @@ def download(
             opts = _options(
                 settings,
                 platform,
+                access,
                 outtmpl=str(Path(tmp) / "media.%(ext)s"),
                 format=FORMAT,
                 merge_output_format="mp4",
@@ -498,12 +609,12 @@ def download(
                 opts["download_archive"] = str(archive)
 
             def fetch(opts=opts) -> dict:
-                with yt_dlp.YoutubeDL(opts) as ydl:
+                with _ydl(opts) as ydl:
                     got = ydl.extract_info(fetch_url, download=True)
                     return _clean(ydl.sanitize_info(got)) if got else {}
 
             try:
-                info = _polite(fetch, what, platform, settings)
+                info = _polite(fetch, what, platform, settings, access)
             except DownloadError as exc:  # yt-dlp found no video on the page: say why if it says
                 unsupported = exc
             else:
@@ -538,7 +649,8 @@ def _explain_page(
     reason = source_rules.unavailable_reason(text)
     if reason:
         return unavailable(reason, what, "the page says so")
-    return SourceError(f"{what}: no video found on the page ({_short(str(exc))}). Check the URL.")
+    detail = _detail(str(exc), access.allow_private_network)
+    return SourceError(f"{what}: no video found on the page{detail}. Check the URL.")
 
 
 def provenance(post: Post) -> dict:

@@ -3,7 +3,8 @@ links, posts over a week, media with real dates (``Last-Modified``), post pages 
 schema.org VideoObject, a 404 link, a page that says the video is private, and paths that
 answer 429 once before they serve. Every request is logged, so a test can tell exactly what
 was fetched. With ``auth=(user, password)`` every path requires that HTTP basic auth (401
-otherwise), as a creator's private feed would.
+otherwise), as a creator's private feed would. With ``query_auth={"token": ...}`` every path
+requires those query parameters (403 otherwise), as a feed behind a token in its URL would.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import subprocess
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -50,6 +52,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = self.path.split("?", 1)[0]
+        if self.site.query_auth is not None:
+            given = dict(urllib.parse.parse_qsl(self.path.partition("?")[2]))
+            if any(given.get(k) != v for k, v in self.site.query_auth.items()):
+                with self.site.lock:
+                    self.site.requests.append((self.command, path))
+                    self.site.answers.append((path, 403))
+                self.send_response(403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
         with self.site.lock:
             self.site.requests.append((self.command, path))
             if self.headers.get("Cookie"):
@@ -100,8 +112,15 @@ def make_media(out: Path, seed: int) -> None:
 
 
 class CreatorSite:
-    def __init__(self, root: Path, posts: list[SitePost], auth: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        posts: list[SitePost],
+        auth: tuple[str, str] | None = None,
+        query_auth: dict[str, str] | None = None,
+    ):
         self.root = Path(root)
+        self.query_auth = query_auth
         self.expected_auth = (
             "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
         )
