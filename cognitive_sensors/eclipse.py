@@ -1,7 +1,9 @@
 """Eclipse: classify failures and decide what happens next. Pure functions.
 
 - transient (network, 429, 5xx, a full disk): retry with backoff; quarantine after N failures;
-- quota (YouTube quotaExceeded / uploadLimitExceeded): defer to the next quota window;
+- quota (YouTube quotaExceeded / uploadLimitExceeded): defer to the next quota window, never
+  quarantine; ``uploadLimitExceeded`` is the channel's own daily upload limit, so the reason
+  says the channel is paused until its next day (other channels keep publishing);
 - bad input (corrupt media, no audio, no speech, dead link, private video): quarantine at once,
   retrying cannot help;
 - conflict (a blocking Paradox check failed: duplicate source, same speech, overlapping clips,
@@ -84,17 +86,25 @@ def next_quota_window(now: datetime) -> datetime:
 
 
 def decide(
-    failure_class: str, failures: int, now: datetime, max_failures: int = 3, base_delay_s: float = 30.0
+    failure_class: str,
+    failures: int,
+    now: datetime,
+    max_failures: int = 3,
+    base_delay_s: float = 30.0,
+    message: str = "",
 ) -> Verdict:
-    """What to do after the ``failures``-th failure of one partition."""
+    """What to do after the ``failures``-th failure of one partition (``message``: the
+    failure's text, which says which quota limit was hit)."""
     if failure_class == QUOTA:
         until = next_quota_window(now)
-        return Verdict(
-            QUOTA,
-            "defer",
-            "quota exhausted; deferred to the next quota window",
-            defer_until=until.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+        if "uploadLimitExceeded" in message:
+            reason = (
+                "channel upload limit reached (uploadLimitExceeded); the channel is paused "
+                "until its next day, other channels keep publishing"
+            )
+        else:
+            reason = "quota exhausted; deferred to the next quota window"
+        return Verdict(QUOTA, "defer", reason, defer_until=until.strftime("%Y-%m-%dT%H:%M:%SZ"))
     if failure_class == BAD_INPUT:
         return Verdict(BAD_INPUT, "quarantine", "bad input: retrying cannot fix it")
     if failure_class == CONFLICT:

@@ -1,4 +1,4 @@
-"""Horizon's first duty: a publish plan that honours a daily quota, one upload per slot.
+"""Horizon's first duty: a publish plan that honours the cadence and YouTube's limits, one upload per slot.
 
 Pure function: given the clips ready to publish (with priorities) and the slots
 already committed, assign each new clip the earliest free slot. Committed slots
@@ -25,10 +25,19 @@ class ReadyClip:
 
 @dataclass(frozen=True, slots=True)
 class PlanRules:
+    """The project's cadence (``daily_quota`` clips a day per channel at ``slot_times_utc``)
+    and what YouTube allows: ``project_daily_uploads`` publications a day for the whole
+    Google Cloud project (its quota buckets; None: unbounded), named by ``project_limit``
+    (e.g. "the videos.insert bucket (100 calls a day)"), and ``channel_daily_uploads``
+    uploads a day per channel (YouTube's per-channel limit; 0: not known)."""
+
     daily_quota: int = 5
     slot_times_utc: tuple[str, ...] = ("14:00", "16:00", "18:00", "20:00", "22:00")
     horizon_days: int = 60
     lead_time: timedelta = timedelta(hours=1)
+    project_daily_uploads: int | None = None
+    project_limit: str = "the project's YouTube quota"
+    channel_daily_uploads: int = 0
 
 
 def _slots(day: datetime, rules: PlanRules) -> list[datetime]:
@@ -42,13 +51,26 @@ def plan_publish(
     now: datetime,
     rules: PlanRules = PlanRules(),
 ) -> PublishPlan:
+    """Fill the cadence's slots from the ranked clips, earliest first.
+
+    Each channel gets at most ``daily_quota`` clips a day (its cadence). A day is also closed
+    to a clip when the project's quota for it (counted per Pacific quota day, the day each
+    clip is assumed uploaded) or the channel's upload limit is reached: the clip goes to a
+    later day and its reason says which limit moved it. A clip with no day left within
+    ``horizon_days`` is deferred with the limits that filled the window.
+    """
     committed = list(committed)
     taken = {(s.channel, s.publish_at) for s in committed}
     known = {s.clip_key for s in committed}
     per_day: dict[tuple[str, str], int] = {}
+    per_project: dict[str, int] = {}
     for s in committed:
         key = (s.channel, s.publish_at[:10])
         per_day[key] = per_day.get(key, 0) + 1
+        qday = quota_day(_parse(s.publish_at))
+        per_project[qday] = per_project.get(qday, 0) + 1
+    channel_cap = rules.channel_daily_uploads or None
+    cadence = min(rules.daily_quota, channel_cap) if channel_cap else rules.daily_quota
     slots = list(committed)
     deferred: list[tuple[str, str]] = []
     earliest = now + rules.lead_time
@@ -56,30 +78,56 @@ def plan_publish(
         if clip.clip_key in known:
             continue
         placed = None
+        moved: dict[str, str] = {}  # limit -> first day it closed for this clip
         for offset in range(rules.horizon_days):
             day = earliest + timedelta(days=offset)
-            if per_day.get((clip.channel, day.date().isoformat()), 0) >= rules.daily_quota:
+            if per_day.get((clip.channel, day.date().isoformat()), 0) >= cadence:
+                if channel_cap and cadence < rules.daily_quota:
+                    moved.setdefault(
+                        f"channel {clip.channel}'s daily upload limit ({channel_cap})", day.date().isoformat()
+                    )
                 continue
             for at in _slots(day, rules):
                 iso = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-                if at >= earliest and (clip.channel, iso) not in taken:
-                    placed = (at, iso)
-                    break
+                if at < earliest or (clip.channel, iso) in taken:
+                    continue
+                qday = quota_day(at)
+                if (
+                    rules.project_daily_uploads is not None
+                    and per_project.get(qday, 0) >= rules.project_daily_uploads
+                ):
+                    moved.setdefault(
+                        f"{rules.project_limit}: {rules.project_daily_uploads} publication(s) a day", qday
+                    )
+                    continue
+                placed = (at, iso)
+                break
             if placed:
                 break
         if placed is None:
-            deferred.append((clip.clip_key, f"no free slot within {rules.horizon_days} days"))
+            why = f"no free slot within {rules.horizon_days} days"
+            if moved:
+                why += " (full: " + "; ".join(f"{limit} from {d}" for limit, d in moved.items()) + ")"
+            deferred.append((clip.clip_key, why))
             continue
         at, iso = placed
         taken.add((clip.channel, iso))
         per_day[(clip.channel, iso[:10])] = per_day.get((clip.channel, iso[:10]), 0) + 1
+        per_project[quota_day(at)] = per_project.get(quota_day(at), 0) + 1
         reason = (
             f"priority {clip.priority:.2f}: earliest free slot on {iso[:10]} "
             f"({per_day[(clip.channel, iso[:10])]}/{rules.daily_quota} that day)"
         )
+        if moved:
+            reason += "; moved past " + "; ".join(f"{limit} (full on {d})" for limit, d in moved.items())
         slots.append(PlannedSlot(clip.clip_id, clip.clip_key, clip.channel, iso, clip.priority, reason))
     slots.sort(key=lambda s: (s.publish_at, s.channel))
     return PublishPlan(tuple(slots), rules.daily_quota, rules.slot_times_utc, tuple(deferred))
+
+
+def _parse(iso: str) -> datetime:
+    at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def double_booked(plan: PublishPlan) -> list[str]:

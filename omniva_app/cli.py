@@ -318,11 +318,18 @@ def cmd_warehouse(args) -> int:
 
 def cmd_emulator(args) -> int:
     from omniva_devkit.loopback import DEFAULT_API_ROOT
-    from omniva_devkit.youtube_emulator import YouTubeEmulator
+    from omniva_devkit.youtube_emulator import DEV_TOKEN, YouTubeEmulator
 
     port = int(args.port or urlsplit(DEFAULT_API_ROOT).port or 0)
+    # Only the tokens it issued (``omniva youtube auth`` against it), unless --lax-auth: then
+    # also Omniva's fixed emulator token, which OMNIVA_YOUTUBE_API_ROOT's emulator mode sends.
     emu = YouTubeEmulator(
-        Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator", port=port
+        Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator",
+        port=port,
+        strict_auth=not args.lax_auth,
+        dev_token=DEV_TOKEN if args.lax_auth else None,
+        quota_model=args.quota_model,
+        channel_upload_limit=args.channel_upload_limit,
     )
     print(f"YouTube API emulator on {emu.start()} (Ctrl-C stops it)", flush=True)
     try:
@@ -373,15 +380,19 @@ def cmd_youtube(args) -> int:
     if not channels:
         print("  (none: run `omniva youtube auth --client-secrets client_secret.json --channel NAME`)")
     quota_dir = layout().home / "youtube-quota"
-    print(f"quota (units per Google Cloud project, per Pacific day) in {quota_dir}")
+    print(f"quota (buckets per Google Cloud project, per Pacific day) in {quota_dir}")
     for path in sorted(quota_dir.glob("*.json")):
-        data = json.loads(path.read_text())
-        ledger = youtube.QuotaLedger(path, data.get("project", path.stem), int(data.get("budget", 10_000)))
-        st = ledger.status()
+        st = youtube.QuotaLedger.from_file(path).status()
         spent = f", exhausted ({st['exhausted']})" if st["exhausted"] else ""
-        print(
-            f"  {st['project']}\t{st['day']}\t{st['used']}/{st['budget']} used{spent}\tresets {st['resets_at']}"
-        )
+        print(f"  {st['project']}\t{st['day']}\tmodel {st['model']}{spent}\tresets {st['resets_at']}")
+        for b in st["buckets"]:
+            full = f", exhausted ({b['exhausted']})" if b["exhausted"] else ""
+            print(
+                f"    {b['bucket']}\t{b['used']}/{b['limit']} {b['unit']} used{full}\tresets {b['resets_at']}"
+            )
+        for name, ch in st["channels"].items():
+            paused = f", paused ({ch['paused']}) until {ch['resets_at']}" if ch["paused"] else ""
+            print(f"    channel {name}\t{ch['uploads']} upload(s) today{paused}")
     return 0
 
 
@@ -477,6 +488,14 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("youtube-emulator", help="serve the loopback YouTube API emulator")
     e.add_argument("--port", type=int, help="default: 8089")
     e.add_argument("--data-dir")
+    e.add_argument(
+        "--lax-auth",
+        action="store_true",
+        help="also accept Omniva's fixed emulator token (what OMNIVA_YOUTUBE_API_ROOT's emulator "
+        "mode sends); default: only tokens it issued",
+    )
+    e.add_argument("--quota-model", choices=("buckets", "legacy"), default="buckets")
+    e.add_argument("--channel-upload-limit", type=int, default=0, help="uploads a day (0: no limit)")
     e.set_defaults(func=cmd_emulator)
 
     yt = sub.add_parser("youtube", help="connect YouTube channels (OAuth) and show tokens and quota")

@@ -59,7 +59,7 @@ def handle_failed_run(
     verdicts = []
     for step, error_type, message in _failed_steps(instance, run.run_id):
         cls = eclipse.classify(error_type, message)
-        verdict = eclipse.decide(cls, max(1, failures), now, MAX_FAILURES)
+        verdict = eclipse.decide(cls, max(1, failures), now, MAX_FAILURES, message=message)
         verdicts.append(verdict)
         store.warehouse.write_partition(
             "eclipse_decisions",

@@ -9,7 +9,7 @@ import urllib.request
 from urllib.parse import urlparse
 
 from omniva.settings import Layout
-from omniva_devkit.youtube_emulator import YouTubeEmulator
+from omniva_devkit.youtube_emulator import DEV_TOKEN, YouTubeEmulator
 
 DEFAULT_API_ROOT = "http://127.0.0.1:8089/"
 
@@ -19,7 +19,9 @@ def loopback_emulator(lay: Layout, api_root: str = DEFAULT_API_ROOT) -> YouTubeE
     url = urlparse(api_root)
     if not api_root or url.hostname not in ("127.0.0.1", "localhost") or answers(api_root):
         return None
-    emulator = YouTubeEmulator(lay.home / "youtube-emulator", port=url.port or 80)
+    # Omniva's emulator mode sends the fixed dev token, so this launcher accepts it explicitly
+    # (strict otherwise: tokens it issued only; no "any token" lax mode).
+    emulator = YouTubeEmulator(lay.home / "youtube-emulator", port=url.port or 80, dev_token=DEV_TOKEN)
     emulator.start()
     return emulator
 

@@ -128,10 +128,14 @@ class ClipRules(dg.ConfigurableResource):
 
 
 class PublishRules(dg.ConfigurableResource):
+    """The project's cadence: ``daily_quota`` clips a day per channel at ``slot_times_utc``,
+    planned up to ``plan_days`` ahead (YouTube's limits are ``youtube_api``'s)."""
+
     channel: str = "omniva-demo"
     daily_quota: int = 5
     slot_times_utc: str = "14:00,16:00,18:00,20:00,22:00"
     privacy_status: str = "private"
+    plan_days: int = 60
 
 
 class HorizonGoals(dg.ConfigurableResource):
@@ -320,11 +324,16 @@ ENV_SETTINGS: tuple[EnvSetting, ...] = (
     EnvSetting("OMNIVA_FOLDER_SOURCES_ROOT", "scrape", "folder_sources_root"),
     EnvSetting("OMNIVA_CHANNEL", "publish_rules", "channel"),  # default: the goals' channel
     EnvSetting("OMNIVA_DAILY_QUOTA", "publish_rules", "daily_quota", int),  # default: the goals'
+    EnvSetting("OMNIVA_PLAN_DAYS", "publish_rules", "plan_days", int),
     EnvSetting("OMNIVA_YOUTUBE_API_ROOT", "youtube_api", "api_root", keep_empty=True),  # "": real YouTube
     EnvSetting("OMNIVA_YOUTUBE_TOKEN_FILE", "youtube_api", "token_file"),
     EnvSetting("OMNIVA_YOUTUBE_SECRETS_DIR", "youtube_api", "secrets_dir"),
     EnvSetting("OMNIVA_YOUTUBE_CHANNEL", "youtube_api", "channel"),
+    EnvSetting("OMNIVA_YOUTUBE_QUOTA_MODEL", "youtube_api", "quota_model"),  # buckets | legacy
     EnvSetting("OMNIVA_YOUTUBE_DAILY_QUOTA_UNITS", "youtube_api", "daily_quota_units", int),
+    EnvSetting("OMNIVA_YOUTUBE_INSERT_CALLS", "youtube_api", "insert_calls_per_day", int),
+    EnvSetting("OMNIVA_YOUTUBE_SEARCH_CALLS", "youtube_api", "search_calls_per_day", int),
+    EnvSetting("OMNIVA_YOUTUBE_CHANNEL_DAILY_UPLOADS", "youtube_api", "channel_daily_uploads", int),
     EnvSetting("OMNIVA_YOUTUBE_PUBLISH_IMMEDIATELY", "youtube_api", "publish_immediately", _flag),
     EnvSetting("OMNIVA_YOUTUBE_MADE_FOR_KIDS", "youtube_api", "made_for_kids", _flag),
     EnvSetting("OMNIVA_YOUTUBE_SYNTHETIC_MEDIA", "youtube_api", "contains_synthetic_media", _flag),

@@ -37,7 +37,17 @@ class YouTubeResource(dg.ConfigurableResource):
     secrets_dir: str = ""  # empty: <home>/secrets/youtube
     channel: str = ""  # token name; empty: the publish plan's channel
     chunk_size: int = 1024 * 1024
-    daily_quota_units: int | None = None  # per Google Cloud project; None: YouTube's 10,000
+    # The Google Cloud project's quota (omniva_resources.youtube.quota): "buckets" (since 2026:
+    # videos.insert 100 calls, search.list 100 calls, the shared pool 10,000 units a day) or
+    # "legacy" (one 10,000-unit pool, videos.insert 1,600). Set the limits a quota extension grants.
+    quota_model: str = "buckets"
+    daily_quota_units: int | None = None  # the shared pool (the whole project: legacy); None: 10,000
+    insert_calls_per_day: int | None = None  # the videos.insert bucket; None: 100
+    search_calls_per_day: int | None = None  # the search.list bucket; None: 100
+    # YouTube's own per-channel daily upload limit, if the channel knows it (YouTube does not
+    # publish it): the publish plan places at most this many uploads a day per channel. 0: unknown
+    # (an uploadLimitExceeded answer still pauses the channel until its next day).
+    channel_daily_uploads: int = 0
     quota_project: str = ""  # empty: the OAuth client's project number; "emulator-<host>-<port>"
     publish_immediately: bool = False  # False: private, public at the planned publishAt
     made_for_kids: bool = False  # status.selfDeclaredMadeForKids
@@ -76,6 +86,15 @@ class YouTubeResource(dg.ConfigurableResource):
     def daily_budget(self) -> int:
         return youtube.DEFAULT_DAILY_UNITS if self.daily_quota_units is None else self.daily_quota_units
 
+    def quota_model_in_effect(self) -> youtube.QuotaModel:
+        """The quota buckets and limits of the Google Cloud project (``ConfigError`` if unknown)."""
+        return youtube.QuotaModel.of(
+            self.quota_model,
+            shared_units=self.daily_quota_units,
+            insert_calls=self.insert_calls_per_day,
+            search_calls=self.search_calls_per_day,
+        )
+
     def token_store(self, home: Path | None = None) -> TokenStore:
         if self.secrets_dir:
             return TokenStore(Path(self.secrets_dir).expanduser())
@@ -95,7 +114,10 @@ class YouTubeResource(dg.ConfigurableResource):
             return youtube.emulator_credentials()
         return store.load(self.channel_name(channel))
 
-    def quota_ledger(self, credentials: object = None, home: Path | None = None) -> youtube.QuotaLedger:
+    def quota_ledger(
+        self, credentials: object = None, home: Path | None = None, channel: str = ""
+    ) -> youtube.QuotaLedger:
+        """The ledger of the project ``credentials`` belong to; ``channel``: whose uploads it counts."""
         project = self.quota_project
         if not project:
             client_id = getattr(credentials, "client_id", None) or ""
@@ -106,11 +128,14 @@ class YouTubeResource(dg.ConfigurableResource):
                 project = client_id.split("-", 1)[0] if client_id else "default"
         project = re.sub(r"[^A-Za-z0-9._-]+", "-", project)[:80]
         path = Path(home or omniva_home()) / "youtube-quota" / f"{project}.json"
-        return youtube.QuotaLedger(path, project, self.daily_budget())
+        return youtube.QuotaLedger(path, project, model=self.quota_model_in_effect(), channel=channel)
 
     def uploader(self, channel: str = "", home: Path | None = None) -> youtube.YouTubeUploader:
         """The client for ``channel``, charging its calls to the project's quota ledger under ``home``."""
         creds = self.credentials(channel, home)
         return youtube.YouTubeUploader(
-            self.api_root or None, creds, chunk_size=self.chunk_size, quota=self.quota_ledger(creds, home)
+            self.api_root or None,
+            creds,
+            chunk_size=self.chunk_size,
+            quota=self.quota_ledger(creds, home, self.channel_name(channel)),
         )

@@ -60,8 +60,9 @@ def quota_per_channel(store: OmnivaStore, channels: list[str]) -> list[dict]:
     out = []
     for channel in channels:
         try:
-            ledger = youtube_api.quota_ledger(youtube_api.credentials(channel, home), home)
+            ledger = youtube_api.quota_ledger(youtube_api.credentials(channel, home), home, channel)
             st = ledger.status()
+            mine = st["channels"].get(channel) or {"uploads": 0, "paused": None}
             out.append(
                 {
                     "channel": channel,
@@ -72,6 +73,12 @@ def quota_per_channel(store: OmnivaStore, channels: list[str]) -> list[dict]:
                     "remaining": st["remaining"],
                     "exhausted": st["exhausted"],
                     "resets_at": st["resets_at"],
+                    # Each bucket of the project (videos.insert, search.list, the shared pool):
+                    # use, limit and reset; and this channel's uploads today and its pause.
+                    "model": st["model"],
+                    "buckets": st["buckets"],
+                    "uploads_today": mine["uploads"],
+                    "upload_limit_paused": mine["paused"],
                 }
             )
         except Exception as exc:  # noqa: BLE001 - e.g. a channel without a token: say so, per channel

@@ -13,25 +13,33 @@ from omniva_assets.common import Lineage, recorded, with_user_errors
 from omniva_assets.editor.assets import clip_copy, renders
 from omniva_assets.scheduler import checks
 from omniva_resources import projects
-from omniva_resources.resources import OmnivaStore, PublishRules
+from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResource
 from omniva_resources.warehouse import Warehouse
+from omniva_resources.youtube import publication_units
 
 
 @dg.asset(
     deps=[renders, clip_copy],
     group_name="publishing",
     kinds={"python"},
-    code_version="2",  # 2: each creator's project channel
+    code_version="3",  # 2: each creator's project channel; 3: YouTube's quota buckets and channel limit
     check_specs=[checks.NO_DOUBLE_BOOKING],
 )
 @with_user_errors
 def publish_plan(
-    context: dg.AssetExecutionContext, store: OmnivaStore, publish_rules: PublishRules
+    context: dg.AssetExecutionContext,
+    store: OmnivaStore,
+    publish_rules: PublishRules,
+    youtube_api: YouTubeResource,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """When each rendered clip goes out: at most ``daily_quota`` a day per channel, one per slot.
 
-    A clip goes to its creator's project's channel (``omniva projects``), else to the default
-    channel. Slots already planned never move, so re-planning only places new clips.
+    The cadence decides; YouTube's limits only bound it: the project's quota buckets
+    (``youtube_api``'s model: how many publications a day they hold) and the channel's
+    daily upload limit when known. A clip that a limit pushes off a day goes to a later
+    day, and its reason (or its deferral) names the limit. A clip goes to its creator's
+    project's channel (``omniva projects``), else to the default channel. Slots already
+    planned never move, so re-planning only places new clips.
     """
     wh = store.warehouse
     channels = projects.channels_by_creator(store.layout, publish_rules.channel)
@@ -44,11 +52,10 @@ def publish_plan(
         )
         for r in wh.query_file("ready_clips")
     ]
-    rules = PlanRules(
-        daily_quota=publish_rules.daily_quota,
-        slot_times_utc=tuple(t.strip() for t in publish_rules.slot_times_utc.split(",")),
-    )
+    rules = plan_rules(publish_rules, youtube_api)
     plan = plan_publish(ready, committed_slots(wh), datetime.now(UTC), rules)
+    for key, why in plan.deferred:
+        context.log.warning(f"{key} not planned: {why}")
     # Each slot is its own partition of ``schedules`` (the clip's key), written here.
     for s in plan.slots:
         store.record("schedules", s.clip_key, [s.row()])
@@ -62,6 +69,9 @@ def publish_plan(
         params={
             "daily_quota": rules.daily_quota,
             "slots": rules.slot_times_utc,
+            "project_daily_uploads": rules.project_daily_uploads,
+            "project_limit": rules.project_limit,
+            "channel_daily_uploads": rules.channel_daily_uploads,
             "channels": sorted({c.channel for c in ready}),
         },
         decision=f"{len(plan.slots)} slot(s), quota {rules.daily_quota}/day\n\n"
@@ -71,10 +81,36 @@ def publish_plan(
     metadata = {
         "slots": len(plan.slots),
         "deferred": len(plan.deferred),
+        "deferred_why": dg.MetadataValue.json([{"clip_key": k, "why": w} for k, w in plan.deferred]),
+        "quota_limit": f"{rules.project_daily_uploads} a day: {rules.project_limit}",
         "clip_keys": dg.MetadataValue.json([s.clip_key for s in plan.slots]),
     }
     yield recorded(plan, lineage, None, metadata)
     yield checks.no_double_booking(plan)
+
+
+def plan_rules(publish_rules: PublishRules, youtube_api: YouTubeResource) -> PlanRules:
+    """The cadence, bounded by what the project's quota buckets hold a day (one publication:
+    the insert, its thumbnail, the marker look-up, and captions/playlist when configured)."""
+    model = youtube_api.quota_model_in_effect()
+    opts = youtube_api.options()
+    need = publication_units(
+        None,
+        model,
+        thumbnail=True,
+        captions=opts["captions"] == "always",
+        playlist=bool(opts["playlist_id"]),
+        lookup=True,
+    )
+    per_day, bucket = model.publications_per_day(need)
+    return PlanRules(
+        daily_quota=publish_rules.daily_quota,
+        slot_times_utc=tuple(t.strip() for t in publish_rules.slot_times_utc.split(",")),
+        horizon_days=publish_rules.plan_days,
+        project_daily_uploads=per_day,
+        project_limit=f"quota {model.describe(bucket)}",
+        channel_daily_uploads=youtube_api.channel_daily_uploads,
+    )
 
 
 def committed_slots(wh: Warehouse) -> list[PlannedSlot]:

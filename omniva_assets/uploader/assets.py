@@ -56,7 +56,9 @@ def uploads(
     reuses a finished upload, resumes an interrupted one from the server's confirmed
     offset, or finds it on the channel by the clip's marker tag. Thumbnail, captions
     from ``<render>.srt`` (when the render has them) and the playlist follow the upload.
-    When the day's API quota cannot hold the upload it is deferred, not failed.
+    When the day's API quota (a bucket of the project) cannot hold the upload, or the channel
+    reached YouTube's per-channel upload limit (``uploadLimitExceeded``: that channel only is
+    paused until its next day), it is deferred, not failed and never quarantined.
     """
     key = str(context.partition_key)
     rank = split_clip_key(key)[1]
@@ -202,7 +204,12 @@ def _defer(
     table, and an ``upload_jobs`` row with status ``DEFERRED``.
     """
     until = exc.resets_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    message = f"upload of {key} deferred until {until} (YouTube quota window): {exc}"
+    window = (
+        f"channel {channel} paused until its next day: YouTube's per-channel upload limit"
+        if exc.reason == "uploadLimitExceeded"
+        else "YouTube quota window"
+    )
+    message = f"upload of {key} deferred until {until} ({window}): {exc}"
     reason = exc.reason or "quotaExceeded"
     context.log.warning(message)
     store.log(

@@ -21,22 +21,24 @@ and google-auth's token refresh run over real HTTP.
 - ``videos``: ``videos.list``, ``thumbnails.set``, ``captions.insert``.
 - ``playlists``: ``channels.list``, ``playlistItems.list``/``insert``.
 - ``oauth``: ``/o/oauth2/auth`` and ``/token``; the bearer-token check (strict by default:
-  only tokens it issued and its dev token, checked before a request's body is read).
+  only tokens it issued, and the dev token when given, checked before a request's body is read).
 - ``faults``: test hooks (``fail_next``, ``hold_when_received``, ``bytes_received``).
 - ``errors``: Google's error bodies.
 
-Run standalone with ``python -m omniva_devkit.youtube_emulator --port 8089 --data-dir DIR``.
+Run standalone with ``python -m omniva_devkit.youtube_emulator --port 8089 --data-dir DIR``
+(only OAuth tokens it issued; ``--lax-auth`` for Omniva's fixed emulator token).
 """
 
 from omniva_devkit.youtube_emulator.emulator import YouTubeEmulator, main
 from omniva_devkit.youtube_emulator.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEV_TOKEN
-from omniva_devkit.youtube_emulator.store import DEFAULT_DAILY_QUOTA, QUOTA_COSTS
+from omniva_devkit.youtube_emulator.store import DEFAULT_DAILY_QUOTA, QUOTA_BUCKETS, QUOTA_COSTS
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_DAILY_QUOTA",
     "DEV_TOKEN",
+    "QUOTA_BUCKETS",
     "QUOTA_COSTS",
     "YouTubeEmulator",
     "main",

@@ -22,7 +22,7 @@ from omniva_devkit.youtube_emulator.oauth import (
     OAuthServer,
 )
 from omniva_devkit.youtube_emulator.server import Server, make_server
-from omniva_devkit.youtube_emulator.store import DEFAULT_DAILY_QUOTA, Store
+from omniva_devkit.youtube_emulator.store import DEFAULT_BUCKET_CALLS, DEFAULT_DAILY_QUOTA, Clock, Store
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,16 @@ class YouTubeEmulator:
 
     ``strict_auth`` (default): only bearer tokens it issued (``/token``) and ``dev_token``
     (the fixed token of Omniva's emulator mode; None: OAuth tokens only) are accepted.
-    ``strict_auth=False`` accepts any bearer token.
+    ``strict_auth=False`` accepts any bearer token. Started as a process
+    (``python -m omniva_devkit.youtube_emulator``, ``omniva youtube-emulator``) it accepts
+    only the tokens it issued unless given ``--lax-auth``; Omniva's own launcher for
+    ``omniva run``/``demo``/``api`` (``omniva_devkit.loopback``) passes the dev token
+    explicitly, since Omniva's emulator mode sends it.
+
+    Quota: ``quota_model`` "buckets" (default; videos.insert and search.list ``bucket_calls``
+    calls a day each, the rest ``daily_quota`` units) or "legacy" (videos.insert 1,600 units of
+    ``daily_quota``). ``channel_upload_limit`` (0: none): uploads a day before the channel
+    answers ``uploadLimitExceeded``. ``clock`` (UTC now) decides the quota day.
     """
 
     def __init__(
@@ -48,11 +57,22 @@ class YouTubeEmulator:
         dev_token: str | None = DEV_TOKEN,
         oauth_clients: dict[str, str] | None = None,
         access_token_ttl_s: int = 3600,
+        quota_model: str = "buckets",
+        bucket_calls: int = DEFAULT_BUCKET_CALLS,
+        channel_upload_limit: int = 0,
+        clock: Clock | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.store = Store(
-            data_dir, daily_quota=daily_quota, channel_id=channel_id, channel_title=channel_title
+            data_dir,
+            daily_quota=daily_quota,
+            channel_id=channel_id,
+            channel_title=channel_title,
+            quota_model=quota_model,
+            bucket_calls=bucket_calls,
+            channel_upload_limit=channel_upload_limit,
+            **({"clock": clock} if clock is not None else {}),
         )
         clients = dict(oauth_clients or {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
         self.oauth = OAuthServer(self.store, clients, access_token_ttl_s, strict_auth, dev_token)
@@ -147,6 +167,11 @@ class YouTubeEmulator:
     def reset_quota(self) -> None:
         self.store.reset_quota()
 
+    def bucket_used(self, bucket: str) -> int:
+        """Today's use of a bucket: ``videos.insert`` or ``search.list`` (calls), ``shared``
+        (units), or ``uploads`` (the channel's uploads, for its daily upload limit)."""
+        return self.store.bucket_used(bucket)
+
     # ----------------------------------------------------------- read back
     @property
     def data_dir(self) -> Path:
@@ -210,11 +235,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--daily-quota", type=int, default=DEFAULT_DAILY_QUOTA)
+    parser.add_argument(
+        "--daily-quota", type=int, default=DEFAULT_DAILY_QUOTA, help="units of the shared pool a day"
+    )
+    parser.add_argument("--quota-model", choices=("buckets", "legacy"), default="buckets")
+    parser.add_argument(
+        "--bucket-calls",
+        type=int,
+        default=DEFAULT_BUCKET_CALLS,
+        help="videos.insert and search.list calls a day",
+    )
+    parser.add_argument(
+        "--channel-upload-limit",
+        type=int,
+        default=0,
+        help="uploads a day before uploadLimitExceeded (0: none)",
+    )
     parser.add_argument(
         "--lax-auth",
         action="store_true",
-        help="accept any bearer token (default: only tokens from its /token endpoint and its dev token)",
+        help="accept any bearer token, Omniva's fixed emulator token included "
+        "(default: only tokens from its /token endpoint)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -223,7 +264,11 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         daily_quota=args.daily_quota,
+        quota_model=args.quota_model,
+        bucket_calls=args.bucket_calls,
+        channel_upload_limit=args.channel_upload_limit,
         strict_auth=not args.lax_auth,
+        dev_token=DEV_TOKEN if args.lax_auth else None,
     )
     url = emulator.start()
     print(f"YouTube emulator serving on {url} (data: {args.data_dir})", flush=True)

@@ -1,5 +1,11 @@
 """The emulator's state: videos, upload sessions, playlists, tokens and today's quota.
 
+Quota is modelled as YouTube's buckets (since 2026): ``videos.insert`` and ``search.list``
+have their own daily buckets (100 calls, 1 each) and every other method shares a pool of
+10,000 units; ``quota_model="legacy"`` charges ``videos.insert`` 1,600 units from the one
+pool instead. ``channel_upload_limit`` (0: none) answers YouTube's per-channel
+``uploadLimitExceeded`` (400) once the channel has that many uploads in its day.
+
 Everything lives in ``data_dir`` (``state.json``, ``sessions/*.part``,
 ``videos/<id>.mp4`` + ``videos/<id>.json``, ``thumbnails/``, ``captions/``) so a
 restarted emulator still knows its videos, open sessions, playlists, tokens and the
@@ -13,34 +19,61 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from omniva_devkit.youtube_emulator.errors import ApiError
 
-#: YouTube Data API quota costs (units) of the calls we emulate. Kept apart from the client's
-#: own table (``omniva_resources.youtube.quota``) on purpose: the emulator plays the server,
-#: so tests compare the client's estimate against an independent count.
+#: YouTube Data API quota (bucket, cost) of the calls we emulate
+#: (developers.google.com/youtube/v3/determine_quota_cost, checked 2026-12). Kept apart from
+#: the client's own table (``omniva_resources.youtube.quota``) on purpose: the emulator plays
+#: the server, so tests compare the client's estimate against an independent count.
+SHARED = "shared"
+QUOTA_BUCKETS: dict[str, tuple[str, int]] = {
+    "videos.insert": ("videos.insert", 1),
+    "search.list": ("search.list", 1),
+    "videos.list": (SHARED, 1),
+    "thumbnails.set": (SHARED, 50),
+    "captions.insert": (SHARED, 400),
+    "channels.list": (SHARED, 1),
+    "playlistItems.list": (SHARED, 1),
+    "playlistItems.insert": (SHARED, 50),
+}
+#: The legacy model: one pool, videos.insert 1,600 units.
 QUOTA_COSTS = {
-    "videos.insert": 1600,
-    "videos.list": 1,
-    "thumbnails.set": 50,
-    "captions.insert": 400,
-    "channels.list": 1,
-    "playlistItems.list": 1,
-    "playlistItems.insert": 50,
+    m: 1600 if m == "videos.insert" else 100 if m == "search.list" else c
+    for m, (_, c) in QUOTA_BUCKETS.items()
 }
 DEFAULT_DAILY_QUOTA = 10_000
+DEFAULT_BUCKET_CALLS = 100
+QUOTA_MODELS = ("buckets", "legacy")
+Clock = Callable[[], dt.datetime]
 
 
-def pacific_today() -> str:
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def pacific_today(clock: Clock = _utcnow) -> str:
     """Quota day: YouTube quotas reset at midnight Pacific time."""
     try:
         tz: dt.tzinfo = ZoneInfo("America/Los_Angeles")
     except Exception:  # pragma: no cover - no tz database available
         tz = dt.timezone(dt.timedelta(hours=-8))
-    return dt.datetime.now(tz).date().isoformat()
+    return clock().astimezone(tz).date().isoformat()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by its owner only (0600): the state
+    holds the tokens the emulator issued."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
 
 
 def now_rfc3339() -> str:
@@ -50,9 +83,26 @@ def now_rfc3339() -> str:
 class Store:
     """The emulated channel's data, on disk and in memory."""
 
-    def __init__(self, data_dir: Path, *, daily_quota: int, channel_id: str, channel_title: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        daily_quota: int,
+        channel_id: str,
+        channel_title: str,
+        quota_model: str = "buckets",
+        bucket_calls: int = DEFAULT_BUCKET_CALLS,
+        channel_upload_limit: int = 0,
+        clock: Clock = _utcnow,
+    ) -> None:
+        if quota_model not in QUOTA_MODELS:
+            raise ValueError(f"quota_model must be one of {QUOTA_MODELS}")
         self.data_dir = Path(data_dir)
         self.daily_quota = daily_quota
+        self.quota_model = quota_model
+        self.bucket_calls = bucket_calls
+        self.channel_upload_limit = channel_upload_limit
+        self.clock = clock
         self.channel_id = channel_id
         self.channel_title = channel_title
         self.lock = threading.RLock()
@@ -62,9 +112,10 @@ class Store:
         self.codes: dict[str, dict] = {}  # pending OAuth authorization codes (not persisted)
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch seconds)
         self.refresh_tokens: dict[str, dict] = {}
-        self.quota: dict[str, Any] = {"day": pacific_today(), "used": 0}
+        self.quota: dict[str, Any] = self._new_day()
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         for sub in ("videos", "sessions", "thumbnails", "captions"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         self._load()
 
     @property
@@ -101,13 +152,11 @@ class Store:
             "playlists": self.playlists,
             "oauth": {"access_tokens": self.access_tokens, "refresh_tokens": self.refresh_tokens},
         }
-        tmp = self._state_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-        os.replace(tmp, self._state_file)
+        write_private(self._state_file, json.dumps(state, indent=1, sort_keys=True))
 
     def save_video(self, vid: str) -> None:
-        (self.data_dir / "videos" / f"{vid}.json").write_text(
-            json.dumps(self.videos[vid], indent=1, sort_keys=True)
+        write_private(
+            self.data_dir / "videos" / f"{vid}.json", json.dumps(self.videos[vid], indent=1, sort_keys=True)
         )
 
     def part_path(self, sid: str) -> Path:
@@ -117,33 +166,73 @@ class Store:
         return self.data_dir / "videos" / f"{video_id}.mp4"
 
     # ---------------------------------------------------------------- quota
+    def _new_day(self) -> dict[str, Any]:
+        return {"day": pacific_today(self.clock), "used": 0, "buckets": {}, "uploads": 0}
+
     def roll_quota_day(self) -> None:
-        today = pacific_today()
-        if self.quota.get("day") != today:
-            self.quota = {"day": today, "used": 0}
+        if self.quota.get("day") != pacific_today(self.clock):
+            self.quota = self._new_day()
+
+    def cost(self, method: str) -> tuple[str, int]:
+        """(bucket, cost) of ``method`` under this emulator's model."""
+        if self.quota_model == "legacy":
+            return SHARED, QUOTA_COSTS[method]
+        return QUOTA_BUCKETS[method]
 
     def charge(self, method: str) -> None:
-        """Spend ``method``'s units, or answer ``quotaExceeded`` as YouTube does."""
-        cost = QUOTA_COSTS[method]
+        """Spend ``method``'s units from its bucket, or answer ``quotaExceeded`` as YouTube does."""
+        bucket, cost = self.cost(method)
         with self.lock:
             self.roll_quota_day()
-            if self.quota["used"] + cost > self.daily_quota:
+            if bucket == SHARED:
+                used, limit = self.quota["used"], self.daily_quota
+            else:
+                used, limit = self.quota.setdefault("buckets", {}).get(bucket, 0), self.bucket_calls
+            if used + cost > limit:
                 msg = (
                     "The request cannot be completed because you have exceeded your "
                     '<a href="/youtube/v3/getting-started#quota">quota</a>.'
                 )
                 raise ApiError(403, msg, "quotaExceeded", "youtube.quota")
-            self.quota["used"] += cost
+            if bucket == SHARED:
+                self.quota["used"] += cost
+            else:
+                self.quota["buckets"][bucket] = used + cost
+            self.save()
+
+    def count_upload(self) -> None:
+        """One more upload on the channel today, or YouTube's ``uploadLimitExceeded`` (400)."""
+        with self.lock:
+            self.roll_quota_day()
+            uploads = int(self.quota.get("uploads", 0))
+            if self.channel_upload_limit and uploads >= self.channel_upload_limit:
+                raise ApiError(
+                    400,
+                    "The user has exceeded the number of videos they may upload.",
+                    "uploadLimitExceeded",
+                    "youtube.video",
+                )
+            self.quota["uploads"] = uploads + 1
             self.save()
 
     def quota_used(self) -> int:
+        """Units of the shared pool spent today (the whole day's use under the legacy model)."""
         with self.lock:
             self.roll_quota_day()
             return self.quota["used"]
 
+    def bucket_used(self, bucket: str) -> int:
+        with self.lock:
+            self.roll_quota_day()
+            if bucket == SHARED:
+                return self.quota["used"]
+            if bucket == "uploads":
+                return int(self.quota.get("uploads", 0))
+            return int(self.quota.get("buckets", {}).get(bucket, 0))
+
     def reset_quota(self) -> None:
         with self.lock:
-            self.quota = {"day": pacific_today(), "used": 0}
+            self.quota = self._new_day()
             self.save()
 
     # --------------------------------------------------------------- videos

@@ -72,6 +72,7 @@ def insert_start(store: Store, query: dict[str, str], headers: dict[str, str], b
                 400, "The publishAt time is invalid.", "invalidPublishAt", "youtube.video"
             ) from exc
     total = headers.get("x-upload-content-length")
+    store.count_upload()  # the channel's daily upload limit is checked before the quota
     store.charge("videos.insert")
     sid = secrets.token_urlsafe(24)
     with store.lock:

@@ -2,7 +2,8 @@
 
 - ``errors``: the typed errors and how a failure is sorted (retry, quota, credentials).
 - ``metadata``: the upload request, YouTube's limits, the snippet/status body.
-- ``quota``: unit costs and the per-project, per-Pacific-day ``QuotaLedger``.
+- ``quota``: the quota buckets and their costs (one table), and the per-project,
+  per-Pacific-day ``QuotaLedger``.
 - ``client``: the google-api-python-client service (re-rooted for the emulator), the
   credentials and where they may go (``check_destination``), the one retry loop, and
   reads (videos, channel, marker look-up).
@@ -40,13 +41,26 @@ from omniva_resources.youtube.metadata import (
     metadata_violations,
 )
 from omniva_resources.youtube.publish import PublishOutcome, UploadLedger, publish_once
-from omniva_resources.youtube.quota import DEFAULT_DAILY_UNITS, QUOTA_COSTS, QuotaLedger, publication_cost
+from omniva_resources.youtube.quota import (
+    DEFAULT_DAILY_UNITS,
+    QUOTA_CHECKED,
+    QUOTA_COSTS,
+    QUOTA_SOURCE,
+    QUOTA_TABLE,
+    QuotaLedger,
+    QuotaModel,
+    publication_cost,
+    publication_units,
+)
 from omniva_resources.youtube.upload import UploadResult, YouTubeUploader
 
 __all__ = [
     "DEFAULT_DAILY_UNITS",
     "MINIMAL_SCOPES",
+    "QUOTA_CHECKED",
     "QUOTA_COSTS",
+    "QUOTA_SOURCE",
+    "QUOTA_TABLE",
     "YOUTUBE_API_ROOT",
     "YOUTUBE_SCOPES",
     "AuthenticationError",
@@ -55,6 +69,7 @@ __all__ = [
     "PublishOutcome",
     "QuotaExceededError",
     "QuotaLedger",
+    "QuotaModel",
     "UploadLedger",
     "UploadRequest",
     "UploadResult",
@@ -72,5 +87,6 @@ __all__ = [
     "metadata_violations",
     "next_quota_reset",
     "publication_cost",
+    "publication_units",
     "publish_once",
 ]

@@ -235,7 +235,7 @@ class YouTubeClient:
                 return attempt()
             except HttpError as exc:
                 if exc.resp.status not in RETRIABLE_STATUSES:
-                    raise self._error(exc, what) from exc
+                    raise self._error(exc, what, method) from exc
                 err: BaseException = exc
             except google.auth.exceptions.GoogleAuthError as exc:
                 raise auth_error(exc, what) from exc
@@ -285,10 +285,10 @@ class YouTubeClient:
         if self.quota is not None:
             self.quota.charge(method)
 
-    def _error(self, exc: HttpError, what: str) -> YouTubeError:
+    def _error(self, exc: HttpError, what: str, method: str | None = None) -> YouTubeError:
         err = translate(exc, what)
         if isinstance(err, QuotaExceededError) and self.quota is not None:
-            self.quota.exhaust(err.reason or "quotaExceeded")
+            self.quota.exhaust(err.reason or "quotaExceeded", method)
         return err
 
     # ------------------------------------------------------------------ reads

@@ -109,8 +109,19 @@ def translate(exc: HttpError, what: str) -> YouTubeError:
     """The typed error for an API answer that is not worth retrying."""
     status = exc.resp.status if exc.resp is not None else None
     reason, message = error_reason(exc)
-    if status in (403, 429) and reason in QUOTA_REASONS:
+    if status in (400, 403, 429) and reason in QUOTA_REASONS:
         reset = next_quota_reset()
+        if reason == "uploadLimitExceeded":
+            # Per channel, not per project (YouTube answers 400): this channel waits for its
+            # next day; other channels keep publishing.
+            return QuotaExceededError(
+                f"YouTube uploadLimitExceeded during {what}: {message} The channel reached its daily "
+                f"upload limit; its uploads are paused until its next day ({iso(reset)}, midnight "
+                "Pacific).",
+                status=status,
+                reason=reason,
+                resets_at=reset,
+            )
         return QuotaExceededError(
             f"YouTube {reason} during {what}: {message} Deferred to the next quota window: the daily "
             f"quota resets at midnight Pacific time ({iso(reset)}).",

@@ -19,7 +19,7 @@ from typing import Any
 from omniva_resources.private_files import locked, write_private_json
 from omniva_resources.youtube.errors import UploadSessionGone, YouTubeError, iso
 from omniva_resources.youtube.metadata import UploadRequest, check_request, check_video_id
-from omniva_resources.youtube.quota import publication_cost
+from omniva_resources.youtube.quota import publication_units
 from omniva_resources.youtube.upload import YouTubeUploader
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,9 @@ def _publish_once(
     uncertain = entry.get("state") == "started" and same_root
     resume_uri = entry.get("session_uri") if uncertain and entry.get("sha256") == fingerprint else None
     if uploader.quota is not None:
-        cost = publication_cost(req, new_session=not resume_uri, lookup=bool(req.marker))
+        cost = publication_units(
+            req, uploader.quota.model, new_session=not resume_uri, lookup=bool(req.marker)
+        )
         uploader.quota.ensure(cost, f"publishing {Path(req.path).name}")
 
     def done(video: dict, how: str, bytes_sent: int = 0, resumed_from: int = 0) -> PublishOutcome:

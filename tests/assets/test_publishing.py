@@ -160,15 +160,18 @@ def test_upload_materializes_scheduled_video_with_thumbnail_and_ledger(tmp_path,
             "videos.insert": 1,
             "thumbnails.set": 1,
         }
-        assert today["used"] == 1652
+        # The current model: the insert from its own bucket, the rest from the shared pool.
+        assert today["used"] == 52 and today["buckets"] == {"videos.insert": 1}
+        assert em.bucket_used("videos.insert") == 1 and em.quota_used == 52
 
 
 def test_quota_exhaustion_defers_remaining_uploads_to_next_window(tmp_path, home, instance):
     clips = Clips(tmp_path / "media", n=3)
     keys = clips.keys()
     with YouTubeEmulator(tmp_path / "em") as em:
-        # Room for two uploads (insert + thumbnail) today.
-        api = YouTubeResource(api_root=em.url, daily_quota_units=2 * 1650 + 100)
+        # The legacy model (videos.insert 1,600 units of one pool): room for two uploads
+        # (insert + thumbnail) today.
+        api = YouTubeResource(api_root=em.url, quota_model="legacy", daily_quota_units=2 * 1650 + 100)
         results = [materialize(clips, key, instance, home, api) for key in keys]
         # A deferral is not a failure: every run succeeds ...
         assert all(r.success for r in results)
@@ -206,7 +209,7 @@ def test_quota_exhaustion_defers_remaining_uploads_to_next_window(tmp_path, home
 def test_quota_exceeded_answer_defers_and_stops_calling_for_the_day(tmp_path, home, instance):
     clips = Clips(tmp_path / "media", n=3)
     keys = clips.keys()
-    with YouTubeEmulator(tmp_path / "em", daily_quota=1600 + 50 + 10) as em:
+    with YouTubeEmulator(tmp_path / "em", daily_quota=1600 + 50 + 10, quota_model="legacy") as em:
         api = YouTubeResource(api_root=em.url)  # our budget says yes; YouTube says no
         first, second, third = (materialize(clips, key, instance, home, api) for key in keys)
         assert first.success and second.success and third.success
@@ -469,6 +472,7 @@ def test_publish_plan_sends_a_projects_clips_to_its_channel(tmp_path, monkeypatc
     resources = {
         "store": OmnivaStore(home=str(tmp_path)),
         "publish_rules": PublishRules(channel="main-channel"),
+        "youtube_api": YouTubeResource(),
     }
     with dg.build_asset_context(resources=resources) as ctx:
         plan = next(o.value for o in publish_plan(ctx) if isinstance(o, dg.Output))

@@ -134,7 +134,7 @@ def test_non_retriable_error_is_not_retried(emulator: YouTubeEmulator, video: Pa
 def test_quota_exhaustion_raises_quota_exceeded(tmp_path: Path):
     small = tmp_path / "small.mp4"
     small.write_bytes(os.urandom(1000))
-    with YouTubeEmulator(tmp_path / "em", daily_quota=2 * 1600 + 10) as em:
+    with YouTubeEmulator(tmp_path / "em", daily_quota=2 * 1600 + 10, quota_model="legacy") as em:
         uploader = make_uploader(em)
         uploader.upload(req(small))
         uploader.upload(req(small))
@@ -148,7 +148,7 @@ def test_quota_exhaustion_raises_quota_exceeded(tmp_path: Path):
 
 
 def test_quota_error_body_has_youtube_shape(tmp_path: Path):
-    with YouTubeEmulator(tmp_path / "em", daily_quota=0) as em:
+    with YouTubeEmulator(tmp_path / "em", bucket_calls=0) as em:  # the videos.insert bucket is empty
         request = urllib.request.Request(
             em.url + "upload/youtube/v3/videos?uploadType=resumable&part=snippet,status",
             data=json.dumps({"snippet": {"title": "x"}}).encode(),
@@ -340,10 +340,12 @@ def test_video_id_must_be_11_characters():
 
 # ------------------------------------------------------------------------ quota
 def test_quota_ledger_counts_per_pacific_day_and_refuses_overruns(tmp_path: Path):
-    from omniva_resources.youtube import QuotaLedger
+    from omniva_resources.youtube import QuotaLedger, QuotaModel
 
     clock = [dt.datetime(2030, 3, 1, 7, 59, tzinfo=dt.UTC)]  # 23:59 PST, Feb 28
-    ledger = QuotaLedger(tmp_path / "q" / "p.json", "123", budget=3300, clock=lambda: clock[0])
+    ledger = QuotaLedger(
+        tmp_path / "q" / "p.json", "123", clock=lambda: clock[0], model=QuotaModel.legacy(3300)
+    )
     ledger.charge("videos.insert")
     ledger.charge("videos.insert")
     assert ledger.status()["used"] == 3200 and ledger.status()["day"] == "2030-02-28"
@@ -366,16 +368,18 @@ def test_quota_ledger_counts_per_pacific_day_and_refuses_overruns(tmp_path: Path
 def test_uploader_charges_each_call_and_honours_the_budget(
     tmp_path: Path, emulator: YouTubeEmulator, video: Path
 ):
-    from omniva_resources.youtube import QuotaLedger
+    from omniva_resources.youtube import QuotaLedger, QuotaModel
 
-    ledger = QuotaLedger(tmp_path / "quota.json", "p", budget=1600 + 1)
+    ledger = QuotaLedger(tmp_path / "quota.json", "p", model=QuotaModel.legacy(1600 + 1))
     uploader = YouTubeUploader(emulator.url, emulator_credentials(), chunk_size=CHUNK, quota=ledger)
     result = uploader.upload(req(video))
     uploader.get_videos([result.video_id])
     assert ledger.status()["calls"] == {"videos.insert": 1, "videos.list": 1}
     with pytest.raises(QuotaExceededError):
         uploader.upload(req(video))
-    assert len(emulator.videos()) == 1 and emulator.quota_used == 1601
+    # The emulator counts its own way (the current buckets): one insert call, one unit of the pool.
+    assert len(emulator.videos()) == 1 and emulator.quota_used == 1
+    assert emulator.bucket_used("videos.insert") == 1
 
 
 # ------------------------------------------------------------------- look-ups

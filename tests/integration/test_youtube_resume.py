@@ -191,7 +191,7 @@ def test_done_ledger_is_never_uploaded_again(tmp_path, emulator, video):
 def test_deferred_thumbnail_is_set_on_the_next_run(tmp_path, video):
     thumb = tmp_path / "t.png"
     thumb.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(100))
-    with YouTubeEmulator(tmp_path / "em", daily_quota=1600 + 10) as em:
+    with YouTubeEmulator(tmp_path / "em", daily_quota=1600 + 10, quota_model="legacy") as em:
         ledger = yt.UploadLedger(tmp_path / "ledger.json")
         out = yt.publish_once(
             _uploader(em), _request(video, thumbnail=thumb), ledger, api_root=em.url, fingerprint="s"
