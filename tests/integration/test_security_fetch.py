@@ -327,3 +327,61 @@ def test_the_guard_is_installed_in_a_fresh_process():
         [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=120
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+TOKEN, SIG = "Pl4ntedT0ken31", "Pl4ntedS1g42"
+
+
+def test_a_planted_query_secret_lives_only_in_the_secrets_folder(home, tmp_path, monkeypatch):
+    """Finding 3: a creator URL with ``?token=...&sig=...`` registered with the CLI's
+    registration function, a site that answers 403 without them, a full listing and download
+    through Dagster (storage under the Omniva home), then a search of every file of the home."""
+    from datetime import date
+
+    import dagster as dg
+
+    from omniva.settings import Layout
+    from omniva_app.driver import Runner
+    from omniva_assets.definitions import defs as omniva_defs
+    from omniva_resources import creators
+    from omniva_resources.resources import OmnivaStore, resources_from_env
+    from tests.creator_site import CreatorSite, SitePost, day
+
+    lay = Layout(home)
+    posts = [SitePost("q1", day(4), "rss", "media")]
+    with CreatorSite(tmp_path / "site", posts, query_auth={"token": TOKEN, "sig": SIG}) as site:
+        planted = f"{site.base}/rss.xml?token={TOKEN}&sig={SIG}"
+        c = creators.add(lay, "tok", planted, allow_private_network=True)
+        assert c.url == f"{site.base}/rss.xml"
+        defs = dg.Definitions(
+            assets=omniva_defs.assets,
+            jobs=omniva_defs.jobs,
+            resources={
+                **resources_from_env(),
+                **(omniva_defs.resources or {}),
+                "store": OmnivaStore(home=str(home)),
+            },
+        )
+        (home / "dagster").mkdir(parents=True, exist_ok=True)
+        echo: list[str] = []
+        with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
+            report = Runner(defs, instance, echo=echo.append).fetch_creator(
+                "tok", date(2025, 8, 4), date(2025, 8, 4)
+            )
+        answers = list(site.answers)
+    # The secrets were used (403 without them): the feed and the media answered 200.
+    assert ("/rss.xml", 200) in answers and ("/media/q1.mp4", 200) in answers, answers
+    assert not report.failures and len(report.video_keys) == 1, report
+    for line in echo:
+        assert TOKEN not in line and SIG not in line, line
+    secrets = home / "secrets"
+    found = [
+        path
+        for path in home.rglob("*")
+        if path.is_file()
+        and not path.is_symlink()
+        and (TOKEN.encode() in (data := path.read_bytes()) or SIG.encode() in data)
+    ]
+    assert found == [creators.credentials_file(lay, "tok")], found
+    assert all(secrets in p.parents for p in found)
+    assert oct(found[0].stat().st_mode & 0o777) == "0o600"
