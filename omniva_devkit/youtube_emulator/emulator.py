@@ -228,7 +228,9 @@ class YouTubeEmulator:
         return config
 
 
-def main(argv: list[str] | None = None) -> None:
+def from_args(argv: list[str] | None = None) -> YouTubeEmulator:
+    """The emulator the command line asks for (not started): strict, OAuth tokens only,
+    unless ``--lax-auth``."""
     parser = argparse.ArgumentParser(
         prog="python -m omniva_devkit.youtube_emulator", description="Loopback YouTube Data API v3 emulator."
     )
@@ -258,8 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         "(default: only tokens from its /token endpoint)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    emulator = YouTubeEmulator(
+    return YouTubeEmulator(
         args.data_dir,
         host=args.host,
         port=args.port,
@@ -270,6 +271,11 @@ def main(argv: list[str] | None = None) -> None:
         strict_auth=not args.lax_auth,
         dev_token=DEV_TOKEN if args.lax_auth else None,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    emulator = from_args(argv)
     url = emulator.start()
-    print(f"YouTube emulator serving on {url} (data: {args.data_dir})", flush=True)
+    print(f"YouTube emulator serving on {url} (data: {emulator.data_dir})", flush=True)
     emulator.serve_forever()
