@@ -39,16 +39,41 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
 
 
-def _read(layout: Layout) -> dict:
+def _read(layout: Layout, migrate: bool = True) -> dict:
     if not layout.creators_file.exists():
         return {}
-    return json.loads(layout.creators_file.read_text())
+    data = json.loads(layout.creators_file.read_text())
+    if migrate and any(_has_url_secrets(e.get("url", "")) for e in data.values()):
+        data = _update(layout, lambda d: None)  # a registry written before #26: move them now
+    return data
+
+
+def _has_url_secrets(url: str) -> bool:
+    return split_credentials(url)[1] is not None or bool(split_secret_params(url)[1])
+
+
+def _move_url_secrets(layout: Layout, data: dict) -> None:
+    """Entries whose URL still holds a password or a secret query parameter (registered before
+    they were split at registration): the secrets go to the secrets folder, the URL keeps none."""
+    for name, entry in data.items():
+        url = entry.get("url", "")
+        if not _has_url_secrets(url):
+            continue
+        clean, credentials = split_credentials(url)
+        clean, params = split_secret_params(clean)
+        path = credentials_file(layout, name)
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        if credentials is None and "user" in kept and kept.get("origin") == origin_of(clean):
+            credentials = (kept["user"], kept.get("password", ""))  # moved earlier: keep them
+        _keep_credentials(layout, name, clean, credentials, params)
+        entry.update(url=clean, credentials=True)
 
 
 def _update(layout: Layout, change: Callable[[dict], None]) -> dict:
     """Read, change and write the registry under its lock (owner-only, atomic)."""
     with locked(layout.creators_file):
-        data = _read(layout)
+        data = _read(layout, migrate=False)
+        _move_url_secrets(layout, data)
         change(data)
         write_private_json(layout.creators_file, data)
     return data

@@ -88,3 +88,17 @@ def test_a_creator_url_with_query_secrets_is_stored_without_them(tmp_path):
     creators.add(lay, "feed2", "https://other.example.org/g.xml")
     assert creators.access_for(lay, "feed2").secret_params == ()
     assert not creators.credentials_file(lay, "feed2").exists()
+
+
+def test_a_registry_written_before_keeps_no_secret_once_read(tmp_path):
+    """creators.json from before #26 may hold ``?token=``: the first read moves it."""
+    import json
+
+    lay = Layout(tmp_path / "home")
+    creators.add(lay, "old", "https://feeds.example.com/f.xml")
+    data = json.loads(lay.creators_file.read_text())
+    data["old"]["url"] = f"https://feeds.example.com/f.xml?token={TOKEN}"
+    lay.creators_file.write_text(json.dumps(data))
+    assert creators.get(lay, "old").url == "https://feeds.example.com/f.xml"
+    assert TOKEN not in lay.creators_file.read_text()
+    assert creators.access_for(lay, "old").secret_params == (("token", TOKEN),)
