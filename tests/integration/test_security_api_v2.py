@@ -198,9 +198,12 @@ def test_a_sensor_tick_skips_the_stopped_projects_creator_saying_why(tmp_path, m
 def test_parallel_first_requests_with_a_fresh_valid_key_all_pass(api):
     token, _ = api["keys"].create("proj_beta", "fresh")
     answers: list[int] = []
+    ready = threading.Barrier(16)
 
     def first() -> None:
         with httpx.Client(base_url=api["base"], timeout=120) as c:
+            assert c.get("/v1/openapi.json").status_code == 200  # connected: all fire at once
+            ready.wait()
             answers.append(c.get("/v1/projects", headers={"Authorization": f"Bearer {token}"}).status_code)
 
     threads = [threading.Thread(target=first) for _ in range(16)]

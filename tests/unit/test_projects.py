@@ -107,3 +107,36 @@ def test_registering_another_projects_creator_changes_nothing(lay):
     with pytest.raises(CreatorOwnedError):
         creators.add(lay, "sample", "https://attacker.example/feed.xml", project="beta")
     assert lay.creators_file.read_bytes() == before
+
+
+def test_start_and_stop_change_one_projects_automation_only(lay):
+    """#26: a project is served by the sensors only once started; switching one leaves the
+    others as they were, and updating a project keeps its state."""
+    creators.add(lay, "other", "https://example.org/other.xml", project="beta")
+    creators.add(lay, "free", "https://example.org/free.xml")  # no project: never skipped
+    assert projects.get_project("alpha", lay).automation is None
+    assert projects.stopped_creators(lay) == {"sample": "alpha", "other": "beta"}
+    assert projects.set_automation("beta", True, reason="go", lay=lay).automation == "on"
+    assert projects.get_project("alpha", lay).automation is None
+    assert projects.stopped_creators(lay) == {"sample": "alpha"}
+    projects.set_automation("alpha", True, lay=lay)
+    projects.set_automation("beta", False, lay=lay)
+    assert projects.get_project("alpha", lay).automation == "on"
+    assert projects.stopped_creators(lay) == {"other": "beta"}
+    projects.add_project("alpha", "alpha-shorts", description="updated", lay=lay)
+    assert projects.get_project("alpha", lay).automation == "on"
+    with pytest.raises(ConfigError, match="no project named 'nope'"):
+        projects.set_automation("nope", True, lay=lay)
+
+
+def test_projects_start_and_stop_from_the_cli(lay, monkeypatch, capsys):
+    from omniva_app.cli import main
+
+    monkeypatch.setenv("OMNIVA_HOME", str(lay.home))
+    assert main(["projects", "start", "beta"]) == 0
+    assert "automation on" in capsys.readouterr().out
+    assert main(["projects", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "beta\t" in listed and "automation on" in listed and "automation off" in listed
+    assert main(["projects", "stop", "beta"]) == 0
+    assert projects.get_project("beta", lay).automation == "off"
