@@ -484,3 +484,29 @@ def test_publish_plan_sends_a_projects_clips_to_its_channel(tmp_path, monkeypatc
         "physics-shorts",
         "main-channel",
     }
+
+
+def test_channel_upload_limit_defers_the_upload_with_its_reason(tmp_path, home, instance):
+    """YouTube's per-channel uploadLimitExceeded (#27): the run succeeds, the partition waits
+    for the channel's next day with the reason, nothing is quarantined, and the next clip of
+    that channel is deferred without asking YouTube."""
+    clips = Clips(tmp_path / "media", n=3)
+    keys = clips.keys()
+    with YouTubeEmulator(tmp_path / "em", channel_upload_limit=1) as em:
+        api = YouTubeResource(api_root=em.url)
+        results = [materialize(clips, key, instance, home, api) for key in keys]
+        assert all(r.success for r in results) and len(em.videos()) == 1
+        assert instance.get_materialized_partitions(dg.AssetKey("uploads")) == {keys[0]}
+        for result in results[1:]:
+            [obs] = [
+                e.asset_observation_data.asset_observation for e in result.get_asset_observation_events()
+            ]
+            assert obs.metadata["reason"].value == "uploadLimitExceeded"
+            assert obs.metadata["channel"].value == "omniva-demo"
+            assert "channel omniva-demo paused until its next day" in obs.metadata["message"].value
+        assert em.bucket_used("uploads") == 1 and em.bucket_used("videos.insert") == 1  # asked once
+        statuses = sorted(r["status"] for r in warehouse_rows(home, "upload_jobs"))
+        assert statuses == ["DEFERRED", "DEFERRED", "SCHEDULED"]
+        assert OmnivaStore(home=str(home)).quarantined() == set()
+        ledger = api.quota_ledger(None, home, "omniva-demo")
+        assert ledger.status()["channels"]["omniva-demo"]["paused"] == "uploadLimitExceeded"

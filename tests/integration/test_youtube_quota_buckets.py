@@ -173,3 +173,34 @@ def test_hand_started_emulator_accepts_only_its_own_tokens_unless_lax(tmp_path):
         assert not em.oauth.token_is_valid("ya29.made-up")
     finally:
         em.stop()
+
+
+def test_status_and_cli_show_each_bucket_and_channel(tmp_path, monkeypatch, capsys):
+    from omniva_app import cli
+    from omniva_app.api.status import quota_per_channel
+    from omniva_resources.resources import OmnivaStore, YouTubeResource
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("OMNIVA_HOME", str(home))
+    api = YouTubeResource()  # the default emulator root: one project for both channels
+    main = api.quota_ledger(None, home, "main")
+    main.charge("videos.insert")
+    main.charge("thumbnails.set")
+    side = api.quota_ledger(None, home, "side")
+    side.charge("videos.insert")
+    side.exhaust("uploadLimitExceeded", "videos.insert")
+
+    rows = {r["channel"]: r for r in quota_per_channel(OmnivaStore(home=str(home)), ["main", "side"])}
+    buckets = {b["bucket"]: b for b in rows["main"]["buckets"]}
+    assert rows["main"]["model"] == "buckets"
+    assert (buckets["videos.insert"]["used"], buckets["videos.insert"]["limit"]) == (2, 100)
+    assert (buckets["shared"]["used"], buckets["shared"]["limit"]) == (50, 10_000)
+    assert buckets["search.list"]["used"] == 0 and buckets["shared"]["resets_at"] == rows["main"]["resets_at"]
+    assert rows["main"]["uploads_today"] == 1 and rows["main"]["upload_limit_paused"] is None
+    assert rows["side"]["upload_limit_paused"] == "uploadLimitExceeded"
+
+    assert cli.main(["youtube", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "model buckets" in out and "videos.insert\t2/100 calls used" in out
+    assert "shared\t50/10000 units used" in out
+    assert "channel side\t1 upload(s) today, paused (uploadLimitExceeded) until " in out
