@@ -61,11 +61,15 @@ def instance(home: Path) -> dg.DagsterInstance:
 
 def state(home: Path) -> dict:
     """What a refused request must not change: files of the working folder (the warehouse
-    included), Dagster's runs."""
+    included, but for the audit rows refusals leave in its ``logs`` table, #26), Dagster's runs."""
+    audit = home / "warehouse" / "logs"
     files = {
         str(p.relative_to(home)): (p.stat().st_size, p.stat().st_mtime_ns)
         for p in home.rglob("*")
-        if p.is_file() and "dagster" not in p.parts and p.suffix not in (".log", ".lock")
+        if p.is_file()
+        and "dagster" not in p.parts
+        and p.suffix not in (".log", ".lock")
+        and audit not in p.parents
     }
     return {"files": files, "runs": instance(home).get_runs_count()}
 
