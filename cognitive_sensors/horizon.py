@@ -38,11 +38,27 @@ class PlanRules:
     project_daily_uploads: int | None = None
     project_limit: str = "the project's YouTube quota"
     channel_daily_uploads: int = 0
+    #: The zone ``slot_times_utc`` are read in and days are counted in (the project's
+    #: audience); "UTC" keeps the field's name true.
+    time_zone: str = "UTC"
+
+
+def _zone(name: str) -> tzinfo:
+    if name in ("", "UTC"):
+        return UTC
+    return ZoneInfo(name)
+
+
+def _local_day(iso: str, rules: PlanRules) -> str:
+    """The day (in the plan's zone) a ``publish_at`` falls on."""
+    return _parse(iso).astimezone(_zone(rules.time_zone)).date().isoformat()
 
 
 def _slots(day: datetime, rules: PlanRules) -> list[datetime]:
+    """The cadence's slots on ``day``'s date in the plan's zone, as UTC datetimes."""
+    zone = _zone(rules.time_zone)
     times = sorted(time.fromisoformat(t) for t in rules.slot_times_utc)[: rules.daily_quota]
-    return [datetime.combine(day.date(), t, tzinfo=UTC) for t in times]
+    return [datetime.combine(day.date(), t, tzinfo=zone).astimezone(UTC) for t in times]
 
 
 def plan_publish(
@@ -65,7 +81,7 @@ def plan_publish(
     per_day: dict[tuple[str, str], int] = {}
     per_project: dict[str, int] = {}
     for s in committed:
-        key = (s.channel, s.publish_at[:10])
+        key = (s.channel, _local_day(s.publish_at, rules))
         per_day[key] = per_day.get(key, 0) + 1
         qday = quota_day(_parse(s.publish_at))
         per_project[qday] = per_project.get(qday, 0) + 1
@@ -74,13 +90,14 @@ def plan_publish(
     slots = list(committed)
     deferred: list[tuple[str, str]] = []
     earliest = now + rules.lead_time
+    start = earliest.astimezone(_zone(rules.time_zone))
     for clip in sorted(ready, key=lambda c: (-c.priority, c.clip_key)):
         if clip.clip_key in known:
             continue
         placed = None
         moved: dict[str, str] = {}  # limit -> first day it closed for this clip
         for offset in range(rules.horizon_days):
-            day = earliest + timedelta(days=offset)
+            day = start + timedelta(days=offset)
             if per_day.get((clip.channel, day.date().isoformat()), 0) >= cadence:
                 if channel_cap and cadence < rules.daily_quota:
                     moved.setdefault(
@@ -111,12 +128,13 @@ def plan_publish(
             deferred.append((clip.clip_key, why))
             continue
         at, iso = placed
+        local = _local_day(iso, rules)
         taken.add((clip.channel, iso))
-        per_day[(clip.channel, iso[:10])] = per_day.get((clip.channel, iso[:10]), 0) + 1
+        per_day[(clip.channel, local)] = per_day.get((clip.channel, local), 0) + 1
         per_project[quota_day(at)] = per_project.get(quota_day(at), 0) + 1
         reason = (
-            f"priority {clip.priority:.2f}: earliest free slot on {iso[:10]} "
-            f"({per_day[(clip.channel, iso[:10])]}/{rules.daily_quota} that day)"
+            f"priority {clip.priority:.2f}: earliest free slot on {local} "
+            f"({per_day[(clip.channel, local)]}/{rules.daily_quota} that day)"
         )
         if moved:
             reason += "; moved past " + "; ".join(f"{limit} (full on {d})" for limit, d in moved.items())
@@ -130,8 +148,9 @@ def _parse(iso: str) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def double_booked(plan: PublishPlan) -> list[str]:
-    """Paradox: slots used twice on one channel, and days over quota."""
+def double_booked(plan: PublishPlan, time_zone: str = "UTC") -> list[str]:
+    """Paradox: slots used twice on one channel, and days (in the plan's zone) over quota."""
+    zone = _zone(time_zone)
     seen: dict[tuple[str, str], str] = {}
     problems = []
     per_day: dict[tuple[str, str], int] = {}
@@ -140,7 +159,8 @@ def double_booked(plan: PublishPlan) -> list[str]:
         if key in seen:
             problems.append(f"{s.clip_key} and {seen[key]} share {s.publish_at} on {s.channel}")
         seen[key] = s.clip_key
-        per_day[(s.channel, s.publish_at[:10])] = per_day.get((s.channel, s.publish_at[:10]), 0) + 1
+        day = _parse(s.publish_at).astimezone(zone).date().isoformat()
+        per_day[(s.channel, day)] = per_day.get((s.channel, day), 0) + 1
     problems += [
         f"{c} has {n} uploads on {d} (quota {plan.daily_quota})"
         for (c, d), n in per_day.items()

@@ -128,14 +128,16 @@ class ClipRules(dg.ConfigurableResource):
 
 
 class PublishRules(dg.ConfigurableResource):
-    """The project's cadence: ``daily_quota`` clips a day per channel at ``slot_times_utc``,
-    planned up to ``plan_days`` ahead (YouTube's limits are ``youtube_api``'s)."""
+    """The project's cadence: ``daily_quota`` clips a day per channel at ``slot_times_utc``
+    (times of day in ``time_zone``; UTC by default), planned up to ``plan_days`` ahead
+    (YouTube's limits are ``youtube_api``'s)."""
 
     channel: str = "omniva-demo"
     daily_quota: int = 5
     slot_times_utc: str = "14:00,16:00,18:00,20:00,22:00"
     privacy_status: str = "private"
     plan_days: int = 60
+    time_zone: str = "UTC"  # an IANA zone, e.g. Europe/Berlin: the slot times are its local times
 
 
 class HorizonGoals(dg.ConfigurableResource):
@@ -325,6 +327,7 @@ ENV_SETTINGS: tuple[EnvSetting, ...] = (
     EnvSetting("OMNIVA_CHANNEL", "publish_rules", "channel"),  # default: the goals' channel
     EnvSetting("OMNIVA_DAILY_QUOTA", "publish_rules", "daily_quota", int),  # default: the goals'
     EnvSetting("OMNIVA_PLAN_DAYS", "publish_rules", "plan_days", int),
+    EnvSetting("OMNIVA_SLOT_TIME_ZONE", "publish_rules", "time_zone"),
     EnvSetting("OMNIVA_YOUTUBE_API_ROOT", "youtube_api", "api_root", keep_empty=True),  # "": real YouTube
     EnvSetting("OMNIVA_YOUTUBE_TOKEN_FILE", "youtube_api", "token_file"),
     EnvSetting("OMNIVA_YOUTUBE_SECRETS_DIR", "youtube_api", "secrets_dir"),

@@ -3,11 +3,13 @@
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
 from cognitive_sensors.horizon import PlanRules, ReadyClip, plan_publish
 from omniva import contracts
+from omniva.errors import ConfigError
 from omniva.records import PlannedSlot, stable_id
 from omniva_assets.common import Lineage, recorded, with_user_errors
 from omniva_assets.editor.assets import clip_copy, renders
@@ -86,7 +88,7 @@ def publish_plan(
         "clip_keys": dg.MetadataValue.json([s.clip_key for s in plan.slots]),
     }
     yield recorded(plan, lineage, None, metadata)
-    yield checks.no_double_booking(plan)
+    yield checks.no_double_booking(plan, rules.time_zone)
 
 
 def plan_rules(publish_rules: PublishRules, youtube_api: YouTubeResource) -> PlanRules:
@@ -103,6 +105,13 @@ def plan_rules(publish_rules: PublishRules, youtube_api: YouTubeResource) -> Pla
         lookup=True,
     )
     per_day, bucket = model.publications_per_day(need)
+    zone = publish_rules.time_zone or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"OMNIVA_SLOT_TIME_ZONE {zone!r} is not a time zone (an IANA name such as Europe/Berlin)"
+        ) from exc
     return PlanRules(
         daily_quota=publish_rules.daily_quota,
         slot_times_utc=tuple(t.strip() for t in publish_rules.slot_times_utc.split(",")),
@@ -110,6 +119,7 @@ def plan_rules(publish_rules: PublishRules, youtube_api: YouTubeResource) -> Pla
         project_daily_uploads=per_day,
         project_limit=f"quota {model.describe(bucket)}",
         channel_daily_uploads=youtube_api.channel_daily_uploads,
+        time_zone=zone,
     )
 
 

@@ -15,8 +15,8 @@ NO_DOUBLE_BOOKING = dg.AssetCheckSpec(
 )
 
 
-def no_double_booking(plan: PublishPlan) -> dg.AssetCheckResult:
-    problems = double_booked(plan)
+def no_double_booking(plan: PublishPlan, time_zone: str = "UTC") -> dg.AssetCheckResult:
+    problems = double_booked(plan, time_zone)
     return dg.AssetCheckResult(
         check_name=NO_DOUBLE_BOOKING.name,
         passed=not problems,

@@ -183,3 +183,23 @@ def test_a_channel_limit_bounds_that_channel_only():
 
 def _fields(rules: PlanRules) -> dict:
     return {f: getattr(rules, f) for f in PlanRules.__dataclass_fields__}
+
+
+def test_slot_times_are_read_in_the_projects_time_zone():
+    rules = plan_rules(
+        PublishRules(daily_quota=2, slot_times_utc="09:00,18:00", plan_days=2, time_zone="Europe/Berlin"),
+        YouTubeResource(),
+    )
+    plan = plan_publish(_clips(4), [], dt.datetime(2030, 1, 1, 0, 0, tzinfo=dt.UTC), rules)
+    # 09:00 and 18:00 in Berlin (UTC+1 in January), two a day.
+    assert [s.publish_at for s in plan.slots] == [
+        "2030-01-01T08:00:00Z",
+        "2030-01-01T17:00:00Z",
+        "2030-01-02T08:00:00Z",
+        "2030-01-02T17:00:00Z",
+    ]
+    from cognitive_sensors.horizon import double_booked
+
+    assert double_booked(plan, rules.time_zone) == []
+    with pytest.raises(ConfigError, match="OMNIVA_SLOT_TIME_ZONE 'Mars/Base'"):
+        plan_rules(PublishRules(time_zone="Mars/Base"), YouTubeResource())
