@@ -543,8 +543,8 @@ def fill_in(
             return {**entry, "_skip": "no video found at the URL"}
         entry = {**found, **{k: v for k, v in entry.items() if v is not None}}
     # ffprobe resolves, connects and follows redirects in a process of its own, where the network
-    # guard cannot follow: only for a creator of the operator's. Others get the duration from
-    # the download (the rule cannot tell before).
+    # guard cannot follow: only for a creator of the operator's. For others a bare media link's
+    # duration stays unknown at listing, and a duration rule cannot skip it.
     if need_duration and entry.get("duration") is None and access.allow_private_network:
         for candidate in (unsmuggle_url(url, {})[0], entry.get("media_url") or ""):
             if candidate.lower().split("?")[0].endswith(source_rules.MEDIA_EXTENSIONS):
