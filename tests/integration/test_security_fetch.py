@@ -385,3 +385,12 @@ def test_a_planted_query_secret_lives_only_in_the_secrets_folder(home, tmp_path,
     assert found == [creators.credentials_file(lay, "tok")], found
     assert all(secrets in p.parents for p in found)
     assert oct(found[0].stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_entry_cache_is_no_way_around_the_check(canary, home):
+    """What was resolved (and cached) for a creator of the operator's on loopback is not
+    answered from the cache to a creator registered through the API."""
+    url = f"http://127.0.0.1:{canary.port}/canary.mp4"
+    assert scraper.resolve(url, _settings(), SourceAccess(allow_private_network=True)) is not None
+    with pytest.raises(UnsafeSourceError):
+        scraper.resolve(url, _settings(), API)
