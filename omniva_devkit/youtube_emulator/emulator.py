@@ -22,7 +22,13 @@ from omniva_devkit.youtube_emulator.oauth import (
     OAuthServer,
 )
 from omniva_devkit.youtube_emulator.server import Server, make_server
-from omniva_devkit.youtube_emulator.store import DEFAULT_BUCKET_CALLS, DEFAULT_DAILY_QUOTA, Clock, Store
+from omniva_devkit.youtube_emulator.store import (
+    DEFAULT_BUCKET_CALLS,
+    DEFAULT_DAILY_QUOTA,
+    Clock,
+    Store,
+    write_private,
+)
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +230,7 @@ class YouTubeEmulator:
             }
         }
         if path is not None:
-            Path(path).write_text(json.dumps(config))
+            write_private(Path(path), json.dumps(config))  # it holds the client secret
         return config
 
 

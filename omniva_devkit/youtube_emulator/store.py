@@ -14,6 +14,7 @@ quota spent today. One re-entrant lock guards it all; the HTTP server is threade
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -113,9 +114,13 @@ class Store:
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch seconds)
         self.refresh_tokens: dict[str, dict] = {}
         self.quota: dict[str, Any] = self._new_day()
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for sub in ("videos", "sessions", "thumbnails", "captions"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        for folder in (
+            self.data_dir,
+            *(self.data_dir / sub for sub in ("videos", "sessions", "thumbnails", "captions")),
+        ):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(OSError):  # not ours to change
+                folder.chmod(0o700)  # a folder made before (by an older emulator) too
         self._load()
 
     @property

@@ -152,6 +152,9 @@ def test_emulator_state_files_are_owner_only(tmp_path, video):
         for path in (state, meta):
             assert oct(path.stat().st_mode & 0o777) == "0o600", path
         assert oct(em.data_dir.stat().st_mode & 0o777) == "0o700"
+        secrets_file = em.data_dir / "client_secret.json"
+        em.client_secrets(secrets_file)
+        assert oct(secrets_file.stat().st_mode & 0o777) == "0o600"
 
 
 def test_hand_started_emulator_accepts_only_its_own_tokens_unless_lax(tmp_path):
