@@ -394,3 +394,17 @@ def test_the_entry_cache_is_no_way_around_the_check(canary, home):
     assert scraper.resolve(url, _settings(), SourceAccess(allow_private_network=True)) is not None
     with pytest.raises(UnsafeSourceError):
         scraper.resolve(url, _settings(), API)
+
+
+def test_redirects_to_other_schemes_reach_nothing(net, canary, tmp_path):
+    """A redirect hop to ``file://`` or ``ftp://`` (an inside address) fails, and reads nothing."""
+    from omniva.errors import SourceError
+
+    net.site.route("/to-file.xml", status=302, Location="file:///etc/passwd")
+    net.site.route("/to-ftp.xml", status=302, Location=f"ftp://127.0.0.1:{canary.port}/feed.xml")
+    for path in ("/to-file.xml", "/to-ftp.xml"):
+        with pytest.raises(SourceError) as failed:
+            scraper.fetch_document(net.url("www", path), _settings(), "creator 'beta'", API)
+        assert "root:" not in str(failed.value)
+        _says_nothing_inside(str(failed.value), canary.port)
+    assert canary.log == []
