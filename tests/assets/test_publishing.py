@@ -510,3 +510,126 @@ def test_channel_upload_limit_defers_the_upload_with_its_reason(tmp_path, home, 
         assert OmnivaStore(home=str(home)).quarantined() == set()
         ledger = api.quota_ledger(None, home, "omniva-demo")
         assert ledger.status()["channels"]["omniva-demo"]["paused"] == "uploadLimitExceeded"
+
+
+def _seed_ready_clips(wh, creator: str, n: int) -> None:
+    """``n`` rendered, titled clips of ``creator`` (one per video), ready to plan."""
+    now = "2026-11-26T10:00:00Z"
+    for i in range(n):
+        video, clip_id, uid = (
+            f"{creator}-v{i:02d}",
+            f"00000000-0000-0000-0001-{i:012d}",
+            f"10000000-0000-0000-0001-{i:012d}",
+        )
+        wh.write_partition(
+            "videos",
+            video,
+            [
+                {
+                    "video_id": uid,
+                    "post_id": uid,
+                    "video_key": video,
+                    "creator": creator,
+                    "source_url": "u",
+                    "file_path": "f",
+                    "checksum": "c",
+                    "created_at": now,
+                }
+            ],
+        )
+        wh.write_partition(
+            "clips",
+            f"1|{video}",
+            [
+                {
+                    "clip_id": clip_id,
+                    "video_id": uid,
+                    "video_key": video,
+                    "rank": 1,
+                    "candidate_id": uid,
+                    "start_time": 0.0,
+                    "end_time": 20.0,
+                    "lattice_priority": 0.9 - i / 100,
+                }
+            ],
+        )
+        wh.write_partition(
+            "renders",
+            f"1|{video}",
+            [
+                {
+                    "clip_id": clip_id,
+                    "file_path": "r.mp4",
+                    "checksum": "c",
+                    "size_bytes": 1,
+                    "duration_seconds": 20.0,
+                    "resolution": "1080x1920",
+                    "video_codec": "h264",
+                    "audio_codec": "aac",
+                    "encoder": "libx264",
+                    "created_at": now,
+                }
+            ],
+        )
+        wh.write_partition(
+            "clip_copy", f"1|{video}", [{"clip_id": clip_id, "title": f"t{i}", "description": "d"}]
+        )
+
+
+@pytest.mark.parametrize("model", ["buckets", "legacy"])
+def test_publish_plan_lets_the_cadence_decide_under_the_buckets(tmp_path, monkeypatch, model):
+    """#27 through the asset: 30 ready clips, a cadence of 10 a day, 3 days planned. The
+    current buckets: 10 on each of three days, none deferred. The legacy model (configured):
+    6 a day, the other 12 deferred with the bucket that filled the days."""
+    from collections import Counter
+
+    from omniva.settings import Layout
+    from omniva_assets.scheduler.assets import publish_plan
+    from omniva_resources import creators
+    from omniva_resources.warehouse import Warehouse
+
+    monkeypatch.setenv("OMNIVA_HOME", str(tmp_path))
+    lay = Layout(tmp_path)
+    creators.add(lay, "carol", "https://example.org/carol.xml")
+    wh = Warehouse(lay.warehouse, lay.duckdb_path)
+    _seed_ready_clips(wh, "carol", 30)
+    # Slots from 00:00 to 09:00 in Los Angeles: each day's ten are one Pacific quota day.
+    rules = PublishRules(
+        channel="main",
+        daily_quota=10,
+        slot_times_utc=",".join(f"{h:02d}:00" for h in range(10)),
+        plan_days=3,
+        time_zone="America/Los_Angeles",
+    )
+    resources = {
+        "store": OmnivaStore(home=str(tmp_path)),
+        "publish_rules": rules,
+        "youtube_api": YouTubeResource(quota_model=model),
+    }
+    import datetime as _dt
+
+    from omniva_assets.scheduler import assets as scheduler_assets
+
+    class Fixed(_dt.datetime):  # the plan's "now": 23:00 in Los Angeles, the evening before
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2030, 1, 1, 7, 0, tzinfo=_dt.UTC).astimezone(tz)
+
+    monkeypatch.setattr(scheduler_assets, "datetime", Fixed)
+    with dg.build_asset_context(resources=resources) as ctx:
+        outputs = list(publish_plan(ctx))
+    [output] = [o for o in outputs if isinstance(o, dg.Output)]
+    plan = output.value
+    [check] = [o for o in outputs if isinstance(o, dg.AssetCheckResult)]
+    assert check.passed
+    per_day = Counter(s.publish_at[:10] for s in plan.slots)  # 00:00-09:00 PST is 08:00-17:00 UTC
+    if model == "buckets":
+        assert per_day == {"2030-01-01": 10, "2030-01-02": 10, "2030-01-03": 10} and plan.deferred == ()
+    else:
+        assert per_day == {"2030-01-01": 6, "2030-01-02": 6, "2030-01-03": 6} and len(plan.deferred) == 12
+        deferred_why = output.metadata["deferred_why"].value
+        assert len(deferred_why) == 12
+        assert all("legacy model, videos.insert 1,600" in d["why"] for d in deferred_why)
+        assert output.metadata["quota_limit"].value.startswith(
+            "6 a day: quota the project's 10,000-unit pool"
+        )
