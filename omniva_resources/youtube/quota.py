@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cognitive_sensors import horizon
+from omniva.errors import ConfigError
 from omniva_resources.private_files import locked, write_private_json
 from omniva_resources.youtube.errors import QuotaExceededError, iso, next_quota_reset
 from omniva_resources.youtube.metadata import UploadRequest
@@ -86,8 +87,6 @@ class QuotaModel:
         """The model ``name`` (``buckets`` or ``legacy``) with a project's own limits, if any."""
         name = (name or "buckets").strip().lower()
         if name not in MODELS:
-            from omniva.errors import ConfigError
-
             raise ConfigError(f"YouTube quota model {name!r} must be one of {', '.join(MODELS)}")
         shared = DEFAULT_DAILY_UNITS if shared_units is None else shared_units
         if name == "legacy":
