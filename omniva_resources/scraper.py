@@ -301,13 +301,15 @@ def _polite(
             raise _refused(what, guard) from None
         if not detailed:
             log.info("%s: %s", what, _short(str(exc)))
-        if isinstance(exc, OSError):
-            if detailed:
-                raise exc
-            raise TransientSourceError(f"{what}: the source did not answer; retry later.") from None
-        if _unsupported(exc):
+        if isinstance(exc, OSError) and detailed:
             raise exc
-        err = _classify(exc, what, detailed)
+        if not isinstance(exc, OSError) and _unsupported(exc):
+            raise exc
+        err = (
+            TransientSourceError(f"{what}: the source did not answer; retry later.")
+            if isinstance(exc, OSError)
+            else _classify(exc, what, detailed)
+        )
         if not isinstance(err, TransientSourceError) or attempt == settings.max_retries:
             raise err from (_cause_to_keep(exc) if detailed else None)
         http = _http_error(exc)
