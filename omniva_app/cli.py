@@ -321,13 +321,14 @@ def cmd_emulator(args) -> int:
     from omniva_devkit.youtube_emulator import DEV_TOKEN, YouTubeEmulator
 
     port = int(args.port or urlsplit(DEFAULT_API_ROOT).port or 0)
-    # Only the tokens it issued (``omniva youtube auth`` against it), unless --lax-auth: then
-    # also Omniva's fixed emulator token, which OMNIVA_YOUTUBE_API_ROOT's emulator mode sends.
+    # Omniva's launcher for its emulator mode (``make ui``, a second terminal): the tokens it
+    # issued and, explicitly, the fixed dev token that mode sends; --lax-auth: any token;
+    # --oauth-only: issued tokens only (as ``python -m omniva_devkit.youtube_emulator``).
     emu = YouTubeEmulator(
         Path(args.data_dir) if args.data_dir else layout().home / "youtube-emulator",
         port=port,
         strict_auth=not args.lax_auth,
-        dev_token=DEV_TOKEN if args.lax_auth else None,
+        dev_token=None if args.oauth_only else DEV_TOKEN,
         quota_model=args.quota_model,
         channel_upload_limit=args.channel_upload_limit,
     )
@@ -488,11 +489,11 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("youtube-emulator", help="serve the loopback YouTube API emulator")
     e.add_argument("--port", type=int, help="default: 8089")
     e.add_argument("--data-dir")
+    e.add_argument("--lax-auth", action="store_true", help="accept any bearer token")
     e.add_argument(
-        "--lax-auth",
+        "--oauth-only",
         action="store_true",
-        help="also accept Omniva's fixed emulator token (what OMNIVA_YOUTUBE_API_ROOT's emulator "
-        "mode sends); default: only tokens it issued",
+        help="only tokens it issued, not the fixed token Omniva's emulator mode sends",
     )
     e.add_argument("--quota-model", choices=("buckets", "legacy"), default="buckets")
     e.add_argument("--channel-upload-limit", type=int, default=0, help="uploads a day (0: no limit)")

@@ -38,11 +38,11 @@ class YouTubeEmulator:
 
     ``strict_auth`` (default): only bearer tokens it issued (``/token``) and ``dev_token``
     (the fixed token of Omniva's emulator mode; None: OAuth tokens only) are accepted.
-    ``strict_auth=False`` accepts any bearer token. Started as a process
-    (``python -m omniva_devkit.youtube_emulator``, ``omniva youtube-emulator``) it accepts
-    only the tokens it issued unless given ``--lax-auth``; Omniva's own launcher for
-    ``omniva run``/``demo``/``api`` (``omniva_devkit.loopback``) passes the dev token
-    explicitly, since Omniva's emulator mode sends it.
+    ``strict_auth=False`` accepts any bearer token. Started as a bare server
+    (``python -m omniva_devkit.youtube_emulator``) it accepts only the tokens it issued
+    unless given ``--lax-auth``; Omniva's own launchers (``omniva_devkit.loopback`` for
+    ``omniva run``/``demo``/``api``, and ``omniva youtube-emulator`` unless ``--oauth-only``)
+    pass the dev token explicitly, since Omniva's emulator mode sends it.
 
     Quota: ``quota_model`` "buckets" (default; videos.insert and search.list ``bucket_calls``
     calls a day each, the rest ``daily_quota`` units) or "legacy" (videos.insert 1,600 units of
