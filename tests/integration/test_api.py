@@ -75,6 +75,8 @@ def api(demo, tmp_path_factory):
         **os.environ,
         "OMNIVA_HOME": str(home),
         "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/",
+        # The legacy model (videos.insert 1,600 units of one pool): the second upload is deferred.
+        "OMNIVA_YOUTUBE_QUOTA_MODEL": "legacy",
         "OMNIVA_YOUTUBE_DAILY_QUOTA_UNITS": "2000",
     }
     env.pop("DAGSTER_HOME", None)

@@ -173,14 +173,18 @@ def test_the_parser_takes_no_defaults_from_the_environment(monkeypatch):
     assert (d.port, d.youtube_port, d.max_clips_per_video) == (None, None, 2)
 
 
-def test_run_config_reaches_every_run_the_launcher_starts():
+def test_run_config_reaches_every_run_the_launcher_starts(tmp_path, monkeypatch):
     """``omniva demo`` hands its settings to its runs as run config (resource config), merged
-    with what the runner passes (its loggers), so they reach a run in any process."""
+    with the runner's own (its loggers), so they reach a run in any process."""
     import dagster as dg
 
+    from omniva_app.driver import Runner
     from omniva_app.launch import QUIET, Launcher
+    from omniva_assets.definitions import defs
+    from omniva_assets.policy import Launch
     from omniva_resources.resources import resources_from_env, resources_run_config
 
+    monkeypatch.setenv("OMNIVA_HOME", str(tmp_path))
     seen = []
 
     class Recorder(Launcher):
@@ -190,8 +194,9 @@ def test_run_config_reaches_every_run_the_launcher_starts():
 
     overrides = {"clip_rules": {"max_clips_per_video": 2}, "youtube_api": {"api_root": "http://127.0.0.1:1/"}}
     extra = resources_run_config(resources_from_env({}, overrides), overrides)
-    with cli._with_run_config(Recorder(dg.DagsterInstance.ephemeral()), extra) as launcher:
-        assert launcher.submit("job", {}, "k", run_config=QUIET) == "run-1"
+    with dg.instance_for_test() as instance:
+        runner = Runner(defs, instance, launcher=Recorder(instance), run_config=extra)
+        assert runner._submit("clip_job", Launch("1|v", "new", {})) == "run-1"
     (config,) = seen
     assert config["loggers"] == QUIET["loggers"]
     assert config["resources"]["clip_rules"]["config"]["max_clips_per_video"] == 2
