@@ -19,6 +19,9 @@ from omniva_app.api.envelope import MAX_DETAILS, ApiError, failure
 from omniva_app.api.keys import TOKEN, TooManyAttempts
 from omniva_app.api.refusals import RefusalLog
 from omniva_app.api.routes import router
+from omniva_app.api.session import COOKIE, CSRF_HEADER, STATE_CHANGES, csrf_ok
+from omniva_app.api.static import is_app_path, secure_headers
+from omniva_app.api.static import router as app_router
 
 __all__ = ["ApiContext", "create_app"]
 
@@ -26,6 +29,8 @@ log = logging.getLogger("omniva_app.api")
 
 #: Paths served without a key: the API's own description.
 PUBLIC = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
+#: Sign-in: checked by the key verifier itself (its wrong-secret limits), audited when refused.
+SIGN_IN = ("POST", "/v1/session")
 PAGINATION = {"limit", "offset"}
 #: A caller's X-Request-ID is kept only if it is this (it is echoed and logged); else a fresh one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -162,12 +167,28 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next):
-        """Every request needs a valid key before anything else runs (the body is not even read)."""
-        request.state.request_id = rid = _request_id(request)
-        if request.url.path not in PUBLIC:
+        """Every request needs a valid key (a bearer token, or the dashboard's session cookie)
+        before anything else runs (the body is not even read); then the security headers."""
+        request.state.request_id = _request_id(request)
+        response = await _authenticated(request, call_next)
+        secure_headers(request.url.path, response)
+        return response
+
+    async def _authenticated(request: Request, call_next):
+        rid = request.state.request_id
+        path = request.url.path
+        sign_in = (request.method, path) == SIGN_IN
+        if path not in PUBLIC and not sign_in and not is_app_path(path):
+            token = _token(request)
+            session = None
+            if not token and request.cookies.get(COOKIE):
+                session = ctx.sessions.get(request.cookies.get(COOKIE))
             try:
-                # scrypt takes ~100 ms of CPU: off the event loop, or one guesser stalls everyone
-                key = await run_in_threadpool(ctx.keys.verify, _token(request))
+                if session is not None:
+                    key = await run_in_threadpool(ctx.keys.get, session.key_id)
+                else:
+                    # scrypt takes ~100 ms of CPU: off the event loop, or one guesser stalls everyone
+                    key = await run_in_threadpool(ctx.keys.verify, token)
             except TooManyAttempts as exc:
                 await refused(request, 429, "TOO_MANY_ATTEMPTS", "too many wrong secrets for this key id")
                 return failure(ApiError(429, "TOO_MANY_ATTEMPTS", str(exc), retry_after=exc.retry_after), rid)
@@ -178,11 +199,20 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
                         401,
                         "UNAUTHORIZED",
                         "a valid API key is required: 'Authorization: Bearer omv_...' "
-                        "(create one with `omniva api keys create --project PROJECT`)",
+                        "(create one with `omniva api keys create --project PROJECT`), "
+                        "or the dashboard's session (POST /v1/session)",
                     ),
                     rid,
                 )
             request.state.api_key = key
+            if session is not None:
+                request.state.session = session
+                if request.method in STATE_CHANGES and not csrf_ok(session, request.headers.get(CSRF_HEADER)):
+                    await refused(
+                        request, 403, "CSRF_REQUIRED", "a state change with the session cookie, no CSRF token"
+                    )
+                    message = "with the session cookie, every POST/PUT/PATCH/DELETE needs header X-CSRF-Token"
+                    return failure(ApiError(403, "CSRF_REQUIRED", message), rid)
             wait = ctx.rate_limit.take(key.key_id)
             if wait:
                 await refused(request, 429, "RATE_LIMITED", "over the key's request budget")
@@ -194,7 +224,7 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
             return failure(ApiError(413, "PAYLOAD_TOO_LARGE", message), rid)
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
-        if response.status_code in AUDITED and hasattr(request.state, "api_key"):
+        if response.status_code in AUDITED and (hasattr(request.state, "api_key") or sign_in):
             code, reason = getattr(request.state, "refusal", ("HTTP_ERROR", "refused"))
             await refused(request, response.status_code, code, reason)
         return response
@@ -227,4 +257,5 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
         return failure(ApiError(500, "INTERNAL_ERROR", message), rid)
 
     app.include_router(router)
+    app.include_router(app_router)
     return app

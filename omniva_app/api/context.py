@@ -23,6 +23,7 @@ from omniva_app.api.project_registry import ProjectRegistry
 
 if TYPE_CHECKING:
     from omniva_app.api.dagster_ops import Actions
+    from omniva_app.api.session import SessionStore
     from omniva_resources.resources import OmnivaStore
     from omniva_resources.warehouse import Warehouse
 
@@ -47,6 +48,8 @@ class ApiSettings:
     auth_failures: int = 10  # OMNIVA_API_AUTH_FAILURES: wrong secrets per key id per window...
     auth_window_s: float = 60.0  # OMNIVA_API_AUTH_WINDOW_S: ...before 429 (0 failures: no limit)
     dagster_ui: str = "http://127.0.0.1:3000"  # OMNIVA_DAGSTER_UI: run links in answers
+    # OMNIVA_DASHBOARD_DIST: the built dashboard served under /app (default: dashboard/dist)
+    dashboard_dist: Path = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
@@ -57,6 +60,7 @@ class ApiSettings:
             auth_failures=int(_number(env, "OMNIVA_API_AUTH_FAILURES", cls.auth_failures)),
             auth_window_s=_number(env, "OMNIVA_API_AUTH_WINDOW_S", cls.auth_window_s),
             dagster_ui=(env.get("OMNIVA_DAGSTER_UI") or cls.dagster_ui).rstrip("/"),
+            dashboard_dist=Path(env.get("OMNIVA_DASHBOARD_DIST") or cls.dashboard_dist),
         )
 
 
@@ -78,6 +82,13 @@ class ApiContext:
     @cached_property
     def rate_limit(self) -> RateLimit:
         return RateLimit(self.settings.rate_limit_per_min)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        """The dashboard's signed-in sessions (memory only)."""
+        from omniva_app.api.session import SessionStore
+
+        return SessionStore()
 
     @cached_property
     def projects(self) -> ProjectRegistry:

@@ -113,6 +113,14 @@ class KeyStore:
         """Whether ``key_id`` names a key of the store (revoked ones included)."""
         return key_id in self._read()
 
+    def get(self, key_id: str) -> ApiKey | None:
+        """The key ``key_id`` names unless it is revoked or gone (a session's key, looked up again
+        on each request so that a revocation ends its sessions at once)."""
+        entry = self._read().get(key_id)
+        if not entry or entry.get("revoked_at"):
+            return None
+        return self._key(key_id, entry)
+
     def list(self) -> list[ApiKey]:
         return [self._key(k, v) for k, v in sorted(self._read().items())]
 

@@ -166,3 +166,67 @@ class ClipsPage(BaseModel):
 
 class ClipsEnvelope(Envelope):
     data: ClipsPage
+
+
+# ------------------------------------------------------------ the dashboard (#28)
+class SessionCreate(BaseModel):
+    """``POST /v1/session``: sign in with an API key (``omv_...``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str = Field(min_length=1, max_length=200)
+
+
+class SessionInfo(BaseModel):
+    csrf_token: str = Field(description="send it as X-CSRF-Token with every POST/PUT/PATCH/DELETE")
+    key_id: str
+    project_id: str = Field(description='the key\'s project, or "*" for an admin key')
+    admin: bool
+
+
+class SessionEnvelope(Envelope):
+    data: SessionInfo
+
+
+class FunnelStage(BaseModel):
+    name: Literal[
+        "posts", "videos", "candidates", "selected", "rendered", "approved", "uploaded", "published"
+    ]
+    count: int
+
+
+class Funnel(BaseModel):
+    project_id: str
+    review_mode: str
+    stages: list[FunnelStage]
+
+
+class FunnelEnvelope(Envelope):
+    data: Funnel
+
+
+class LogEntry(BaseModel):
+    log_id: str
+    created_at: str
+    source: str
+    level: str
+    message: str
+    partition: str | None
+    clip_id: str | None
+    run_id: str | None
+    dagster_ui: str | None
+    stardust_id: str | None
+    metadata: dict[str, Any]
+
+
+class LogEntriesPage(BaseModel):
+    items: list[LogEntry]
+    pagination: Pagination
+
+
+class LogEntriesEnvelope(Envelope):
+    data: LogEntriesPage
+
+
+class QuarantineRelease(Strict):
+    partition: str = Field(min_length=1, max_length=300)

@@ -27,6 +27,7 @@ from omniva_app.api.routes import (
     uploads,
 )
 from omniva_app.api.schemas import ErrorEnvelope
+from omniva_app.api.session import router as session_router
 
 # Documents the scheme in the OpenAPI description; the check itself is the app's middleware.
 bearer = HTTPBearer(auto_error=False, description="API key: `omv_...` (omniva api keys create)")
@@ -48,3 +49,4 @@ RESOURCES = (projects, creators, scrape, analysis, clips, uploads, schedule, log
 router = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(bearer)])
 for resource in RESOURCES:
     router.include_router(resource.router)
+router.include_router(session_router)  # the dashboard's sign-in (#28)
