@@ -61,6 +61,12 @@ def _slots(day: datetime, rules: PlanRules) -> list[datetime]:
     return [datetime.combine(day.date(), t, tzinfo=zone).astimezone(UTC) for t in times]
 
 
+def slot_times(day: datetime, rules: PlanRules) -> list[datetime]:
+    """The cadence's slots on ``day``'s date in the plan's zone, as UTC datetimes (the calendar's
+    free slots, and the slots a clip may be moved to)."""
+    return _slots(day, rules)
+
+
 def plan_publish(
     ready: Sequence[ReadyClip],
     committed: Iterable[PlannedSlot],

@@ -199,6 +199,14 @@ def stopped_reason(project: str) -> str:
     return f"project proj_{project} is stopped"
 
 
+def review_wait_reason(project: str) -> str:
+    return f"waiting for review (project proj_{project} requires approval)"
+
+
+def rejected_reason(review: Mapping[str, Any]) -> str:
+    return f"rejected by {review.get('author') or 'a reviewer'}: {review.get('reason') or 'no reason given'}"
+
+
 # The resources the policy reads, in its fields' order.
 RESOURCES = ("store", "horizon", "media_tools", "asr_model", "publish_rules")
 
@@ -253,6 +261,9 @@ class LaunchPolicy:
                 if creators.get(k) in stopped
             ]
             keys = [k for k in keys if creators.get(k) not in stopped]
+        if stage == "upload":
+            held, keys = self._review_gate(keys, creators)
+            paused += held
         selected = self._selected(keys) if stage in ("clip", "upload") else None
         crisis = stage_crisis(self.instance, self.store, STAGES[stage].job)
         decisions = decide_partitions(
@@ -289,6 +300,30 @@ class LaunchPolicy:
             if d.action == "request"
         ]
         return Plan(stage, launches, decisions, crisis)
+
+    def _review_gate(self, keys: list[str], creators: Mapping[str, str]) -> tuple[list[Decision], list[str]]:
+        """Review before publish (#28): a rejected clip is refused (whatever its project's mode);
+        a clip of a project whose review is "required" waits until its latest review approves
+        it. Returns those decisions and the keys that go on to Zenith's other rules."""
+        if not keys:
+            return [], keys
+        required = projects.review_required_creators(self.store.layout)
+        try:
+            reviews = self.store.latest_reviews(keys)
+        except duckdb.CatalogException:  # no warehouse yet
+            reviews = {}
+        held: list[Decision] = []
+        rest: list[str] = []
+        for k in keys:
+            review = reviews.get(k)
+            project = required.get(creators.get(k, ""))
+            if review is not None and review["decision"] == "reject":
+                held.append(Decision(k, "refuse", rejected_reason(review)))
+            elif project is not None and (review is None or review["decision"] != "approve"):
+                held.append(Decision(k, "defer", review_wait_reason(project)))
+            else:
+                rest.append(k)
+        return held, rest
 
     def stopped_note(self, creator: str) -> str | None:
         """A line for the operator when ``creator``'s project is stopped (its sensors skip it)."""

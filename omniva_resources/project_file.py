@@ -27,6 +27,9 @@ from omniva.settings import Layout
 from omniva_resources.private_files import locked, write_private_json
 
 ON, OFF = "on", "off"
+#: Review before publish (#28): "required" holds a project's uploads until a person approves
+#: each clip; "auto" (the default, and every creator in no project) publishes without one.
+REVIEW_MODES = ("auto", "required")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ class Project:
     #: None: never started, which is stopped too. Only a started project's creators are served
     #: by the sensors and the daily schedule.
     automation: str | None = None
+    #: "auto" | "required" (``REVIEW_MODES``).
+    review: str = "auto"
 
     @property
     def stopped(self) -> bool:
@@ -55,6 +60,7 @@ class Project:
             "creators": list(self.creators),
             "created_at": self.created_at,
             "automation": self.automation,
+            "review": self.review,
         }
 
 
@@ -118,6 +124,7 @@ def project(name: str, entry: dict) -> Project:
         creators=tuple(entry.get("creators", [])),
         created_at=entry.get("created_at", ""),
         automation=entry.get("automation") if entry.get("automation") in (ON, OFF) else None,
+        review=str(entry["review"]) if entry.get("review") in REVIEW_MODES else "auto",
     )
 
 
@@ -166,3 +173,21 @@ def stopped_creators(lay: Layout) -> dict[str, str]:
     data = read(lay)
     owner = owners(data)
     return {c: name for c, name in owner.items() if data[name].get("automation") != ON}
+
+
+def set_review(name: str, mode: str, lay: Layout) -> Project:
+    """Set the project's review mode (``REVIEW_MODES``); only this project's entry changes."""
+    if mode not in REVIEW_MODES:
+        raise ConfigError(f"review mode {mode!r}: use one of {', '.join(REVIEW_MODES)}")
+    with editing(lay) as data:
+        if name not in data:
+            raise ConfigError(f"no project named {name!r}")
+        data[name]["review"] = mode
+    return project(name, data[name])
+
+
+def review_required_creators(lay: Layout) -> dict[str, str]:
+    """creator -> the project that owns it, for every project whose review is "required"."""
+    data = read(lay)
+    owner = owners(data)
+    return {c: name for c, name in owner.items() if data[name].get("review") == "required"}

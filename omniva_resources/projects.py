@@ -12,6 +12,8 @@ purpose (the CLI and the REST API both use it)::
     project_of(creator)                  -> Project | None     the project that owns it
     set_automation(name, on, reason)     start or stop this project's automation only
     stopped_creators()                   -> {creator: project} of the stopped projects
+    set_review(name, "required"|"auto")  review before publish (#28; default "auto")
+    review_required_creators()           -> {creator: project} whose uploads wait for approval
 
 A creator belongs to one project at most (``project_file``): joining one another project owns
 raises ``CreatorOwnedError``. Removing a creator from a project only ungroups it (back to the
@@ -49,7 +51,9 @@ __all__ = [
     "project_of",
     "remove_creator",
     "remove_project",
+    "review_required_creators",
     "set_automation",
+    "set_review",
     "stopped_creators",
 ]
 
@@ -159,3 +163,14 @@ def set_automation(name: str, on: bool, reason: str = "", lay: Layout | None = N
 def stopped_creators(lay: Layout | None = None) -> dict[str, str]:
     """creator -> its project, for the creators whose project is stopped (or never started)."""
     return project_file.stopped_creators(lay or default_layout())
+
+
+def set_review(name: str, mode: str, lay: Layout | None = None) -> Project:
+    """Review before publish for project ``name``: "required" holds its uploads until each clip
+    is approved; "auto" (the default) publishes without a review."""
+    return project_file.set_review(name, mode, lay or default_layout())
+
+
+def review_required_creators(lay: Layout | None = None) -> dict[str, str]:
+    """creator -> its project, for the creators whose project requires review before publish."""
+    return project_file.review_required_creators(lay or default_layout())

@@ -149,6 +149,75 @@ class OmnivaStore(dg.ConfigurableResource):
             key = stable_id(source, stage, *sorted(r["decision_id"] for r in rows))
             self.warehouse.write_partition("zenith_decisions", key, rows)
 
+    # ------------------------------------------------- review before publish (#28)
+    def record_review(
+        self, clip_id: str, partition_key: str, decision: str, reason: str | None, author: str
+    ) -> dict:
+        """A person's approve/reject of a clip (appended; the latest review wins)."""
+        row: dict = {
+            "review_id": str(uuid.uuid4()),
+            "clip_id": clip_id,
+            "partition_key": partition_key,
+            "decision": decision,
+            "reason": reason,
+            "author": author,
+            "created_at": now_iso(),
+        }
+        self.warehouse.write_partition("clip_reviews", str(row["review_id"]), [row])
+        return row
+
+    def latest_reviews(self, partition_keys: Iterable[str]) -> dict[str, dict]:
+        """clip partition -> its latest review (decision, reason, author, created_at)."""
+        keys = list(partition_keys)
+        if not keys:
+            return {}
+        return {r["partition_key"]: r for r in self.warehouse.query_file("latest_reviews", [keys])}
+
+    def rejected(self) -> dict[str, dict]:
+        """clip partition -> its rejecting review, for every clip whose latest review rejects it."""
+        return {r["partition_key"]: r for r in self.warehouse.query_file("rejected_clips")}
+
+    def record_copy_edit(
+        self, clip_id: str, partition_key: str, title: str, description: str, tags: list[str], author: str
+    ) -> dict:
+        """A person's title, description and tags for a clip, over Chorus's copy (appended)."""
+        row: dict = {
+            "edit_id": str(uuid.uuid4()),
+            "clip_id": clip_id,
+            "partition_key": partition_key,
+            "title": title,
+            "description": description,
+            "keywords": list(tags),
+            "author": author,
+            "created_at": now_iso(),
+        }
+        self.warehouse.write_partition("clip_copy_edits", str(row["edit_id"]), [row])
+        return row
+
+    def copy_edit(self, partition_key: str) -> dict | None:
+        """The latest person's edit of the clip's copy, if any."""
+        rows = self.warehouse.query_file("latest_copy_edit", [partition_key])
+        return rows[0] if rows else None
+
+    def record_recut(self, clip_id: str, partition_key: str, start: float, end: float, author: str) -> dict:
+        """A person's span for a clip (seconds in the source); the ``clips`` asset honours it."""
+        row: dict = {
+            "recut_id": str(uuid.uuid4()),
+            "clip_id": clip_id,
+            "partition_key": partition_key,
+            "start_time": start,
+            "end_time": end,
+            "author": author,
+            "created_at": now_iso(),
+        }
+        self.warehouse.write_partition("clip_recuts", str(row["recut_id"]), [row])
+        return row
+
+    def recut(self, partition_key: str) -> dict | None:
+        """The latest person's span for the clip, if any."""
+        rows = self.warehouse.query_file("latest_recut", [partition_key])
+        return rows[0] if rows else None
+
     def find_post(self, video_key: str) -> Post:
         rows = self.warehouse.query_file("latest_post_of_video", [video_key])
         if not rows:

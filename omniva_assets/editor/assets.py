@@ -86,6 +86,17 @@ def clips(
             f"rank {rank} does not exist, nothing to do"
         )
         return
+    recut = store.recut(str(context.partition_key))
+    if recut is not None:
+        # A person's re-cut (#28, the API's POST /v1/clips/{id}/recut): the same clip, its span
+        # moved on the source's timeline; the clip id stays (video and rank).
+        span = dataclasses.replace(
+            chosen.candidate, start_time=float(recut["start_time"]), end_time=float(recut["end_time"])
+        )
+        chosen = dataclasses.replace(chosen, candidate=span)
+        context.log.info(
+            f"{context.partition_key}: re-cut by {recut['author']} to {span.start_time:.2f}-{span.end_time:.2f}s"
+        )
     cand = chosen.candidate
     fps = float(videos.facts.get("fps") or render.fps)
     rules = AutocutRules(

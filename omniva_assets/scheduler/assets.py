@@ -45,6 +45,11 @@ def publish_plan(
     """
     wh = store.warehouse
     channels = projects.channels_by_creator(store.layout, publish_rules.channel)
+    # Review before publish (#28): a rejected clip is never planned, and its slot (unless it
+    # is already on YouTube) is given up, so the next clip takes it. Unreviewed clips of a
+    # project with review "required" are planned; Zenith holds their upload until approved.
+    rejected = store.rejected()
+    uploaded = {r["clip_key"] for r in wh.query_file("uploaded_clip_keys")}
     ready = [
         ReadyClip(
             r["clip_id"],
@@ -53,9 +58,17 @@ def publish_plan(
             float(r["priority"] or 0),
         )
         for r in wh.query_file("ready_clips")
+        if r["clip_key"] not in rejected
     ]
+    committed = []
+    for s in committed_slots(wh):
+        if s.clip_key in rejected and s.clip_key not in uploaded:
+            store.record("schedules", s.clip_key, [])  # the slot is free again
+            context.log.info(f"{s.clip_key} rejected: its slot {s.publish_at} is free again")
+        else:
+            committed.append(s)
     rules = plan_rules(publish_rules, youtube_api)
-    plan = plan_publish(ready, committed_slots(wh), datetime.now(UTC), rules)
+    plan = plan_publish(ready, committed, datetime.now(UTC), rules)
     for key, why in plan.deferred:
         context.log.warning(f"{key} not planned: {why}")
     # Each slot is its own partition of ``schedules`` (the clip's key), written here.
@@ -86,6 +99,7 @@ def publish_plan(
         "deferred_why": dg.MetadataValue.json([{"clip_key": k, "why": w} for k, w in plan.deferred]),
         "quota_limit": f"{rules.project_daily_uploads} a day: {rules.project_limit}",
         "clip_keys": dg.MetadataValue.json([s.clip_key for s in plan.slots]),
+        "rejected": dg.MetadataValue.json(sorted(rejected)),
     }
     yield recorded(plan, lineage, None, metadata)
     yield checks.no_double_booking(plan, rules.time_zone)

@@ -66,8 +66,17 @@ def uploads(
     ledger = youtube.UploadLedger(store.layout.upload_ledger / f"{renders.clip_id}.json")
     api_root = youtube_api.effective_api_root
     opts = youtube_api.options()
+    slot = moved_slot(store, key, slot)
     if slot is None:
         raise youtube.YouTubeError(f"clip {key} is not in the publish plan; materialize publish_plan first")
+    review = store.latest_reviews([key]).get(key)
+    if review is not None and review["decision"] == "reject":
+        # Zenith refuses to launch a rejected clip; a run requested anyway uploads nothing.
+        message = f"{key} not uploaded: rejected by {review['author']}: {review['reason']}"
+        context.log.warning(message)
+        store.log("uploads", "WARN", message, partition=key, clip_id=renders.clip_id, run_id=context.run_id)
+        return
+    clip_copy, edited_by = edited_copy(store, key, clip_copy)
     request, when = upload_request(renders, clip_copy, slot, opts, publish_rules.privacy_status)
     channel = youtube_api.channel_name(slot.channel)
     uploader = youtube_api.uploader(channel, store.layout.home)
@@ -87,8 +96,10 @@ def uploads(
         renders.clip_id, outcome.video_id, outcome.privacy_status, outcome.publish_at, clip_copy.title, api_root,
         reused=outcome.reused,
     )  # fmt: skip
+    lineage = _lineage(upload, outcome, renders, slot, channel, opts, when)
     lineage = dataclasses.replace(
-        _lineage(upload, outcome, renders, slot, channel, opts, when),
+        lineage,
+        params={**lineage.params, "copy_edited_by": edited_by} if edited_by else lineage.params,
         contract=lambda trace, parents: contracts.upload_job(clip_copy, upload, slot, trace, parents),
     )
     metadata = {
@@ -104,6 +115,31 @@ def uploads(
         "rank": rank,
     }
     yield recorded(upload, lineage, {"upload_jobs": [upload_job_row(clip_copy, upload)]}, metadata)
+
+
+def edited_copy(store: OmnivaStore, key: str, copy: ClipCopy) -> tuple[ClipCopy, str | None]:
+    """The copy to upload: a person's latest edit (``clip_copy_edits``, checked against
+    YouTube's limits when it was made) over Chorus's, and who edited it (None: Chorus's)."""
+    edit = store.copy_edit(key)
+    if edit is None:
+        return copy, None
+    edited = dataclasses.replace(
+        copy, title=edit["title"], description=edit["description"], tags=tuple(edit["keywords"] or ())
+    )
+    return edited, str(edit["author"])
+
+
+def moved_slot(store: OmnivaStore, key: str, planned: PlannedSlot | None) -> PlannedSlot | None:
+    """The clip's slot as ``schedules`` holds it now: the plan's, or where a person moved it
+    (the calendar's move rewrites the clip's committed slot)."""
+    rows = store.warehouse.query_file("schedule_of_clip", [key])
+    if not rows or rows[0]["final_scheduled_time"] is None:
+        return planned
+    at = rows[0]["final_scheduled_time"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if planned is not None and planned.publish_at == at:
+        return planned
+    base = planned or PlannedSlot(str(rows[0]["clip_id"]), key, rows[0]["channel"], at, 0.0, "")
+    return dataclasses.replace(base, publish_at=at, channel=rows[0]["channel"] or base.channel)
 
 
 def _lineage(

@@ -21,6 +21,7 @@ from omniva_app.api.routes import (
     jobs,
     logs,
     projects,
+    review,
     schedule,
     scrape,
     system,
@@ -50,3 +51,4 @@ router = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(bearer)
 for resource in RESOURCES:
     router.include_router(resource.router)
 router.include_router(session_router)  # the dashboard's sign-in (#28)
+router.include_router(review.router)  # review before publish, copy, re-cut, calendar (#28)

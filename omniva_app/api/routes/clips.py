@@ -121,7 +121,12 @@ def edit_clip(
     request: Request, clip_id: str, body: Annotated[EditRequest | None, Body()] = None, wait: Wait = 0
 ):
     """Re-materialize the clip's render (and its edit decision list first if it has none)."""
-    body = body or EditRequest()
+    return launch_edit(request, clip_id, body or EditRequest(), wait)
+
+
+def launch_edit(request: Request, clip_id: str, body: EditRequest, wait: float, whole_job: bool = False):
+    """The clip's edit run (``clip_job``): its render only, or the whole job (edit decision
+    list, render and copy) when the clip has none yet or ``whole_job`` (a re-cut)."""
     ctx = ctx_of(request)
     clip, project_id = clip_of(request, clip_id)
     partition = partition_of(clip)
@@ -146,7 +151,7 @@ def edit_clip(
         priority=priority if body.priority == "normal" else PRIORITY[body.priority],
         creator=clip["creator"],
         gpu=body.gpu_required,
-        asset_selection=["renders"] if clip["edit_job_id"] else None,
+        asset_selection=["renders"] if clip["edit_job_id"] and not whole_job else None,
         extra_tags={"omniva/requested_operations": ",".join(body.operations)},
         job_id=job_id,
     )
