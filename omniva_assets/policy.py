@@ -308,8 +308,14 @@ class LaunchPolicy:
         if not keys:
             return [], keys
         required = projects.review_required_creators(self.store.layout)
+        creators = dict(creators)
+        missing = {split_clip_key(k)[0] for k in keys if k not in creators}
         try:
             reviews = self.store.latest_reviews(keys)
+            if missing:
+                rows = self.store.warehouse.query_file("creators_of_videos", [sorted(missing)])
+                by_video = {r["video_key"]: r["creator"] for r in rows}
+                creators.update({k: by_video[v] for k in keys if (v := split_clip_key(k)[0]) in by_video})
         except duckdb.CatalogException:  # no warehouse yet
             reviews = {}
         held: list[Decision] = []

@@ -66,9 +66,6 @@ def uploads(
     ledger = youtube.UploadLedger(store.layout.upload_ledger / f"{renders.clip_id}.json")
     api_root = youtube_api.effective_api_root
     opts = youtube_api.options()
-    slot = moved_slot(store, key, slot)
-    if slot is None:
-        raise youtube.YouTubeError(f"clip {key} is not in the publish plan; materialize publish_plan first")
     review = store.latest_reviews([key]).get(key)
     if review is not None and review["decision"] == "reject":
         # Zenith refuses to launch a rejected clip; a run requested anyway uploads nothing.
@@ -76,6 +73,9 @@ def uploads(
         context.log.warning(message)
         store.log("uploads", "WARN", message, partition=key, clip_id=renders.clip_id, run_id=context.run_id)
         return
+    slot = moved_slot(store, key, slot)
+    if slot is None:
+        raise youtube.YouTubeError(f"clip {key} is not in the publish plan; materialize publish_plan first")
     clip_copy, edited_by = edited_copy(store, key, clip_copy)
     request, when = upload_request(renders, clip_copy, slot, opts, publish_rules.privacy_status)
     channel = youtube_api.channel_name(slot.channel)

@@ -125,7 +125,8 @@ def review_clip(request: Request, clip_id: str, body: ReviewRequest):
     audit(
         ctx,
         request,
-        f"clip {clip_id} ({partition}) {body.decision}d" + (f": {reason}" if reason else ""),
+        f"clip {clip_id} ({partition}) {'approved' if body.decision == 'approve' else 'rejected'}"
+        + (f": {reason}" if reason else ""),
         project_id=project_id,
         clip_id=clip_id,
         partition=partition,
