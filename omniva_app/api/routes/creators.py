@@ -13,6 +13,7 @@ import re
 from fastapi import APIRouter, Request
 
 from omniva.errors import ConfigError, UnsafeSourceError
+from omniva.redact import redact_url
 from omniva_app.api.context import ApiContext, ctx_of, key_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.keys import ALL_PROJECTS
@@ -99,7 +100,7 @@ def add_creator(request: Request, project_id: str, body: CreatorCreate):
             "handle": name,
             "platform": body.platform,
             "detected_platform": creator.platform,
-            "profile_url": creator.url,
+            "profile_url": redact_url(creator.url),
             "status": "ACTIVE",
         },
         201,
@@ -124,7 +125,7 @@ def list_creators(request: Request, project_id: str):
                 "creator_id": c.creator_id if c else None,
                 "handle": name,
                 "platform": c.platform if c else None,
-                "profile_url": c.url if c else None,
+                "profile_url": redact_url(c.url) if c else None,
                 "status": "ACTIVE" if c else "REMOVED",
                 "last_scraped_at": a.get("last_scraped_at"),
                 "posts_seen": a.get("posts_seen", 0),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from cognitive_sensors.zenith import decide_partitions
 from omniva import contracts
 from omniva.records import Creator, stable_id
+from omniva.redact import redact_url
 from omniva_app.api.context import ApiContext, ctx_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.routes.actions import Wait, launch
@@ -57,7 +58,7 @@ def scraper_jobs(
             job_id=stable_id("scrape", job_id, name),
             creator_id=creator.creator_id,
             platform=contracts.platform_of(creator.platform),  # type: ignore[arg-type]
-            target_url=creator.url or name,
+            target_url=redact_url(creator.url) if creator.url else name,
             requested_range=contracts.RequestedRange(since=start, until=end),
             status=SCRAPE_STATUS.get(status, "PENDING"),  # type: ignore[arg-type]
             created_at=now,
