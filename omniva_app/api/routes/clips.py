@@ -8,16 +8,85 @@ from fastapi import APIRouter, Body, Request
 
 from cognitive_sensors.stardust import trace_id_for
 from omniva import contracts
+from omniva.errors import ConfigError
 from omniva.records import stable_id
 from omniva_app.api import reads
-from omniva_app.api.context import ctx_of
+from omniva_app.api.context import ApiContext, ctx_of
 from omniva_app.api.dagster_ops import PRIORITY
 from omniva_app.api.envelope import page
+from omniva_app.api.project_registry import PREFIX
 from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
 from omniva_app.api.schemas import ClipsEnvelope, EditRequest, Envelope
+from omniva_resources import projects
+from omniva_resources.insights import load_bundle
 
 router = APIRouter()
+
+
+# ------------------------------------------------------------ review before publish (#28)
+def review_of(mode: str, decision: str | None) -> str:
+    """approved | rejected (a person's latest review) | pending (review required, none yet) |
+    auto (the project does not require one)."""
+    if decision is not None:
+        return "approved" if decision == "approve" else "rejected"
+    return "pending" if mode == "required" else "auto"
+
+
+def review_mode(ctx: ApiContext, project_id: str | None) -> str:
+    """The project's review mode; a creator in no project (CLI-only) is "auto"."""
+    if not project_id:
+        return "auto"
+    try:
+        return projects.get_project(project_id.removeprefix(PREFIX), ctx.store.layout).review
+    except ConfigError:  # removed meanwhile
+        return "auto"
+
+
+def review_and_copy(ctx: ApiContext, partitions: list[str], mode: str) -> dict[str, dict]:
+    """partition -> ``review``, ``title``, ``description``, ``tags``, ``edited_by`` (None:
+    Chorus's copy), with the latest review's reason and author."""
+    if not partitions:
+        return {}
+    out = {}
+    for r in ctx.warehouse.query_file("clip_review_copy", [partitions]):
+        out[r["partition_key"]] = {
+            "review": review_of(mode, r["review_decision"]),
+            "review_reason": r["review_reason"],
+            "reviewed_by": r["reviewed_by"],
+            "title": r["title"],
+            "description": r["description"],
+            "tags": list(r["tags"] or []),
+            "edited_by": r["edited_by"],
+        }
+    return out
+
+
+def _words(ctx: ApiContext, clip: dict, cuts: list[dict]) -> tuple[float | None, list[dict]]:
+    """The source's duration and the clip span's transcript words, each marked ``cut`` when the
+    edit decision list removed it (a silence or a filler)."""
+    rows = ctx.warehouse.query_file("video_words", [clip["video_key"]])
+    if not rows:
+        return None, []
+    duration = rows[0]["duration_seconds"]
+    words = reads.as_json(rows[0]["words"]) or []
+    start, end = clip["start_time"], clip["end_time"]
+    spans = [(float(c["start"]), float(c["end"])) for c in cuts if "start" in c and "end" in c]
+    out = []
+    for w in words:
+        ws, we = float(w.get("start", 0)), float(w.get("end", 0))
+        if we <= start or ws >= end:
+            continue
+        mid = (ws + we) / 2
+        out.append(
+            {
+                "text": w.get("word", w.get("text", "")),
+                "start": ws,
+                "end": we,
+                "cut": any(a <= mid <= b for a, b in spans),
+            }
+        )
+    return (float(duration) if duration is not None else None), out
 
 
 def clip_candidate(r: dict) -> dict:
@@ -39,8 +108,9 @@ def clip_candidate(r: dict) -> dict:
     return contracts.dump(clip)
 
 
-def _clip_item(r: dict) -> dict:
+def _clip_item(r: dict, review: dict | None = None) -> dict:
     return {
+        **(review or {"review": None, "title": None, "description": None, "tags": [], "edited_by": None}),
         "clip_id": str(r["clip_id"]),
         "video_id": str(r["video_id"]),
         "video_key": r["video_key"],
@@ -60,7 +130,11 @@ def _clip_item(r: dict) -> dict:
 @router.get("/projects/{project_id}/clips", response_model=ClipsEnvelope)
 def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
     rows, total = project_rows(request, project_id, "project_clips", limit, offset)
-    return ok(request, page([_clip_item(r) for r in rows], limit, offset, total))
+    ctx = ctx_of(request)
+    reviews = review_and_copy(ctx, [partition_of(r) for r in rows], review_mode(ctx, project_id))
+    return ok(
+        request, page([_clip_item(r, reviews.get(partition_of(r))) for r in rows], limit, offset, total)
+    )
 
 
 @router.get("/clips/{clip_id}", response_model=Envelope)
@@ -75,9 +149,32 @@ def get_clip(request: Request, clip_id: str):
             else ("EDITING" if clip["edit_job_id"] else "READY_FOR_EDIT")
         )
     meta = reads.as_json(clip["metadata"]) or {}
+    ctx = ctx_of(request)
+    partition = partition_of(clip)
+    review = review_and_copy(ctx, [partition], review_mode(ctx, project_id)).get(partition, {})
+    try:
+        bundle = load_bundle(ctx.warehouse, clip_id)
+    except Exception:  # a clip whose candidate or votes are not recorded yet
+        bundle = {"candidate": {}, "votes": [], "cuts": []}
+    duration, words = _words(ctx, clip, bundle.get("cuts") or [])
+    candidate = bundle.get("candidate") or {}
+    votes = bundle.get("votes") or []
     return ok(
         request,
         {
+            **review,
+            "source_duration_s": duration,
+            "source_span": [clip["start_time"], clip["end_time"]],
+            "words": words,
+            "features": candidate.get("features") or {},
+            "votes": [
+                {"agent": v["agent"], "score": v["score"], "vote": v["vote"], "reason": v["reason"]}
+                for v in votes
+            ],
+            "dissent": [f"{v['agent']}: {v['reason']}" for v in votes if v["vote"] != "yes"],
+            "lineage_url": f"/v1/clips/{clip_id}/lineage",
+            "insights_url": f"/v1/clips/{clip_id}/insights",
+            "video_url": f"/v1/clips/{clip_id}/video",
             "clip_id": str(clip["clip_id"]),
             "project_id": project_id,
             "video_id": str(clip["video_id"]),

@@ -23,7 +23,7 @@ from omniva_app.api.context import ctx_of, key_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.project_registry import PREFIX
 from omniva_app.api.routes.actions import Wait, audit
-from omniva_app.api.routes.clips import launch_edit
+from omniva_app.api.routes.clips import launch_edit, review_mode, review_of
 from omniva_app.api.routes.common import clip_of, ok, partition_of, project_of
 from omniva_app.api.schemas import EditRequest, Envelope, Strict
 from omniva_resources import projects
@@ -75,23 +75,6 @@ def _author(request: Request) -> str:
 
 def _owned_clip(request: Request, clip_id: str) -> tuple[dict, str | None]:
     return clip_of(request, clip_id)
-
-
-def review_of(mode: str, review: dict | None) -> str:
-    """approved | rejected | pending (review required, none yet) | auto (not required)."""
-    if review is not None:
-        return "approved" if review["decision"] == "approve" else "rejected"
-    return "pending" if mode == "required" else "auto"
-
-
-def review_mode(ctx, project_id: str | None) -> str:
-    """The project's review mode; a creator in no project (CLI-only) is "auto"."""
-    if not project_id:
-        return "auto"
-    try:
-        return projects.get_project(project_id.removeprefix(PREFIX), ctx.store.layout).review
-    except Exception:  # a project removed meanwhile
-        return "auto"
 
 
 # ---------------------------------------------------------------- review mode
@@ -292,7 +275,7 @@ def calendar(
     now = datetime.now(UTC)
     slots = []
     for r in rows:
-        review = review_of(mode, {"decision": r["review_decision"]} if r["review_decision"] else None)
+        review = review_of(mode, r["review_decision"])
         status, reason = _status(r, now, review)
         slots.append(
             {
