@@ -41,6 +41,7 @@ export interface ProjectSummary {
 export interface ProjectDetail extends ProjectSummary {
   review?: 'required' | 'auto' | string;
   counts?: Record<string, number>;
+  stats?: Record<string, number>;
 }
 
 export interface FunnelStage {
@@ -115,8 +116,9 @@ export interface LineageStep {
   data_version?: string;
   checksum?: string | null;
   location?: string | null;
-  packet?: string | null;
+  packet?: unknown;
   stardust_id?: string | null;
+  detail?: string | null;
   [k: string]: unknown;
 }
 
