@@ -144,7 +144,9 @@ export interface Calendar {
 }
 
 export interface LogEntry {
+  log_id?: string;
   id?: string | number;
+  created_at?: string;
   timestamp?: string;
   ts?: string;
   source?: string;
