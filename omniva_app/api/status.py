@@ -7,8 +7,10 @@ of the server's paths or internal addresses."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -106,6 +108,44 @@ def _quarantined(store: OmnivaStore, scope: ProjectScope | None) -> list[dict]:
     return out
 
 
+def pools(actions: Actions) -> dict:
+    """Each worker pool (a stage's job): Zenith's health, runs waiting (Dagster's queue and the
+    API's) and runs in progress."""
+    instance, store = actions.instance, actions.store
+    api_waiting = [r for j in actions.pending() for r in j.runs if r.status == "QUEUED"]
+    out = {}
+    for job_name, worker in WORKER_OF_JOB.items():
+        if job_name == "creators_job":
+            continue
+        crisis = stage_crisis(instance, store, job_name)
+        waiting = instance.get_runs_count(dg.RunsFilter(statuses=WAITING, job_name=job_name))
+        out[worker] = {
+            "status": "DEGRADED" if crisis else "HEALTHY",
+            "reason": crisis,
+            "queue_depth": waiting + sum(r.job_name == job_name for r in api_waiting),
+            "running": instance.get_runs_count(dg.RunsFilter(statuses=IN_FLIGHT, job_name=job_name)),
+        }
+    return out
+
+
+def asr_worker(home: Path) -> dict:
+    """The speech-recognition worker's heartbeat: whether its socket is there (it leaves when idle)."""
+    from omniva_resources import asr_worker as worker
+
+    try:
+        alive = worker.socket_path(home).exists()
+    except Exception:  # noqa: BLE001 - e.g. the temp folder is not this user's: unknown
+        return {"running": None, "checked_at": _iso(time.time())}
+    return {"running": alive, "checked_at": _iso(time.time())}
+
+
+def code_server(actions: Actions, admin: bool) -> dict | None:
+    """The code server the API launches through (GraphQL), where known; None when in-process."""
+    if not actions.graphql_url:
+        return None
+    return {"kind": "graphql", "address": actions.graphql_url if admin else None}
+
+
 def system_status(actions: Actions, channels: list[str], scope: ProjectScope | None = None) -> dict:
     """The status for ``channels``; ``scope``: a project key's view (None: an admin's)."""
     instance, store = actions.instance, actions.store
@@ -113,17 +153,7 @@ def system_status(actions: Actions, channels: list[str], scope: ProjectScope | N
         dg.RunsFilter(statuses=statuses, job_name=job)
     )
     api_waiting = [r for j in actions.pending() for r in j.runs if r.status == "QUEUED"]
-    workers = {}
-    for job_name, worker in WORKER_OF_JOB.items():
-        if job_name == "creators_job":
-            continue
-        crisis = stage_crisis(instance, store, job_name)
-        workers[worker] = {
-            "status": "DEGRADED" if crisis else "HEALTHY",
-            "reason": crisis,
-            "queue_depth": count(WAITING, job_name) + sum(r.job_name == job_name for r in api_waiting),
-            "running": count(IN_FLIGHT, job_name),
-        }
+    workers = pools(actions)
     heartbeats = daemons(instance, with_errors=scope is None)
     last = max((d["last_heartbeat"] for d in heartbeats.values() if d["last_heartbeat"]), default=None)
     launches = (

@@ -17,6 +17,7 @@ from omniva_app.api.routes import (
     analysis,
     clips,
     creators,
+    dashboard,
     insights,
     jobs,
     logs,
@@ -51,4 +52,5 @@ router = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(bearer)
 for resource in RESOURCES:
     router.include_router(resource.router)
 router.include_router(session_router)  # the dashboard's sign-in (#28)
+router.include_router(dashboard.router)  # funnel, video, log entries, workers, bot control (#28)
 router.include_router(review.router)  # review before publish, copy, re-cut, calendar (#28)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from omniva_app.api.context import ApiContext, ctx_of, key_of
 from omniva_app.api.envelope import ApiError, page
 from omniva_app.api.keys import ALL_PROJECTS
+from omniva_app.api.routes import dashboard
 from omniva_app.api.routes.actions import audit
 from omniva_app.api.routes.common import Limit, Offset, ok, project_of, resources_channel
 from omniva_app.api.schemas import Envelope, ProjectAction, ProjectCreate
@@ -23,6 +24,15 @@ def project_stats(ctx: ApiContext, creators: list[str]) -> dict:
     return ctx.warehouse.query_file("project_stats", [creators])[0]
 
 
+def _health_inputs(ctx: ApiContext) -> tuple[list, dict]:
+    """The recent runs and each stage's crisis, read once for the whole list."""
+    from omniva_assets.policy import stage_crisis
+
+    instance = ctx.actions.instance
+    runs = list(instance.get_runs(limit=200))
+    return runs, {job: stage_crisis(instance, ctx.store, job) for job in dashboard.STAGE_OF_JOB}
+
+
 @router.get("/projects", response_model=Envelope)
 def list_projects(
     request: Request, limit: Limit = 50, offset: Offset = 0, status: Annotated[str | None, Query()] = None
@@ -34,16 +44,23 @@ def list_projects(
         if key.allows(p["project_id"]) and (status is None or p["status"] == status.upper())
     ]
     items = []
-    for p in projects[offset : offset + limit]:
+    shown = projects[offset : offset + limit]
+    runs, crisis = _health_inputs(ctx) if shown else ([], {})
+    for p in shown:
         stats = project_stats(ctx, p["creators"])
+        error = dashboard.health(ctx, p, runs, crisis) if p["status"] == "RUNNING" else None
         items.append(
             {
                 "project_id": p["project_id"],
                 "name": p["name"],
-                "status": p["status"],
+                # RUNNING / PAUSED (its automation), ERROR: running, but its recent runs failed
+                # or a stage is in crisis (``status_reason`` says which)
+                "status": "ERROR" if error else p["status"],
+                "status_reason": error,
                 "videos_scraped": stats["videos_scraped"],
                 "clips_ready": stats["clips_ready"],
                 "created_at": p["created_at"],
+                **dashboard.activity(ctx, p),
             }
         )
     return ok(request, page(items, limit, offset, len(projects)))
