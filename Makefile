@@ -34,14 +34,18 @@ lint: setup
 	$(BIN)/lint-imports
 	DAGSTER_HOME=$$(mktemp -d) $(BIN)/dagster definitions validate -m omniva_assets.definitions
 
-# The Dagster UI (webserver + daemon) on http://127.0.0.1:3000 over the demo's instance,
-# with the YouTube emulator beside it so uploads launched from the UI have somewhere to go.
+# The Dagster UI (webserver + daemon) on http://127.0.0.1:3000 over the demo's instance, and
+# `omniva api` with the operator's dashboard on http://127.0.0.1:8090/app/ (#28), with the
+# YouTube emulator beside them so uploads launched from either have somewhere to go.
 ui: setup
 	@mkdir -p $(OMNIVA_HOME)/dagster
 	@test -f $(OMNIVA_HOME)/dagster/dagster.yaml || cp dagster.yaml $(OMNIVA_HOME)/dagster/dagster.yaml
+	@echo "Dagster UI: http://127.0.0.1:3000"
+	@echo "dashboard:  http://127.0.0.1:8090/app/  (sign in with a key from \`omniva api keys create --project ...\`)"
 	$(BIN)/omniva youtube-emulator --port 8089 & \
+	OMNIVA_DAGSTER_UI=http://127.0.0.1:3000 DAGSTER_HOME=$(OMNIVA_HOME)/dagster $(BIN)/omniva api --port 8090 & \
 	DAGSTER_HOME=$(OMNIVA_HOME)/dagster $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000; \
-	kill %1 2>/dev/null || true
+	kill %1 %2 2>/dev/null || true
 
 emulator: setup
 	$(BIN)/omniva youtube-emulator --port 8089

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from omniva.settings import Layout
@@ -111,5 +112,7 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
             f"renders:   {layout.media / 'renders'}",
             f"warehouse: {db}  (duckdb {db} -c 'SELECT * FROM clip_lineage')",
             f"dagster:   DAGSTER_HOME={layout.dagster_home}  (make ui, then http://127.0.0.1:3000)",
+            f"dashboard: http://127.0.0.1:{os.environ.get('OMNIVA_API_PORT') or '8090'}/app/ — `omniva api` serves it (make ui starts both); "
+            "sign in with a key from `omniva api keys create --project ...`",
         ]
     )
