@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from cognitive_sensors.stardust import trace_id_for
 from omniva import contracts
@@ -17,11 +18,74 @@ from omniva_app.api.envelope import page
 from omniva_app.api.project_registry import PREFIX
 from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
-from omniva_app.api.schemas import ClipsEnvelope, EditRequest, Envelope
+from omniva_app.api.schemas import ClipItem, ClipsEnvelope, EditRequest, Envelope, Pagination
 from omniva_resources import projects
 from omniva_resources.insights import load_bundle
 
 router = APIRouter()
+
+Review = Literal["approved", "rejected", "pending", "auto"]
+
+
+class ReviewedClipItem(ClipItem):
+    """A clip of the list, with its review and its copy (#28)."""
+
+    review: Review | None
+    title: str | None
+    description: str | None
+    tags: list[str]
+    edited_by: str | None = Field(description="the key id of the latest copy edit; None: Chorus's copy")
+
+
+class ReviewedClipsPage(BaseModel):
+    items: list[ReviewedClipItem]
+    pagination: Pagination
+
+
+class ReviewedClipsEnvelope(ClipsEnvelope):
+    data: ReviewedClipsPage  # type: ignore[assignment]
+
+
+class Word(BaseModel):
+    text: str
+    start: float
+    end: float
+    cut: bool = Field(description="removed by autocut (the clip's edit decision list)")
+
+
+class Vote(BaseModel):
+    agent: str
+    score: float
+    vote: str
+    reason: str | None
+
+
+class ClipPage(BaseModel):
+    """``GET /v1/clips/{id}``: the clip, its jobs, and what the clip page shows (#28)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    clip_id: str
+    project_id: str | None
+    status: str
+    review: Review | None = None
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] = []
+    edited_by: str | None = None
+    source_duration_s: float | None
+    source_span: list[float]
+    words: list[Word]
+    features: dict
+    votes: list[Vote]
+    dissent: list[str]
+    lineage_url: str
+    insights_url: str
+    video_url: str
+
+
+class ClipPageEnvelope(Envelope):
+    data: ClipPage
 
 
 # ------------------------------------------------------------ review before publish (#28)
@@ -127,7 +191,7 @@ def _clip_item(r: dict, review: dict | None = None) -> dict:
     }
 
 
-@router.get("/projects/{project_id}/clips", response_model=ClipsEnvelope)
+@router.get("/projects/{project_id}/clips", response_model=ReviewedClipsEnvelope)
 def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
     rows, total = project_rows(request, project_id, "project_clips", limit, offset)
     ctx = ctx_of(request)
@@ -137,7 +201,7 @@ def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Off
     )
 
 
-@router.get("/clips/{clip_id}", response_model=Envelope)
+@router.get("/clips/{clip_id}", response_model=ClipPageEnvelope)
 def get_clip(request: Request, clip_id: str):
     clip, project_id = clip_of(request, clip_id)
     if clip["upload_status"]:

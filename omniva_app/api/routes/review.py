@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from cognitive_sensors.horizon import PlanRules, slot_times
 from omniva_app.api.context import ctx_of, key_of
@@ -69,6 +69,76 @@ class MoveRequest(Strict):
     publish_at: datetime
 
 
+# The answers (``data`` of the envelope), for the OpenAPI document.
+class ReviewModeAnswer(BaseModel):
+    project_id: str
+    review: Literal["required", "auto"]
+
+
+class ReviewAnswer(BaseModel):
+    clip_id: str
+    decision: Literal["approve", "reject"]
+    reason: str | None
+    author: str = Field(description="the API key id that reviewed")
+    created_at: str
+
+
+class CopyAnswer(BaseModel):
+    clip_id: str
+    title: str
+    description: str
+    tags: list[str]
+    edited_by: str
+    created_at: str
+    note: str | None = None
+
+
+class CalendarSlot(BaseModel):
+    clip_id: str
+    partition: str
+    title: str | None
+    publish_at: str = Field(description="ISO 8601 UTC")
+    status: Literal["scheduled", "uploaded", "published", "deferred", "held"]
+    reason: str | None
+    review: Literal["approved", "rejected", "pending", "auto"]
+    channel: str
+
+
+class Calendar(BaseModel):
+    project_id: str
+    from_: str = Field(alias="from")
+    to: str
+    slots: list[CalendarSlot]
+    free_slots: list[str] = Field(description="the cadence's slot times in range that no clip holds")
+
+
+class MoveAnswer(BaseModel):
+    clip_id: str
+    publish_at: str
+    from_: str = Field(alias="from")
+    swapped_with: str | None = Field(description="the clip that took the old slot, if any")
+
+
+class ReviewModeEnvelope(Envelope):
+    data: ReviewModeAnswer
+
+
+class ReviewEnvelope(Envelope):
+    data: ReviewAnswer
+
+
+class CopyEnvelope(Envelope):
+    data: CopyAnswer
+
+
+class CalendarEnvelope(Envelope):
+    data: Calendar
+
+
+class MoveEnvelope(Envelope):
+    data: MoveAnswer
+
+
 def _author(request: Request) -> str:
     return key_of(request).key_id
 
@@ -78,7 +148,7 @@ def _owned_clip(request: Request, clip_id: str) -> tuple[dict, str | None]:
 
 
 # ---------------------------------------------------------------- review mode
-@router.put("/projects/{project_id}/review-mode", response_model=Envelope)
+@router.put("/projects/{project_id}/review-mode", response_model=ReviewModeEnvelope)
 def set_review_mode(request: Request, project_id: str, body: ReviewModeRequest):
     """``required``: Zenith holds each clip's upload until it is approved; ``auto`` (the
     default): uploads go without a review. A rejected clip never uploads in either mode."""
@@ -89,14 +159,14 @@ def set_review_mode(request: Request, project_id: str, body: ReviewModeRequest):
     return ok(request, {"project_id": project_id, "review": p.review})
 
 
-@router.get("/projects/{project_id}/review-mode", response_model=Envelope)
+@router.get("/projects/{project_id}/review-mode", response_model=ReviewModeEnvelope)
 def get_review_mode(request: Request, project_id: str):
     project_of(request, project_id)
     return ok(request, {"project_id": project_id, "review": review_mode(ctx_of(request), project_id)})
 
 
 # ---------------------------------------------------------------- a clip's review
-@router.post("/clips/{clip_id}/review", response_model=Envelope)
+@router.post("/clips/{clip_id}/review", response_model=ReviewEnvelope)
 def review_clip(request: Request, clip_id: str, body: ReviewRequest):
     """Approve or reject the clip (the latest review wins). A rejected clip never uploads and
     the next publish plan gives its slot to the next clip."""
@@ -147,7 +217,7 @@ def copy_problems(title: str, description: str, tags: list[str]) -> list[dict]:
     return out
 
 
-@router.put("/clips/{clip_id}/copy", response_model=Envelope)
+@router.put("/clips/{clip_id}/copy", response_model=CopyEnvelope)
 def edit_copy(request: Request, clip_id: str, body: CopyRequest):
     """A person's title, description and tags, over Chorus's: checked against YouTube's limits
     (``400 INVALID_COPY`` naming the field), recorded with its author; the upload sends it."""
@@ -253,7 +323,7 @@ def _status(row: dict, now: datetime, review: str) -> tuple[str, str | None]:
     return "scheduled", row["reason"]
 
 
-@router.get("/projects/{project_id}/calendar", response_model=Envelope)
+@router.get("/projects/{project_id}/calendar", response_model=CalendarEnvelope)
 def calendar(
     request: Request,
     project_id: str,
@@ -314,7 +384,7 @@ def channel_taken(ctx, channel: str, lo: datetime, hi: datetime) -> list[str]:
     return [_iso(r["final_scheduled_time"]) for r in rows]
 
 
-@router.post("/projects/{project_id}/calendar/move", response_model=Envelope)
+@router.post("/projects/{project_id}/calendar/move", response_model=MoveEnvelope)
 def move(request: Request, project_id: str, body: MoveRequest):
     """Move a clip not yet uploaded to another of the cadence's slots: a free one, or swap with
     the project's clip there (not uploaded either). The clip's committed slot is rewritten, so
