@@ -147,6 +147,21 @@ def _seed(home: Path) -> None:
         "1|vidB",
         [{"upload_job_id": u["cr"], "clip_id": u["clipB"], "status": "PENDING", "created_at": now}],
     )
+    for partition in ("1|vidA", "1|vidB"):
+        wh.write_partition(
+            "quarantine",
+            f"renders/{partition}",
+            [
+                {
+                    "asset_key": "renders",
+                    "partition_key": partition,
+                    "failure_class": "bad_input",
+                    "reason": "the render failed three times",
+                    "failures": 3,
+                    "quarantined_at": now,
+                }
+            ],
+        )
     store = OmnivaStore(home=str(home))
     store.log(
         "posts", "INFO", "alpha-feed listed 2 posts", partition="alpha-feed|2026-12-01", run_id="run-a1"
@@ -398,3 +413,22 @@ def test_workers_report_heartbeats_pools_and_load(api):
     assert "editor_worker" in data["pools"] and "queue_depth" in data["pools"]["editor_worker"]
     assert data["cpu"]["cores"] >= 1 and data["cpu"]["load_1m"] is not None
     assert data["gpu"] is None or isinstance(data["gpu"], list)
+
+
+# ------------------------------------------------------------------ bot control
+def test_quarantine_release_and_reset_failed_stay_in_the_project(api):
+    alpha, beta = _client(api, "alpha"), _client(api, "beta")
+    path = "/v1/projects/proj_alpha/quarantine/release"
+    _err(beta.post(path, json={"partition": "1|vidA"}), 404, "PROJECT_NOT_FOUND")
+    _err(alpha.post(path, json={"partition": "1|vidB"}), 404, "NOT_QUARANTINED")  # beta's
+    released = _ok(alpha.post(path, json={"partition": "1|vidA"}))
+    assert released == {"partition": "1|vidA", "released": ["renders"]}
+    _err(alpha.post(path, json={"partition": "1|vidA"}), 404, "NOT_QUARANTINED")  # released already
+    wh = Warehouse(api["home"] / "warehouse", api["home"] / "omniva.duckdb")
+    still = wh.query_file("open_quarantine_of_partition", ["1|vidB"])
+    assert len(still) == 1  # beta's partition stays quarantined
+
+    nothing = _ok(alpha.post("/v1/projects/proj_alpha/reset-failed"))
+    assert nothing["job_id"] is None and nothing["partitions"] == []
+    commands = _ok(alpha.get("/v1/projects/proj_alpha/commands"))["items"]
+    assert any("released 1|vidA" in c["message"] for c in commands)

@@ -375,6 +375,8 @@ async def live_log_entries(ws: WebSocket, project_id: str):
                 )
     except (WebSocketDisconnect, RuntimeError):
         return
+    except ApiError as exc:  # the project was removed while the feed was open
+        await ws.close(code=1008, reason=exc.message[:120])
 
 
 # ------------------------------------------------------------------------- workers
