@@ -328,8 +328,15 @@ def test_review_copy_calendar_and_move_through_the_api(farm, client):
     _error(c.post(f"/v1/clips/{c2}/recut", json={"start": 10, "end": 12}), 400, "INVALID_SPAN")
     _error(c.post(f"/v1/clips/{c2}/recut", json={"start": 290, "end": 310}), 400, "INVALID_SPAN")
 
-    # calendar
+    # the API's upload: a rejected clip is refused, an unreviewed one waits
+    err = _error(c.post(f"/v1/clips/{c1}/upload"), 409, "REJECTED")
+    assert "rejected by" in err["message"] and "too long" in err["message"]
     _plan(farm["home"])
+    waits = _data(c.post(f"/v1/clips/{c3}/upload"))
+    assert waits["status"] == "DEFERRED" and waits["run_id"] is None
+    assert waits["reason"] == "waiting for review (project proj_alpha requires approval)"
+
+    # calendar
     today = datetime.now(UTC).date()
     cal = _data(c.get(f"/v1/projects/proj_alpha/calendar?from={today}&to={today + timedelta(days=6)}"))
     by_clip = {s["clip_id"]: s for s in cal["slots"]}

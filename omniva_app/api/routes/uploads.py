@@ -11,6 +11,8 @@ from omniva_app.api.envelope import ApiError, page
 from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
 from omniva_app.api.schemas import Envelope, UploadRequest
+from omniva_assets.policy import rejected_reason, review_wait_reason
+from omniva_resources import projects
 from omniva_resources.resources import resources_from_env
 
 router = APIRouter()
@@ -45,6 +47,24 @@ def upload_clip(
             409,
             "UPLOAD_EXISTS",
             f"clip {clip_id} is already on {api_root} as {clip['yt_video_id']} ({clip['upload_status']})",
+        )
+    # Review before publish (#28): a rejected clip is refused; a clip of a project that
+    # requires review waits for its approval (the reasons Zenith's launch policy gives).
+    review = ctx.store.latest_reviews([partition]).get(partition)
+    if review is not None and review["decision"] == "reject":
+        raise ApiError(409, "REJECTED", f"clip {clip_id}: {rejected_reason(review)}")
+    owner = projects.review_required_creators(ctx.store.layout).get(clip["creator"])
+    if owner is not None and review is None:
+        return ok(
+            request,
+            {
+                "clip_id": clip_id,
+                "status": "DEFERRED",
+                "deferred": True,
+                "reason": review_wait_reason(owner),
+                "run_id": None,
+            },
+            200,
         )
     actions = ctx.actions
     if not ctx.warehouse.query_file("clip_schedule", [clip_id]):
