@@ -115,6 +115,76 @@ def _seed(home: Path, video: str, creator: str, ranks: int) -> dict[str, tuple[R
     return out
 
 
+def _seed_clip_page(home: Path, video: str, rank: int) -> None:
+    """A transcript (a word before, three in and one after the span 20-40 s), the clip's edit
+    decision list cutting the filler, its candidate's features and two agents' votes."""
+    wh = Warehouse(home / "warehouse", home / "omniva.duckdb")
+    uid, clip_id = stable_id("video", video), _clip_id(video, rank)
+    words = [
+        ("before", 5.0, 5.5),
+        ("so", 21.0, 21.4),
+        ("um", 22.0, 22.5),
+        ("gravity", 23.0, 23.6),
+        ("after", 45, 46),
+    ]
+    wh.write_partition(
+        "transcripts",
+        video,
+        [
+            {
+                "video_id": uid,
+                "video_key": video,
+                "language": "en",
+                "model": "test",
+                "word_timing": "asr",
+                "text": " ".join(w for w, _, _ in words),
+                "word_count": len(words),
+                "words": [{"word": w, "start": a, "end": b} for w, a, b in words],
+                "created_at": NOW,
+            }
+        ],
+    )
+    wh.write_partition(
+        "edit_jobs",
+        f"{rank}|{video}",
+        [
+            {
+                "edit_job_id": stable_id("edit", clip_id),
+                "clip_id": clip_id,
+                "operations": [{"op": "cut", "start": 21.9, "end": 22.6, "reason": "filler"}],
+                "status": "DONE",
+                "created_at": NOW,
+            }
+        ],
+    )
+    candidate = stable_id("candidate", video, rank)
+    wh.write_partition(
+        "clip_candidates",
+        video,
+        [
+            {
+                "candidate_id": candidate,
+                "video_id": uid,
+                "video_key": video,
+                "start_time": 20.0,
+                "end_time": 40.0,
+                "score": 0.8,
+                "selected_rank": rank,
+                "features": {"hook": 0.9},
+            }
+        ],
+    )
+    wh.write_partition(
+        "pantheon_votes",
+        video,
+        [
+            {"candidate_id": candidate, "video_key": video, "agent": agent, "score": score, "vote": vote,
+             "confidence": 0.9, "reason": why}
+            for agent, score, vote, why in (("hook", 0.9, "yes", "strong opening"), ("brand", 0.2, "no", "too loud"))
+        ],
+    )  # fmt: skip
+
+
 @pytest.fixture
 def farm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Projects alpha (review required) and beta (auto), one creator and one video each."""
@@ -323,6 +393,14 @@ def test_review_copy_calendar_and_move_through_the_api(farm, client):
     assert page["words"] == [] and page["votes"] == []  # no transcript or votes seeded
     beta_items = _data(c.get("/v1/projects/proj_beta/clips", headers=beta))["items"]
     assert [i["review"] for i in beta_items] == ["auto"]
+
+    # the clip page's transcript (words cut by the edit decision list struck), votes and dissent
+    _seed_clip_page(farm["home"], ALPHA, 2)
+    page = _data(c.get(f"/v1/clips/{c2}"))
+    assert [(w["text"], w["cut"]) for w in page["words"]] == [("so", False), ("um", True), ("gravity", False)]
+    assert page["features"] == {"hook": 0.9}
+    assert {v["agent"]: v["vote"] for v in page["votes"]} == {"hook": "yes", "brand": "no"}
+    assert page["dissent"] == ["brand: too loud"]
 
     # recut: the span is checked before anything runs
     _error(c.post(f"/v1/clips/{c2}/recut", json={"start": 10, "end": 12}), 400, "INVALID_SPAN")
