@@ -257,24 +257,39 @@ def test_drag_a_clip_to_another_slot(ui, app):
     app.page.wait_for_selector(".calendar")
     app.page.check("input[value=month]")
     app.page.wait_for_selector(".calendar-month .cal-day")
-    free = app.page.locator(".slot.free")
-    if free.count() == 0:  # nothing free in this month: the next one
-        app.page.click("text=›")
-        app.page.wait_for_selector(".slot.free")
-    movable = app.page.locator(".slot[draggable=true].st-scheduled")
-    if movable.count() == 0:
-        movable = app.page.locator(".slot[draggable=true]")
+    app.shot("schedule-month")
+    app.page.check("input[value=week]")  # this week holds the demo's slots and free ones
+    app.page.wait_for_selector(".calendar-week .slot.free")
+    # a clip not uploaded yet moves; the demo's run has uploaded its clips, whose slots stay
+    scheduled = app.page.locator(".slot[draggable=true]:not(.st-uploaded):not(.st-published)")
+    movable = scheduled if scheduled.count() else app.page.locator(".slot[draggable=true]")
     assert movable.count() > 0, "no slot in the calendar"
     source = movable.first
     clip_id = source.get_attribute("data-clip")
+    uploaded = "st-uploaded" in (source.get_attribute("class") or "")
     target = app.page.locator(".slot.free").first
     target_at = target.get_attribute("data-at")
-    source.drag_to(target)
-    app.page.wait_for_selector(f".slot[data-clip='{clip_id}'][data-at='{target_at}']")
-    app.shot("schedule")
+    with app.page.expect_response(lambda r: r.url.endswith("/calendar/move")) as moved:
+        source.drag_to(target, source_position={"x": 3, "y": 3})
+    body = moved.value.request.post_data_json
+    assert body == {"clip_id": clip_id, "publish_at": target_at}
+    assert moved.value.request.headers.get("x-csrf-token")
     day = target_at[:10]
     cal = _data(ui["demo"].get("/v1/projects/proj_demo/calendar", params={"from": day, "to": day}))
-    assert any(s["clip_id"] == clip_id and s["publish_at"] == target_at for s in cal["slots"]), cal
+    if uploaded:
+        assert moved.value.status == 409, moved.value.text()
+        app.page.wait_for_selector(".toast-error")
+        assert "ALREADY_UPLOADED" in app.page.locator(".toast-error").inner_text()
+        assert not any(s["clip_id"] == clip_id for s in cal["slots"]), cal
+    else:
+        assert moved.value.status == 200, moved.value.text()
+        app.page.wait_for_selector(f".slot[data-clip='{clip_id}'][data-at='{target_at}']")
+        assert any(s["clip_id"] == clip_id and s["publish_at"] == target_at for s in cal["slots"]), cal
+    app.shot("schedule")
+    # the keyboard way: the slot's "move to" list sends the same request
+    with app.page.expect_request(lambda r: r.url.endswith("/calendar/move")) as again:
+        app.page.locator(f".slot[data-clip='{clip_id}'] select.move-to").select_option(index=1)
+    assert again.value.post_data_json["clip_id"] == clip_id
 
 
 def test_a_new_log_line_appears_live(ui, app):
