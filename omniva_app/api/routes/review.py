@@ -319,7 +319,7 @@ def _status(row: dict, now: datetime, review: str) -> tuple[str, str | None]:
     if review == "pending":
         return "held", "waiting for review"
     if upload == "DEFERRED":
-        return "deferred", row["reason"]
+        return "deferred", row["deferred_why"] or row["reason"]
     return "scheduled", row["reason"]
 
 
