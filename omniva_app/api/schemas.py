@@ -214,6 +214,7 @@ class LogEntry(BaseModel):
     partition: str | None
     clip_id: str | None
     run_id: str | None
+    worker: str | None
     dagster_ui: str | None
     stardust_id: str | None
     metadata: dict[str, Any]

@@ -35,7 +35,7 @@ WITH v AS (SELECT DISTINCT video_key FROM videos WHERE list_contains($1, creator
      sd AS (SELECT run_id, partition_key, min(CAST(stardust_id AS VARCHAR)) AS stardust_id
             FROM stardust_metadata WHERE run_id IN (SELECT run_id FROM picked) GROUP BY ALL)
 SELECT p.log_id, p.source, p.level, p.message, p.metadata, p.created_at, p.partition, p.clip_id,
-       p.run_id, coalesce(p.meta_stardust_id, sd.stardust_id) AS stardust_id, p.total
+       p.run_id, p.worker, coalesce(p.meta_stardust_id, sd.stardust_id) AS stardust_id, p.total
 FROM picked p
 LEFT JOIN sd ON sd.run_id = p.run_id AND sd.partition_key IS NOT DISTINCT FROM p.partition
 ORDER BY p.created_at DESC, p.log_id

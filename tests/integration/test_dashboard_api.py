@@ -413,6 +413,7 @@ def test_workers_report_heartbeats_pools_and_load(api):
     assert "editor_worker" in data["pools"] and "queue_depth" in data["pools"]["editor_worker"]
     assert data["cpu"]["cores"] >= 1 and data["cpu"]["load_1m"] is not None
     assert data["gpu"] is None or isinstance(data["gpu"], list)
+    assert any(w["name"] == "asr_worker" for w in data["workers"]) and "editor_worker" in data["queue_depth"]
 
 
 # ------------------------------------------------------------------ bot control

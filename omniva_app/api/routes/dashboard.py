@@ -255,6 +255,7 @@ def log_entries(
                 "partition": r["partition"],
                 "clip_id": r["clip_id"],
                 "run_id": r["run_id"],
+                "worker": r["worker"],
                 "dagster_ui": f"{ctx.ui_url}/runs/{r['run_id']}" if r["run_id"] else None,
                 "stardust_id": r["stardust_id"],
                 "metadata": meta if isinstance(meta, dict) else {"value": meta},
@@ -368,7 +369,7 @@ async def live_log_entries(ws: WebSocket, project_id: str):
                 if item["log_id"] in seen:
                     continue
                 seen.add(item["log_id"])
-                await ws.send_json({"type": "entry", "item": item})
+                await ws.send_json({"type": "entry", "item": item, "items": [item]})
             if new:
                 since = max(
                     since or datetime.min.replace(tzinfo=UTC), datetime.fromisoformat(new[0]["created_at"])
@@ -430,17 +431,60 @@ def workers(ctx: ApiContext, admin: bool) -> dict:
         }
     except OSError:
         cpu = {"load_1m": None, "load_5m": None, "load_15m": None, "cores": os.cpu_count()}
+    beats = daemons(actions.instance, with_errors=admin)
+    server, asr = code_server(actions, admin), asr_worker(ctx.layout.home)
+    queues = pools(actions)
+    gpu = _gpu()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # one row per process that beats, for a table: Dagster's daemons, the code server, ASR
+    rows = [
+        {
+            "name": name,
+            "kind": "dagster_daemon",
+            "healthy": d["healthy"],
+            "last_heartbeat": d["last_heartbeat"],
+            "status": "HEALTHY" if d["healthy"] else "UNHEALTHY",
+        }
+        for name, d in beats.items()
+    ]
+    if server is not None:
+        rows.append(
+            {
+                "name": "code_server",
+                "kind": "graphql",
+                "healthy": None,
+                "last_heartbeat": None,
+                "status": "CONFIGURED",
+            }
+        )
+    rows.append(
+        {
+            "name": "asr_worker",
+            "kind": "asr_worker",
+            "healthy": asr["running"],
+            "last_heartbeat": asr["checked_at"] if asr["running"] else None,
+            "status": "RUNNING" if asr["running"] else ("IDLE" if asr["running"] is False else "UNKNOWN"),
+        }
+    )
+    cores = cpu["cores"] or 1
     return {
+        "workers": rows,
         "heartbeats": {
-            "daemons": daemons(actions.instance, with_errors=admin),
-            "code_server": code_server(actions, admin),
-            "asr_worker": asr_worker(ctx.layout.home),
+            "daemons": beats,
+            "code_server": server,
+            "asr_worker": asr,
             "celery_workers": None,  # not deployed: runs go through Dagster's run queue
         },
-        "pools": pools(actions),
+        "pools": queues,
+        "queue_depth": {name: q["queue_depth"] for name, q in queues.items()},
         "cpu": cpu,
-        "gpu": _gpu(),
-        "checked_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "gpu": gpu,
+        # percentages: the 1-minute load over the cores; the busiest GPU's utilization
+        "load": {
+            "cpu": round(100.0 * cpu["load_1m"] / cores, 1) if cpu["load_1m"] is not None else None,
+            "gpu": max((g["utilization_pct"] for g in gpu), default=None) if gpu else None,
+        },
+        "checked_at": now,
     }
 
 
