@@ -472,3 +472,20 @@ def test_review_copy_calendar_and_move_through_the_api(farm, client):
     logs = [r["message"] for r in _wh(farm).query("SELECT message FROM logs WHERE source = 'api'")]
     assert any("rejected" in m or "reject" in m for m in logs) and any("moved" in m for m in logs)
     assert any("review mode of proj_alpha set to required" in m for m in logs)
+
+
+def test_an_approval_makes_the_plan_sensor_replan_so_the_held_upload_goes(farm):
+    from omniva_assets.scheduler.sensors import publish_plan_sensor
+
+    inst = farm["instance"]
+    inst.report_runless_asset_event(dg.AssetMaterialization("renders", partition=f"1|{ALPHA}"))
+    first = publish_plan_sensor(dg.build_sensor_context(instance=inst, cursor="0"))
+    assert isinstance(first, dg.SensorResult) and len(first.run_requests or []) == 1
+    idle = publish_plan_sensor(dg.build_sensor_context(instance=inst, cursor=first.cursor))
+    assert isinstance(idle, dg.SkipReason)
+    OmnivaStore(home=str(farm["home"])).record_review(_clip_id(ALPHA, 3), f"3|{ALPHA}", "approve", None, "k")
+    after = publish_plan_sensor(dg.build_sensor_context(instance=inst, cursor=first.cursor))
+    assert isinstance(after, dg.SensorResult) and len(after.run_requests or []) == 1
+    assert isinstance(
+        publish_plan_sensor(dg.build_sensor_context(instance=inst, cursor=after.cursor)), dg.SkipReason
+    )
