@@ -8,6 +8,7 @@ Each test leaves a screenshot in ``docs/img/dashboard-<page>.png``.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -297,7 +298,7 @@ def test_a_new_log_line_appears_live(ui, app):
     app.goto("#/projects/proj_demo/logs")
     app.page.wait_for_selector(".logs-table tbody tr")
     app.page.check(".live-toggle input")
-    app.page.wait_for_selector(".live-mode[data-mode=websocket], .live-mode[data-mode=polling]")
+    app.page.wait_for_selector(".live-mode[data-mode=websocket]")
     before = app.page.locator(".logs-table .log-message").all_inner_texts()
     # an action from elsewhere (the admin's key over the API): the page shows its audit line
     resp = ui["admin"].post("/v1/projects/proj_demo/start")
@@ -308,6 +309,18 @@ def test_a_new_log_line_appears_live(ui, app):
     app.page.locator(".logs-table tbody tr.log-row button.link").first.click()
     app.page.wait_for_selector(".log-json pre")
     app.shot("logs", full=False)
+
+
+def test_the_live_tail_falls_back_to_polling(ui, app):
+    """Where the WebSocket cannot open, the live tail polls the list instead."""
+    app.page.route_web_socket(re.compile(r"/log-entries/live$"), lambda ws: ws.close())
+    app.sign_in()
+    app.goto("#/projects/proj_demo/logs")
+    app.page.wait_for_selector(".logs-table tbody tr")
+    app.page.check(".live-toggle input")
+    app.page.wait_for_selector(".live-mode[data-mode=polling]")
+    with app.page.expect_response(lambda r: "/log-entries?" in r.url and r.status == 200, timeout=15000):
+        pass
 
 
 def test_bot_control_asks_first(ui, app):
