@@ -150,7 +150,16 @@ def test_sign_in_projects_and_funnel(ui, app):
     card.locator("a.title").click()
     app.page.wait_for_selector("svg.funnel .funnel-row")
     stages = app.page.locator("svg.funnel .funnel-row").evaluate_all("rs => rs.map(r => r.dataset.stage)")
-    assert stages == ["posts", "videos", "candidates", "selected", "rendered", "approved", "uploaded", "published"]
+    assert stages == [
+        "posts",
+        "videos",
+        "candidates",
+        "selected",
+        "rendered",
+        "approved",
+        "uploaded",
+        "published",
+    ]
     funnel = {s["name"]: s["count"] for s in _data(ui["demo"].get("/v1/projects/proj_demo/funnel"))["stages"]}
     shown = app.page.locator("svg.funnel .funnel-count").evaluate_all("ts => ts.map(t => t.textContent)")
     assert [int(t) for t in shown] == [funnel[s] for s in stages]
@@ -166,11 +175,15 @@ def test_clip_page_plays_the_video(ui, app):
     app.page.locator(".clips-table tbody tr a").first.click()
     video = app.page.locator("video.player")
     video.wait_for()
-    app.page.wait_for_function("() => { const v = document.querySelector('video.player'); return v && v.duration > 0; }")
+    app.page.wait_for_function(
+        "() => { const v = document.querySelector('video.player'); return v && v.duration > 0; }"
+    )
     duration = video.evaluate("v => v.duration")
     assert duration > 1
     video.evaluate("v => { v.muted = true; return v.play(); }")
-    app.page.wait_for_function("() => document.querySelector('video.player').currentTime > 0.5", timeout=30000)
+    app.page.wait_for_function(
+        "() => document.querySelector('video.player').currentTime > 0.5", timeout=30000
+    )
     video.evaluate("v => v.pause()")
     # the HaloLux tree: the six modules as accordions, the raw JSON behind a toggle
     modules = app.page.locator(".halolux details.module").evaluate_all("ds => ds.map(d => d.dataset.module)")
@@ -231,7 +244,9 @@ def test_markup_is_shown_as_text(ui, app):
     """Markup in a title or a log message is text: no <img> element, no alert."""
     clip = _clips(ui)[3]
     # YouTube refuses '<' and '>' in a title: so does PUT copy, naming the field
-    resp = ui["demo"].put(f"/v1/clips/{clip['clip_id']}/copy", json={"title": XSS, "description": "", "tags": []})
+    resp = ui["demo"].put(
+        f"/v1/clips/{clip['clip_id']}/copy", json={"title": XSS, "description": "", "tags": []}
+    )
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "INVALID_COPY", resp.text
     assert "title" in resp.json()["error"]["message"]
     app.sign_in()
@@ -304,7 +319,9 @@ def test_a_new_log_line_appears_live(ui, app):
     resp = ui["admin"].post("/v1/projects/proj_demo/start")
     assert resp.status_code == 200, resp.text
     app.page.wait_for_function(
-        "n => document.querySelectorAll('.logs-table .log-message').length > n", arg=len(before), timeout=30000
+        "n => document.querySelectorAll('.logs-table .log-message').length > n",
+        arg=len(before),
+        timeout=30000,
     )
     app.page.locator(".logs-table tbody tr.log-row button.link").first.click()
     app.page.wait_for_selector(".log-json pre")
