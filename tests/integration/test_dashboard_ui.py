@@ -108,8 +108,13 @@ class Page:
         self.page.set_default_timeout(20000)
         self.dialogs: list[str] = []
         self.errors: list[str] = []
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("dialog", self._dialog)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _dialog(self, dialog) -> None:
+        """An alert, confirm or prompt: recorded (none should ever open) and dismissed."""
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def goto(self, hash_path: str = "") -> None:
         self.page.goto(f"{self.ui['base']}/app/{hash_path}")
