@@ -329,6 +329,14 @@ def test_log_entries_are_the_projects_and_filter(api):
     assert len(paged["items"]) == 1 and paged["pagination"]["total"] >= 2
     future = _ok(alpha.get("/v1/projects/proj_alpha/log-entries", params={"since": "2999-01-01T00:00:00Z"}))
     assert future["items"] == [] and future["pagination"]["total"] == 0
+    first, last = stamps[-1][:10], stamps[0][:10]  # whole days: since the first's start, until the last's end
+    days = _ok(alpha.get("/v1/projects/proj_alpha/log-entries", params={"since": first, "until": last}))
+    assert days["pagination"]["total"] == data["pagination"]["total"]
+    _err(
+        alpha.get("/v1/projects/proj_alpha/log-entries", params={"since": "yesterday"}),
+        400,
+        "VALIDATION_ERROR",
+    )
 
 
 def test_live_log_entries_deliver_a_new_entry_after_an_action(api):

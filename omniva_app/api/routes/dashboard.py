@@ -48,6 +48,7 @@ LEVEL_NAMES = {
     "WARN": ["WARN", "WARNING"],
     "WARNING": ["WARN", "WARNING"],
     "ERROR": ["ERROR", "CRITICAL"],
+    "CRITICAL": ["CRITICAL"],
 }
 #: The job each failed partition is re-requested with, and its Lattice stage.
 STAGE_OF_JOB = {"posts_job": "posts", "video_job": "video", "clip_job": "clip", "upload_job": "upload"}
@@ -264,7 +265,25 @@ def log_entries(
     return items, total
 
 
-Level = Annotated[str | None, Query(pattern="^(DEBUG|INFO|WARN|WARNING|ERROR)$")]
+Level = Annotated[str | None, Query(pattern="^(DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL)$")]
+When = Annotated[
+    str | None,
+    Query(max_length=40, description="an ISO time, or a day (YYYY-MM-DD: since its start, until its end)"),
+]
+
+
+def _when(value: str | None, name: str, end_of_day: bool = False) -> datetime | None:
+    """A ``since``/``until`` parameter: an ISO time (UTC when it names no zone) or a whole day."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+        return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        message = f"{name}: not an ISO time or day (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"
+        raise ApiError(400, "VALIDATION_ERROR", message, [{"field": name, "problem": message}]) from None
 
 
 @router.get("/projects/{project_id}/log-entries", response_model=LogEntriesEnvelope)
@@ -273,8 +292,8 @@ def project_log_entries(
     project_id: str,
     source: Annotated[str | None, Query(max_length=100)] = None,
     level: Level = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: When = None,
+    until: When = None,
     worker: Annotated[str | None, Query(max_length=100)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -288,8 +307,8 @@ def project_log_entries(
         p,
         source=source,
         level=level,
-        since=since,
-        until=until,
+        since=_when(since, "since"),
+        until=_when(until, "until", end_of_day=True),
         worker=worker,
         limit=limit,
         offset=offset,
