@@ -18,32 +18,13 @@ from omniva_app.api.envelope import page
 from omniva_app.api.project_registry import PREFIX
 from omniva_app.api.routes.actions import Wait, launch_clip_run, refuse_if_busy, zenith_gate
 from omniva_app.api.routes.common import Limit, Offset, clip_of, ok, partition_of, project_rows
-from omniva_app.api.schemas import ClipItem, ClipsEnvelope, EditRequest, Envelope, Pagination
+from omniva_app.api.schemas import ClipsEnvelope, EditRequest, Envelope
 from omniva_resources import projects
 from omniva_resources.insights import load_bundle
 
 router = APIRouter()
 
 Review = Literal["approved", "rejected", "pending", "auto"]
-
-
-class ReviewedClipItem(ClipItem):
-    """A clip of the list, with its review and its copy (#28)."""
-
-    review: Review | None
-    title: str | None
-    description: str | None
-    tags: list[str]
-    edited_by: str | None = Field(description="the key id of the latest copy edit; None: Chorus's copy")
-
-
-class ReviewedClipsPage(BaseModel):
-    items: list[ReviewedClipItem]
-    pagination: Pagination
-
-
-class ReviewedClipsEnvelope(ClipsEnvelope):
-    data: ReviewedClipsPage  # type: ignore[assignment]
 
 
 class Word(BaseModel):
@@ -191,8 +172,10 @@ def _clip_item(r: dict, review: dict | None = None) -> dict:
     }
 
 
-@router.get("/projects/{project_id}/clips", response_model=ReviewedClipsEnvelope)
+@router.get("/projects/{project_id}/clips", response_model=ClipsEnvelope)
 def list_clips(request: Request, project_id: str, limit: Limit = 50, offset: Offset = 0):
+    """The project's clips; each also carries ``review`` (approved, rejected, pending, auto),
+    ``title``, ``description``, ``tags`` and ``edited_by`` (None: Chorus's copy) (#28)."""
     rows, total = project_rows(request, project_id, "project_clips", limit, offset)
     ctx = ctx_of(request)
     reviews = review_and_copy(ctx, [partition_of(r) for r in rows], review_mode(ctx, project_id))
