@@ -45,7 +45,8 @@ def list_projects(
     ]
     items = []
     shown = projects[offset : offset + limit]
-    runs, crisis = _health_inputs(ctx) if shown else ([], {})
+    # Dagster is read only when a shown project runs (a paused one is never ERROR)
+    runs, crisis = _health_inputs(ctx) if any(p["status"] == "RUNNING" for p in shown) else ([], {})
     for p in shown:
         stats = project_stats(ctx, p["creators"])
         error = dashboard.health(ctx, p, runs, crisis) if p["status"] == "RUNNING" else None
