@@ -74,6 +74,7 @@ class ProjectRegistry:
             "created_at": p.created_at,
             "status": _status(p, extra),
             "automation": p.automation,
+            "review": p.review,  # "required": uploads wait for approval (#28)
             "status_changed_at": extra.get("status_changed_at"),
             "settings": extra.get("settings", {}),
         }
