@@ -441,3 +441,26 @@ def test_quarantine_release_and_reset_failed_stay_in_the_project(api):
     assert nothing["job_id"] is None and nothing["partitions"] == []
     commands = _ok(alpha.get("/v1/projects/proj_alpha/commands"))["items"]
     assert any("released 1|vidA" in c["message"] for c in commands)
+
+
+def test_reset_failed_re_requests_the_projects_failed_partitions(api):
+    import uuid
+
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(api["home"] / "dagster")))
+    for partition in ("1|vidA", "1|vidB"):  # alpha's clip and beta's: only alpha's is alpha's
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="clip_job",
+                run_id=str(uuid.uuid4()),
+                status=dg.DagsterRunStatus.FAILURE,
+                tags={"dagster/partition": partition},
+            )
+        )
+    job = _ok(_client(api, "alpha").post("/v1/projects/proj_alpha/reset-failed"), 202)
+    assert job["partitions"] == ["clip_job:1|vidA"] and job["kind"] == "reset" and len(job["run_ids"]) == 1
+    assert job["project_id"] == "proj_alpha" and job["runs"][0]["partition"] == "1|vidA"
+    commands = _ok(_client(api, "alpha").get("/v1/projects/proj_alpha/commands"))["items"]
+    assert any(c["message"].startswith(f"reset {job['job_id']}") for c in commands)
