@@ -168,6 +168,10 @@ export interface LogPage {
 }
 
 export interface Command {
+  created_at?: string;
+  message?: string;
+  level?: string;
+  metadata?: unknown;
   command?: string;
   action?: string;
   at?: string;
@@ -194,8 +198,9 @@ export interface Workers {
   heartbeats?: Worker[] | Record<string, unknown>;
   queues?: Record<string, number> | { pool: string; depth: number }[];
   queue_depth?: Record<string, number> | { pool: string; depth: number }[];
-  cpu?: number | null;
-  gpu?: number | null;
+  cpu?: number | { load_1m?: number; load_5m?: number; load_15m?: number; cores?: number } | null;
+  gpu?: number | Record<string, unknown> | null;
+  pools?: Record<string, { status?: string; reason?: string | null; queue_depth?: number; running?: number }>;
   load?: { cpu?: number | null; gpu?: number | null };
   [k: string]: unknown;
 }
