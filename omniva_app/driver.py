@@ -103,9 +103,14 @@ class Runner:
         self.policy = LaunchPolicy.of(instance, {**(defs.resources or {}), "store": self.store}, gpus=gpus)
 
     def _submit(self, job_name: str, launch: Launch, extra: dict[str, str] | None = None) -> str:
-        tags = {"omniva/launched_by": "omniva-cli", **launch.tags, **(extra or {})}
+        tags = {"omniva/launched_by": "omniva-cli", **self._creator_tag(), **launch.tags, **(extra or {})}
         key = launch.partition_key or None
         return self.launcher.submit(job_name, tags, key, run_config=self.run_config, location_name=LOCATION)
+
+    def _creator_tag(self) -> dict[str, str]:
+        """A creator's backlog: every run of it counts toward that creator's share of the queue
+        (dagster.yaml limits runs per creator), the project-wide plan included."""
+        return {"omniva/creator": self.creator} if self.creator else {}
 
     def _run_many(
         self, job_name: str, launches: Sequence[Launch], stage: str, label: str = ""
@@ -169,6 +174,7 @@ class Runner:
                     self.echo(f"  {label} {key}")
                 tags = {
                     "omniva/launched_by": "omniva-cli",
+                    **self._creator_tag(),
                     **la.tags,
                     "omniva/ffmpeg_threads": str(self.ffmpeg_threads),
                 }

@@ -16,6 +16,7 @@ from omniva.records import (
     Candidate,
     ClipCopy,
     EditDecisionList,
+    RankedClip,
     Selection,
     Transcript,
     Video,
@@ -53,6 +54,21 @@ def _loudnorm(spec: media.RenderSpec) -> dict:
     return {"target_lufs": spec.target_lufs, "true_peak_dbtp": spec.true_peak_dbtp}
 
 
+def _recut(context: dg.AssetExecutionContext, store: OmnivaStore, chosen: RankedClip) -> RankedClip:
+    """The selected clip with a person's re-cut applied (#28, the API's POST /v1/clips/{id}/recut):
+    the same clip, its span moved on the source's timeline; the clip id stays (video and rank)."""
+    recut = store.recut(str(context.partition_key))
+    if recut is None:
+        return chosen
+    span = dataclasses.replace(
+        chosen.candidate, start_time=float(recut["start_time"]), end_time=float(recut["end_time"])
+    )
+    context.log.info(
+        f"{context.partition_key}: re-cut by {recut['author']} to {span.start_time:.2f}-{span.end_time:.2f}s"
+    )
+    return dataclasses.replace(chosen, candidate=span)
+
+
 @dg.asset(
     partitions_def=clip_partitions,
     ins=_video_ins("videos", "transcripts", "analyses", "clip_selections"),
@@ -86,17 +102,7 @@ def clips(
             f"rank {rank} does not exist, nothing to do"
         )
         return
-    recut = store.recut(str(context.partition_key))
-    if recut is not None:
-        # A person's re-cut (#28, the API's POST /v1/clips/{id}/recut): the same clip, its span
-        # moved on the source's timeline; the clip id stays (video and rank).
-        span = dataclasses.replace(
-            chosen.candidate, start_time=float(recut["start_time"]), end_time=float(recut["end_time"])
-        )
-        chosen = dataclasses.replace(chosen, candidate=span)
-        context.log.info(
-            f"{context.partition_key}: re-cut by {recut['author']} to {span.start_time:.2f}-{span.end_time:.2f}s"
-        )
+    chosen = _recut(context, store, chosen)
     cand = chosen.candidate
     fps = float(videos.facts.get("fps") or render.fps)
     rules = AutocutRules(

@@ -1,7 +1,7 @@
 """The Scheduler: the publish plan (quota and slots per channel)."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,30 +43,9 @@ def publish_plan(
     project's channel (``omniva projects``), else to the default channel. Slots already
     planned never move, so re-planning only places new clips.
     """
-    wh = store.warehouse
-    channels = projects.channels_by_creator(store.layout, publish_rules.channel)
-    # Review before publish (#28): a rejected clip is never planned, and its slot (unless it
-    # is already on YouTube) is given up, so the next clip takes it. Unreviewed clips of a
-    # project with review "required" are planned; Zenith holds their upload until approved.
     rejected = store.rejected()
-    uploaded = {r["clip_key"] for r in wh.query_file("uploaded_clip_keys")}
-    ready = [
-        ReadyClip(
-            r["clip_id"],
-            r["clip_key"],
-            channels.get(r["creator"], publish_rules.channel),
-            float(r["priority"] or 0),
-        )
-        for r in wh.query_file("ready_clips")
-        if r["clip_key"] not in rejected
-    ]
-    committed = []
-    for s in committed_slots(wh):
-        if s.clip_key in rejected and s.clip_key not in uploaded:
-            store.record("schedules", s.clip_key, [])  # the slot is free again
-            context.log.info(f"{s.clip_key} rejected: its slot {s.publish_at} is free again")
-        else:
-            committed.append(s)
+    ready = ready_clips(store, publish_rules, rejected)
+    committed = free_rejected_slots(context, store, rejected)
     rules = plan_rules(publish_rules, youtube_api)
     plan = plan_publish(ready, committed, datetime.now(UTC), rules)
     for key, why in plan.deferred:
@@ -103,6 +82,41 @@ def publish_plan(
     }
     yield recorded(plan, lineage, None, metadata)
     yield checks.no_double_booking(plan, rules.time_zone)
+
+
+def ready_clips(
+    store: OmnivaStore, publish_rules: PublishRules, rejected: Collection[str]
+) -> list[ReadyClip]:
+    """The rendered clips to place, each on its creator's project's channel (``omniva projects``,
+    else the default channel); a rejected clip (#28) is never planned."""
+    channels = projects.channels_by_creator(store.layout, publish_rules.channel)
+    return [
+        ReadyClip(
+            r["clip_id"],
+            r["clip_key"],
+            channels.get(r["creator"], publish_rules.channel),
+            float(r["priority"] or 0),
+        )
+        for r in store.warehouse.query_file("ready_clips")
+        if r["clip_key"] not in rejected
+    ]
+
+
+def free_rejected_slots(
+    context: dg.AssetExecutionContext, store: OmnivaStore, rejected: Collection[str]
+) -> list[PlannedSlot]:
+    """The slots already planned, less those of rejected clips not yet on YouTube (#28: review
+    before publish): their slot is free again, so the next clip takes it. Unreviewed clips of a
+    project with review "required" keep theirs; Zenith holds their upload until approved."""
+    uploaded = {r["clip_key"] for r in store.warehouse.query_file("uploaded_clip_keys")}
+    kept = []
+    for s in committed_slots(store.warehouse):
+        if s.clip_key in rejected and s.clip_key not in uploaded:
+            store.record("schedules", s.clip_key, [])
+            context.log.info(f"{s.clip_key} rejected: its slot {s.publish_at} is free again")
+        else:
+            kept.append(s)
+    return kept
 
 
 def plan_rules(publish_rules: PublishRules, youtube_api: YouTubeResource) -> PlanRules:

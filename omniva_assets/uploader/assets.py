@@ -66,12 +66,7 @@ def uploads(
     ledger = youtube.UploadLedger(store.layout.upload_ledger / f"{renders.clip_id}.json")
     api_root = youtube_api.effective_api_root
     opts = youtube_api.options()
-    review = store.latest_reviews([key]).get(key)
-    if review is not None and review["decision"] == "reject":
-        # Zenith refuses to launch a rejected clip; a run requested anyway uploads nothing.
-        message = f"{key} not uploaded: rejected by {review['author']}: {review['reason']}"
-        context.log.warning(message)
-        store.log("uploads", "WARN", message, partition=key, clip_id=renders.clip_id, run_id=context.run_id)
+    if _rejected(context, store, key, renders.clip_id):
         return
     slot = moved_slot(store, key, slot)
     if slot is None:
@@ -96,10 +91,8 @@ def uploads(
         renders.clip_id, outcome.video_id, outcome.privacy_status, outcome.publish_at, clip_copy.title, api_root,
         reused=outcome.reused,
     )  # fmt: skip
-    lineage = _lineage(upload, outcome, renders, slot, channel, opts, when)
     lineage = dataclasses.replace(
-        lineage,
-        params={**lineage.params, "copy_edited_by": edited_by} if edited_by else lineage.params,
+        _lineage(upload, outcome, renders, slot, channel, opts, when, edited_by),
         contract=lambda trace, parents: contracts.upload_job(clip_copy, upload, slot, trace, parents),
     )
     metadata = {
@@ -115,6 +108,18 @@ def uploads(
         "rank": rank,
     }
     yield recorded(upload, lineage, {"upload_jobs": [upload_job_row(clip_copy, upload)]}, metadata)
+
+
+def _rejected(context: dg.AssetExecutionContext, store: OmnivaStore, key: str, clip_id: str) -> bool:
+    """Whether the clip's latest review rejects it (#28): Zenith refuses to launch a rejected clip;
+    a run requested anyway uploads nothing, and says so."""
+    review = store.latest_reviews([key]).get(key)
+    if review is None or review["decision"] != "reject":
+        return False
+    message = f"{key} not uploaded: rejected by {review['author']}: {review['reason']}"
+    context.log.warning(message)
+    store.log("uploads", "WARN", message, partition=key, clip_id=clip_id, run_id=context.run_id)
+    return True
 
 
 def edited_copy(store: OmnivaStore, key: str, copy: ClipCopy) -> tuple[ClipCopy, str | None]:
@@ -150,6 +155,7 @@ def _lineage(
     channel: str,
     opts: dict,
     when: str,
+    edited_by: str | None = None,
 ) -> Lineage:
     how = HOW[outcome.how].format(resumed_from=outcome.resumed_from)
     return Lineage(
@@ -165,6 +171,7 @@ def _lineage(
             "channel": channel,
             "planned_slot": slot.publish_at,
             **{k: v for k, v in opts.items() if v not in (None, "")},
+            **({"copy_edited_by": edited_by} if edited_by else {}),  # a person's copy edit (#28)
         },
         decision=f"{how} as {upload.yt_video_id}; {when}",
     )

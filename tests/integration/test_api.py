@@ -129,12 +129,16 @@ def _clips(api) -> list[dict]:
 
 
 def _state(api) -> dict:
-    """Everything an action could touch: files under the working folder, Dagster's runs."""
+    """Everything an action could touch: files under the working folder, Dagster's runs. The audit
+    trail (warehouse/logs: every refused request leaves a row, #26) is not a side effect."""
     home = api["home"]
     files = {
         str(p.relative_to(home)): p.stat().st_mtime_ns
         for p in home.rglob("*")
-        if p.is_file() and "dagster" not in p.parts and p.name != "api.log"
+        if p.is_file()
+        and "dagster" not in p.parts
+        and p.name != "api.log"
+        and not str(p.relative_to(home)).startswith("warehouse/logs/")
     }
     return {"files": files, "runs": _instance(home).get_runs_count()}
 
