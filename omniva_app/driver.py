@@ -98,9 +98,7 @@ class Runner:
         self.instance = instance
         self.echo = echo
         self.report = Report()
-        # Queued runs of GPU-capable stages take the GPU lane when the deployment has GPUs.
-        gpus = self.settings.gpus if self.launcher.queued else 0
-        self.policy = LaunchPolicy.of(instance, {**(defs.resources or {}), "store": self.store}, gpus=gpus)
+        self.policy = LaunchPolicy.of(instance, {**(defs.resources or {}), "store": self.store})
 
     def _submit(self, job_name: str, launch: Launch, extra: dict[str, str] | None = None) -> str:
         tags = {"omniva/launched_by": "omniva-cli", **self._creator_tag(), **launch.tags, **(extra or {})}
@@ -215,6 +213,9 @@ class Runner:
         """The stage's sensor's decision, taken here: Zenith requests what is new (highest Lattice
         priority first; a clip Pantheon did not select is refused), skips what is done or
         quarantined, stops a stage in crisis; then the runs."""
+        # Queued runs of GPU-capable stages take the GPU lane when the deployment has GPUs (the
+        # launcher is known only now: `omniva run --queue` sets it after the runner is made).
+        self.policy.gpus = self.settings.gpus if self.launcher.queued else 0
         plan = self.policy.plan(stage, keys, "omniva-cli", exclude_done=exclude_done or ())
         if plan.crisis:
             self.echo(f"  Zenith: {plan.crisis}; not launching {stage} work")
@@ -255,10 +256,11 @@ class Runner:
         self.echo(f"listing {creator}'s posts for {len(days)} day(s) with yt-dlp …")
         keys: list[str] = []
         tags = self.policy.ungated("posts", creator)
-        days_keys = [str(post_key(creator, d.isoformat())) for d in days]
+        # MultiPartitionKeys (a str with its dimensions): the launcher tags each run with them.
+        days_keys = [post_key(creator, d.isoformat()) for d in days]
         listed = self._run_many("posts_job", [Launch(k, "", tags) for k in days_keys], "posts")
         for pkey in days_keys:
-            rec = latest(self.instance, "posts", pkey) if listed[pkey] else None
+            rec = latest(self.instance, "posts", str(pkey)) if listed[str(pkey)] else None
             keys += keys_from("video", [rec] if rec is not None else [])
         return list(dict.fromkeys(keys))
 

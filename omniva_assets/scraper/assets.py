@@ -17,6 +17,7 @@ from omniva_assets.partitions import (
     creator_of_post,
     creators_partitions,
     posts_partitions,
+    split_post_key,
     videos_partitions,
 )
 from omniva_assets.scraper import checks
@@ -64,8 +65,8 @@ def posts(context: dg.AssetExecutionContext, store: OmnivaStore, scrape: ScrapeS
     """The creator's posts published on this day (UTC), listed without downloading (yt-dlp's
     flat extraction, an Atom feed, a page of links, or a local folder), after the creator's
     rules (live streams and premieres until done, duration, Shorts or long-form only)."""
-    keys = context.partition_key.keys_by_dimension
-    creator_name, day = keys["creator"], date.fromisoformat(keys["day"])
+    creator_name, day_iso = split_post_key(context.partition_key)  # a run launched by key string too
+    day = date.fromisoformat(day_iso)
     creator = store.creator(creator_name)
     settings = creator_registry.settings_for(store.layout, creator_name, scrape.source_settings())
     access = creator_registry.access_for(store.layout, creator_name)

@@ -196,6 +196,15 @@ def daemon(stack):
         os.environ.update(saved)
 
 
+def _why(error) -> str:
+    """An error and its causes, the innermost last (a retry wraps the step's own error)."""
+    out = []
+    while error is not None:
+        out.append(error.message.strip())
+        error = error.cause or error.context
+    return " <- ".join(out)[-1500:]
+
+
 def _steps(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict]:
     """step key -> celery worker, start and end time, from the run's event log."""
     out: dict[str, dict] = {}
@@ -211,6 +220,13 @@ def _steps(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict]:
         elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
             step["end"] = entry.timestamp
             step["status"] = ev.event_type_value
+            if ev.event_type_value == "STEP_FAILURE":  # why, for the assertion's message
+                step["error"] = str(ev.step_failure_data.error.message if ev.step_failure_data.error else "")[
+                    :600
+                ]
+        elif ev.event_type_value == "STEP_UP_FOR_RETRY":
+            error = getattr(ev.event_specific_data, "error", None)
+            step["retry"] = _why(error) if error else entry.message[:600]
     return out
 
 
@@ -468,7 +484,13 @@ def test_two_creators_backfills_run_through_the_queue_on_the_workers_within_the_
         assert "queued" in queue_world["logs"][name]
     runs = queue_world["runs"]
     jobs = {r.dagster_run.job_name for r in runs}
-    assert {"posts_job", "video_job", "clip_job", "publish_plan_job", "upload_job"} <= jobs, jobs
+    failed = [
+        (v.get("error"), v.get("retry"))
+        for steps in queue_world["steps"].values()
+        for v in steps.values()
+        if "error" in v or "retry" in v
+    ]
+    assert {"posts_job", "video_job", "clip_job", "publish_plan_job", "upload_job"} <= jobs, (jobs, failed)
     assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     instance = daemon.instance
     for r in runs:  # each run was put in the queue, then the daemon launched it
