@@ -9,7 +9,6 @@ an asset module needs this one import (``from omniva_assets import stardust_meta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -49,40 +48,16 @@ def metadata_value(field: MetaField) -> Any:
     return field.value
 
 
-def packet(
-    context: dg.AssetExecutionContext,
-    *,
-    entity_type: str,
-    entity_id: str,
-    trace_id: str,
-    source_url: str | None,
-    creator: str | None,
-    inputs: Mapping[str, str] | None = None,
-    outputs: Mapping[str, str] | None = None,
-    tools: Mapping[str, str] | None = None,
-    params: Mapping[str, object] | None = None,
-    decision: str | None = None,
-    parents: list[str] | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return (dagster metadata, stardust_metadata row) for this materialization.
-
-    ``parents``: the packet ids of the inputs it was made from (``_meta_parents``), so a walk
-    over packets alone goes from an upload back to its source."""
+def packet(context: dg.AssetExecutionContext, **fields: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (dagster metadata, stardust_metadata row) for this materialization: the packet
+    ``cognitive_sensors.stardust.build`` makes from ``fields`` (entity, trace, source, inputs,
+    outputs, tools, params, decision, ``parents``: the packet ids of its inputs) for this step's
+    asset, partition and run."""
     built = _stardust.build(
         asset_key=context.asset_key.to_user_string(),
         partition=context.partition_key if context.has_partition_key else None,
         run_id=run_id_of(context),
-        entity_type=entity_type,
-        entity_id=entity_id,
-        trace_id=trace_id,
-        source_url=source_url,
-        creator=creator,
-        inputs=inputs,
-        outputs=outputs,
-        tools=tools,
-        params=params,
-        decision=decision,
-        parents=parents,
+        **fields,
     )
     return {key: metadata_value(f) for key, f in built.fields.items()}, built.row
 
