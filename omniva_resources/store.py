@@ -150,21 +150,28 @@ class OmnivaStore(dg.ConfigurableResource):
             self.warehouse.write_partition("zenith_decisions", key, rows)
 
     # ------------------------------------------------- review before publish (#28)
+    def _append_person_row(
+        self, table: str, id_field: str, clip_id: str, partition_key: str, author: str, **fields: object
+    ) -> dict:
+        """One row of a person's decision on a clip, appended to ``table`` (latest row wins)."""
+        row: dict = {
+            id_field: str(uuid.uuid4()),
+            "clip_id": clip_id,
+            "partition_key": partition_key,
+            **fields,
+            "author": author,
+            "created_at": now_iso(),
+        }
+        self.warehouse.write_partition(table, str(row[id_field]), [row])
+        return row
+
     def record_review(
         self, clip_id: str, partition_key: str, decision: str, reason: str | None, author: str
     ) -> dict:
         """A person's approve/reject of a clip (appended; the latest review wins)."""
-        row: dict = {
-            "review_id": str(uuid.uuid4()),
-            "clip_id": clip_id,
-            "partition_key": partition_key,
-            "decision": decision,
-            "reason": reason,
-            "author": author,
-            "created_at": now_iso(),
-        }
-        self.warehouse.write_partition("clip_reviews", str(row["review_id"]), [row])
-        return row
+        return self._append_person_row(
+            "clip_reviews", "review_id", clip_id, partition_key, author, decision=decision, reason=reason
+        )
 
     def latest_reviews(self, partition_keys: Iterable[str]) -> dict[str, dict]:
         """clip partition -> its latest review (decision, reason, author, created_at)."""
@@ -181,18 +188,16 @@ class OmnivaStore(dg.ConfigurableResource):
         self, clip_id: str, partition_key: str, title: str, description: str, tags: list[str], author: str
     ) -> dict:
         """A person's title, description and tags for a clip, over Chorus's copy (appended)."""
-        row: dict = {
-            "edit_id": str(uuid.uuid4()),
-            "clip_id": clip_id,
-            "partition_key": partition_key,
-            "title": title,
-            "description": description,
-            "keywords": list(tags),
-            "author": author,
-            "created_at": now_iso(),
-        }
-        self.warehouse.write_partition("clip_copy_edits", str(row["edit_id"]), [row])
-        return row
+        return self._append_person_row(
+            "clip_copy_edits",
+            "edit_id",
+            clip_id,
+            partition_key,
+            author,
+            title=title,
+            description=description,
+            keywords=list(tags),
+        )
 
     def copy_edit(self, partition_key: str) -> dict | None:
         """The latest person's edit of the clip's copy, if any."""
@@ -201,17 +206,9 @@ class OmnivaStore(dg.ConfigurableResource):
 
     def record_recut(self, clip_id: str, partition_key: str, start: float, end: float, author: str) -> dict:
         """A person's span for a clip (seconds in the source); the ``clips`` asset honours it."""
-        row: dict = {
-            "recut_id": str(uuid.uuid4()),
-            "clip_id": clip_id,
-            "partition_key": partition_key,
-            "start_time": start,
-            "end_time": end,
-            "author": author,
-            "created_at": now_iso(),
-        }
-        self.warehouse.write_partition("clip_recuts", str(row["recut_id"]), [row])
-        return row
+        return self._append_person_row(
+            "clip_recuts", "recut_id", clip_id, partition_key, author, start_time=start, end_time=end
+        )
 
     def recut(self, partition_key: str) -> dict | None:
         """The latest person's span for the clip, if any."""
