@@ -25,6 +25,7 @@ from cognitive_sensors.goals import Goals, load_goals, mix_gap
 from cognitive_sensors.zenith import Decision, Priority, decide_partitions, new_partition_keys, priority_value
 from omniva_assets.partitions import clip_key, clips_partitions, split_clip_key, videos_partitions
 from omniva_resources import media, projects
+from omniva_resources.project_file import Project
 from omniva_resources.resources import AsrResource, HorizonGoals, MediaTools, OmnivaStore, PublishRules
 
 
@@ -251,10 +252,11 @@ class LaunchPolicy:
         (``EXPLICIT_SOURCES``) runs them."""
         keys = list(dict.fromkeys(keys))
         finished = set() if again else done(self.instance, stage) - set(exclude_done)
-        priorities, creators = self._priorities(stage, keys)
+        listed = projects.list_projects(self.store.layout)  # projects.json, read once per plan
+        priorities, creators = self._priorities(stage, keys, listed)
         paused: list[Decision] = []
         if source not in EXPLICIT_SOURCES:
-            stopped = projects.stopped_creators(self.store.layout)
+            stopped = {c: p.name for p in listed if p.stopped for c in p.creators}
             paused = [
                 Decision(k, "skip", stopped_reason(stopped[creators[k]]))
                 for k in keys
@@ -262,7 +264,7 @@ class LaunchPolicy:
             ]
             keys = [k for k in keys if creators.get(k) not in stopped]
         if stage == "upload":
-            held, keys = self._review_gate(keys, creators)
+            held, keys = self._review_gate(keys, creators, listed)
             paused += held
         selected = self._selected(keys) if stage in ("clip", "upload") else None
         crisis = stage_crisis(self.instance, self.store, STAGES[stage].job)
@@ -301,13 +303,15 @@ class LaunchPolicy:
         ]
         return Plan(stage, launches, decisions, crisis)
 
-    def _review_gate(self, keys: list[str], creators: Mapping[str, str]) -> tuple[list[Decision], list[str]]:
+    def _review_gate(
+        self, keys: list[str], creators: Mapping[str, str], listed: Sequence[Project]
+    ) -> tuple[list[Decision], list[str]]:
         """Review before publish (#28): a rejected clip is refused (whatever its project's mode);
         a clip of a project whose review is "required" waits until its latest review approves
         it. Returns those decisions and the keys that go on to Zenith's other rules."""
         if not keys:
             return [], keys
-        required = projects.review_required_creators(self.store.layout)
+        required = {c: p.name for p in listed if p.review == "required" for c in p.creators}
         creators = dict(creators)
         missing = {split_clip_key(k)[0] for k in keys if k not in creators}
         try:
@@ -352,11 +356,13 @@ class LaunchPolicy:
         self._ranks.update(selected_ranks(self.instance, [v for v in videos if v not in self._ranks]))
         return {v: self._ranks[v] for v in videos if v in self._ranks}
 
-    def _priorities(self, stage: str, keys: list[str]) -> tuple[dict[str, Priority] | None, dict[str, str]]:
+    def _priorities(
+        self, stage: str, keys: list[str], listed: Sequence[Project]
+    ) -> tuple[dict[str, Priority] | None, dict[str, str]]:
         if stage in ("video", "download"):
             return self._video_priorities(keys)
         if stage in ("clip", "upload"):
-            return self._clip_priorities(keys)
+            return self._clip_priorities(keys, listed)
         return None, {}
 
     def _video_priorities(self, keys: list[str]) -> tuple[dict[str, Priority] | None, dict[str, str]]:
@@ -372,7 +378,7 @@ class LaunchPolicy:
         return dict(ranked), {r["video_key"]: r["creator"] for r in rows if r.get("creator")}
 
     def _clip_priorities(
-        self, keys: list[str], now: datetime | None = None
+        self, keys: list[str], listed: Sequence[Project], now: datetime | None = None
     ) -> tuple[dict[str, Priority], dict[str, str]]:
         """Lattice's priority per clip, with its reason: Pantheon's consensus, the age of the post
         the video came from, and how short the creator's project is of the clip's topic this week
@@ -385,7 +391,7 @@ class LaunchPolicy:
         except duckdb.CatalogException:  # nothing selected or scheduled yet
             return {}, {}
         now = now or datetime.now(UTC)
-        goals = self._goals_by_creator({r["creator"] or "" for r in rows})
+        goals = self._goals_by_creator({r["creator"] or "" for r in rows}, listed)
         gaps = {creator: mix_gap(g, mix) for creator, g in goals.items()}
         out: dict[str, Priority] = {}
         for r in rows:
@@ -395,9 +401,9 @@ class LaunchPolicy:
             out[r["clip_key"]] = lattice.clip_priority(float(r["consensus"] or 0.0), age_h, gap)
         return out, {r["clip_key"]: r["creator"] for r in rows if r["creator"]}
 
-    def _goals_by_creator(self, creators: Iterable[str]) -> dict[str, Goals]:
-        """Each creator's goals, the project file read once and each goals file loaded once."""
-        files = {c: p.goals for p in projects.list_projects(self.store.layout) for c in p.creators if p.goals}
+    def _goals_by_creator(self, creators: Iterable[str], listed: Sequence[Project]) -> dict[str, Goals]:
+        """Each creator's goals (its project's goals file, else the default), each file loaded once."""
+        files = {c: p.goals for p in listed for c in p.creators if p.goals}
         default = self.horizon.goals_file or None
         loaded: dict[str | None, Goals] = {}
         out: dict[str, Goals] = {}

@@ -182,7 +182,7 @@ def test_a_sensor_tick_skips_the_stopped_projects_creator_saying_why(tmp_path, m
         projects.set_automation("alpha", False, lay=Layout(tmp_path))
         policy = LaunchPolicy.of(instance, {**resources_from_env(), "store": store})
         owners = {"v1": "alpha-c", "v2": "beta-c", "v3": "free-c"}
-        monkeypatch.setattr(policy, "_priorities", lambda stage, keys: (None, owners))
+        monkeypatch.setattr(policy, "_priorities", lambda stage, keys, listed: (None, owners))
         plan = policy.plan("video", ["v1", "v2", "v3"], "video_sensor")
         assert [la.partition_key for la in plan.launches] == ["v2", "v3"]
         assert ("v1", "skip", "project proj_alpha is stopped") in [
