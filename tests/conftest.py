@@ -97,6 +97,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cli_ok(env: dict, *args: str) -> str:
+    """``omniva ARGS`` in a fresh process with ``env``; it must succeed; its output."""
+    out = subprocess.run(
+        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout.strip()
+
+
 def omniva_cli(home: Path, yt_port: int, *args: str) -> subprocess.CompletedProcess:
     """``omniva ARGS`` in a fresh process with its own home and a loopback YouTube emulator port."""
     env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}

@@ -12,8 +12,6 @@ action; the funnel counts each stage.
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import pytest
 from omniva_app.api.keys import KeyStore
 from omniva_resources.resources import OmnivaStore
 from omniva_resources.warehouse import Warehouse
-from tests.conftest import ApiServer, free_port
+from tests.conftest import ApiServer, cli_ok, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +33,6 @@ UUIDS = {
         ["postA1", "postA2", "postB", "vidA", "vidB", "candA1", "candA2", "candB", "clipA", "clipB", "cr"], 1
     )
 }
-
-
-def _cli(env, *args) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout.strip()
 
 
 def _seed(home: Path) -> None:
@@ -187,10 +177,10 @@ def api(tmp_path_factory):
     }
     env.pop("DAGSTER_HOME", None)
     for name in ("alpha", "beta"):
-        _cli(env, "projects", "add", name, "--channel", f"{name}-channel")
+        cli_ok(env, "projects", "add", name, "--channel", f"{name}-channel")
         feed = home / f"{name}-feed"
         feed.mkdir()
-        _cli(env, "creators", "add", f"{name}-feed", str(feed), "--project", name)
+        cli_ok(env, "creators", "add", f"{name}-feed", str(feed), "--project", name)
     _seed(home)
     store = KeyStore(home / "api" / "keys.json")
     tokens = {"admin": store.create("*", "admin")[0]}

@@ -13,14 +13,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ApiServer, free_port
+from tests.conftest import ApiServer, cli_ok, free_port
 
 pytestmark = pytest.mark.slow  # on the demo's data (the session's demo fixture)
 
@@ -33,14 +32,6 @@ CHROMIUM = Path(os.environ.get("OMNIVA_CHROMIUM", "/usr/bin/chromium"))
 XSS = "<img src=x onerror=alert(1)>"
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="pip playwright (make setup)")
-
-
-def _cli(env, *args) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout.strip()
 
 
 def _built() -> Path:
@@ -65,13 +56,13 @@ def ui(demo, tmp_path_factory):
     port, yt_port = free_port(), free_port()
     env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
     env.pop("DAGSTER_HOME", None)
-    _cli(env, "projects", "add", "demo", "--channel", "omniva-demo")
-    _cli(env, "projects", "add-creator", "demo", "sample")
-    _cli(env, "projects", "add", "other", "--channel", "omniva-other")
+    cli_ok(env, "projects", "add", "demo", "--channel", "omniva-demo")
+    cli_ok(env, "projects", "add-creator", "demo", "sample")
+    cli_ok(env, "projects", "add", "other", "--channel", "omniva-other")
     keys = {
-        "admin": _cli(env, "api", "keys", "create", "--admin"),
-        "demo": _cli(env, "api", "keys", "create", "--project", "demo"),
-        "other": _cli(env, "api", "keys", "create", "--project", "other"),
+        "admin": cli_ok(env, "api", "keys", "create", "--admin"),
+        "demo": cli_ok(env, "api", "keys", "create", "--project", "demo"),
+        "other": cli_ok(env, "api", "keys", "create", "--project", "other"),
     }
     server = ApiServer.start(home, env, port, timeout=180)
     clients = {

@@ -7,8 +7,6 @@ one creator, no demo): none of the routes hit here needs the demo's data.
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,19 +16,11 @@ import pytest
 
 from omniva_app.api.keys import KeyStore
 from omniva_resources.warehouse import Warehouse
-from tests.conftest import ApiServer, free_port
+from tests.conftest import ApiServer, cli_ok, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE_LIMIT = 60  # requests a minute per key on this server: the tests below stay well under it
 GUESSED = [f"guessed{i}" for i in range(4)]  # key ids an attacker knows (10 wrong secrets each)
-
-
-def _cli(env, *args) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +35,10 @@ def api(tmp_path_factory):
     }
     env.pop("DAGSTER_HOME", None)
     for name in ("alpha", "beta"):
-        _cli(env, "projects", "add", name, "--channel", f"{name}-channel")
+        cli_ok(env, "projects", "add", name, "--channel", f"{name}-channel")
     feed = home / "alpha-feed"
     feed.mkdir()
-    _cli(env, "creators", "add", "alpha-feed", str(feed), "--project", "alpha")
+    cli_ok(env, "creators", "add", "alpha-feed", str(feed), "--project", "alpha")
     store = KeyStore(home / "api" / "keys.json")
     tokens = {"admin": store.create("*", "admin")[0]}
     for name in ("alpha", "beta", "locked", "budget", *GUESSED):

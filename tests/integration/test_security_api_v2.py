@@ -11,8 +11,6 @@ skip a stopped project's creator, saying why, and the API's job files are owner-
 import json
 import os
 import stat
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,18 +28,10 @@ from omniva_assets.scraper.sensors import creator_sensor, daily_posts_schedule, 
 from omniva_resources import creators, projects
 from omniva_resources.resources import OmnivaStore, ScrapeSettings, resources_from_env
 from omniva_resources.warehouse import Warehouse
-from tests.conftest import ApiServer, free_port
+from tests.conftest import ApiServer, cli_ok, free_port
 
 RATE_LIMIT = 300  # requests a minute per key: the tests below stay under it
 SENSORS = {"creator_sensor", "video_sensor", "clip_sensor", "publish_plan_sensor", "upload_sensor"}
-
-
-def _cli(env, *args) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "omniva_app.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +46,10 @@ def api(tmp_path_factory):
     }
     env.pop("DAGSTER_HOME", None)
     for name in ("alpha", "beta"):
-        _cli(env, "projects", "add", name, "--channel", f"{name}-channel")
+        cli_ok(env, "projects", "add", name, "--channel", f"{name}-channel")
         feed = home / f"{name}-feed"
         feed.mkdir()
-        _cli(env, "creators", "add", f"{name}-feed", str(feed), "--project", name)
+        cli_ok(env, "creators", "add", f"{name}-feed", str(feed), "--project", name)
     store = KeyStore(home / "api" / "keys.json")
     tokens = {"admin": store.create("*", "admin")[0]}
     for name in ("alpha", "beta", "locked"):
