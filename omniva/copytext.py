@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 # Hesitations: sounds, not words. Removed wherever they occur.
@@ -150,7 +150,7 @@ _JA_PARTICLES = (
     "の", "に", "を", "は", "が", "と", "で", "へ", "も", "や", "か", "ね", "よ",
 )  # fmt: skip
 _ZH_PARTICLES = tuple("的了和与在是就也都把被对从向给跟或而吗呢吧啊着过")
-UNSPACED = frozenset({"ja", "zh", "th", "lo", "km", "my"})
+UNSPACED = frozenset({"ja", "zh", "yue", "th", "lo", "km", "my", "bo"})
 COORDINATORS: dict[str, tuple[str, ...]] = {
     "en": ("and", "but", "because", "while", "which", "so that"),
     "es": ("y", "pero", "porque", "mientras", "que"),
@@ -170,6 +170,56 @@ _ANNOTATION = re.compile(
     re.IGNORECASE,
 )
 _KEEP_REPEATS = frozenset({"that", "had", "is", "very", "bye", "no", "ha"})
+
+
+# Pieces of one word that a recogniser writes apart: faster-whisper starts every new word with a
+# space, and a piece without one ("-hearted", "'s", "'homme") continues the word before it.
+JOINERS = ("-", "\u2010", "'", "\u2019")
+_CLITICS = r"(?:s|t|re|ve|ll|d|m)"  # English: "John 's" -> "John's", "we 're" -> "we're"
+_ELIDED = r"(?:[^\W\d_]|[^\W\d_]{2}|qu|jusqu|lorsqu|puisqu|quoiqu|quell|dell|dall|nell|sull|all)"
+
+
+def word_groups(
+    pieces: Sequence[str], language: str = "en", segment_starts: Iterable[int] = ()
+) -> list[range]:
+    """Which of the recogniser's word pieces make one word, as index ranges in order.
+
+    ``pieces`` keep their leading space as faster-whisper gives them (" cold", "-hearted"). In a
+    language written with spaces, a piece without a leading space continues the previous piece
+    when it starts with a hyphen or an apostrophe, or when it is not the first of its segment
+    (``segment_starts``: indexes where a segment begins; a segment's first word sometimes comes
+    without its space). In languages written without spaces every piece is a word."""
+    lang = base_language(language)
+    starts = set(segment_starts)
+    groups: list[range] = []
+    for i, piece in enumerate(pieces):
+        glued = (
+            groups
+            and lang not in UNSPACED
+            and piece[:1].strip() != ""
+            and piece.strip() != ""
+            and (piece.startswith(JOINERS) or i not in starts)
+            and not pieces[groups[-1].stop - 1].rstrip().endswith((".", "!", "?", ",", ";", ":"))
+        )
+        if glued:
+            groups[-1] = range(groups[-1].start, i + 1)
+        else:
+            groups.append(range(i, i + 1))
+    return groups
+
+
+def join_subwords(text: str, language: str = "en") -> str:
+    """Text with the recogniser's split words joined: ``"cold -hearted"`` -> ``"cold-hearted"``,
+    ``"John 's"`` -> ``"John's"``, ``"l 'homme"`` -> ``"l'homme"``. A dash with spaces on both
+    sides ("word - word") is punctuation and stays."""
+    if is_unspaced(text, language):
+        return text
+    text = re.sub(r"(?<=[^\W_])\s+(?=[-\u2010][^\W_])", "", text)
+    text = re.sub(rf"(?<=[^\W_])\s+(?=['\u2019]{_CLITICS}(?![^\W_]))", "", text, flags=re.I)
+    text = re.sub(r"(?<=[^\W_])\s+(?=n['\u2019]t(?![^\W_]))", "", text, flags=re.I)
+    if base_language(language) in ("fr", "it", "ca", "pt"):
+        text = re.sub(rf"(?<![^\W_])({_ELIDED})\s+(['\u2019])(?=[^\W_])", r"\1\2", text, flags=re.I)
+    return text
 
 
 def base_language(language: str) -> str:
@@ -277,7 +327,7 @@ def clean(text: str, language: str = "en", entities: Iterable[str] = ()) -> str:
     """Speech as writing: no annotations, fillers or false starts; the first letter capitalised,
     English "i" as "I", named entities with their own capitals."""
     lang = base_language(language)
-    text = _ANNOTATION.sub(" ", strip_markup(text))
+    text = _ANNOTATION.sub(" ", strip_markup(join_subwords(text, lang)))
     text = _tidy(text)
     if not is_unspaced(text, lang):
         text = remove_false_starts(text)

@@ -36,6 +36,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from omniva import copytext
 from omniva.errors import ConfigError, NoSpeechError
 from omniva.records import Transcript, Word
 from omniva_resources import media
@@ -469,17 +470,45 @@ def _aligner(settings: AsrSettings, language: str) -> Any:
         return _aligners[key]
 
 
-def _align(settings: AsrSettings, aligner: Any, audio: Any, segments: list) -> list[Word]:
+def _align(settings: AsrSettings, aligner: Any, audio: Any, segments: list, language: str) -> list[Word]:
     import whisperx  # heavy: torch
 
     model, meta = aligner
     aligned = whisperx.align(segments, model, meta, audio, settings.device, return_char_alignments=False)
-    return [
-        Word(w["word"], round(float(w["start"]), 3), round(float(w["end"]), 3), w.get("score"))
+    timed = [
+        (w["word"], float(w["start"]), float(w["end"]), w.get("score"))
         for seg in aligned["segments"]
         for w in seg.get("words", [])
-        if "start" in w and "end" in w
+        if "start" in w and "end" in w and str(w["word"]).strip()
     ]
+    # whisperx splits its text at spaces: every word is a new one unless it starts with a joiner.
+    pieces = [t[0] if t[0].startswith(copytext.JOINERS) else " " + t[0] for t in timed]
+    return _words(pieces, timed, language, range(len(pieces)))
+
+
+def _words(
+    pieces: Sequence[str],
+    timed: Sequence[tuple[str, float, float, float | None]],
+    language: str,
+    segment_starts: Sequence[int] | range,
+    duration: float | None = None,
+) -> list[Word]:
+    """One ``Word`` per word: the recogniser's pieces of a word ("cold", "-hearted") joined, from
+    the first piece's start to the last one's end, with the least sure piece's probability."""
+    words = []
+    for group in copytext.word_groups(pieces, language, segment_starts):
+        parts = [timed[i] for i in group]
+        end = parts[-1][2] if duration is None else min(parts[-1][2], duration)
+        sure = [p[3] for p in parts if p[3] is not None]
+        words.append(
+            Word(
+                "".join(pieces[i] for i in group).strip(),
+                round(parts[0][1], 3),
+                round(end, 3),
+                round(float(min(sure)), 3) if sure else None,
+            )
+        )
+    return words
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,7 +539,7 @@ def transcribe(
         pipeline = _whisperx_pipeline(spec, language, settings)
         _check_language(pipeline.model, spec, language, path.name)
         result = pipeline.transcribe(audio, batch_size=settings.batch_size, language=language)
-        words = _align(settings, aligner, audio, result["segments"]) if result["segments"] else []
+        words = _align(settings, aligner, audio, result["segments"], language) if result["segments"] else []
         text = _join(language, [w.word for w in words])
         timing = "whisperx-align (wav2vec2)"
         backend = f"whisperx {_version('whisperx')} / faster-whisper {_version('faster-whisper')}"
@@ -546,24 +575,20 @@ def _faster_whisper_words(
         condition_on_previous_text=False,
         initial_prompt=_prompt(language, settings),
     )
-    words: list[Word] = []
-    raw: list[str] = []
+    pieces: list[str] = []
+    timed: list[tuple[str, float, float, float | None]] = []
+    segment_starts: list[int] = []
     for seg in segments:
         if seg.no_speech_prob > 0.8 and seg.avg_logprob < -1.0:
             continue
+        segment_starts.append(len(pieces))
         for w in seg.words or []:
             if not w.word.strip():
                 continue
-            raw.append(w.word)
-            words.append(
-                Word(
-                    w.word.strip(),
-                    round(float(w.start), 3),
-                    round(min(float(w.end), duration), 3),
-                    round(float(w.probability), 3),
-                )
-            )
-    return words, _join(language, raw)
+            pieces.append(w.word)  # with its leading space: a piece without one continues a word
+            timed.append((w.word, float(w.start), float(w.end), float(w.probability)))
+    words = _words(pieces, timed, language, segment_starts, duration)
+    return words, _join(language, [w.word for w in words])
 
 
 def _prompt(language: str, settings: AsrSettings) -> str | None:
@@ -575,7 +600,7 @@ def _prompt(language: str, settings: AsrSettings) -> str | None:
 def _join(language: str, words: list[str]) -> str:
     if language in _NO_SPACE_LANGUAGES:
         return "".join(w.strip() for w in words)
-    return " ".join(w.strip() for w in words)
+    return copytext.join_subwords(" ".join(w.strip() for w in words), language)
 
 
 def _version(dist: str) -> str:
