@@ -132,3 +132,18 @@ def encoder_threads(renders_at_once: int, cores: int | None = None) -> int:
     core) for a render alone."""
     cores = cores or os.cpu_count() or 1
     return 0 if renders_at_once <= 1 else max(1, cores // renders_at_once)
+
+
+def notify_allow_loopback(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether notification webhooks and PagerDuty endpoints may be loopback addresses
+    (``OMNIVA_NOTIFY_ALLOW_LOOPBACK=1``; off by default). Off, they must be public https
+    addresses, as creators' URLs must be (``omniva_resources.source_guard``); on, a receiver on
+    this machine is accepted too (the tests' local receivers, a relay beside the farm)."""
+    env = os.environ if environ is None else environ
+    return env.get("OMNIVA_NOTIFY_ALLOW_LOOPBACK", "").strip().lower() in ("1", "true", "on", "yes")
+
+
+def dagster_ui_url(environ: Mapping[str, str] | None = None) -> str:
+    """The Dagster UI's address for links to runs (``OMNIVA_DAGSTER_UI``)."""
+    env = os.environ if environ is None else environ
+    return (env.get("OMNIVA_DAGSTER_UI") or "http://127.0.0.1:3000").rstrip("/")
