@@ -194,6 +194,13 @@ class RenderSettings(dg.ConfigurableResource):
     fade_s: float = _SPEC.fade_s
     denoise: bool = _SPEC.denoise
     compress: bool = _SPEC.compress
+    layout: str = _SPEC.layout  # auto | audiogram | reframe (omniva.layout; a creator may force its own)
+    still_threshold: float = _SPEC.still_threshold
+    audiogram_colour: str = _SPEC.audiogram_colour
+    audiogram_wave: str = _SPEC.audiogram_wave
+    audiogram_title_size: int = _SPEC.audiogram_title_size
+    audiogram_caption_size: int = _SPEC.audiogram_caption_size
+    audiogram_darken: float = _SPEC.audiogram_darken
     burn_captions: bool = True  # a creator's caption style may still turn burning off
 
     def spec(self) -> media.RenderSpec:

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omniva.layout import AudiogramStyle
 from omniva_resources.media.audio import Loudness
+
+_AUDIOGRAM = AudiogramStyle()
 
 # How far inside ``RenderSpec.loudness_tolerance_lu`` each stage of the render aims, so
 # the drift of the stages after it stays within the tolerance: the normalised WAV (the
@@ -35,6 +38,24 @@ class RenderSpec:
     fade_s: float = 0.012  # fade in/out at the clip's very start and end
     denoise: bool = False  # afftdn before the compressor
     compress: bool = True
+    # The picture: "auto" (a still or missing picture gets the audiogram, moving video the
+    # face-aware reframe; omniva.layout), "audiogram" or "reframe" for every clip.
+    layout: str = "auto"
+    still_threshold: float = 1.5  # grey levels between samples a still picture stays under
+    audiogram_colour: str = _AUDIOGRAM.colour
+    audiogram_wave: str = _AUDIOGRAM.wave
+    audiogram_title_size: int = _AUDIOGRAM.title_size
+    audiogram_caption_size: int = _AUDIOGRAM.caption_size
+    audiogram_darken: float = _AUDIOGRAM.darken
+
+    def audiogram_style(self) -> AudiogramStyle:
+        return AudiogramStyle(
+            colour=self.audiogram_colour.removeprefix("#").removeprefix("0x"),
+            wave=self.audiogram_wave,
+            title_size=self.audiogram_title_size,
+            caption_size=self.audiogram_caption_size,
+            darken=self.audiogram_darken,
+        ).check()
 
     @property
     def limiter_ceiling_dbtp(self) -> float:
