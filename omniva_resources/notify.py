@@ -153,9 +153,10 @@ def merged(new: NotificationSettings, old: NotificationSettings | None) -> Notif
     elif out.email and out.email.password == MASK:
         out.email.password = None
     if out.slack:
-        out.slack.webhook_url = keep(
-            out.slack.webhook_url, old.slack.webhook_url if old and old.slack else None
-        )
+        before = old.slack.webhook_url if old and old.slack else None
+        shown = _url_hint(before)  # GET shows the URL as scheme://host/REDACTED
+        url = None if shown and out.slack.webhook_url == shown else out.slack.webhook_url
+        out.slack.webhook_url = keep(url, before)
     if out.pagerduty:
         before = old.pagerduty.routing_key if old and old.pagerduty else None
         out.pagerduty.routing_key = keep(out.pagerduty.routing_key, before)
