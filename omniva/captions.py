@@ -418,6 +418,65 @@ def _ass_style(name: str, font: str, style: CaptionStyle, rtl: bool) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    """Text shown for the whole clip at a fixed place (an audiogram's title, the creator's
+    name): broken into at most ``max_lines`` lines of ``max_chars`` display width as the
+    captions are (``wrap_text``), its font chosen by its script, top-centred on (x, y)."""
+
+    name: str  # its ASS style's name
+    text: str
+    x: int
+    y: int
+    size: int
+    colour: str = "FFFFFF"
+    bold: bool = True
+    max_chars: int = 24
+    max_lines: int = 2
+    outline: float = 3.0
+
+
+def _tokens(text: str) -> list[str]:
+    """Words of ``text`` to break lines between: spaced words, and each character of a run
+    written without spaces (CJK, Thai)."""
+    out: list[str] = []
+    for word in text.split():
+        run = ""
+        for ch in word:
+            if _unspaced(ch):
+                if run:
+                    out.append(run)
+                    run = ""
+                out.append(ch)
+            else:
+                run += ch
+        if run:
+            out.append(run)
+    return out
+
+
+def wrap_text(text: str, max_chars: int, max_lines: int) -> list[str]:
+    """``text`` in lines of at most ``max_chars`` display width, broken where captions break
+    (between spaced words and CJK / Thai characters, never before closing or after opening
+    punctuation), at most ``max_lines`` (the last one ends in "…" when text was left out)."""
+    lines: list[str] = []
+    cur: list[str] = []
+    for tok in _tokens(text):
+        too_wide = text_width(join_words([*cur, tok])) > max_chars
+        if cur and too_wide and tok[0] not in NO_BREAK_BEFORE and cur[-1][-1] not in NO_BREAK_AFTER:
+            lines.append(join_words(cur))
+            cur = []
+        cur.append(tok)
+    if cur:
+        lines.append(join_words(cur))
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and text_width(last + "…") > max_chars:
+            last = last[:-1].rstrip()
+        lines = [*lines[: max_lines - 1], last + "…"]
+    return lines
+
+
 def to_ass(
     words: Sequence[Word],
     style: CaptionStyle = CaptionStyle(),
@@ -428,15 +487,18 @@ def to_ass(
     *,
     language: str | None = None,
     families_for: Callable[[str], Collection[str]] | None = None,
+    blocks: Sequence[TextBlock] = (),
 ) -> str:
     """An ASS script: one event per spoken word, its line drawn with that word highlighted.
 
     The style "Caption" has the font of the captions' main script; a line in another script
     uses the style "Caption <script>" with that script's font (``caption_fonts``). Text stays
-    in logical order (libass lays out right-to-left lines)."""
+    in logical order (libass lays out right-to-left lines). ``blocks`` are drawn for the
+    whole ``duration`` (each its own style, font by its script)."""
     fonts = caption_fonts(words, style, language, families_for, breaks)
     main = next(iter(fonts))
     names = {s: "Caption" if s == main else f"Caption {s}" for s in fonts}
+    block_styles, block_events = _blocks(blocks, style, duration, language, families_for)
     head = [
         "[Script Info]",
         "ScriptType: v4.00+",
@@ -450,11 +512,12 @@ def to_ass(
         "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
         "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
         *(_ass_style(names[s], f, style, s in RTL_SCRIPTS) for s, f in fonts.items()),
+        *block_styles,
         "",
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]
-    events = []
+    events = list(block_events)
     hl = _ass_colour(style.highlight)
     for line, start, end in _timed_lines(group_words(words, style, breaks=breaks), duration):
         ws = list(line.words)
@@ -468,6 +531,35 @@ def to_ass(
                 f"Dialogue: 0,{_ass_time(a)},{_ass_time(b)},{name},,0,0,0,,{_highlighted(ws, k, hl, style)}"
             )
     return "\n".join(head + events) + "\n"
+
+
+def _families(script: str, families_for: Callable[[str], Collection[str]] | None) -> Collection[str] | None:
+    return families_for(FONTCONFIG_LANG.get(script, "en")) if families_for else None
+
+
+def _blocks(
+    blocks: Sequence[TextBlock],
+    style: CaptionStyle,
+    duration: float | None,
+    language: str | None,
+    families_for: Callable[[str], Collection[str]] | None,
+) -> tuple[list[str], list[str]]:
+    """The ASS styles and events of fixed text blocks (``to_ass``)."""
+    styles, events = [], []
+    end = _ass_time(duration) if duration is not None else "9:59:59.00"
+    for b in blocks:
+        lines = wrap_text(b.text, b.max_chars, b.max_lines)
+        if not lines:
+            continue
+        script = detect_script(" ".join(lines), language)
+        font = choose_font(script, _families(script, families_for), style.font)
+        look = replace(style, size=b.size, colour=b.colour, bold=b.bold, outline=b.outline)
+        styles.append(_ass_style(b.name, font, look, script in RTL_SCRIPTS))
+        text = "\\N".join(_ass_escape(line) for line in lines)
+        events.append(
+            f"Dialogue: 1,{_ass_time(0.0)},{end},{b.name},,0,0,0,,{{\\an8\\pos({b.x},{b.y})}}{text}"
+        )
+    return styles, events
 
 
 def _highlighted(ws: Sequence[Word], k: int, hl: str, style: CaptionStyle) -> str:

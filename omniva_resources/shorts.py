@@ -1,5 +1,5 @@
 """A Short from an edit decision list: faces followed in a 9:16 crop (else the blurred
-background), word-timed captions (burned in, plus an SRT sidecar), two-pass loudness, a
+background), or the audiogram for a still picture (``omniva.layout``), word-timed captions (burned in, plus an SRT sidecar), two-pass loudness, a
 thumbnail; and the YouTube Shorts spec it must meet.
 
 ``render_short`` is the whole render step (the ``renders`` asset only stores what it
@@ -9,15 +9,18 @@ returns); ``shorts_spec_problems`` is the check, a pure function of the result.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 import cv2
+import numpy as np
 
-from omniva import captions, editing
+from omniva import captions, editing, layout
 from omniva.records import EditDecisionList, Render
 from omniva_resources import faces, media
+from omniva_resources.media import audiogram
 
 REFRAME_RULES = faces.ReframeRules()
 THUMBNAIL_SIZE = (1280, 720)
@@ -57,9 +60,17 @@ def render_short(
     burn_captions: bool = True,
     tools: media.FFmpegTools = media.DEFAULT_TOOLS,
     reframe_rules: faces.ReframeRules = REFRAME_RULES,
+    *,
+    title: str = "",
+    creator_name: str = "",
+    creator_layout: str = "auto",
 ) -> ShortRender:
     """Render ``edl`` from ``source`` to ``out`` (thumbnail ``.jpg`` and captions ``.srt``
-    beside it). Captions are burned in when ``burn_captions`` and the style allow it."""
+    beside it). Captions are burned in when ``burn_captions`` and the style allow it.
+
+    The picture: ``layout.choose_layout`` from ``spec.layout``, ``creator_layout`` and the
+    stillness of the frames the reframe samples; the audiogram shows ``title`` and
+    ``creator_name``."""
     thumb, srt, ass = out.with_suffix(".jpg"), out.with_suffix(".srt"), out.with_suffix(".ass")
     xfade, total = edl.crossfade_s, edl.output_duration_s
     facts = media.probe(source, tools)
@@ -69,31 +80,43 @@ def render_short(
     plan = faces.plan_reframe(
         times, frames, scale, facts.width or 0, facts.height or 0, total, spec.fps, reframe_rules
     )
+    stillness = layout.measure_stillness(frames, spec.still_threshold) if facts.has_video else None
+    choice = layout.choose_layout(spec.layout, creator_layout, stillness)
     fillers = edl.rules.get("fillers", editing.DEFAULT_FILLERS)
     spoken = [w for w in edl.words if not editing.is_filler(w, fillers)]
     words_out = editing.words_in_output(spoken, edl.keep, xfade)
-    captions_file = None
+    cuts = editing.segment_starts(edl.keep, xfade)[1:]
+    language = edl.rules.get("language") or None
+    out.parent.mkdir(parents=True, exist_ok=True)
     if words_out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        cuts = editing.segment_starts(edl.keep, xfade)[1:]
         media.write_text_atomic(srt, captions.to_srt(words_out, style, total, cuts))
-        if burn_captions and style.burn_in:
+    burn = bool(words_out) and burn_captions and style.burn_in
+    with tempfile.TemporaryDirectory(prefix="omniva-audiogram-") as work:
+        picture: audiogram.AudiogramPicture | None = None
+        blocks: list[captions.TextBlock] = []
+        ass_style = style
+        if choice.layout == "audiogram":
+            picture = audiogram_picture(source, edl, facts, times, frames, spec, Path(work), tools)
+            ass_style, blocks = audiogram_text(picture, style, title, creator_name)
+        captions_file = None
+        if burn or blocks:
             ass_text = captions.to_ass(
-                words_out,
-                style,
+                words_out if burn else [],
+                ass_style,
                 spec.width,
                 spec.height,
                 total,
                 cuts,
-                language=edl.rules.get("language") or None,
+                language=language,
                 families_for=installed_families,
+                blocks=blocks,
             )
             captions_file = media.write_text_atomic(ass, ass_text)
-    result = media.render_vertical(
-        source, edl.keep, out, facts, spec, plan.reframe, captions_file, xfade, tools
-    )
+        result = media.render_vertical(
+            source, edl.keep, out, facts, spec, plan.reframe, captions_file, xfade, tools, picture
+        )
     w, h = THUMBNAIL_SIZE
-    if facts.has_video and plan.thumbnail_t is not None:
+    if result.layout != "audiogram" and facts.has_video and plan.thumbnail_t is not None:
         at = editing.source_time(plan.thumbnail_t, edl.keep, xfade)
         media.extract_frame(source, at, thumb, w, h, plan.thumbnail_center_x, THUMBNAIL_MAX_BYTES, tools)
     else:
@@ -116,16 +139,91 @@ def render_short(
         str(thumb),
         result.commands,
         layout=result.layout,
-        reframe=plan.record(),
+        reframe=plan.record() | {"layout_choice": choice.record(), **_cover_record(picture)},
         srt_path=str(srt) if words_out else "",
-        captions_burned=captions_file is not None,
+        captions_burned=burn,
         faststart=media.is_faststart(out),
         video_profile=rendered.video_profile or "",
         pix_fmt=rendered.pix_fmt or "",
         audio_sample_rate=rendered.sample_rate or 0,
         loudness_corrections=result.audio_corrections,
     )
-    return ShortRender(render, plan.reason, media.probe(thumb, tools), style)
+    reason = plan.reason if result.layout != "audiogram" else choice.reason
+    return ShortRender(render, reason, media.probe(thumb, tools), style)
+
+
+def audiogram_picture(
+    source: Path,
+    edl: EditDecisionList,
+    facts: media.MediaFacts,
+    times: np.ndarray,
+    frames: np.ndarray,
+    spec: media.RenderSpec,
+    work: Path,
+    tools: media.FFmpegTools = media.DEFAULT_TOOLS,
+) -> audiogram.AudiogramPicture:
+    """The audiogram's still, composed in ``work``: the post's thumbnail kept beside the
+    source, else the clip's sharpest sampled frame (full size), else a plain card."""
+    look = spec.audiogram_style()
+    geometry = look.geometry(spec.width, spec.height)
+    cover = audiogram.thumbnail_beside(source)
+    cover_from = f"thumbnail {cover.name}" if cover else "none"
+    best = layout.sharpest(frames)
+    if cover is None and best is not None and facts.width and facts.height:
+        at = editing.source_time(float(times[best]), edl.keep, edl.crossfade_s)
+        cover = media.extract_frame(
+            source, at, work / "frame.jpg", facts.width, facts.height, None, 50 * 2**20, tools
+        )
+        cover_from = f"sharpest frame, {at:.2f} s into the source"
+    base = work / "audiogram.png"
+    box = audiogram.compose_base(cover, geometry, look, base, tools)
+    return audiogram.AudiogramPicture(base, geometry, look, box, cover_from)
+
+
+def audiogram_text(
+    picture: audiogram.AudiogramPicture, style: captions.CaptionStyle, title: str, creator: str
+) -> tuple[captions.CaptionStyle, list[captions.TextBlock]]:
+    """The caption style of an audiogram (the creator's font and colours, larger, the spoken
+    word in the brand colour, in the lower third) and its title and creator blocks."""
+    g, look = picture.geometry, picture.style
+    caption_style = replace(
+        style,
+        size=g.caption_size,
+        margin_v=g.caption_margin_v,
+        max_chars=min(style.max_chars, g.caption_chars),
+        max_words=min(style.max_words, 3),
+        highlight=look.colour,
+    )
+    blocks = []
+    if title.strip():
+        x, y = g.title_xy
+        blocks.append(
+            captions.TextBlock(
+                "Title",
+                title.strip(),
+                x,
+                y,
+                g.title_size,
+                look.text_colour,
+                True,
+                g.text_chars,
+                g.title_lines,
+            )
+        )
+    if creator.strip():
+        x, y = g.creator_xy
+        blocks.append(
+            captions.TextBlock(
+                "Creator", creator.strip(), x, y, g.creator_size, look.colour, True, 2 * g.text_chars, 1, 2.0
+            )
+        )
+    return caption_style, blocks
+
+
+def _cover_record(picture: audiogram.AudiogramPicture | None) -> dict:
+    if picture is None:
+        return {}
+    return {"audiogram": {"cover": picture.cover_from, "cover_box": list(picture.cover_box)}}
 
 
 def render_tools(encoder: str, tools: media.FFmpegTools = media.DEFAULT_TOOLS) -> dict[str, str]:

@@ -9,13 +9,14 @@ from pathlib import Path
 import dagster as dg
 
 from cognitive_sensors import chorus
-from omniva import captions, contracts, copytext, editing, timeline
+from omniva import captions, contracts, copytext, editing, layout, timeline
 from omniva.editing import AutocutRules
 from omniva.records import (
     Analysis,
     Candidate,
     ClipCopy,
     EditDecisionList,
+    Post,
     RankedClip,
     Selection,
     Transcript,
@@ -41,7 +42,7 @@ from omniva_resources.warehouse import file_lock
 
 # The renders' code version is "<this>-<the render settings' fingerprint>", and the uploads'
 # carries the renders' (omniva_assets.definitions applies both when the definitions load).
-RENDERS_CODE_VERSION = "3"  # 3: caption fonts by script
+RENDERS_CODE_VERSION = "4"  # 4: the audiogram for still pictures; 3: caption fonts by script
 
 
 def _video_ins(*names: str) -> dict[str, dg.AssetIn]:
@@ -177,7 +178,19 @@ def renders(
     spec, tools = render.spec(), ffmpeg_for_run(context, media_tools)
     out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
     style = captions.style_for(videos.creator, store.layout.home)
-    short = shorts.render_short(clips, Path(videos.file_path), out, spec, style, render.burn_captions, tools)
+    post = _post_of(store, videos.video_key)
+    short = shorts.render_short(
+        clips,
+        Path(videos.file_path),
+        out,
+        spec,
+        style,
+        render.burn_captions,
+        tools,
+        title=post.title if post else "",
+        creator_name=(scraper.provenance(post).get("source_creator") if post else None) or videos.creator,
+        creator_layout=layout.creator_layout(videos.creator, store.layout.home),
+    )
     r = short.render
     reframe = {k: v for k, v in r.reframe.items() if k != "keyframes"}
     lineage = Lineage.of_video(
@@ -218,6 +231,7 @@ def renders(
         "true_peak_dbtp": r.true_peak_dbtp,
         "encoder": r.encoder,
         "layout": r.layout,
+        "layout_reason": short.reason,
         "reframe": dg.MetadataValue.json(reframe),
         "captions": dg.MetadataValue.path(r.srt_path) if r.srt_path else "none",
         "thumbnail": dg.MetadataValue.path(r.thumbnail_path),
@@ -243,6 +257,14 @@ def ffmpeg_for_run(context: dg.AssetExecutionContext, media_tools: MediaTools) -
         if len(running) > 1:
             return dataclasses.replace(tools, threads=encoder_threads(len(running)))
     return tools
+
+
+def _post_of(store: OmnivaStore, video_key: str) -> Post | None:
+    """The post the video came from (its title heads an audiogram), None when none was listed."""
+    try:
+        return store.find_post(video_key)
+    except dg.Failure:
+        return None
 
 
 def source_rights(store: OmnivaStore, video_key: str) -> dict:

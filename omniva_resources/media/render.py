@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from omniva.errors import NoAudioError, RenderError
+from omniva_resources.media.audiogram import AudiogramPicture, audiogram_graph
 from omniva_resources.media.edit import Spans, input_args, relative, seek_window, video_edit
 from omniva_resources.media.files import partial_path
 from omniva_resources.media.loudnorm import correct_encoded_loudness, normalise_audio
@@ -59,13 +60,16 @@ def render_vertical(
     captions_ass: Path | None = None,
     crossfade_s: float | None = None,
     tools: FFmpegTools = DEFAULT_TOOLS,
+    audiogram: AudiogramPicture | None = None,
 ) -> RenderResult:
     """Cut ``spans`` out of ``source``, lay them out 9:16, normalise loudness, encode H.264/AAC.
 
     Picture: ``reframe`` ``crop`` (a moving crop window following a face, via ``sendcmd``
     commands to a ``crop`` filter, one per frame where x changes), ``split`` (two crops
     stacked), or the source over a blurred, zoomed copy of itself (``fit``, the default
-    and the fallback when there is no face); audio-only sources get a waveform.
+    and the fallback when there is no face); audio-only sources get a waveform. With
+    ``audiogram`` the picture is the audiogram (``media.audiogram``) and the source's
+    picture is not read at all.
     Optional burned-in ASS captions (libass). Consecutive spans are joined with a
     ``crossfade_s`` equal-power audio crossfade (default: one frame), the picture drops
     the same length, so sound and picture stay in sync. Audio: see ``loudnorm``.
@@ -95,15 +99,19 @@ def render_vertical(
         budget_kbps = int(spec.max_bytes * 8 * 0.92 / 1000 / max(total, 1.0)) - spec.audio_kbps
         video_kbps = max(300, min(spec.max_video_kbps, budget_kbps))
         encoder = h264_encoder(tools)
-        if facts.has_video:
+        inputs, sound = [*in_args, "-i", str(wav)], "1:a"
+        if audiogram is not None:
+            inputs, sound = ["-i", str(wav), "-i", str(audiogram.base)], "0:a"
+            layout, graph = "audiogram", audiogram_graph(audiogram, spec.fps, total, captions_ass)
+        elif facts.has_video:
             pic, layout = picture_graph(reframe, spec, total, captions_ass, work)
             graph = video_edit(rel, xfade) + ";" + pic
         else:
             layout, graph = "waveform", waveform_graph(spec, captions_ass)
         tmp = partial_path(out_path)
         for _attempt in range(4):
-            cmd = [tools.ffmpeg, "-nostdin", "-hide_banner", "-y", *in_args, "-i", str(wav)]
-            cmd += ["-filter_complex", graph, "-map", "[vout]", "-map", "1:a"]
+            cmd = [tools.ffmpeg, "-nostdin", "-hide_banner", "-y", *inputs]
+            cmd += ["-filter_complex", graph, "-map", "[vout]", "-map", sound]
             cmd += video_codec_args(encoder, spec, video_kbps, tools.threads)
             cmd += ["-c:a", "aac", "-b:a", f"{spec.audio_kbps}k", "-ar", "48000", "-ac", "2"]
             cmd += ["-movflags", "+faststart", "-t", f"{total:.3f}", str(tmp)]
