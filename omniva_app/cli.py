@@ -195,15 +195,35 @@ def cmd_demo(args) -> int:
         with SampleSite(lay.home / "sample-site", port=port) as site:
             print(f"sample creator site: {site.feed_url}")
             creators.add(lay, SAMPLE_CREATOR, site.feed_url, allow_private_network=True)
+            _demo_project(lay, args.review)
             report = run.run_creator(SAMPLE_CREATOR, SAMPLE_DAYS[0], SAMPLE_DAYS[-1])
     finally:
         if emulator:
             emulator.stop()
     db = _sync_and_refresh(lay)
     print()
-    print(summary.render(lay, report, time.perf_counter() - started, db))
+    print(summary.render(lay, report, time.perf_counter() - started, db, project=DEMO_PROJECT))
     unexpected = [f for f in report.failures if not summary.is_expected_bad_input(f)]
     return 1 if unexpected else 0
+
+
+#: The demo's project: the sample creator, publishing to the emulator's channel.
+DEMO_PROJECT, DEMO_CHANNEL = "demo", "omniva-demo"
+
+
+def _demo_project(lay: Layout, review: str) -> None:
+    """Project ``demo`` holds the sample creator (the dashboard shows it), with the review mode
+    asked for: ``auto`` publishes unattended; ``required`` holds every upload until a person
+    approves its clip on the dashboard. Its automation stays as it was (the demo's own run is an
+    explicit request); an existing project keeps its other settings."""
+    from omniva_devkit.sample_site import SAMPLE_CREATOR
+    from omniva_resources import projects
+
+    if DEMO_PROJECT not in {p.name for p in projects.list_projects(lay)}:
+        projects.add_project(DEMO_PROJECT, DEMO_CHANNEL, lay=lay)
+    if SAMPLE_CREATOR not in projects.get_project(DEMO_PROJECT, lay).creators:
+        projects.add_creator(DEMO_PROJECT, SAMPLE_CREATOR, lay)
+    projects.set_review(DEMO_PROJECT, review, lay)
 
 
 def _sync_and_refresh(lay: Layout) -> Path:
@@ -457,6 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2,
         help="most clips Pantheon picks from one video (default: 2, one day of YouTube quota)",
+    )
+    d.add_argument(
+        "--review",
+        choices=("auto", "required"),
+        default="auto",
+        help="the demo project's review mode: auto (default) publishes unattended; required holds "
+        "every upload until its clip is approved on the dashboard",
     )
     d.set_defaults(func=cmd_demo)
 

@@ -34,7 +34,15 @@ from omniva_app.launch import (
 )
 from omniva_assets import definitions
 from omniva_assets.partitions import clips_partitions, creators_partitions, post_key, videos_partitions
-from omniva_assets.policy import STAGES, Launch, LaunchPolicy, keys_from, latest, register_partitions
+from omniva_assets.policy import (
+    REVIEW_WAIT,
+    STAGES,
+    Launch,
+    LaunchPolicy,
+    keys_from,
+    latest,
+    register_partitions,
+)
 from omniva_resources.resources import OmnivaStore
 from omniva_resources.staleness import stale_partitions
 
@@ -63,6 +71,8 @@ class Report:
     video_keys: list[str] = field(default_factory=list)
     clip_keys: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)
+    #: clips whose upload waits for a person's approval (their project's review is required)
+    held_for_review: list[str] = field(default_factory=list)
 
 
 class Runner:
@@ -222,6 +232,8 @@ class Runner:
         for d in plan.decisions:
             if d.action != "request" and d.reason != DONE:
                 self.echo(f"  Zenith: {d.action} {d.partition_key}: {d.reason}")
+            if d.action == "defer" and d.reason.startswith(REVIEW_WAIT):
+                self.report.held_for_review.append(d.partition_key)
         self.echo(MESSAGES[stage].format(n=len(keys), todo=len(plan.launches)))
         self._run_many(STAGES[stage].job, plan.launches, stage, label=label)
 

@@ -33,7 +33,9 @@ def _table(headers: list[str], rows: list[list]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
-def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
+def render(layout: Layout, report: Report, wall_s: float, db: Path, project: str | None = None) -> str:
+    """The tables and the addresses; ``project``: the project the run served (the demo's), named
+    in the dashboard's lines."""
     wh = Warehouse(layout.warehouse, layout.duckdb_path)
     failures = {f.partition: f for f in report.failures}
     quarantined = {r["partition"]: r for r in wh.query_file("quarantined_partitions")}
@@ -59,6 +61,7 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
             ]
         )
     crows, trows = [], []
+    held = set(report.held_for_review)
     for r in wh.query_file("summary_clips"):
         trows.append(
             [
@@ -78,10 +81,11 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
                 f"{r['integrated_lufs']:.1f}",
                 r["yt_video_id"] or "-",
                 r["scheduled_time"].strftime("%Y-%m-%d %H:%M UTC") if r["scheduled_time"] else "-",
-                r["status"] or "-",
+                r["status"] or ("held: review" if f"{r['rank']}|{r['video_key']}" in held else "-"),
             ]
         )
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.stage_seconds.items())
+    dashboard = f"http://127.0.0.1:{os.environ.get('OMNIVA_API_PORT') or '8090'}/app"
     return "\n".join(
         [
             "VIDEOS",
@@ -112,7 +116,20 @@ def render(layout: Layout, report: Report, wall_s: float, db: Path) -> str:
             f"renders:   {layout.media / 'renders'}",
             f"warehouse: {db}  (duckdb {db} -c 'SELECT * FROM clip_lineage')",
             f"dagster:   DAGSTER_HOME={layout.dagster_home}  (make ui, then http://127.0.0.1:3000)",
-            f"dashboard: http://127.0.0.1:{os.environ.get('OMNIVA_API_PORT') or '8090'}/app/ — `omniva api` serves it (make ui starts both); "
-            "sign in with a key from `omniva api keys create --project ...`",
+            f"dashboard: {dashboard}/ — `omniva api` serves it (make ui starts both); "
+            f"sign in with a key from `omniva api keys create --project {project or 'NAME'}`",
+            *_review_lines(report, dashboard, project),
         ]
     )
+
+
+def _review_lines(report: Report, dashboard: str, project: str | None) -> list[str]:
+    """Where the clips held for a person's approval are reviewed (a project whose review is required)."""
+    held = sorted(set(report.held_for_review))
+    if not held:
+        return []
+    return [
+        f"review:    {len(held)} clip(s) wait for review before they upload: approve or reject each on "
+        f'{dashboard}/#/projects{f"/proj_{project}/clips" if project else ""}, then "Upload now" on its page (or start the project\'s '
+        "automation: the sensors upload approved clips at their slots)",
+    ]

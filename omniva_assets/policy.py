@@ -200,8 +200,12 @@ def stopped_reason(project: str) -> str:
     return f"project proj_{project} is stopped"
 
 
+#: How every "held for review" reason starts (``review_wait_reason``).
+REVIEW_WAIT = "waiting for review"
+
+
 def review_wait_reason(project: str) -> str:
-    return f"waiting for review (project proj_{project} requires approval)"
+    return f"{REVIEW_WAIT} (project proj_{project} requires approval)"
 
 
 def rejected_reason(review: Mapping[str, Any]) -> str:

@@ -115,7 +115,7 @@ def omniva_cli(home: Path, yt_port: int, *args: str) -> subprocess.CompletedProc
     )
 
 
-def run_demo(home: Path, site_port: int, yt_port: int) -> subprocess.CompletedProcess:
+def run_demo(home: Path, site_port: int, yt_port: int, *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
     env.pop("DAGSTER_HOME", None)
     return subprocess.run(
@@ -128,6 +128,7 @@ def run_demo(home: Path, site_port: int, yt_port: int) -> subprocess.CompletedPr
             str(site_port),
             "--youtube-port",
             str(yt_port),
+            *extra,
         ],
         env=env,
         capture_output=True,

@@ -9,127 +9,37 @@ Each test takes screenshots of its pages: into a temporary folder, or into the d
 leaves the work tree as it was.
 """
 
-import os
 import re
 import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import ApiServer, cli_ok, free_port
+from tests.browser import Page, dashboard, home_env
+from tests.browser import data as _data
+from tests.conftest import cli_ok
 
 pytestmark = pytest.mark.slow  # on the demo's data (the session's demo fixture)
 
-ROOT = Path(__file__).resolve().parents[2]
-DASHBOARD = ROOT / "dashboard"
-SHOTS = Path(os.environ.get("OMNIVA_SCREENSHOTS") or Path(tempfile.gettempdir()) / "omniva-dashboard-shots")
-if not SHOTS.is_absolute():
-    SHOTS = ROOT / SHOTS
-CHROMIUM = Path(os.environ.get("OMNIVA_CHROMIUM", "/usr/bin/chromium"))
 XSS = "<img src=x onerror=alert(1)>"
-
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="pip playwright (make setup)")
-
-
-def _built() -> Path:
-    """dashboard/dist, built here when missing (as `make setup` does)."""
-    index = DASHBOARD / "dist" / "index.html"
-    if not index.exists():
-        if not shutil.which("npm"):
-            pytest.skip("dashboard/dist is not built and npm is missing: run make setup")
-        for cmd in (["npm", "ci", "--no-audit", "--no-fund"], ["npm", "run", "build"]):
-            out = subprocess.run(cmd, cwd=DASHBOARD, capture_output=True, text=True, timeout=600)
-            assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return index
 
 
 @pytest.fixture(scope="module")
 def ui(demo, tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (make setup)")
-    _built()
     home = tmp_path_factory.mktemp("dashboard") / "home"
     shutil.copytree(demo["home"], home, symlinks=True)
-    port, yt_port = free_port(), free_port()
-    env = {**os.environ, "OMNIVA_HOME": str(home), "OMNIVA_YOUTUBE_API_ROOT": f"http://127.0.0.1:{yt_port}/"}
-    env.pop("DAGSTER_HOME", None)
-    cli_ok(env, "projects", "add", "demo", "--channel", "omniva-demo")
-    cli_ok(env, "projects", "add-creator", "demo", "sample")
+    env = home_env(home)
     cli_ok(env, "projects", "add", "other", "--channel", "omniva-other")
     keys = {
         "admin": cli_ok(env, "api", "keys", "create", "--admin"),
         "demo": cli_ok(env, "api", "keys", "create", "--project", "demo"),
         "other": cli_ok(env, "api", "keys", "create", "--project", "other"),
     }
-    server = ApiServer.start(home, env, port, timeout=180)
-    clients = {
-        name: httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {k}"}, timeout=120)
-        for name, k in keys.items()
-    }
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
-        )
-        try:
-            yield {"base": server.base, "keys": keys, "home": home, "browser": browser, **clients}
-        finally:
-            browser.close()
-            for c in clients.values():
-                c.close()
-            server.stop()
-
-
-def _data(resp: httpx.Response, status: int = 200):
-    body = resp.json()
-    assert resp.status_code == status, body
-    return body["data"]
+    with dashboard(home, env, keys) as ui:
+        yield ui
 
 
 def _clips(ui, who: str = "demo") -> list[dict]:
     return _data(ui[who].get("/v1/projects/proj_demo/clips", params={"limit": 500}))["items"]
-
-
-class Page:
-    """One browser context (its own cookies) with the app open, its alerts and errors kept."""
-
-    def __init__(self, ui):
-        self.ui = ui
-        self.context = ui["browser"].new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(20000)
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("dialog", self._dialog)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-    def _dialog(self, dialog) -> None:
-        """An alert, confirm or prompt: recorded (none should ever open) and dismissed."""
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def goto(self, hash_path: str = "") -> None:
-        self.page.goto(f"{self.ui['base']}/app/{hash_path}")
-
-    def sign_in(self, who: str = "demo", shot: str | None = None) -> None:
-        self.goto("#/signin")
-        self.page.fill("#api-key", self.ui["keys"][who])
-        if shot:
-            self.shot(shot)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_selector(".project-card")
-
-    def shot(self, name: str, full: bool = True) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"dashboard-{name}.png"), full_page=full)
-
-    def close(self) -> None:
-        assert not self.errors, self.errors
-        self.context.close()
 
 
 @pytest.fixture
@@ -196,19 +106,14 @@ def test_clip_page_plays_the_video(ui, app):
     app.shot("clip")
 
 
-def _open_clip(app, clip_id: str) -> None:
-    app.goto(f"#/clips/{clip_id}")
-    app.page.wait_for_selector("[data-testid=clip-title]")
-
-
 def test_approve_one_reject_another(ui, app):
     first, second = _clips(ui)[:2]
     app.sign_in()
-    _open_clip(app, first["clip_id"])
+    app.open_clip(first["clip_id"])
     app.page.fill("#review-reason", "good hook")
     app.page.click("button.approve")
     app.page.wait_for_selector(".toast-info")
-    _open_clip(app, second["clip_id"])
+    app.open_clip(second["clip_id"])
     app.page.fill("#review-reason", "off topic")
     app.page.click("button.reject")
     app.page.wait_for_selector(".toast-info")
@@ -225,7 +130,7 @@ def test_edit_title_shows_on_the_clip_page(ui, app):
     clip = _clips(ui)[2]
     title = "A person's better title #Shorts"
     app.sign_in()
-    _open_clip(app, clip["clip_id"])
+    app.open_clip(clip["clip_id"])
     app.page.fill("#copy-title", title)
     app.page.click(".copy-form button.primary")
     app.page.wait_for_selector(".toast-info")
@@ -251,7 +156,7 @@ def test_markup_is_shown_as_text(ui, app):
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "INVALID_COPY", resp.text
     assert "title" in resp.json()["error"]["message"]
     app.sign_in()
-    _open_clip(app, clip["clip_id"])
+    app.open_clip(clip["clip_id"])
     app.page.fill("#copy-title", XSS)
     app.page.click(".copy-form button.primary")
     app.page.wait_for_selector(".copy-form .form-error")

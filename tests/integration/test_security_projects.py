@@ -94,6 +94,7 @@ def sec(demo, tmp_path_factory):
     env.pop("DAGSTER_HOME", None)
     for name, channel in CHANNELS.items():
         cli(env, "projects", "add", name, "--channel", channel)
+    cli(env, "projects", "remove-creator", "demo", "sample")  # the demo's project had it
     cli(env, "projects", "add-creator", "alpha", "sample")
     keys = {"admin": cli(env, "api", "keys", "create", "--admin").stdout.strip()}
     for name in CHANNELS:
