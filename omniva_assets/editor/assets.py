@@ -177,20 +177,8 @@ def renders(
     with true peak <= -1.5 dBTP, H.264 High + AAC 48 kHz, faststart, at most 60 MB."""
     spec, tools = render.spec(), ffmpeg_for_run(context, media_tools)
     out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
-    style = captions.style_for(videos.creator, store.layout.home)
-    post = _post_of(store, videos.video_key)
-    short = shorts.render_short(
-        clips,
-        Path(videos.file_path),
-        out,
-        spec,
-        style,
-        render.burn_captions,
-        tools,
-        title=post.title if post else "",
-        creator_name=(scraper.provenance(post).get("source_creator") if post else None) or videos.creator,
-        creator_layout=layout.creator_layout(videos.creator, store.layout.home),
-    )
+    short = _short(store, videos, clips, render, spec, tools, out)
+    style = short.style
     r = short.render
     reframe = {k: v for k, v in r.reframe.items() if k != "keyframes"}
     lineage = Lineage.of_video(
@@ -257,6 +245,32 @@ def ffmpeg_for_run(context: dg.AssetExecutionContext, media_tools: MediaTools) -
         if len(running) > 1:
             return dataclasses.replace(tools, threads=encoder_threads(len(running)))
     return tools
+
+
+def _short(
+    store: OmnivaStore,
+    videos: Video,
+    clips: EditDecisionList,
+    render: RenderSettings,
+    spec: media.RenderSpec,
+    tools: media.FFmpegTools,
+    out: Path,
+) -> shorts.ShortRender:
+    """``shorts.render_short`` with the creator's caption style and forced layout, and the
+    post's title and source creator for an audiogram."""
+    post = _post_of(store, videos.video_key)
+    return shorts.render_short(
+        clips,
+        Path(videos.file_path),
+        out,
+        spec,
+        captions.style_for(videos.creator, store.layout.home),
+        render.burn_captions,
+        tools,
+        title=post.title if post else "",
+        creator_name=(scraper.provenance(post).get("source_creator") if post else None) or videos.creator,
+        creator_layout=layout.creator_layout(videos.creator, store.layout.home),
+    )
 
 
 def _post_of(store: OmnivaStore, video_key: str) -> Post | None:
