@@ -35,10 +35,10 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from omniva import alerts
 from omniva.alerts import KINDS, PAGERDUTY_ENDPOINT, Alert, Delivery, Kind, TokenFacts
@@ -75,6 +75,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
 
+Address = Annotated[str, AfterValidator(alerts.check_email)]  # an error names its index: email.to.0
+
+
 class EmailSettings(_Model):
     """SMTP: the relay, the sender and the recipients; STARTTLS and a login if the relay wants them."""
 
@@ -82,7 +85,7 @@ class EmailSettings(_Model):
     host: str = Field(min_length=1, max_length=253)
     port: int = Field(default=587, ge=1, le=65535)
     from_: str = Field(alias="from", max_length=254)
-    to: list[str] = Field(min_length=1, max_length=20)
+    to: list[Address] = Field(min_length=1, max_length=20)
     starttls: bool = True
     username: str | None = Field(default=None, max_length=254)
     password: str | None = Field(default=None, max_length=1000, repr=False)  # secret
@@ -96,11 +99,6 @@ class EmailSettings(_Model):
     @classmethod
     def _from(cls, v: str) -> str:
         return alerts.check_email(v)
-
-    @field_validator("to")
-    @classmethod
-    def _to(cls, v: list[str]) -> list[str]:
-        return [alerts.check_email(a) for a in v]
 
 
 class SlackSettings(_Model):

@@ -96,7 +96,7 @@ def _failure_message(instance: dg.DagsterInstance, run_id: str) -> tuple[str, bo
         event = record.event_log_entry.dagster_event
         error = getattr(getattr(event, "event_specific_data", None), "error", None)
         user = getattr(getattr(event, "event_specific_data", None), "user_failure_data", None)
-        text = getattr(user, "description", None) or getattr(error, "message", None)
+        text = getattr(user, "description", None) or _root_cause(error)
         step = record.event_log_entry.step_key or "?"
         if text:
             return f"step {step}: {str(text).strip()}", True
@@ -105,6 +105,17 @@ def _failure_message(instance: dg.DagsterInstance, run_id: str) -> tuple[str, bo
         if record.event_log_entry.user_message:
             return record.event_log_entry.user_message.strip(), bool(steps)
     return "", bool(steps)
+
+
+def _root_cause(error: object) -> str | None:
+    """The error a step's retries ended on: Dagster wraps it ("Exceeded max_retries of 1",
+    "Error occurred while executing op"), the cause at the bottom is the code's own."""
+    if error is None:
+        return None
+    while getattr(error, "cause", None) is not None:
+        error = error.cause  # type: ignore[attr-defined]
+    name, message = getattr(error, "cls_name", None), str(getattr(error, "message", "") or "").strip()
+    return f"{name}: {message}" if name and not message.startswith(f"{name}:") else message
 
 
 def _retry_pending(run: dg.DagsterRun) -> bool:
