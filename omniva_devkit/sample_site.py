@@ -103,8 +103,9 @@ def build_site(site_dir: Path, items=ITEMS) -> Path:
             out, MEDIA_DIR / "physicsworks_audio.webm", color="0x2b3a55"
         ),
         "auto-editor-example.mp4": lambda out: media.copy_atomic(MEDIA_DIR / "example.mp4", out),
+        # audio over a podcast-style cover: its Shorts get the audiogram layout (#31)
         "monologue.mp4": lambda out: media.make_sample_video(
-            out, MEDIA_DIR / "acoustic_corpus.wav", color="0x3d5a3d"
+            out, MEDIA_DIR / "acoustic_corpus.wav", picture=MEDIA_DIR / "monologue-cover.jpg"
         ),
         "no-audio.mp4": lambda out: media.make_sample_video(out, None, duration_s=6.0),
         "silent.mp4": lambda out: media.make_sample_video(out, None, duration_s=10.0, silent_audio=True),

@@ -49,8 +49,10 @@ def make_sample_video(
     size: str = "1280x720",
     silent_audio: bool = False,
     tools: FFmpegTools = DEFAULT_TOOLS,
+    picture: Path | None = None,
 ) -> Path:
-    """Build a small H.264/AAC MP4 (for the bundled sample creator and test feeds)."""
+    """Build a small H.264/AAC MP4 (for the bundled sample creator and test feeds): ``audio``
+    over a still ``color`` card, or over ``picture`` (a podcast's cover) scaled to ``size``."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(out_path)
@@ -60,15 +62,16 @@ def make_sample_video(
         "-v",
         "error",
         "-y",
-        "-f",
-        "lavfi",
+        *(["-loop", "1", "-framerate", "30"] if picture else ["-f", "lavfi"]),
         "-i",
-        f"color=c={color}:s={size}:r=30",
+        str(picture) if picture else f"color=c={color}:s={size}:r=30",
     ]
     if audio is not None:
         cmd += ["-i", str(audio), "-map", "0:v", "-map", "1:a", "-shortest"]
     elif silent_audio:
         cmd += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-map", "0:v", "-map", "1:a"]
+    if picture is not None:
+        cmd += ["-vf", f"scale={size.replace('x', ':')},setsar=1"]
     if duration_s:
         cmd += ["-t", f"{duration_s:.3f}"]
     cmd += [
