@@ -349,13 +349,15 @@ class SentLedger:
     def entries(self) -> dict[str, dict[str, Any]]:
         return dict(self._read().get("sent", {}))
 
-    def crisis_state(self) -> tuple[dict[str, str | None], dict[str, int]]:
-        data = self._read()
-        return dict(data.get("crisis", {})), {k: int(v) for k, v in data.get("episodes", {}).items()}
+    def crisis_state(self) -> dict[str, dict[str, Any]]:
+        """job -> what the sensor last saw of its crisis: reason (None: out of crisis), the
+        reason of the latest crisis, how many crises so far, when it last changed."""
+        state = self._read().get("crisis", {})
+        return {k: v for k, v in state.items() if isinstance(v, dict)} if isinstance(state, dict) else {}
 
-    def set_crisis_state(self, state: dict[str, str | None], episodes: dict[str, int]) -> None:
+    def set_crisis_state(self, state: dict[str, dict[str, Any]]) -> None:
         with self.editing() as data:
-            data["crisis"], data["episodes"] = state, episodes
+            data["crisis"] = state
 
 
 # ---------------------------------------------------------------- sending

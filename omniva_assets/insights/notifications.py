@@ -22,7 +22,7 @@ notifications.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -166,25 +166,21 @@ def crises(
 ) -> list[tuple[Alert, list[str] | None]]:
     """The latest crisis transition of each stage, from the state the sensor keeps (so a
     transition whose delivery failed is tried again on the next tick)."""
-    state, _ = ledger.crisis_state()
+    state = ledger.crisis_state()
     current = {stage.job: stage_crisis(instance, store, stage.job) for stage in STAGES.values()}
-    before = {job: (s or {}).get("reason") for job, s in state.items() if isinstance(s, dict)}
-    changes = alerts.crisis_changes(before, current)
-    if changes or set(current) - set(state):
-        for job, entered, reason in changes:
-            prev = state.get(job) or {}
-            state[job] = {
-                "reason": reason if entered else None,
-                "last_reason": reason,
-                "episode": int(prev.get("episode", 0)) + (1 if entered else 0),
-                "changed_at": alerts.iso(now),
-            }
-        for job in set(current) - set(state):
-            state[job] = {"reason": None, "last_reason": None, "episode": 0, "changed_at": alerts.iso(now)}
-        ledger.set_crisis_state(state, {})
+    changes = alerts.crisis_changes({job: s.get("reason") for job, s in state.items()}, current)
+    unseen = set(current) - set(state)
+    for job, entered, reason in changes:
+        episode = int(state.get(job, {}).get("episode", 0)) + (1 if entered else 0)
+        state[job] = {"reason": reason if entered else None, "last_reason": reason, "episode": episode,
+                      "changed_at": alerts.iso(now)}  # fmt: skip
+    for job in unseen - {job for job, _, _ in changes}:
+        state[job] = {"reason": None, "last_reason": None, "episode": 0, "changed_at": alerts.iso(now)}
+    if changes or unseen:
+        ledger.set_crisis_state(state)
     out: list[tuple[Alert, list[str] | None]] = []
     for job, s in sorted(state.items()):
-        if not isinstance(s, dict) or not s.get("episode"):
+        if not s.get("episode"):
             continue
         at = alerts.parse_time(s.get("changed_at")) or now
         entered = bool(s.get("reason"))
@@ -285,7 +281,7 @@ def notify_once(
     return report
 
 
-def _targets(targets: list[str] | None, configured: dict[str, object]) -> Iterable[str]:
+def _targets(targets: list[str] | None, configured: Mapping[str, object]) -> Iterable[str]:
     return sorted(configured) if targets is FARM else [t for t in targets if t in configured]
 
 

@@ -284,7 +284,9 @@ def test_a_failed_run_and_a_spent_quota_reach_every_channel_once(farm, client, s
     assert ROUTING_KEY not in sent and HOOK_PATH not in sent and PASSWORD not in sent
 
 
-def test_a_stage_entering_crisis_is_told_once_and_its_failures_wait_for_eclipse(farm, client, smtp, receiver):
+def test_a_stage_entering_and_leaving_crisis_is_told_once_each_and_its_failures_wait_for_eclipse(
+    farm, client, smtp, receiver
+):
     """Six real failed runs of ``clip_job``: the stage is in crisis mode (Zenith's rule); the runs
     themselves wait for Eclipse's verdict (it may retry them), so only the crisis is told."""
     c, _ = client
@@ -311,6 +313,22 @@ def test_a_stage_entering_crisis_is_told_once_and_its_failures_wait_for_eclipse(
     assert event["payload"]["severity"] == "critical" and "clip_job" in event["payload"]["summary"]
     (slack,) = _posts(server, "/slack")
     _check_slack(slack)
+
+    @dg.op
+    def render_clip_again() -> None:
+        pass
+
+    @dg.job(name="clip_job")
+    def clip_job_mended():
+        render_clip_again()
+
+    for _ in range(6):  # 4 of the last 10 failed: under Zenith's threshold
+        assert clip_job_mended.execute_in_process(instance=farm["instance"]).success
+    _tick(farm)
+    _tick(farm)
+    subjects = [m["Subject"] for m in box.to("ops@example.org")]
+    assert subjects[1:] == ["[Omniva info] proj_alpha: crisis left"], subjects
+    assert [e["payload"]["class"] for e in _posts(server, "/pagerduty")] == ["crisis_entered", "crisis_left"]
 
 
 # ------------------------------------------------------------------ the API
