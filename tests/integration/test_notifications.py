@@ -15,7 +15,7 @@ import json
 import os
 import stat
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +26,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
+from omniva.records import stable_id
 from omniva.settings import Layout
 from omniva_app.api.app import create_app
 from omniva_app.api.keys import KeyStore
@@ -433,3 +434,77 @@ def test_a_project_without_channels_has_nothing_to_test(client):
     assert got["email"] is None and got["slack"] is None and got["pagerduty"] is None
     _error(c.post("/v1/projects/proj_alpha/notifications/test"), 409, "NO_CHANNELS")
     _error(c.get("/v1/projects/proj_nobody/notifications"), 403, "FORBIDDEN")
+
+
+# ------------------------------------------------------------------ review and tokens
+def _seed_rendered_clip(home: Path, video: str, creator: str, rank: int, rendered_at: str) -> str:
+    wh = Warehouse(home / "warehouse", home / "omniva.duckdb")
+    uid, clip_id = stable_id("video", video), stable_id("clip", video, rank)
+    wh.write_partition("videos", video, [{
+        "video_id": uid, "post_id": uid, "video_key": video, "creator": creator, "source_url": "u",
+        "file_path": "f", "duration_seconds": 300.0, "checksum": "c", "created_at": rendered_at,
+    }])  # fmt: skip
+    key = f"{rank}|{video}"
+    wh.write_partition("clips", key, [{
+        "clip_id": clip_id, "video_id": uid, "video_key": video, "rank": rank,
+        "candidate_id": stable_id("candidate", video, rank), "start_time": 10.0, "end_time": 30.0,
+        "lattice_priority": 0.9,
+    }])  # fmt: skip
+    wh.write_partition("renders", key, [{
+        "clip_id": clip_id, "file_path": "r.mp4", "checksum": "x", "size_bytes": 1, "duration_seconds": 20.0,
+        "resolution": "1080x1920", "video_codec": "h264", "audio_codec": "aac", "encoder": "libx264",
+        "created_at": rendered_at,
+    }])  # fmt: skip
+    return clip_id
+
+
+def test_a_clip_waiting_for_review_and_an_expiring_token_are_told_once(farm, client, smtp):
+    c, _ = client
+    box, smtp_port = smtp
+    email = {"host": "127.0.0.1", "port": smtp_port, "from": "omniva@example.org", "to": ["ops@example.org"],
+             "starttls": False}  # fmt: skip
+    body = {
+        "email": email,
+        "events": ["review_waiting", "token_expiring", "token_revoked"],
+        "review_wait_hours": 12,
+    }
+    _data(c.put("/v1/projects/proj_alpha/notifications", json=body))
+    projects.set_review("alpha", "required", farm["lay"])
+    now = datetime.now(UTC)
+    old = stable_iso(now - timedelta(hours=30))
+    waiting = _seed_rendered_clip(farm["home"], "alpha-video-0001", "alpha", 1, old)
+    _seed_rendered_clip(farm["home"], "alpha-video-0002", "alpha", 1, stable_iso(now - timedelta(hours=2)))
+    reviewed = _seed_rendered_clip(farm["home"], "alpha-video-0003", "alpha", 1, old)
+    OmnivaStore(home=str(farm["home"])).record_review(reviewed, "1|alpha-video-0003", "approve", None, "k")
+    # the channel's token: its refresh token ends in two days (an app in Google's testing mode)
+    tokens = farm["home"] / "secrets" / "youtube"
+    tokens.mkdir(parents=True)
+    (tokens / "alpha-channel.json").write_text(json.dumps({
+        "type": "authorized_user", "token": "at", "refresh_token": "rt", "client_id": "1-x", "client_secret": "s",
+        "expiry": stable_iso(now + timedelta(minutes=50)),
+        "omniva": {"channel": "alpha-channel", "refresh_expires_at": stable_iso(now + timedelta(days=2))},
+    }))  # fmt: skip
+    _tick(farm)
+    _tick(farm)
+    mails = box.to("ops@example.org")
+    assert sorted(m["Subject"] for m in mails) == [
+        "[Omniva warning] proj_alpha: review waiting",
+        "[Omniva warning] proj_alpha: token expiring",
+    ]
+    review = next(m for m in mails if "review" in m["Subject"]).get_payload(decode=True).decode()
+    assert waiting in review and "1|alpha-video-0001" in review and "12 h" in review
+    token = next(m for m in mails if "token" in m["Subject"]).get_payload(decode=True).decode()
+    assert "alpha-channel" in token and "expires in" in token and '"rt"' not in token
+
+    # revoked: a new alert (the expiring one is not sent again)
+    data = json.loads((tokens / "alpha-channel.json").read_text())
+    data["omniva"]["revoked_at"] = stable_iso(now)
+    (tokens / "alpha-channel.json").write_text(json.dumps(data))
+    _tick(farm)
+    assert [m["Subject"] for m in box.to("ops@example.org")][2:] == [
+        "[Omniva critical] proj_alpha: token revoked"
+    ]
+
+
+def stable_iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
