@@ -154,6 +154,10 @@ def partition_url(ui: str, asset: str, partition: str) -> str:
 
 
 # ---------------------------------------------------------------- the rules
+def run_failed_key(run_id: str) -> str:
+    return f"run-failed:{run_id}"
+
+
 def run_failed(
     run_id: str, job: str, partition: str | None, message: str, ended_at: datetime, ui: str
 ) -> Alert:
@@ -162,7 +166,7 @@ def run_failed(
     text = redact_text(message.strip())[:500] or "no step failure message"
     return Alert(
         "run_failed",
-        f"run-failed:{run_id}",
+        run_failed_key(run_id),
         f"{job} failed{where} after its retries: {text}",
         iso(ended_at),
         job,

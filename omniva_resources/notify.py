@@ -346,6 +346,16 @@ class SentLedger:
                 error=error,
             )
 
+    def settled(self) -> set[str]:
+        """The dedup keys every channel they went to is done with (delivered, or given up on):
+        the sensor need not look at those events again."""
+        state: dict[str, bool] = {}
+        for key, entry in self._read().get("sent", {}).items():
+            dedup = key.split("|", 2)[-1]
+            done = bool(entry.get("delivered")) or int(entry.get("attempts", 0)) >= MAX_ATTEMPTS
+            state[dedup] = state.get(dedup, True) and done
+        return {k for k, done in state.items() if done}
+
     def entries(self) -> dict[str, dict[str, Any]]:
         return dict(self._read().get("sent", {}))
 

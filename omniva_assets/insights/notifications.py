@@ -130,13 +130,20 @@ def _retry_pending(run: dg.DagsterRun) -> bool:
 
 
 def failed_runs(
-    instance: dg.DagsterInstance, store: OmnivaStore, owners: Owners, now: datetime, ui: str
+    instance: dg.DagsterInstance,
+    store: OmnivaStore,
+    owners: Owners,
+    now: datetime,
+    ui: str,
+    settled: set[str],
 ) -> list[tuple[Alert, list[str] | None]]:
-    """Alerts for the runs that failed with no retry to come."""
+    """Alerts for the runs that failed with no retry to come (``settled``: the alerts sent
+    already, whose runs are not read again)."""
     records = instance.get_run_records(
         filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE], updated_after=now - LOOKBACK),
         limit=200,
     )
+    records = [r for r in records if alerts.run_failed_key(r.dagster_run.run_id) not in settled]
     if not records:
         return []
     ids = [r.dagster_run.run_id for r in records]
@@ -203,7 +210,9 @@ def quotas(store: OmnivaStore, owners: Owners) -> list[tuple[Alert, list[str] | 
     return out
 
 
-def tokens(youtube_api: YouTubeResource, store: OmnivaStore, owners: Owners, now: datetime):
+def tokens(
+    youtube_api: YouTubeResource, store: OmnivaStore, owners: Owners, now: datetime
+) -> list[tuple[Alert, list[str] | None]]:
     token_store = youtube_api.token_store(store.layout.home)
     out: list[tuple[Alert, list[str] | None]] = []
     for channel in sorted({p.channel for p in owners.listed if p.channel}):
@@ -266,7 +275,7 @@ def notify_once(
         return report
     owners = Owners(projects.list_projects(store.layout), store)
     found: list[tuple[Alert, list[str] | None]] = []
-    found += failed_runs(instance, store, owners, now, ui)
+    found += failed_runs(instance, store, owners, now, ui, notifier.ledger.settled())
     found += crises(instance, store, notifier.ledger, now, ui)
     found += quotas(store, owners)
     found += tokens(youtube_api, store, owners, now)
