@@ -152,9 +152,8 @@ def merged(new: NotificationSettings, old: NotificationSettings | None) -> Notif
         out.email.password = None
     if out.slack:
         before = old.slack.webhook_url if old and old.slack else None
-        shown = _url_hint(before)  # GET shows the URL as scheme://host/REDACTED
-        url = None if shown and out.slack.webhook_url == shown else out.slack.webhook_url
-        out.slack.webhook_url = keep(url, before)
+        url = out.slack.webhook_url  # GET shows it as scheme://host/REDACTED
+        out.slack.webhook_url = keep(None if (url or "").endswith(f"/{MASK}") else url, before)
     if out.pagerduty:
         before = old.pagerduty.routing_key if old and old.pagerduty else None
         out.pagerduty.routing_key = keep(out.pagerduty.routing_key, before)
