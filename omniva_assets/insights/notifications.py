@@ -22,7 +22,8 @@ notifications.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,8 @@ from omniva_assets.policy import STAGES, stage_crisis
 from omniva_resources import notify, projects
 from omniva_resources.project_file import Project
 from omniva_resources.resources import OmnivaStore, YouTubeResource
+
+log = logging.getLogger("omniva.notifications")
 
 LOOKBACK = timedelta(days=2)
 ECLIPSE_GRACE = timedelta(minutes=10)
@@ -262,10 +265,12 @@ def notify_once(
     ui = ui or dagster_ui_url()
     home = store.layout.home
     notifier = notify.Notifier(home, notify_allow_loopback() if allow_loopback is None else allow_loopback)
+    listed = projects.list_projects(store.layout)
+    existing = {f"proj_{p.name}" for p in listed}
     configured = {}
     for pid in notifier.store.projects():
         try:
-            s = notifier.store.load(pid)
+            s = notifier.store.load(pid) if pid in existing else None  # a removed project: no one to tell
         except (notify.DeliveryError, ValueError):
             continue
         if s is not None and s.channels():
@@ -273,13 +278,21 @@ def notify_once(
     report = Report()
     if not configured:
         return report
-    owners = Owners(projects.list_projects(store.layout), store)
+    owners = Owners(listed, store)
+    collectors: dict[str, Callable[[], list[tuple[Alert, list[str] | None]]]] = {
+        "failed runs": lambda: failed_runs(instance, store, owners, now, ui, notifier.ledger.settled()),
+        "crisis mode": lambda: crises(instance, store, notifier.ledger, now, ui),
+        "quota": lambda: quotas(store, owners),
+        "tokens": lambda: tokens(youtube_api, store, owners, now),
+        "reviews": lambda: reviews(store, owners, configured, now, ui),
+    }
     found: list[tuple[Alert, list[str] | None]] = []
-    found += failed_runs(instance, store, owners, now, ui, notifier.ledger.settled())
-    found += crises(instance, store, notifier.ledger, now, ui)
-    found += quotas(store, owners)
-    found += tokens(youtube_api, store, owners, now)
-    found += reviews(store, owners, configured, now, ui)
+    for what, collect in collectors.items():
+        try:
+            found += collect()
+        except Exception as exc:  # one unreadable source must not silence the others
+            log.warning("notifications: could not look at %s", what, exc_info=True)
+            report.failed.append(f"looking at {what}: {type(exc).__name__}")
     report.raised = len(found)
     for alert, targets in found:
         for pid, delivery in notifier.dispatch(alert, _targets(targets, configured)):
