@@ -13,6 +13,11 @@ Steps, each timed alone on this machine's CPU (and NVENC when ``h264_encoder()``
 Inputs: ``example.mp4`` from the shared fixtures (42 s, speech, a long silence, no face)
 and a synthetic 12 s 1920x1080 clip with a real photograph of a face panning across it.
 Prints a Markdown table; with ``--frames`` also writes before/after PNGs of both clips.
+
+Audiogram (#31; ``--audiogram`` runs only this): the sample's monologue (speech over a still
+cover, 1280x720) rendered twice over the same span with the same captions, as a plain
+centred 9:16 crop and as the audiogram (cover over its blurred fill, waveform, progress bar,
+title); the ratio of their wall times is the audiogram's cost relative to the crop.
 """
 
 from __future__ import annotations
@@ -142,20 +147,77 @@ def before_after(name, src, render, keep, xf, rplan, frames_dir: Path) -> None:
         cv2.imwrite(str(frames_dir / f"{name}-{k}-before-after.png"), canvas)
 
 
+def bench_audiogram(work: Path, repeats: int = 3) -> list[tuple]:
+    """The same span of an audio-over-still source as a plain centred crop and as the
+    audiogram, same captions and encoder settings; the faster of ``repeats`` runs each."""
+    from omniva.records import Word
+    from omniva_devkit.sample_site import MEDIA_DIR
+    from omniva_resources.media import audiogram
+
+    src = media.make_sample_video(
+        work / "monologue.mp4", MEDIA_DIR / "acoustic_corpus.wav", picture=MEDIA_DIR / "monologue-cover.jpg"
+    )
+    facts = media.probe(src)
+    keep = [(0.0, min(20.0, facts.duration_s - 0.5))]
+    total = keep[0][1] - keep[0][0]
+    words = [Word(f"word{i}", 0.2 + 0.5 * i, 0.6 + 0.5 * i) for i in range(int(total / 0.5) - 1)]
+    spec = media.RenderSpec()
+    look = spec.audiogram_style()
+    g = look.geometry(spec.width, spec.height)
+    crop_w = int(facts.height * 9 / 16) // 2 * 2
+    path = media.CropPath(crop_w, facts.height, 0, ((0.0, (facts.width - crop_w) / 2),))
+    crop = media.Reframe("crop", (path,))
+    plain_ass = media.write_text_atomic(work / "plain.ass", captions.to_ass(words, duration=total))
+    blocks = [
+        captions.TextBlock("Title", "A quick monologue", *g.title_xy, g.title_size, max_chars=g.text_chars)
+    ]
+    ag_ass = media.write_text_atomic(work / "ag.ass", captions.to_ass(words, duration=total, blocks=blocks))
+
+    def audiogram_render():
+        box = audiogram.compose_base(MEDIA_DIR / "monologue-cover.jpg", g, look, work / "base.png")
+        pic = audiogram.AudiogramPicture(work / "base.png", g, look, box, "bench")
+        return media.render_vertical(
+            src, keep, work / "ag.mp4", facts, spec, None, ag_ass, 0.0, audiogram=pic
+        )
+
+    def crop_render():
+        return media.render_vertical(src, keep, work / "crop.mp4", facts, spec, crop, plain_ass, 0.0)
+
+    crops, audiograms = [], []
+    for _ in range(repeats):  # alternating, so load from elsewhere falls on both alike
+        crops.append(timed(crop_render)[1])
+        audiograms.append(timed(audiogram_render)[1])
+    t_crop, t_ag = min(crops), min(audiograms)
+    note = f"audiogram costs {t_ag / t_crop:.2f}x the crop (fastest of {repeats} alternating runs each)"
+    return [
+        ("monologue (still)", "encode, plain crop", total, t_crop, ""),
+        ("monologue (still)", "encode, audiogram", total, t_ag, note),
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=Path, default=None, help="write before/after PNGs here")
+    ap.add_argument("--audiogram", action="store_true", help="only the audiogram-vs-crop line")
     args = ap.parse_args()
     from omniva_resources import asr
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="omniva-bench-") as tmp:
         work = Path(tmp)
+        rows += bench_audiogram(work)
+        if args.audiogram:
+            _print(rows)
+            return
         example = FIXTURES / "example.mp4"
         face = panning_face(work / "face.mp4", FIXTURES / "acoustic_corpus.wav")
         for name, src in (("example", example), ("face", face)):
             words = asr.transcribe(src).words
             rows += bench_clip(name, src, words, work, args.frames)
+    _print(rows)
+
+
+def _print(rows: list[tuple]) -> None:
     print(f"Editing benchmark on {os.cpu_count()} CPU core(s), encoder {media.h264_encoder()}\n")
     print("| clip | step | output s | wall s | output s per wall s | notes |")
     print("|---|---|---:|---:|---:|---|")
