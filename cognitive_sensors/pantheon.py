@@ -271,6 +271,44 @@ def _redundancy(candidates: Sequence[Candidate]) -> Callable[[Candidate, list[Ra
     return redundancy
 
 
+def _span(c: Candidate) -> tuple[Any, Any]:
+    """(first, last) sentence of a candidate; its times when it has no sentence indexes."""
+    f = c.features
+    if f.get("first_sentence") is not None and f.get("last_sentence") is not None:
+        return f["first_sentence"], f["last_sentence"]
+    return c.start_time, c.end_time
+
+
+def _extends(longer: Candidate, shorter: Candidate) -> bool:
+    """``longer`` starts where ``shorter`` does and ends later."""
+    (a, b), (c, d) = _span(longer), _span(shorter)
+    return bool(a == c and b > d)
+
+
+def _to_the_payoff(
+    pool: list[tuple[float, Candidate, tuple[AgentVote, ...]]],
+) -> tuple[list[tuple[float, Candidate, tuple[AgentVote, ...]]], list[tuple[str, str]]]:
+    """A candidate that stops one sentence before the sentence completing its thought
+    (``features["payoff_after"]``: its answer, claim, punchline ...) gives way to the candidate
+    from the same start that includes it, when that one passed the council too."""
+    spans = {_span(t[1]) for t in pool}
+    kept, rejected = [], []
+    for item in pool:
+        f = item[1].features
+        first, last = _span(item[1])
+        why = f.get("payoff_after")
+        if why and isinstance(last, int) and (first, last + 1) in spans:
+            rejected.append(
+                (
+                    item[1].candidate_id,
+                    f"stops one sentence before the next, which {why}; the clip to it is kept",
+                )
+            )
+        else:
+            kept.append(item)
+    return kept, rejected
+
+
 def select_clips(
     video_key: str,
     candidates: Sequence[Candidate],
@@ -295,6 +333,8 @@ def select_clips(
         else:
             pool.append((consensus, cand, votes))
     pool.sort(key=lambda t: (-t[0], t[1].start_time, t[1].end_time))
+    pool, short = _to_the_payoff(pool)
+    rejected += short
     redundancy = _redundancy(candidates)
     chosen: list[RankedClip] = []
     while pool and len(chosen) < cfg.max_clips:
@@ -319,6 +359,11 @@ def select_clips(
         consensus, cand, votes = max(
             free, key=lambda t: (t[0] - cfg.diversity * redundancy(t[1], chosen), -t[1].start_time)
         )
+        # Redundancy alone never makes a shorter take of the same start win: a longer one with
+        # at least its consensus goes instead (it says the same and then some).
+        longer = [t for t in free if _extends(t[1], cand) and t[0] >= consensus]
+        if longer:
+            consensus, cand, votes = max(longer, key=lambda t: (t[0], t[1].end_time))
         dissent = tuple(f"{v.agent}: {v.reason}" for v in votes if v.vote != "yes")
         chosen.append(RankedClip(len(chosen) + 1, cand, votes, consensus, dissent))
         pool = [t for t in free if t[1] is not cand]

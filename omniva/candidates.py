@@ -146,6 +146,78 @@ LEADING_FILLERS = (
 TERMINAL = (".", "!", "?", "。", "！", "？", "…", "\u061f")  # last: the Arabic question mark
 SPACELESS = ("ja", "zh", "th")  # languages written without spaces between words
 
+# A sentence that completes the one before it: its answer, the claim after its setup, the thing
+# it announced, its consequence, its punchline. A clip that stops just before one stops short.
+ANNOUNCES: dict[str, re.Pattern[str]] = {
+    "en": re.compile(
+        r"\b(?:here's|here is|here are|let me (?:tell|show|explain)|i'll (?:tell|show) you|"
+        r"i will (?:tell|show) you|guess what|listen to this|watch this|look at this|"
+        r"the (?:answer|reason|point|thing|secret|trick|truth|problem|question|lesson) is)\b",
+        re.IGNORECASE,
+    ),
+    "es": re.compile(r"\b(?:te voy a (?:decir|contar)|la (?:respuesta|razón|clave) es|escucha)\b", re.I),
+    "fr": re.compile(r"\b(?:je vais vous (?:dire|montrer)|la (?:réponse|raison|clé) est|écoutez)\b", re.I),
+    "de": re.compile(
+        r"\b(?:ich sage (?:euch|ihnen)|die (?:antwort|lösung) ist|der grund ist|hört zu)\b", re.I
+    ),
+    "pt": re.compile(r"\b(?:vou (?:te|lhe) (?:dizer|contar)|a (?:resposta|razão) é|escuta)\b", re.I),
+    "it": re.compile(r"\b(?:vi dico|ti dico|la (?:risposta|ragione) è|ascolta)\b", re.I),
+}
+SETUP_OPENERS: dict[str, tuple[str, ...]] = {
+    "en": ("if", "when", "whenever", "imagine", "suppose", "what if", "once", "picture"),
+    "es": ("si", "cuando", "imagina", "supongamos"),
+    "fr": ("si", "quand", "lorsque", "imaginez", "imagine", "supposons"),
+    "de": ("wenn", "falls", "stell dir vor", "stellen sie sich vor", "angenommen"),
+    "pt": ("se", "quando", "imagina", "imagine", "suponha"),
+    "it": ("se", "quando", "immagina", "immaginate", "supponiamo"),
+    "ja": ("もし", "例えば"),
+    "zh": ("如果", "假如", "想象", "当"),
+}
+PAYOFF_OPENERS: dict[str, tuple[str, ...]] = {
+    "en": ("so", "then", "that's why", "that is why", "which means", "this means", "that means",
+           "therefore", "the answer", "it turns out", "turns out", "and that's", "in other words",
+           "the result", "that's how", "and so"),
+    "es": ("así que", "por eso", "entonces", "la respuesta", "o sea que", "por lo tanto"),
+    "fr": ("donc", "c'est pourquoi", "alors", "la réponse", "du coup", "c'est pour ça"),
+    "de": ("also", "deshalb", "darum", "dann", "die antwort", "deswegen", "das heißt"),
+    "pt": ("então", "por isso", "a resposta", "ou seja", "portanto"),
+    "it": ("quindi", "perciò", "allora", "la risposta", "per questo", "cioè"),
+    "ja": ("だから", "つまり", "それで", "答えは"),
+    "zh": ("所以", "因此", "答案是", "也就是说", "这就是为什么"),
+}  # fmt: skip
+
+
+def _opens_on(text: str, openers: Sequence[str], language: str) -> bool:
+    body = text.strip().lower().replace("’", "'")
+    if language in SPACELESS:
+        return body.startswith(tuple(openers))
+    body = re.sub(r"^[\W_]+", "", body)
+    return any(re.match(rf"{re.escape(o)}(?![\w'])", body) for o in openers)
+
+
+def payoff(previous: str, sentence: str, language: str = "en") -> str | None:
+    """Why ``sentence`` completes the thought of ``previous`` (the sentence just before it), or
+    None: it answers its question, says what it announced, makes the claim after its setup
+    ("If ..." -> "Then ..."), draws its consequence ("That's why ...") or is its short punchline."""
+    prev, this = previous.strip(), sentence.strip()
+    if not prev or not this:
+        return None
+    asks = prev.rstrip("\"'”’)»").endswith(("?", "？", "\u061f"))
+    if asks and not this.rstrip("\"'”’)»").endswith(("?", "？", "\u061f")):
+        return "answers its question"
+    announces = ANNOUNCES.get(language)
+    if prev.rstrip().endswith((":", "：")) or (announces is not None and announces.search(prev)):
+        return "says what it announces"
+    if _opens_on(this, PAYOFF_OPENERS.get(language, ()), language):
+        if _opens_on(prev, SETUP_OPENERS.get(language, ()), language):
+            return "makes the claim after its setup"
+        return "draws its consequence"
+    words = len(this) // 2 if language in SPACELESS else len(this.split())
+    if this.rstrip().endswith(("!", "！")) and words <= 8:
+        return "is its punchline"
+    return None
+
+
 # Hook cues in the clip's first seconds (English words; numbers and questions in any language).
 CONTRAST = re.compile(
     r"\b(but|actually|instead|however|never|nobody|wrong|myth|truth|secret|surprising|"
@@ -344,6 +416,14 @@ def window_features(
         "length_fit": round(max(0.0, 1.0 - abs(length - cut - rules.target_s) / rules.target_s), 3),
         "pace": round(max(0.0, 1.0 - abs(wps - 2.7) / 2.0), 3),
     }
+    # The sentence after the window, when it completes the window's last one (and may be in it:
+    # it ends a sentence and lies in the same topic), so the selection prefers the clip with it.
+    after = sentences[j + 1] if j + 1 < len(sentences) and _same_segment(ctx.segments, i, j + 1) else None
+    why = payoff(span[-1].text, after.text, ctx.language) if after is not None else None
+    if why:
+        f["payoff_after"] = why
+    if i < j and payoff(sentences[j - 1].text, span[-1].text, ctx.language):
+        f["ends_on_payoff"] = True
     f |= _embedding_features(i, j, ctx)
     f |= _delivery_features(span_words, start, end, ctx)
     f["engagement"] = _engagement(ctx.heatmap, start, end)
@@ -351,6 +431,10 @@ def window_features(
     hook_sim = f.get("hook_similarity")
     f["hook"] = round(0.5 * min(1.0, len(cues) / 2) + (0.5 * hook_sim if hook_sim is not None else 0.0), 4)
     return f
+
+
+def _same_segment(segments: Sequence[tuple[int, int]], i: int, k: int) -> bool:
+    return not segments or any(a <= i and k <= b for a, b in segments)
 
 
 def _embedding_features(i: int, j: int, ctx: VideoContext) -> dict[str, Any]:
