@@ -191,3 +191,32 @@ def review_required_creators(lay: Layout) -> dict[str, str]:
     data = read(lay)
     owner = owners(data)
     return {c: name for c, name in owner.items() if data[name].get("review") == "required"}
+
+
+def own_settings(entry: dict) -> dict:
+    """The project's own settings (#29): ``settings`` in its entry, and its review mode."""
+    out = dict(entry.get("settings") or {})
+    if entry.get("review"):
+        out["review"] = entry["review"]
+    return out
+
+
+def update_settings(name: str, clean: dict, lay: Layout) -> tuple[dict, dict]:
+    """Apply checked settings (``omniva.project_settings.validate``; None removes the project's
+    own value) under the file's lock; the project's own settings before and after."""
+    with editing(lay) as data:
+        if name not in data:
+            raise ConfigError(f"no project named {name!r}")
+        entry = data[name]
+        before = own_settings(entry)
+        stored = dict(entry.get("settings") or {})
+        for key, value in clean.items():
+            if key == "review":
+                entry["review"] = value or "auto"
+            elif value is None:
+                stored.pop(key, None)
+            else:
+                stored[key] = value
+        entry["settings"] = stored
+        after = own_settings(entry)
+    return before, after

@@ -23,11 +23,16 @@ a lock, readable by its owner only.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cognitive_sensors.goals import Goals, load_goals
+from omniva import project_settings
 from omniva.errors import ConfigError
 from omniva.records import Creator
 from omniva.settings import Layout
@@ -144,9 +149,80 @@ def project_of(creator: str, lay: Layout | None = None) -> Project | None:
 def goals_for(creator: str, lay: Layout | None = None, default_file: str | None = None) -> Goals:
     """Horizon's goals for a creator's clips (Pantheon's weights, quorum and brand rules,
     Chorus's tone, the topic mix): its project's goals file, else ``default_file`` (the
-    ``horizon`` resource's), else config/horizon.yaml."""
+    ``horizon`` resource's), else config/horizon.yaml; then the project's own settings (#29:
+    goal topics, banned words, clips a day) over the file's."""
+    lay = lay or default_layout()
     p = project_of(creator, lay)
-    return load_goals(p.goals if p and p.goals else default_file or None)
+    goals = load_goals(p.goals if p and p.goals else default_file or None)
+    own = own_settings(p.name, lay) if p else {}
+    changes: dict[str, Any] = {}
+    if own.get("goal_topics"):
+        changes["topics"] = {k: tuple(v) for k, v in own["goal_topics"].items()}
+    if own.get("banned_words") is not None:
+        changes["banned_words"] = tuple(w.lower() for w in own["banned_words"])
+    if own.get("daily_clips") is not None:
+        changes["daily_quota"] = int(own["daily_clips"])
+    return dataclasses.replace(goals, **changes) if changes else goals
+
+
+# ---------------------------------------------------------------- settings (#29)
+def own_settings(name: str, lay: Layout | None = None) -> dict[str, Any]:
+    """The settings project ``name`` sets itself (``PUT /v1/projects/{id}/settings``)."""
+    data = project_file.read(lay or default_layout())
+    if name not in data:
+        raise ConfigError(f"no project named {name!r}")
+    return project_file.own_settings(data[name])
+
+
+def settings_in_force(
+    name: str,
+    lay: Layout | None = None,
+    environ: Mapping[str, str] | None = None,
+    default_goals: str | None = None,
+) -> list[project_settings.InForce]:
+    """Each setting's value for project ``name`` and where it comes from: the project, the
+    deployment's environment (``environ``, default ``os.environ``), its goals file (the
+    project's, else ``default_goals``: the ``horizon`` resource's), or the built-in default."""
+    lay = lay or default_layout()
+    p = get_project(name, lay)
+    file = p.goals or default_goals or None
+    goals = load_goals(file)
+    return project_settings.in_force(
+        own_settings(name, lay),
+        os.environ if environ is None else environ,
+        {"daily_quota": goals.daily_quota, "topics": goals.topics, "banned_words": goals.banned_words},
+        file or "config/horizon.yaml",
+    )
+
+
+def set_settings(
+    name: str, changes: Mapping[str, Any], lay: Layout | None = None, default_goals: str | None = None
+) -> dict[str, dict]:
+    """Check ``changes`` (``project_settings.validate``: ``SettingsError`` names each bad
+    field) and keep them as the project's own; name -> {"before", "after"} of the values in
+    force that changed."""
+    lay = lay or default_layout()
+    clean = project_settings.validate(changes)
+    before = {s.name: s.value for s in settings_in_force(name, lay, default_goals=default_goals)}
+    project_file.update_settings(name, clean, lay)
+    after = {s.name: s.value for s in settings_in_force(name, lay, default_goals=default_goals)}
+    return project_settings.changed(before, after)
+
+
+def creator_settings(lay: Layout) -> dict[str, dict[str, Any]]:
+    """creator -> its project's own settings (one read of ``projects.json``), for the assets
+    that apply them over the deployment's (clip lengths, the cadence, the scraping window)."""
+    data = project_file.read(lay)
+    return {c: project_file.own_settings(data[p]) for c, p in project_file.owners(data).items()}
+
+
+def channel_settings(lay: Layout) -> dict[str, dict[str, Any]]:
+    """channel -> the own settings of the project that publishes to it (the first by name when
+    several share a channel)."""
+    out: dict[str, dict[str, Any]] = {}
+    for _, entry in sorted(project_file.read(lay).items()):
+        out.setdefault(entry.get("channel", ""), project_file.own_settings(entry))
+    return out
 
 
 def channels_by_creator(lay: Layout, default: str) -> dict[str, str]:

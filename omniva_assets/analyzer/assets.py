@@ -26,7 +26,7 @@ from omniva_assets.common import (
     with_user_errors,
 )
 from omniva_assets.partitions import clip_key, register_clips, videos_partitions
-from omniva_resources import asr, asr_worker, creators, judgement
+from omniva_resources import asr, asr_worker, creators, judgement, projects
 from omniva_resources.resources import (
     AsrResource,
     ClipRules,
@@ -189,8 +189,12 @@ def clip_candidates(
 ) -> dg.Output:
     """Complete thoughts inside one topic (5-120 s by default), each feature calibrated within
     the video, with the candidate's score."""
+    # The creator's project may set its own clip lengths (#29); the deployment's otherwise.
+    own = projects.creator_settings(store.layout).get(videos.creator, {})
     rules = CandidateRules(
-        min_s=clip_rules.min_clip_s, max_s=clip_rules.max_clip_s, target_s=clip_rules.target_clip_s
+        min_s=float(own.get("clip_min_s") or clip_rules.min_clip_s),
+        max_s=float(own.get("clip_max_s") or clip_rules.max_clip_s),
+        target_s=float(own.get("clip_target_s") or clip_rules.target_clip_s),
     )
     goals = horizon.goals_for(videos.creator, store.layout)
     ctx = judgement.video_context(
@@ -258,7 +262,9 @@ def clip_selections(
         nlp_model.embedder(),
         videos.video_key,
     )
-    cfg, agents = council(goals, gap, clip_rules.max_clips_per_video, on_channel)
+    own = projects.creator_settings(store.layout).get(videos.creator, {})
+    most = int(own.get("max_clips_per_video") or clip_rules.max_clips_per_video)  # the project's own (#29)
+    cfg, agents = council(goals, gap, most, on_channel)
     selection: Selection = select_clips(videos.video_key, clip_candidates, cfg, agents)
     stats = agent_stats(selection)
     decision = halolux.selection_markdown(selection, len(clip_candidates), stats)

@@ -1,8 +1,10 @@
 """The Scheduler: the publish plan (quota and slots per channel)."""
 
+import dataclasses
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
@@ -10,7 +12,7 @@ import dagster as dg
 from cognitive_sensors.horizon import PlanRules, ReadyClip, plan_publish
 from omniva import contracts
 from omniva.errors import ConfigError
-from omniva.records import PlannedSlot, stable_id
+from omniva.records import PlannedSlot, PublishPlan, stable_id
 from omniva_assets.common import Lineage, recorded, with_user_errors
 from omniva_assets.editor.assets import clip_copy, renders
 from omniva_assets.scheduler import checks
@@ -24,7 +26,9 @@ from omniva_resources.youtube import publication_units
     deps=[renders, clip_copy],
     group_name="publishing",
     kinds={"python"},
-    code_version="3",  # 2: each creator's project channel; 3: YouTube's quota buckets and channel limit
+    # 2: each creator's project channel; 3: YouTube's quota buckets and channel limit;
+    # 4: each project's own cadence, slots and time zone (#29)
+    code_version="4",
     check_specs=[checks.NO_DOUBLE_BOOKING],
 )
 @with_user_errors
@@ -47,7 +51,8 @@ def publish_plan(
     ready = ready_clips(store, publish_rules, rejected)
     committed = free_rejected_slots(context, store, rejected)
     rules = plan_rules(publish_rules, youtube_api)
-    plan = plan_publish(ready, committed, datetime.now(UTC), rules)
+    by_channel = channel_rules(rules, projects.channel_settings(store.layout), {c.channel for c in ready})
+    plan = plan_channels(ready, committed, datetime.now(UTC), rules, by_channel)
     for key, why in plan.deferred:
         context.log.warning(f"{key} not planned: {why}")
     # Each slot is its own partition of ``schedules`` (the clip's key), written here.
@@ -67,6 +72,11 @@ def publish_plan(
             "project_limit": rules.project_limit,
             "channel_daily_uploads": rules.channel_daily_uploads,
             "channels": sorted({c.channel for c in ready}),
+            # the projects' own settings in force per channel (#29): what a change influenced
+            "channel_rules": {
+                c: {"daily_quota": r.daily_quota, "slots": list(r.slot_times_utc), "time_zone": r.time_zone}
+                for c, r in sorted(by_channel.items())
+            },
         },
         decision=f"{len(plan.slots)} slot(s), quota {rules.daily_quota}/day\n\n"
         f"| when | clip | priority | why |\n|---|---|---|---|\n{table}",
@@ -81,7 +91,46 @@ def publish_plan(
         "rejected": dg.MetadataValue.json(sorted(rejected)),
     }
     yield recorded(plan, lineage, None, metadata)
-    yield checks.no_double_booking(plan, rules.time_zone)
+    yield checks.no_double_booking(plan, rules, by_channel, {s.clip_key for s in committed})
+
+
+def channel_rules(
+    rules: PlanRules, own: Mapping[str, Mapping[str, Any]], channels: Collection[str]
+) -> dict[str, PlanRules]:
+    """The rules of each channel whose project sets its own cadence, slots or time zone (#29):
+    the deployment's ``rules`` with those replaced. A channel without its own keeps ``rules``."""
+    out = {}
+    for channel in sorted(channels):
+        mine = own.get(channel) or {}
+        changes: dict[str, Any] = {}
+        if mine.get("daily_clips") is not None:
+            changes["daily_quota"] = int(mine["daily_clips"])
+        if mine.get("slot_times"):
+            changes["slot_times_utc"] = tuple(str(t) for t in mine["slot_times"])
+        if mine.get("time_zone"):
+            changes["time_zone"] = str(mine["time_zone"])
+        if changes:
+            out[channel] = dataclasses.replace(rules, **changes)
+    return out
+
+
+def plan_channels(
+    ready: list[ReadyClip],
+    committed: list[PlannedSlot],
+    now: datetime,
+    rules: PlanRules,
+    by_channel: Mapping[str, PlanRules],
+) -> PublishPlan:
+    """``plan_publish`` for the channels on the deployment's rules together, then for each
+    channel with its project's own rules, each seeing every slot placed before it (so the
+    Google Cloud project's quota buckets, shared by all channels, are counted once)."""
+    shared = [c for c in ready if c.channel not in by_channel]
+    plan = plan_publish(shared, committed, now, rules)
+    slots, deferred = list(plan.slots), list(plan.deferred)
+    for channel, own in sorted(by_channel.items()):
+        part = plan_publish([c for c in ready if c.channel == channel], slots, now, own)
+        slots, deferred = list(part.slots), deferred + list(part.deferred)
+    return PublishPlan(tuple(slots), rules.daily_quota, rules.slot_times_utc, tuple(deferred))
 
 
 def ready_clips(

@@ -56,6 +56,24 @@ def daily_posts_schedule(context: dg.ScheduleEvaluationContext, store: OmnivaSto
     _skipped(context, [n for n in names if n in stopped], stopped)
     names = [n for n in names if n not in stopped]
     requests = [dg.RunRequest(partition_key=post_key(n, day), run_key=f"posts-{n}-{day}") for n in names]
+    # A project's own scraping window (#29): the days before yesterday within it that were
+    # never listed are listed too (a creator just added, a window widened).
+    own = projects.creator_settings(store.layout)
+    listed = None
+    for n in names:
+        window = int(own.get(n, {}).get("scrape_window_days") or 1)
+        if window > 1 and listed is None:
+            listed = context.instance.get_materialized_partitions(dg.AssetKey("posts"))
+        for back in range(2, window + 1):
+            earlier = (today - timedelta(days=back)).isoformat()
+            if str(post_key(n, earlier)) not in (listed or set()):
+                requests.append(
+                    dg.RunRequest(
+                        partition_key=post_key(n, earlier),
+                        run_key=f"posts-{n}-{earlier}",
+                        tags={"omniva/zenith": f"within the project's scraping window ({window} days)"},
+                    )
+                )
     # A day listed while a live stream or premiere was still running is listed again (for a
     # week) until nothing is pending: the finished stream then becomes a post.
     for n in names:

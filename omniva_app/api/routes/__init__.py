@@ -26,6 +26,7 @@ from omniva_app.api.routes import (
     review,
     schedule,
     scrape,
+    settings,
     system,
     uploads,
 )
@@ -55,4 +56,5 @@ for resource in RESOURCES:
 router.include_router(session_router)  # the dashboard's sign-in (#28)
 router.include_router(dashboard.router)  # funnel, video, log entries, workers, bot control (#28)
 router.include_router(review.router)  # review before publish, copy, re-cut, calendar (#28)
+router.include_router(settings.router)  # a project's settings, audited (#29)
 router.include_router(notifications.router)  # a project's e-mail, webhook and PagerDuty alerts (#29)

@@ -14,11 +14,13 @@ from omniva.records import Creator, stable_id
 from omniva.redact import redact_url
 from omniva_app.api.context import ApiContext, ctx_of
 from omniva_app.api.envelope import ApiError
+from omniva_app.api.project_registry import PREFIX
 from omniva_app.api.routes.actions import Wait, launch
 from omniva_app.api.routes.common import Limit, Offset, ok, project_of, register_creator
 from omniva_app.api.schemas import Envelope, ScrapeEnvelope, ScrapeRequest
 from omniva_assets.partitions import days_partitions, post_key
 from omniva_resources import creators as creator_registry
+from omniva_resources import projects
 
 router = APIRouter()
 PARTITION_START = days_partitions.start.date()
@@ -92,7 +94,9 @@ def scrape(request: Request, project_id: str, body: ScrapeRequest, wait: Wait = 
         raise ApiError(422, "NO_CREATORS", f"project {project_id} has no creators; add one first")
     today = datetime.now(UTC).date()
     until = _day(body.until, today)
-    since = _day(body.since, until - timedelta(days=p["settings"].get("scrape_window_days", 7) - 1))
+    own = projects.own_settings(project_id.removeprefix(PREFIX), ctx_of(request).store.layout)
+    window = own.get("scrape_window_days") or p["settings"].get("scrape_window_days", 7)  # #29 first
+    since = _day(body.since, until - timedelta(days=int(window) - 1))
     if until < since:
         raise ApiError(400, "INVALID_DATE_RANGE", f"until {until} is before since {since}")
     if since < PARTITION_START or until > today + timedelta(days=1) or (until - since).days > 92:

@@ -1,0 +1,149 @@
+"""A project's settings (#29): read with the value in force and its source, changed through the
+API (every bad field named, all or nothing), audited with before and after, and followed by the
+next run: the publish plan places the project's clips at its own cadence, slots and time zone
+while another project keeps the deployment's; the daily schedule lists the project's scraping
+window; a key of another project is refused.
+
+Real assets on a real Dagster instance over the seeded working folder of
+``test_review_workflow`` (projects alpha with four rendered clips and beta with one).
+"""
+
+from collections import Counter
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from fastapi.testclient import TestClient
+
+from omniva_app.api.app import create_app
+from omniva_app.api.keys import KeyStore
+from omniva_assets.partitions import creators_partitions, post_key
+from omniva_assets.scraper.sensors import daily_posts_schedule
+from omniva_resources import projects
+from omniva_resources.resources import OmnivaStore
+from omniva_resources.warehouse import Warehouse
+from tests.integration.test_review_workflow import ALPHA, BETA, _plan, farm  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def api(farm):  # noqa: F811 - the imported fixture
+    projects.set_review("alpha", "auto", farm["lay"])
+    keys = KeyStore(farm["home"] / "api" / "keys.json")
+    tokens = {name: keys.create(f"proj_{name}", name)[0] for name in ("alpha", "beta")}
+    with TestClient(create_app()) as c:
+        c.headers["Authorization"] = f"Bearer {tokens['alpha']}"
+        yield c, {"Authorization": f"Bearer {tokens['beta']}"}, tokens["alpha"].split("_")[1]
+
+
+def _data(resp) -> dict:
+    body = resp.json()
+    assert resp.status_code == 200 and body["status"] == "success", body
+    return body["data"]
+
+
+def _by_name(view: dict) -> dict:
+    return {s["name"]: s for s in view["settings"]}
+
+
+def test_settings_are_checked_audited_and_the_next_plan_follows_them(farm, api):  # noqa: F811
+    c, beta, key_id = api
+    before = _by_name(_data(c.get("/v1/projects/proj_alpha/settings")))
+    assert before["daily_clips"]["value"] == 5 and before["daily_clips"]["source"] == "goals"
+    assert before["time_zone"] == {**before["time_zone"], "value": "UTC", "source": "default"}
+    assert before["review"]["value"] == "auto"
+
+    # every bad field is named; nothing is kept
+    resp = c.put(
+        "/v1/projects/proj_alpha/settings",
+        json={"daily_clips": 11, "time_zone": "Mars/Olympus", "slot_times": ["25:00"], "colour": "red"},
+    )
+    body = resp.json()
+    assert resp.status_code == 400 and body["error"]["code"] == "VALIDATION_ERROR", body
+    named = {d["field"] for d in body["error"]["details"]}
+    assert named == {"daily_clips", "time_zone", "slot_times", "colour"}, body
+    assert "from 1 to 10" in body["error"]["message"] and "Mars/Olympus" in body["error"]["message"]
+    resp = c.put("/v1/projects/proj_alpha/settings", json={"clip_min_s": 50, "clip_max_s": 20})
+    assert resp.status_code == 400 and resp.json()["error"]["details"][0]["field"] == "clip_min_s"
+    assert projects.own_settings("alpha", farm["lay"]) == {"review": "auto"}
+
+    # a good change: in force at once, from the project
+    changed = _data(
+        c.put(
+            "/v1/projects/proj_alpha/settings",
+            json={"daily_clips": 2, "slot_times": ["12:00", "09:00"], "time_zone": "Europe/Berlin"},
+        )
+    )
+    assert changed["changed"] == {
+        "daily_clips": {"before": 5, "after": 2},
+        "slot_times": {"before": ["14:00", "16:00", "18:00", "20:00", "22:00"], "after": ["09:00", "12:00"]},
+        "time_zone": {"before": "UTC", "after": "Europe/Berlin"},
+    }
+    now = _by_name(changed)
+    assert now["daily_clips"]["source"] == "project" and now["slot_times"]["value"] == ["09:00", "12:00"]
+
+    # the audit log: who, when, before and after
+    [entry] = _data(c.get("/v1/projects/proj_alpha/settings/history"))["items"]
+    assert entry["key_id"] == key_id and entry["at"]
+    assert entry["changes"]["daily_clips"] == {"before": 5, "after": 2}
+
+    # the next plan: alpha's clips at two a Berlin day, at 09:00 and 12:00 Berlin time; beta
+    # (no settings of its own) keeps the deployment's slots in UTC
+    plan = _plan(farm["home"])
+    berlin = ZoneInfo("Europe/Berlin")
+    alpha = [s for s in plan.slots if s.clip_key.endswith(ALPHA)]
+    assert len(alpha) == 4
+    local = [datetime.fromisoformat(s.publish_at.replace("Z", "+00:00")).astimezone(berlin) for s in alpha]
+    assert {t.strftime("%H:%M") for t in local} <= {"09:00", "12:00"}
+    assert max(Counter(t.date() for t in local).values()) <= 2
+    [b] = [s for s in plan.slots if s.clip_key.endswith(BETA)]
+    assert datetime.fromisoformat(b.publish_at.replace("Z", "+00:00")).astimezone(UTC).strftime("%H:%M") in (
+        "14:00",
+        "16:00",
+        "18:00",
+        "20:00",
+        "22:00",
+    )
+    # ... and its Stardust packet records the settings in force for each channel
+    wh = Warehouse(farm["home"] / "warehouse", farm["home"] / "omniva.duckdb")
+    [packet] = wh.query("SELECT lineage, decision_chain FROM stardust_metadata WHERE asset_key = 'publish_plan'")
+    assert '"alpha-channel"' in str(packet) and "Europe/Berlin" in str(packet), packet
+
+    # null gives a setting back to the deployment
+    back = _by_name(_data(c.put("/v1/projects/proj_alpha/settings", json={"daily_clips": None})))
+    assert back["daily_clips"]["value"] == 5 and back["daily_clips"]["source"] == "goals"
+
+    # review mode is a setting too; another project's key can neither read nor change them
+    assert _by_name(_data(c.put("/v1/projects/proj_alpha/settings", json={"review": "required"})))["review"][
+        "value"
+    ] == ("required")
+    assert projects.get_project("alpha", farm["lay"]).review == "required"
+    for resp in (
+        c.get("/v1/projects/proj_alpha/settings", headers=beta),
+        c.put("/v1/projects/proj_alpha/settings", json={"daily_clips": 9}, headers=beta),
+        c.get("/v1/projects/proj_alpha/settings/history", headers=beta),
+    ):
+        assert resp.status_code == 403 and resp.json()["error"]["code"] == "FORBIDDEN"
+    assert _by_name(_data(c.get("/v1/projects/proj_alpha/settings")))["daily_clips"]["value"] == 5
+
+
+def test_the_daily_schedule_lists_the_project_scraping_window(farm):  # noqa: F811
+    store = OmnivaStore(home=str(farm["home"]))
+    inst = farm["instance"]
+    inst.add_dynamic_partitions(creators_partitions.name, ["alpha", "beta"])
+    inst.report_runless_asset_event(
+        dg.AssetMaterialization("posts", partition=str(post_key("alpha", "2025-06-01")))
+    )
+    projects.set_settings("alpha", {"scrape_window_days": 4}, farm["lay"])
+    for name in ("alpha", "beta"):
+        projects.set_automation(name, True, "test", farm["lay"])
+    with dg.build_schedule_context(
+        instance=inst,
+        scheduled_execution_time=datetime(2025, 6, 3, 6, 0, tzinfo=UTC),
+        resources={"store": store},
+    ) as ctx:
+        keys = sorted(str(r.partition_key) for r in daily_posts_schedule(ctx))
+    # alpha: yesterday and the window's days never listed (06-01 was); beta: yesterday only
+    assert keys == ["alpha|2025-05-30", "alpha|2025-05-31", "alpha|2025-06-02", "beta|2025-06-02"]
