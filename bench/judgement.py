@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import re
 import subprocess
 import sys
 import tempfile
@@ -104,8 +105,39 @@ def title_problems(title: str, language: str) -> list[str]:
         problems.append("keeps a filler")
     if shown.endswith(","):
         problems.append("ends on a comma")
+    if "…" in shown:
+        problems.append("ellipsis in mid-phrase")
+    if copytext.leans_on_context(shown, language):
+        problems.append("leans on something it does not name")
+    if not copytext.names_something(shown, language):
+        problems.append("names nothing")
     if len(title) > 100:
         problems.append("over 100 characters")
+    return problems
+
+
+SPLIT_WORD = re.compile(r"[^\W_]\s[-‐'’][^\W_]")  # "cold -hearted", "John 's"
+
+
+def phrase_problems(phrases, hashtags: list[str], language: str) -> list[str]:
+    """Key phrases and hashtags that are not phrases: on a function word, a lone honorific or
+    pronoun (``copytext.phrase_ok``'s word lists)."""
+    lang = copytext.base_language(language)
+    function = copytext.FUNCTION_WORDS.get(lang, frozenset())
+    lone = copytext.HONORIFICS.get(lang, frozenset()) | copytext.PRONOUNS.get(lang, frozenset())
+    problems = []
+    for phrase in phrases:
+        words = [w.lower() for w in copytext.words(phrase)]
+        if copytext.is_unspaced(phrase, lang) or not words:
+            continue
+        if words[-1] in function or words[0] in function:
+            problems.append(f"{phrase!r} starts or ends on a function word")
+        if len(words) == 1 and words[0] in lone:
+            problems.append(f"{phrase!r} is a lone honorific or pronoun")
+    made = {chorus.hashtags([p])[0] for p in phrases if chorus.hashtags([p])}
+    problems += [
+        f"{tag} is not from a key phrase" for tag in hashtags if tag != "#Shorts" and tag not in made
+    ]
     return problems
 
 
@@ -130,6 +162,9 @@ def run(files: list[Path], cache: Path | None) -> dict:
             transcripts[key] = asr.transcribe(path, asr.AsrSettings(), media.DEFAULT_TOOLS)
         transcript = transcripts[key]
         analysis, cands = analyse(path, transcript, model, goals, exemplars)
+        split_words = len(SPLIT_WORD.findall(transcript.text)) + sum(
+            len(SPLIT_WORD.findall(s.text)) for s in analysis.sentences
+        )
         sel = select_clips(path.stem, cands, cfg, agents)
         stats = agent_stats(sel)
         picks = []
@@ -157,6 +192,14 @@ def run(files: list[Path], cache: Path | None) -> dict:
                     "title_problems": title_problems(title, analysis.language),
                     "description": description,
                     "tags": list(tags),
+                    "key_phrases": list(phrases),
+                    "hashtags": description.rstrip().split("\n")[-1].split(),
+                    "phrase_problems": phrase_problems(
+                        phrases, description.rstrip().split("\n")[-1].split(), analysis.language
+                    ),
+                    "split_words": len(SPLIT_WORD.findall(" ".join((title, description, *tags)))),
+                    "stops_before_payoff": c.features.get("payoff_after"),
+                    "ends_on_payoff": bool(c.features.get("ends_on_payoff")),
                     "opens_dangling": bool(
                         first and opener_problem(analysis.sentences[first].text, analysis.language)
                     ),
@@ -174,6 +217,7 @@ def run(files: list[Path], cache: Path | None) -> dict:
                 "candidates": len(cands),
                 "relevance": analysis.relevance_score,
                 "agents": stats,
+                "split_words": split_words,
                 "picks": picks,
                 "seconds": round(time.perf_counter() - started, 1),
             }
@@ -213,6 +257,12 @@ def counts(report: dict) -> dict:
         "constant_agents": [a for a, s in yes.items() if s in (0.0, 1.0)],
         "relevance_values": sorted({v["relevance"] for v in videos}),
         "titles_with_problems": sum(1 for p in picks if p["title_problems"]),
+        "titles_with_mid_phrase_ellipsis": sum(1 for p in picks if "…" in p["title"]),
+        "key_phrases_or_hashtags_with_problems": sum(len(p["phrase_problems"]) for p in picks),
+        "split_words_in_transcripts": sum(v["split_words"] for v in videos),
+        "split_words_in_copy": sum(p["split_words"] for p in picks),
+        "picks_stopping_before_their_payoff": sum(1 for p in picks if p["stops_before_payoff"]),
+        "picks_ending_on_a_payoff": sum(1 for p in picks if p["ends_on_payoff"]),
         "picks_opening_dangling": sum(1 for p in picks if p["opens_dangling"]),
         "picks_spanning_splice": sum(1 for p in picks if p["spans_splice"]),
     }
@@ -248,6 +298,9 @@ def markdown(report: dict) -> str:
                 f"- dissent: {'; '.join(p['dissent']) or 'none'}",
                 f"- title: **{p['title']}**"
                 + (f" (problems: {', '.join(p['title_problems'])})" if p["title_problems"] else ""),
+                "- key phrases: "
+                + ", ".join(p["key_phrases"])
+                + (f" (problems: {'; '.join(p['phrase_problems'])})" if p["phrase_problems"] else ""),
                 "- description: " + p["description"].replace("\n", " / "),
             ]
         out.append("")

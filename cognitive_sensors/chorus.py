@@ -188,9 +188,24 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
 
 
 def _eligible(option: _Option, clip: ClipText) -> bool:
+    """A title that stands alone: not the video's own title, long enough, cut (if at all) only at
+    a clause and not to a lone subordinate clause ("When you've got ... ," without its main
+    clause), naming something and leaning on nothing it does not name ("... the front of it")."""
+    lang = ct.base_language(clip.language)
     if clip.video_title and option.text.lower() == _strip_markup(clip.video_title).lower().rstrip("."):
         return False
-    return option.words >= 4 or (option.content >= 1 and (option.words >= 3 or option.content >= 2))
+    if not (option.words >= 4 or (option.content >= 1 and (option.words >= 3 or option.content >= 2))):
+        return False
+    if ct.is_unspaced(option.text, lang):
+        return True
+    if option.cut in ("word", "phrase"):  # an ellipsis in mid-phrase
+        return False
+    if not option.text.endswith(("?", "!")) and ct.ends_badly(option.text, lang):  # "... we trust in"
+        return False
+    if option.cut and ct.first_word(option.text) in ct.SUBORDINATORS.get(lang, ()):
+        return False
+    named = (*clip.entities, *clip.noun_phrases)
+    return ct.names_something(option.text, lang, named) and not ct.leans_on_context(option.text, lang)
 
 
 def _ellipsis(text: str, cut: str, language: str) -> str:
@@ -203,8 +218,12 @@ def _ellipsis(text: str, cut: str, language: str) -> str:
 
 
 def _phrase_title(phrases: Sequence[str], language: str) -> str:
-    """The clip's top key phrase (joining two reads as a list, not a title)."""
-    return ct.capitalise(phrases[0]) if phrases else ""
+    """The clip's top key phrase (joining two reads as a list, not a title); among the top three
+    the first of several words, which names more than a single word does."""
+    if not phrases:
+        return ""
+    longer = [p for p in phrases[:3] if len(ct.words(p)) > 1 or ct.is_unspaced(p, language)]
+    return ct.capitalise(longer[0] if longer else phrases[0])
 
 
 def apply_tone(title: str, tone: str, language: str = "en") -> str:
@@ -291,9 +310,13 @@ def make_title(
     built = _phrase_title(phrases, lang)
     if built:
         proposals.append(_finish_title(*ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR), lang, tone))
+    # No key phrase either: the text itself, whole or to a clause when it can be, cut mid-phrase
+    # only when it is one enormous clause.
     fallback = ct.clean(" ".join(clip.sentences), lang, clip.entities)
     fallback = ct.strip_leading_connectives(fallback, lang).rstrip(" .。") or "Clip"
-    shown, cut = ct.shorten(fallback, lang, TITLE_SHOWN, TITLE_FLOOR)
+    shown, cut = ct.shorten(fallback, lang, TITLE_MAX - len(SHORTS) - 1, TITLE_FLOOR)
+    if cut in ("word", "phrase"):
+        shown, cut = ct.shorten(fallback, lang, TITLE_SHOWN, TITLE_FLOOR)
     proposals.append(_finish_title(shown, cut, lang, tone))
     for title in proposals:
         if not any(_same_title(title, used) for used in avoid):

@@ -137,7 +137,9 @@ FRAGMENT_STARTS: dict[str, frozenset[str]] = {
 }
 # Interjections: never a key phrase on their own.
 INTERJECTIONS: dict[str, frozenset[str]] = {
-    "en": _wordset("oh ah ahh aw yeah yep yup yes okay ok hey hi wow huh mhm alright whoa oops"),
+    "en": _wordset(
+        "oh ah ahh aw yeah yep yup yes okay ok hey hi wow huh mhm alright whoa oops ha haha hah heh"
+    ),
     "es": _wordset("sí vale oye ay ah eh ok"),
     "fr": _wordset("oui ouais bon ah oh ok hein"),
     "de": _wordset("ja jo ok okay naja ach oh ah"),
@@ -495,6 +497,68 @@ def trim_end(text: str, language: str = "en") -> str:
             text = text[: found[-1].start()]
     text = text.rstrip(" ,;:-–—、，")
     return text or original
+
+
+# Words that point outside the sentence: a title that leans on one does not stand alone
+# ("When you've got the main things on the front of it"). "it" always points; the demonstratives
+# only as pronouns ("this is", "of that"), not before a noun ("this voice", "that way").
+POINTERS: dict[str, frozenset[str]] = {
+    "en": _wordset("it"),
+    "es": _wordset("eso esto ello"),
+    "fr": _wordset("ça cela ceci"),
+    "de": _wordset("dies"),
+    "pt": _wordset("isso isto aquilo"),
+    "it": _wordset("ciò"),
+}
+DEMONSTRATIVES: dict[str, frozenset[str]] = {
+    "en": _wordset("this that these those"),
+    "es": _wordset("este esta estos estas ese esa"),
+    "fr": _wordset("celui celle ceux"),
+    "de": _wordset("das diese dieser dieses"),
+    "pt": _wordset("este esta esse essa"),
+    "it": _wordset("questo questa quello quella"),
+}
+
+
+def leans_on_context(text: str, language: str = "en") -> bool:
+    """Whether ``text`` refers to something it does not name: "it" (or the language's "that
+    thing" words) anywhere, or a demonstrative used as a pronoun (the title's first word before
+    a function word: "This is me"; or at a clause's end: "... of that"). Unspaced text: never
+    judged (no word boundaries to read)."""
+    lang = base_language(language)
+    if is_unspaced(text, lang):
+        return False
+    pointers = POINTERS.get(lang, frozenset())
+    demonstratives = DEMONSTRATIVES.get(lang, frozenset())
+    stop = stopwords(lang)
+    found = list(WORD.finditer(text))
+    for k, m in enumerate(found):
+        word = re.split(r"['’]", m.group(0).lower())[0]
+        if word in pointers:
+            return True
+        if word not in demonstratives:
+            continue
+        after = text[m.end() :].lstrip()
+        at_end = not after or after[0] in ",;:.!?…"
+        following = found[k + 1].group(0).lower() if k + 1 < len(found) else ""
+        if at_end or (k == 0 and following in stop):
+            return True
+    return False
+
+
+def names_something(text: str, language: str = "en", entities: Iterable[str] = ()) -> bool:
+    """Whether ``text`` names something: a named entity, or a noun-phrase-like run of words
+    (``phrase_ok``); "Ha ha", "Three, two, one" name nothing. Unspaced text: any run of two or
+    more characters outside the particles."""
+    lang = base_language(language)
+    low = text.lower()
+    if any(e.strip() and e.lower() in low for e in entities):
+        return True
+    if is_unspaced(text, lang):
+        return bool(candidate_phrases(text, lang, limit=1))
+    tokens = words(text)
+    stop = stopwords(lang)
+    return any(t.lower() not in stop and phrase_ok(t, lang) and not t.isdigit() for t in tokens)
 
 
 def display_width(text: str) -> int:

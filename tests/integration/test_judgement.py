@@ -48,9 +48,18 @@ def test_titles_are_what_a_person_would_write(report):
         if shown.endswith("…"):  # cut only before the next phrase, never inside one
             assert last not in copytext.FUNCTION_WORDS.get(lang, frozenset()), f"cut mid-phrase: {title}"
         assert len(title) <= 100 and title.endswith("#Shorts")
+        assert "…" not in shown, f"ellipsis in mid-phrase: {title}"  # cut at a clause, or a key phrase
+        assert not copytext.leans_on_context(shown, lang), title
+        assert not p["phrase_problems"], p["phrase_problems"]  # key phrases and hashtags are phrases
+        assert p["split_words"] == 0, (title, p["description"])
         # Not the clip's first sentence cut to fit, and no internal reasons in the description.
         assert "Picked by" not in p["description"] and "Clip from sample" in p["description"]
         assert "sample" not in p["tags"] and "shorts" not in [t.lower() for t in p["tags"]]
+
+
+def test_no_text_keeps_a_word_split_by_the_recogniser(report):
+    assert report["counts"]["split_words_in_transcripts"] == 0
+    assert report["counts"]["split_words_in_copy"] == 0
 
 
 def test_picks_are_complete_thoughts_and_never_span_the_splice(report):

@@ -405,3 +405,47 @@ def test_clause_pieces_are_not_key_phrases(phrase):
 )  # fmt: skip
 def test_noun_phrases_and_names_are_key_phrases(phrase, language):
     assert ct.phrase_ok(phrase, language)
+
+
+# The issue's titles that did not stand alone, as the clips that produced them.
+LONG_SENTENCE = chorus.ClipText(
+    (
+        "When Mr. Dashwood died, his wife and daughters were left with only ten thousand pounds.",
+        "John Dashwood had then leisure to consider how much there might prudently be in his power"
+        " to do for his sisters and their mother at Norland Park.",
+        "His wife, Fanny Dashwood, thought it a great deal too much.",
+    ),
+    entities=("Mr. Dashwood", "John Dashwood", "Fanny Dashwood", "Norland Park"),
+)
+LEANING = chorus.ClipText(
+    (
+        "When you've got the main things on the front of it, you just turn it over.",
+        "Then do the same on the back of it.",
+        "The label printer takes care of the rest of the parcel.",
+    )
+)
+
+
+@pytest.mark.parametrize(
+    "clip", [LONG_SENTENCE, LEANING, SONNETS, AUSTEN], ids=["long", "leaning", "sonnets", "austen"]
+)
+def test_titles_stand_alone(clip, embed):
+    """No ellipsis in mid-phrase, no lone subordinate clause, nothing leaning on an unnamed "it",
+    and a title that names something."""
+    title = chorus.compose(clip, CREATOR, URL, embed)[0]
+    print(f"\n  {title}")
+    body = title.removesuffix(" #Shorts")
+    assert "…" not in body, title
+    assert not ct.leans_on_context(body, clip.language), title
+    assert ct.names_something(body, clip.language, clip.entities), title
+    assert not body.startswith("When you've got the main things")
+    assert not re.search(r"[^\W_]\s[-'’][^\W_]", body), title
+
+
+def test_no_title_across_the_fixtures_has_an_ellipsis_in_mid_phrase(embed):
+    for name, clip in CASES:
+        if ct.is_unspaced(" ".join(clip.sentences), clip.language):
+            continue
+        title = chorus.compose(clip, CREATOR, URL, embed)[0]
+        body = title.removesuffix(" #Shorts")
+        assert "…" not in body, (name, title)
