@@ -161,7 +161,8 @@ SETTINGS: tuple[ProjectSetting, ...] = (
     ),
     ProjectSetting(
         "scrape_window_days", "Scraping window (days)", "Sources", _int(1, 60), 7,
-        "How many past days of each creator's posts the daily schedule lists (days already listed are skipped).",
+        "How many past days a scrape lists when no days are given; set here, the daily schedule also "
+        "lists the days of this window not listed yet (otherwise it lists the day before).",
         influences=("posts",),
     ),
     ProjectSetting(

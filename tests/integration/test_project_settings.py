@@ -19,9 +19,10 @@ from fastapi.testclient import TestClient
 from omniva_app.api.app import create_app
 from omniva_app.api.keys import KeyStore
 from omniva_assets.partitions import creators_partitions, post_key
+from omniva_assets.policy import LaunchPolicy
 from omniva_assets.scraper.sensors import daily_posts_schedule
 from omniva_resources import projects
-from omniva_resources.resources import OmnivaStore
+from omniva_resources.resources import OmnivaStore, resources_from_env
 from omniva_resources.warehouse import Warehouse
 from tests.integration.test_review_workflow import ALPHA, BETA, _plan, farm  # noqa: F401 - the fixture
 
@@ -108,7 +109,9 @@ def test_settings_are_checked_audited_and_the_next_plan_follows_them(farm, api):
     )
     # ... and its Stardust packet records the settings in force for each channel
     wh = Warehouse(farm["home"] / "warehouse", farm["home"] / "omniva.duckdb")
-    [packet] = wh.query("SELECT lineage, decision_chain FROM stardust_metadata WHERE asset_key = 'publish_plan'")
+    [packet] = wh.query(
+        "SELECT lineage, decision_chain FROM stardust_metadata WHERE asset_key = 'publish_plan'"
+    )
     assert '"alpha-channel"' in str(packet) and "Europe/Berlin" in str(packet), packet
 
     # null gives a setting back to the deployment
@@ -147,3 +150,51 @@ def test_the_daily_schedule_lists_the_project_scraping_window(farm):  # noqa: F8
         keys = sorted(str(r.partition_key) for r in daily_posts_schedule(ctx))
     # alpha: yesterday and the window's days never listed (06-01 was); beta: yesterday only
     assert keys == ["alpha|2025-05-30", "alpha|2025-05-31", "alpha|2025-06-02", "beta|2025-06-02"]
+
+
+def test_the_settings_page_changes_cadence_and_review_and_shows_the_audit(farm):  # noqa: F811
+    """In Chromium: the Settings page sets the cadence, the slots, the zone and the review
+    mode; the page shows them as the project's with the audit's before and after; the next
+    plan follows, and Zenith holds the uploads for review."""
+    from tests.browser import Page, dashboard, home_env
+
+    keys = KeyStore(farm["home"] / "api" / "keys.json")
+    token = keys.create("proj_alpha", "alpha")[0]
+    projects.set_review("alpha", "auto", farm["lay"])
+    with dashboard(farm["home"], home_env(farm["home"]), {"alpha": token}) as ui:
+        app = Page(ui)
+        app.sign_in("alpha")
+        app.goto("#/projects/proj_alpha/settings")
+        app.page.wait_for_selector(".settings-form")
+        assert app.page.locator("[data-setting=daily_clips] .source").get_attribute("data-source") == "goals"
+        app.page.fill("#set-daily_clips", "11")  # refused: the field is named beside it
+        app.page.click(".settings-form button.primary")
+        app.page.wait_for_selector("[data-setting=daily_clips] .field-error")
+        assert "from 1 to 10" in app.page.locator("[data-setting=daily_clips] .field-error").inner_text()
+        app.page.fill("#set-daily_clips", "2")
+        app.page.fill("#set-slot_times", "09:00, 12:00")
+        app.page.fill("#set-time_zone", "Europe/Berlin")
+        app.page.select_option("#set-review", "required")
+        app.page.click(".settings-form button.primary")
+        app.page.wait_for_selector(".settings-history tr[data-setting=daily_clips]")
+        row = app.page.locator(".settings-history tr[data-setting=daily_clips]")
+        assert row.locator(".before").inner_text() == "5" and row.locator(".after").inner_text() == "2"
+        for name in ("daily_clips", "slot_times", "time_zone", "review"):
+            assert (
+                app.page.locator(f"[data-setting={name}] .source").get_attribute("data-source") == "project"
+            )
+        app.shot("settings")
+        app.close()
+    plan = _plan(farm["home"])
+    berlin = ZoneInfo("Europe/Berlin")
+    local = [
+        datetime.fromisoformat(s.publish_at.replace("Z", "+00:00")).astimezone(berlin)
+        for s in plan.slots
+        if s.clip_key.endswith(ALPHA)
+    ]
+    assert len(local) == 4 and {t.strftime("%H:%M") for t in local} <= {"09:00", "12:00"}
+    assert max(Counter(t.date() for t in local).values()) <= 2
+    decided = LaunchPolicy.of(farm["instance"], resources_from_env()).plan(
+        "upload", [f"{r}|{ALPHA}" for r in range(1, 5)], "omniva-cli"
+    )
+    assert not decided.launches and {d.action for d in decided.decisions} == {"defer"}

@@ -75,7 +75,7 @@ def put_settings(request: Request, project_id: str, body: Annotated[dict[str, An
             400,
             "VALIDATION_ERROR",
             f"settings refused: {exc}",
-            [{"field": f, "message": why} for f, why in exc.problems],
+            [{"field": f, "problem": why} for f, why in exc.problems],
         ) from exc
     if diff:
         names = ", ".join(sorted(diff))
