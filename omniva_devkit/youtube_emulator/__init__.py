@@ -8,6 +8,8 @@ Standard library only. It speaks the same wire protocol that
     thumbnails().set(videoId=..., media_body=...)
     captions().insert(part="snippet", body=..., media_body=...)       # multipart
     channels().list(part=..., mine=True)
+    channelBanners().insert(media_body=...)                          # then:
+    channels().update(part="brandingSettings", body=...)              # the banner's URL
     playlistItems().list(playlistId=..., ...)  # the uploads playlist and created playlists
     playlistItems().insert(part="snippet", body=...)
 
@@ -20,7 +22,8 @@ and google-auth's token refresh run over real HTTP.
 - ``uploads``: the resumable ``videos.insert`` protocol.
 - ``videos``: ``videos.list``, ``thumbnails.set``, ``captions.insert``.
 - ``playlists``: ``channels.list``, ``playlistItems.list``/``insert``.
-- ``oauth``: ``/o/oauth2/auth`` and ``/token``; the bearer-token check (strict by default:
+- ``branding``: ``channelBanners.insert``, ``channels.update`` (brandingSettings).
+- ``oauth``: ``/o/oauth2/auth``, ``/token`` and ``/revoke``; the bearer-token check (strict by default:
   only tokens it issued, and the dev token when given, checked before a request's body is read).
 - ``faults``: test hooks (``fail_next``, ``hold_when_received``, ``bytes_received``).
 - ``errors``: Google's error bodies.

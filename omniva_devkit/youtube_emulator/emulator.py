@@ -213,6 +213,22 @@ class YouTubeEmulator:
         with self.store.lock:
             return list(self.store.videos.get(video_id, {}).get("_captions", []))
 
+    def branding(self) -> dict:
+        """The channel's ``brandingSettings`` (``channels.update``)."""
+        with self.store.lock:
+            return json.loads(json.dumps(self.store.branding))
+
+    def banner(self, url: str) -> bytes | None:
+        """The bytes of a banner ``channelBanners.insert`` answered ``url`` for."""
+        name = url.removeprefix(f"{self.url}banners/")
+        path = self.data_dir / "banners" / name
+        return path.read_bytes() if name != url and "/" not in name and path.is_file() else None
+
+    @property
+    def revocations(self) -> list[str]:
+        """What each ``/revoke`` call revoked: ``refresh_token`` or ``access_token``."""
+        return list(self.store.revoked)
+
     def playlist_video_ids(self, playlist_id: str) -> list[str]:
         return playlists.playlist_video_ids(self.store, playlist_id)
 

@@ -2,7 +2,8 @@
 
 ``GET /o/oauth2/auth`` consents at once and redirects to the loopback
 ``redirect_uri`` with a code; ``POST /token`` serves the ``authorization_code``
-grant (with PKCE) and the ``refresh_token`` grant. So google-auth-oauthlib's flow
+grant (with PKCE) and the ``refresh_token`` grant; ``POST /revoke`` revokes a refresh
+token (with the access tokens issued from it) or an access token, as Google's does. So google-auth-oauthlib's flow
 and google-auth's token refresh run over real HTTP. With ``strict`` only access
 tokens issued here that have not expired are accepted; otherwise any bearer token is.
 """
@@ -44,6 +45,7 @@ class OAuthServer:
         self.strict = strict
         self.dev_token = dev_token
         self.token_grants: list[str] = []  # grant_type of every successful /token call
+        self._issued_from: dict[str, str] = {}  # access token -> its refresh token (this run's)
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far stops working (401) until refreshed."""
@@ -76,6 +78,24 @@ class OAuthServer:
         sep = "&" if "?" in redirect_uri else "?"
         return f"{redirect_uri}{sep}{urlencode({'state': query.get('state', ''), 'code': code, 'scope': query.get('scope', '')})}"
 
+    def revoke(self, form: dict[str, str]) -> None:
+        """Google's ``/revoke``: a refresh token takes the access tokens issued from it along;
+        an unknown token is ``invalid_token`` (400)."""
+        token = form.get("token", "")
+        with self.store.lock:
+            if token in self.store.refresh_tokens:
+                del self.store.refresh_tokens[token]
+                for access in [a for a, r in self._issued_from.items() if r == token]:
+                    self.store.access_tokens.pop(access, None)
+                    del self._issued_from[access]
+                self.store.revoked.append("refresh_token")
+            elif token in self.store.access_tokens:
+                del self.store.access_tokens[token]
+                self.store.revoked.append("access_token")
+            else:
+                raise OAuthError(400, "invalid_token", "Token expired or revoked")
+            self.store.save()
+
     def _issue(self, client_id: str, scope: str, refresh_token: str | None) -> dict:
         token = "ya29.emu-" + secrets.token_urlsafe(24)
         self.store.access_tokens[token] = time.time() + self.token_ttl_s
@@ -89,6 +109,7 @@ class OAuthServer:
             refresh_token = "1//emu-" + secrets.token_urlsafe(32)
             self.store.refresh_tokens[refresh_token] = {"client_id": client_id, "scope": scope}
             out["refresh_token"] = refresh_token
+        self._issued_from[token] = refresh_token
         self.store.save()
         return out
 

@@ -11,6 +11,7 @@ import json
 import secrets
 from typing import Any
 
+from omniva_devkit.youtube_emulator.branding import branding_part
 from omniva_devkit.youtube_emulator.errors import ApiError, required_parts
 from omniva_devkit.youtube_emulator.store import Store, now_rfc3339
 
@@ -45,6 +46,8 @@ def list_channels(store: Store, query: dict[str, str]) -> dict:
             "description": "",
             "publishedAt": now_rfc3339(),
         }
+    if "brandingSettings" in parts:
+        channel["brandingSettings"] = branding_part(store)
     if "contentDetails" in parts:
         channel["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": store.uploads_playlist_id}}
     return {

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
-from omniva_devkit.youtube_emulator import playlists, uploads, videos
+from omniva_devkit.youtube_emulator import branding, playlists, uploads, videos
 from omniva_devkit.youtube_emulator.errors import (
     FAULT_REASONS,
     ApiError,
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 _VIDEO_UPLOAD_PATHS = ("/upload/youtube/v3/videos", "/resumable/upload/youtube/v3/videos")
 _THUMBNAIL_PATHS = ("/upload/youtube/v3/thumbnails/set", "/resumable/upload/youtube/v3/thumbnails/set")
 _CAPTION_PATHS = ("/upload/youtube/v3/captions", "/resumable/upload/youtube/v3/captions")
+_BANNER_PATHS = ("/upload/youtube/v3/channelBanners/insert",)
 
 
 class Backend(Protocol):
@@ -153,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         headers = {k.lower(): v for k, v in self.headers.items()}
         path = split.path.rstrip("/")
-        if path in ("/o/oauth2/auth", "/token"):
+        if path in ("/o/oauth2/auth", "/token", "/revoke"):
             self._oauth(method, path, query, headers, self._read_body())
             return
         if not self._authorized():
@@ -174,6 +175,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, videos.insert_caption(store, query, headers, body))
             elif method == "GET" and path == "/youtube/v3/channels":
                 self._send(200, playlists.list_channels(store, query))
+            elif method == "PUT" and path == "/youtube/v3/channels":
+                self._send(200, branding.update_channel(store, query, body, self.backend.url))
+            elif method == "POST" and path in _BANNER_PATHS:
+                self._send(200, branding.insert_banner(store, headers, body, self.backend.url))
             elif method == "GET" and path == "/youtube/v3/playlistItems":
                 self._send(200, playlists.list_playlist_items(store, query))
             elif method == "POST" and path == "/youtube/v3/playlistItems":
@@ -219,6 +224,11 @@ class Handler(BaseHTTPRequestHandler):
                     form.setdefault("client_id", unquote_plus(user))
                     form.setdefault("client_secret", unquote_plus(password))
                 self._send(200, oauth.token(form), {"Cache-Control": "no-store"})
+            elif method == "POST" and path == "/revoke":
+                form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+                form.update({k: v for k, v in query.items() if k == "token" and "token" not in form})
+                oauth.revoke(form)
+                self._send(200, {})
             else:
                 self._send(405, {"error": "invalid_request", "error_description": f"{method} not allowed"})
         except OAuthError as exc:

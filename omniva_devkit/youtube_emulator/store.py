@@ -7,7 +7,7 @@ pool instead. ``channel_upload_limit`` (0: none) answers YouTube's per-channel
 ``uploadLimitExceeded`` (400) once the channel has that many uploads in its day.
 
 Everything lives in ``data_dir`` (``state.json``, ``sessions/*.part``,
-``videos/<id>.mp4`` + ``videos/<id>.json``, ``thumbnails/``, ``captions/``) so a
+``videos/<id>.mp4`` + ``videos/<id>.json``, ``thumbnails/``, ``captions/``, ``banners/``) so a
 restarted emulator still knows its videos, open sessions, playlists, tokens and the
 quota spent today. One re-entrant lock guards it all; the HTTP server is threaded.
 """
@@ -41,6 +41,8 @@ QUOTA_BUCKETS: dict[str, tuple[str, int]] = {
     "channels.list": (SHARED, 1),
     "playlistItems.list": (SHARED, 1),
     "playlistItems.insert": (SHARED, 50),
+    "channelBanners.insert": (SHARED, 50),
+    "channels.update": (SHARED, 50),
 }
 #: The legacy model: one pool, videos.insert 1,600 units.
 QUOTA_COSTS = {
@@ -113,6 +115,8 @@ class Store:
         self.codes: dict[str, dict] = {}  # pending OAuth authorization codes (not persisted)
         self.access_tokens: dict[str, float] = {}  # token -> expiry (epoch seconds)
         self.refresh_tokens: dict[str, dict] = {}
+        self.revoked: list[str] = []  # "refresh_token" / "access_token" per revocation (not persisted)
+        self.branding: dict[str, Any] = {}  # the channel's brandingSettings (channels.update)
         self.quota: dict[str, Any] = self._new_day()
         for folder in (
             self.data_dir,
@@ -141,6 +145,7 @@ class Store:
             oauth = state.get("oauth", {})
             self.access_tokens = oauth.get("access_tokens", {})
             self.refresh_tokens = oauth.get("refresh_tokens", {})
+            self.branding = state.get("branding", {})
         for meta in sorted((self.data_dir / "videos").glob("*.json")):
             video = json.loads(meta.read_text())
             self.videos[video["id"]] = video
@@ -156,6 +161,7 @@ class Store:
             "quota": self.quota,
             "playlists": self.playlists,
             "oauth": {"access_tokens": self.access_tokens, "refresh_tokens": self.refresh_tokens},
+            "branding": self.branding,
         }
         write_private(self._state_file, json.dumps(state, indent=1, sort_keys=True))
 
