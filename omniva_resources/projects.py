@@ -6,6 +6,7 @@ purpose (the CLI and the REST API both use it)::
     list_projects()                      -> [Project, ...]
     get_project(name)                    -> Project            (ConfigError if unknown)
     add_project(name, channel, goals=None, description="")     (adds or updates)
+    set_channel(name, channel)           the channel its clips go to (#29), nothing else changes
     remove_project(name)                 the grouping goes; creators and their history stay
     add_creator(project, creator) / remove_creator(project, creator)
     creators_of(name)                    -> [Creator, ...]     the project's active creators
@@ -56,6 +57,7 @@ __all__ = [
     "project_of",
     "remove_creator",
     "remove_project",
+    "set_channel",
     "review_required_creators",
     "set_automation",
     "set_review",
@@ -106,6 +108,20 @@ def add_project(
             entry["description"] = description
         data[name] = entry
     return project_file.project(name, entry)
+
+
+def set_channel(name: str, channel: str, lay: Layout | None = None) -> tuple[str, Project]:
+    """Point project ``name`` at ``channel`` (a token's name); (the channel before, the project)."""
+    try:
+        channel = check_channel_name((channel or "").strip())
+    except YouTubeError as exc:
+        raise ConfigError(f"project {name!r}: {exc}") from exc
+    with project_file.editing(lay or default_layout()) as data:
+        if name not in data:
+            raise ConfigError(f"no project named {name!r}")
+        before = str(data[name].get("channel") or "")
+        data[name]["channel"] = channel
+    return before, project_file.project(name, data[name])
 
 
 def remove_project(name: str, lay: Layout | None = None) -> Project:
