@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from omniva.errors import ConfigError
+
 LAYOUTS = ("auto", "audiogram", "reframe")
 WAVE_STYLES = ("waves", "freqs")
 
@@ -115,7 +117,7 @@ class LayoutChoice:
 def check_layout(value: str, what: str) -> str:
     v = (value or "auto").strip().lower()
     if v not in LAYOUTS:
-        raise ValueError(f"{what}={value!r}: use {', '.join(LAYOUTS)}")
+        raise ConfigError(f"{what}={value!r}: use {', '.join(LAYOUTS)}")
     return v
 
 
@@ -170,12 +172,12 @@ class AudiogramStyle:
 
     def check(self) -> AudiogramStyle:
         if self.wave not in WAVE_STYLES:
-            raise ValueError(f"OMNIVA_RENDER_AUDIOGRAM_WAVE={self.wave!r}: use {', '.join(WAVE_STYLES)}")
+            raise ConfigError(f"OMNIVA_RENDER_AUDIOGRAM_WAVE={self.wave!r}: use {', '.join(WAVE_STYLES)}")
         for name, value in (("COLOUR", self.colour), ("TEXT_COLOUR", self.text_colour)):
             if len(value) != 6 or any(c not in "0123456789abcdefABCDEF" for c in value):
-                raise ValueError(f"OMNIVA_RENDER_AUDIOGRAM_{name}={value!r}: a colour as RRGGBB")
+                raise ConfigError(f"OMNIVA_RENDER_AUDIOGRAM_{name}={value!r}: a colour as RRGGBB")
         if not 0.0 <= self.darken <= 1.0:
-            raise ValueError(f"OMNIVA_RENDER_AUDIOGRAM_DARKEN={self.darken}: between 0 and 1")
+            raise ConfigError(f"OMNIVA_RENDER_AUDIOGRAM_DARKEN={self.darken}: between 0 and 1")
         return self
 
     def geometry(self, width: int = 1080, height: int = 1920) -> AudiogramGeometry:

@@ -97,8 +97,8 @@ def audiogram_graph(
     colour = f"0x{s.colour}"
     if s.wave == "freqs":
         wave = (
-            f"showfreqs=s={ww}x{wh}:mode=bar:ascale=sqrt:fscale=log:win_size=1024:colors={colour},"
-            f"fps={fps},format=rgba,colorkey=black:0.01:0"
+            f"showfreqs=s={ww}x{wh}:mode=bar:ascale=log:fscale=log:win_size=2048:overlap=0.5:colors={colour},"
+            "format=rgba,colorkey=black:0.01:0"
         )
     else:
         wave = f"showwaves=s={ww}x{wh}:mode=cline:rate={fps}:scale=sqrt:draw=full:colors={colour}"

@@ -14,10 +14,13 @@ import numpy as np
 import pytest
 
 from omniva import captions, layout
+from omniva.errors import ConfigError
 from omniva.records import EditDecisionList, Word
+from omniva_assets.editor.definitions import render_code_version
 from omniva_resources import media, shorts
 from omniva_resources.media import audiogram
 from omniva_resources.media.run import run
+from omniva_resources.resources import RenderSettings
 
 TITLE = "Ask not what your country can do for you"
 WORDS = ["And", "so", "my", "fellow", "Americans", "ask", "not"]
@@ -116,6 +119,21 @@ def test_the_waveform_moves_while_the_voice_speaks_and_not_in_silence(still_rend
 
 
 @pytest.mark.slow
+def test_the_spectrum_style_moves_with_the_voice_too(sources, tmp_path):
+    """``audiogram_wave=freqs``: ffmpeg's showfreqs (its frames are re-timed by the overlay;
+    an ``fps`` filter after it once ran away at the end of the audio)."""
+    spec = media.RenderSpec(audiogram_wave="freqs")
+    short = _render(sources["still"], tmp_path / "freqs.mp4", SPEECH_S + SILENCE_S, spec)
+    path = Path(short.render.path)
+    assert short.render.layout == "audiogram"
+    assert abs(media.probe(path).duration_s - (SPEECH_S + SILENCE_S)) < 0.1
+    wave = spec.audiogram_style().geometry().wave
+    speaking = _box_motion(path, (1.0, 3.0), wave)
+    silent = _box_motion(path, (SPEECH_S + 0.8, SPEECH_S + 2.6), wave)
+    assert speaking > 2.0 and silent < 0.2, (speaking, silent)
+
+
+@pytest.mark.slow
 def test_the_title_and_captions_are_drawn(still_render, sources):
     """Against the same background composed without text: the title band and the caption band
     (a caption is on screen at 1.5 s) differ; a band with nothing in it does not."""
@@ -170,8 +188,16 @@ def test_stillness_separates_a_still_card_from_a_moving_picture():
     )
     assert not layout.measure_stillness(moving).still
     assert layout.choose_layout("auto", "auto", None).layout == "audiogram"  # no picture at all
-    with pytest.raises(ValueError, match="OMNIVA_RENDER_LAYOUT"):
+    with pytest.raises(ConfigError, match="OMNIVA_RENDER_LAYOUT"):
         layout.choose_layout("sideways", "auto", None)
+
+
+def test_the_layout_settings_are_part_of_the_renders_code_version():
+    """Changing the layout or the audiogram's look marks renders unsynced in Dagster."""
+    default = render_code_version(RenderSettings())
+    for change in ({"layout": "reframe"}, {"audiogram_colour": "00C2FF"}, {"audiogram_wave": "freqs"},
+                   {"audiogram_caption_size": 80}, {"still_threshold": 3.0}):  # fmt: skip
+        assert render_code_version(RenderSettings(**change)) != default, change
 
 
 def test_the_audiogram_text_keeps_the_caption_fonts_and_right_to_left():
