@@ -154,6 +154,15 @@ def test_the_title_and_captions_are_drawn(still_render, sources):
 
 
 @pytest.mark.slow
+def test_an_audio_only_source_is_an_audiogram_on_a_plain_card(fixtures, tmp_path):
+    short = _render(fixtures / "jfk.flac", tmp_path / "audio-only.mp4", 4.0, title=TITLE)
+    r = short.render
+    assert r.layout == "audiogram" and (r.width, r.height) == (1080, 1920)
+    assert r.reframe["layout_choice"]["reason"] == "the source has no picture"
+    assert r.reframe["audiogram"]["cover"] == "none"
+
+
+@pytest.mark.slow
 def test_moving_video_keeps_the_reframe(sources):
     short = _render(sources["moving"], sources["work"] / "out" / "moving.mp4", 4.0, title=TITLE)
     assert short.render.layout in ("fit-on-blurred", "crop", "split"), short.reason
