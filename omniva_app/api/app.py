@@ -27,8 +27,9 @@ __all__ = ["ApiContext", "create_app"]
 
 log = logging.getLogger("omniva_app.api")
 
-#: Paths served without a key: the API's own description.
-PUBLIC = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"}
+#: Paths served without a key: the API's own description, and the OAuth redirect back from the
+#: authorization server (its one-time ``state`` is its credential: routes/channels.py).
+PUBLIC = {"/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect", "/v1/oauth/callback"}
 #: Sign-in: checked by the key verifier itself (its wrong-secret limits), audited when refused.
 SIGN_IN = ("POST", "/v1/session")
 PAGINATION = {"limit", "offset"}

@@ -15,6 +15,7 @@ from fastapi.security import HTTPBearer
 
 from omniva_app.api.routes import (
     analysis,
+    channels,
     clips,
     creators,
     dashboard,
@@ -58,3 +59,4 @@ router.include_router(dashboard.router)  # funnel, video, log entries, workers, 
 router.include_router(review.router)  # review before publish, copy, re-cut, calendar (#28)
 router.include_router(settings.router)  # a project's settings, audited (#29)
 router.include_router(notifications.router)  # a project's e-mail, webhook and PagerDuty alerts (#29)
+router.include_router(channels.router)  # a project's YouTube channels, OAuth from the browser, branding (#29)
