@@ -38,7 +38,7 @@ from cognitive_sensors.pantheon import agent_stats, council, select_clips  # noq
 from omniva import copytext  # noqa: E402
 from omniva.candidates import extract_candidates, opener_problem  # noqa: E402
 from omniva.records import Analysis  # noqa: E402
-from omniva_resources import asr, judgement, media, textmodel  # noqa: E402
+from omniva_resources import asr, judgement, media, nlp, textmodel  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "media"
 DEFAULT_FILES = [
@@ -119,9 +119,39 @@ def title_problems(title: str, language: str) -> list[str]:
 SPLIT_WORD = re.compile(r"[^\W_]\s[-‐'’][^\W_]")  # "cold -hearted", "John 's"
 
 
+def _pos_problem(phrase: str, text: str) -> str | None:
+    """For English, by spaCy's tags of the clip (an independent check of Chorus's word-list
+    rule): a phrase that does not end on a noun or name, or starts on a verb, a preposition, a
+    pronoun or a conjunction, is not a noun phrase."""
+    doc = nlp.load_pipeline()(text)
+    at = text.lower().find(phrase.lower())
+    span = doc.char_span(at, at + len(phrase), alignment_mode="expand") if at >= 0 else None
+    if span is None or not len(span):
+        return None
+    if span[-1].pos_ not in ("NOUN", "PROPN", "NUM") or span[0].pos_ in (
+        "VERB",
+        "AUX",
+        "ADP",
+        "PRON",
+        "CCONJ",
+        "SCONJ",
+        "DET",
+        "PART",
+    ):
+        return f"{phrase!r} is not a noun phrase ({' '.join(t.pos_ for t in span)})"
+    return None
+
+
+def not_noun_phrases(phrases, language: str, text: str) -> list[str]:
+    """English key phrases that spaCy's tags of the clip do not read as noun phrases."""
+    if copytext.base_language(language) != "en":
+        return []
+    return [why for phrase in phrases if (why := _pos_problem(phrase, text))]
+
+
 def phrase_problems(phrases, hashtags: list[str], language: str) -> list[str]:
     """Key phrases and hashtags that are not phrases: on a function word, a lone honorific or
-    pronoun (``copytext.phrase_ok``'s word lists)."""
+    pronoun (``copytext``'s word lists), and hashtags not made from a key phrase."""
     lang = copytext.base_language(language)
     function = copytext.FUNCTION_WORDS.get(lang, frozenset())
     lone = copytext.HONORIFICS.get(lang, frozenset()) | copytext.PRONOUNS.get(lang, frozenset())
@@ -197,6 +227,11 @@ def run(files: list[Path], cache: Path | None) -> dict:
                     "phrase_problems": phrase_problems(
                         phrases, description.rstrip().split("\n")[-1].split(), analysis.language
                     ),
+                    "not_noun_phrases": not_noun_phrases(
+                        phrases,
+                        analysis.language,
+                        copytext.clean(" ".join(text.sentences), analysis.language),
+                    ),
                     "split_words": len(SPLIT_WORD.findall(" ".join((title, description, *tags)))),
                     "stops_before_payoff": c.features.get("payoff_after"),
                     "ends_on_payoff": bool(c.features.get("ends_on_payoff")),
@@ -259,6 +294,8 @@ def counts(report: dict) -> dict:
         "titles_with_problems": sum(1 for p in picks if p["title_problems"]),
         "titles_with_mid_phrase_ellipsis": sum(1 for p in picks if "…" in p["title"]),
         "key_phrases_or_hashtags_with_problems": sum(len(p["phrase_problems"]) for p in picks),
+        "key_phrases": sum(len(p["key_phrases"]) for p in picks),
+        "english_key_phrases_not_noun_phrases_by_spacy": sum(len(p["not_noun_phrases"]) for p in picks),
         "split_words_in_transcripts": sum(v["split_words"] for v in videos),
         "split_words_in_copy": sum(p["split_words"] for p in picks),
         "picks_stopping_before_their_payoff": sum(1 for p in picks if p["stops_before_payoff"]),
@@ -300,7 +337,10 @@ def markdown(report: dict) -> str:
                 + (f" (problems: {', '.join(p['title_problems'])})" if p["title_problems"] else ""),
                 "- key phrases: "
                 + ", ".join(p["key_phrases"])
-                + (f" (problems: {'; '.join(p['phrase_problems'])})" if p["phrase_problems"] else ""),
+                + (f" (problems: {'; '.join(p['phrase_problems'])})" if p["phrase_problems"] else "")
+                + (
+                    f" (by spaCy's tags: {'; '.join(p['not_noun_phrases'])})" if p["not_noun_phrases"] else ""
+                ),
                 "- description: " + p["description"].replace("\n", " / "),
             ]
         out.append("")

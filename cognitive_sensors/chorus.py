@@ -105,11 +105,12 @@ def keyphrases(
     language: str = "en",
     top_n: int = 6,
     noun_phrases: Sequence[str] = (),
+    entities: Sequence[str] = (),
 ) -> tuple[str, ...]:
     """The clip's key phrases as they appear in it (KeyBERT with maximal marginal relevance).
 
-    Candidates: the ``noun_phrases`` a parser found (names and noun chunks), else
-    ``copytext.candidate_phrases`` (1-3 word noun-phrase-like n-grams by ``copytext.phrase_ok``:
+    Candidates: the ``noun_phrases`` a parser found (names and noun chunks), else the clip's
+    named ``entities`` found in it and ``copytext.candidate_phrases`` (1-3 word noun-phrase-like n-grams by ``copytext.phrase_ok``:
     no stop word, pronoun or honorific at either end, no function word inside but "of"; for
     ja/zh runs between punctuation and particles or character n-grams, best effort). Every
     candidate passes ``phrase_ok``. Each is scored by cosine to the embedding of the whole
@@ -123,7 +124,15 @@ def keyphrases(
         for p in noun_phrases
         if (cleaned := ct.join_subwords(p.strip(), language)) and ct.phrase_ok(cleaned, language, tagged=True)
     ]
-    candidates = list(dict.fromkeys(parsed)) or ct.candidate_phrases(document, language)
+    if not parsed:  # the rule's n-grams, with the clip's named entities (a parser found those)
+        low = document.lower()
+        names = [
+            e for e in entities if e.strip() and e.lower() in low and ct.phrase_ok(e, language, tagged=True)
+        ]
+        parsed_rule = names + ct.candidate_phrases(document, language)
+        candidates = list(dict.fromkeys(parsed_rule))
+    else:
+        candidates = list(dict.fromkeys(parsed))
     if not candidates:
         return ()
     doc = memo([document])[0]
@@ -478,7 +487,7 @@ def compose(
     memo = _memo(embed)
     lang = ct.base_language(clip.language)
     text = " ".join(clip.sentences)
-    phrases = keyphrases(text, memo, lang, noun_phrases=clip.noun_phrases)
+    phrases = keyphrases(text, memo, lang, noun_phrases=clip.noun_phrases, entities=clip.entities)
     credit = make_credit(creator, source_url, source_creator, license)
     title = make_title(clip, phrases, memo, tone, avoid)
     description = make_description(clip, phrases, memo, credit)

@@ -184,7 +184,15 @@ _EN_VERBS = _wordset("""began begun came went gone said made took taken got gott
     rose risen drove driven bought wore worn chose chosen forgot forgotten became become held
     wrote written threw thrown caught taught sought fought won sang sung swam began shook
     says goes does makes takes gets gives comes knows thinks tells finds seems feels tries
-    leaves calls wants needs looks let put set""")
+    leaves calls wants needs looks let put set""") | frozenset(
+    form
+    for verb in _wordset("""ask weigh want make get give come know think tell find seem try leave say go do
+        take see keep bring begin hear happen provide sit stand lose pay meet include continue
+        learn lead understand follow create speak allow add spend grow win offer remember consider
+        appear buy wait die send expect build stay reach kill remain suggest raise require decide
+        demolish convert succeed become""")
+    for form in (verb, verb + "s", verb + "es")
+)
 # Japanese particles that separate phrases (longest first), Chinese function characters.
 _JA_PARTICLES = (
     "なのに", "だけど", "けれど", "ですが", "から", "まで", "より", "ので", "のに", "けど",
@@ -637,8 +645,10 @@ def phrase_ok(phrase: str, language: str = "en", tagged: bool = False) -> bool:
     Not on a stop word, pronoun or honorific at either end (a title goes with a name: "Mr
     Dashwood", never "Mr"); inside it, no function word but a linking preposition ("tillage of
     the land": "of" and the article after it); in English no verb form (-ed, "began", "said")
-    at either end and no adverb (-ly) at its end, unless ``tagged`` (a parser found it a noun
-    phrase: "confused account"). Languages without spaces: not a lone particle or a run of kana
+    at either end, no "-ing" word before others ("converting gravitational"), no number inside
+    and no adverb (-ly) at its end, unless ``tagged`` (a parser found it a noun phrase:
+    "confused account"). Without a parser these English rules are word-list heuristics: a verb
+    that is not on the list can still lead a phrase ("fellow Americans ask"). Languages without spaces: not a lone particle or a run of kana
     only."""
     lang = base_language(language)
     phrase = phrase.strip()
@@ -674,12 +684,13 @@ def phrase_ok(phrase: str, language: str = "en", tagged: bool = False) -> bool:
         def verbish(w: str) -> bool:
             return w in _EN_VERBS or (len(w) > 4 and w.endswith("ed"))
 
-        if (
-            verbish(low[0])
-            and not tokens[0][:1].isupper()
-            or verbish(low[-1])
-            and not tokens[-1][:1].isupper()
-        ):
+        if verbish(low[0]) or verbish(low[-1]):
+            return False
+        if len(low) > 1 and len(low[0]) > 5 and low[0].endswith("ing"):  # "converting gravitational"
+            return False
+        if any(w.isdigit() for w in low[1:-1]) or (
+            len(low) > 1 and low[-1].isdigit()
+        ):  # "weighs 15 kilograms"
             return False
         if len(low[-1]) > 4 and low[-1].endswith("ly"):
             return False

@@ -391,7 +391,8 @@ def test_key_phrases_and_hashtags_are_phrases_not_fragments(clip, embed):
 @pytest.mark.parametrize(
     "phrase",
     ["began a confused", "tillage of thy", "praise deserved thy", "air might bear", "Mr", "Mrs",
-     "him", "they", "said Mr", "release that bob", "really"],
+     "him", "they", "said Mr", "release that bob", "really", "converting gravitational potential",
+     "weighs 15 kilograms", "fellow Americans ask", "Forced"],
 )  # fmt: skip
 def test_clause_pieces_are_not_key_phrases(phrase):
     assert not ct.phrase_ok(phrase, "en")
