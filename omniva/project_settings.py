@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from omniva import templates
+
 __all__ = [
     "SETTINGS",
     "InForce",
@@ -123,6 +125,21 @@ def _topics(v: Any) -> dict[str, list[str]]:
     return out
 
 
+def _template(limit: int) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if not isinstance(v, str):
+            raise ValueError("a template: text with {{variables}}")
+        if len(v) > limit:
+            raise ValueError(f"at most {limit} characters")
+        try:
+            templates.check(v)
+        except templates.TemplateError as exc:
+            raise ValueError(str(exc)) from None
+        return v.strip()
+
+    return check
+
+
 @dataclass(frozen=True)
 class ProjectSetting:
     name: str
@@ -174,6 +191,21 @@ SETTINGS: tuple[ProjectSetting, ...] = (
         "banned_words", "Banned words", "Goals", _words, [],
         "Brand rules: the guardian vetoes a clip that says one of these.",
         goals_field="banned_words", influences=("clip_selections",),
+    ),
+    ProjectSetting(
+        "title_template", "Title template", "Copy", _template(300), "",
+        "The title with {{variables}} (e.g. {{title}} | {{creator}}); empty: Chorus's title.",
+        influences=("uploads",),
+    ),
+    ProjectSetting(
+        "description_template", "Description template", "Copy", _template(5000), "",
+        "The description with {{variables}}; empty: Chorus's description.",
+        influences=("uploads",),
+    ),
+    ProjectSetting(
+        "tags_template", "Tags template", "Copy", _template(1000), "",
+        "Comma-separated tags with {{variables}} (e.g. {{keyphrases}}, shorts); empty: Chorus's tags.",
+        influences=("uploads",),
     ),
     ProjectSetting(
         "clip_min_s", "Shortest clip (s)", "Clips", _seconds(5, 60), 5.0,

@@ -13,7 +13,7 @@ from omniva.records import ClipCopy, PlannedSlot, PublishPlan, Render, Upload, s
 from omniva_assets import stardust_meta as stardust
 from omniva_assets.common import Lineage, recorded, with_user_errors
 from omniva_assets.partitions import clip_partitions, split_clip_key
-from omniva_resources import youtube
+from omniva_resources import copy_templates, youtube
 from omniva_resources.resources import OmnivaStore, PublishRules, YouTubeResource
 
 # Dagster reports a code change as staleness of that asset only; its dependents turn unsynced
@@ -71,6 +71,10 @@ def uploads(
     slot = moved_slot(store, key, slot)
     if slot is None:
         raise youtube.YouTubeError(f"clip {key} is not in the publish plan; materialize publish_plan first")
+    # The project's copy templates over Chorus's copy (#29), then a person's own edit (#28).
+    clip_copy, templates_used, note = copy_templates.templated(store.layout, store.warehouse, clip_copy)
+    if note:
+        context.log.warning(f"{key}: {note}")
     clip_copy, edited_by = edited_copy(store, key, clip_copy)
     request, when = upload_request(renders, clip_copy, slot, opts, publish_rules.privacy_status)
     channel = youtube_api.channel_name(slot.channel)
@@ -92,7 +96,7 @@ def uploads(
         reused=outcome.reused,
     )  # fmt: skip
     lineage = dataclasses.replace(
-        _lineage(upload, outcome, renders, slot, channel, opts, when, edited_by),
+        _lineage(upload, outcome, renders, slot, channel, opts, when, edited_by, templates_used),
         contract=lambda trace, parents: contracts.upload_job(clip_copy, upload, slot, trace, parents),
     )
     metadata = {
@@ -156,6 +160,7 @@ def _lineage(
     opts: dict,
     when: str,
     edited_by: str | None = None,
+    templates_used: dict[str, str] | None = None,
 ) -> Lineage:
     how = HOW[outcome.how].format(resumed_from=outcome.resumed_from)
     return Lineage(
@@ -172,6 +177,7 @@ def _lineage(
             "planned_slot": slot.publish_at,
             **{k: v for k, v in opts.items() if v not in (None, "")},
             **({"copy_edited_by": edited_by} if edited_by else {}),  # a person's copy edit (#28)
+            **({"copy_templates": templates_used} if templates_used else {}),  # the project's (#29)
         },
         decision=f"{how} as {upload.yt_video_id}; {when}",
     )

@@ -155,3 +155,48 @@ def test_review_required_uploads_only_the_approved_clip_with_its_title_and_slot(
     published = datetime.fromisoformat(video["status"]["publishAt"].replace("Z", "+00:00"))
     assert published == datetime.fromisoformat(target_at.replace("Z", "+00:00"))
     assert app.dialogs == []
+
+
+def test_a_title_template_previews_and_the_next_upload_carries_it(ui, app):
+    clips = data(ui["demo"].get("/v1/projects/proj_demo/clips", params={"limit": 500}))["items"]
+    pending = [c for c in clips if c["review"] == "pending"]
+    assert pending, clips
+    clip = pending[-1]
+    chorus = data(ui["demo"].get(f"/v1/clips/{clip['clip_id']}"))["title"]
+
+    app.sign_in()
+    app.goto("#/projects/proj_demo/settings")
+    app.page.wait_for_selector("#set-title_template")
+    # an unknown variable: the preview says which
+    app.page.fill("#set-title_template", "{{title}} by {{author}}")
+    app.page.wait_for_selector(".template-preview .preview-error")
+    assert "{{author}}" in app.page.locator(".template-preview").inner_text()
+    # a template too long for YouTube on the project's clips: refused on save, the field named
+    app.page.fill("#set-title_template", "{{title}} {{title}} {{title}}")
+    app.page.wait_for_selector(".template-preview .preview-problem")
+    app.page.click(".settings-form button.primary")
+    app.page.wait_for_selector("[data-setting=title_template] .field-error")
+    assert "100" in app.page.locator("[data-setting=title_template] .field-error").inner_text()
+    # a good one: the preview shows its output on a real clip, and it is saved
+    app.page.fill("#set-title_template", "{{title}} | {{creator}}")
+    app.page.wait_for_function(
+        "() => (document.querySelector('[data-testid=preview-title]')?.textContent || '').endsWith(' | sample')"
+    )
+    app.page.click(".settings-form button.primary")
+    app.page.wait_for_selector(".settings-history tr[data-setting=title_template]")
+    app.shot("templates")
+
+    # approved and uploaded: the upload carries the template's output (no person's edit here)
+    assert data(ui["demo"].post(f"/v1/clips/{clip['clip_id']}/review", json={"decision": "approve"}))
+    resp = ui["demo"].post(f"/v1/clips/{clip['clip_id']}/upload", params={"wait": 60})
+    assert resp.status_code in (200, 202), resp.text
+    for _ in range(60):
+        if data(ui["demo"].get(f"/v1/clips/{clip['clip_id']}"))["status"] in (
+            "SCHEDULED",
+            "UPLOADED",
+            "LIVE",
+        ):
+            break
+        app.page.wait_for_timeout(1000)
+    titles = [v["snippet"]["title"] for v in _sent(ui["home"])]
+    assert f"{chorus} | sample" in titles, titles

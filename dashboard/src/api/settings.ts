@@ -42,3 +42,16 @@ export const settingsApi = {
   history: (id: string) =>
     request<{ items: SettingsChange[] }>('GET', `/projects/${enc(id)}/settings/history`),
 };
+
+export interface TemplatePreview {
+  clip_id: string;
+  variables: { name: string; help: string; value: string }[];
+  chorus: { title: string; description: string; tags: string[] };
+  copy: { title: string; description: string; tags: string[] };
+  problems: { field: string; problem: string }[];
+}
+
+export const templatesApi = {
+  preview: (id: string, templates: Record<string, string>) =>
+    request<TemplatePreview>('POST', `/projects/${enc(id)}/templates/preview`, templates),
+};

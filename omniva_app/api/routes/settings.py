@@ -14,15 +14,17 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from pydantic import Field
 
-from omniva import project_settings
+from omniva import project_settings, templates
+from omniva.records import ClipCopy
 from omniva_app.api.context import ctx_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.project_registry import PREFIX
 from omniva_app.api.routes.actions import audit
-from omniva_app.api.routes.common import ok, project_of
-from omniva_app.api.schemas import Envelope
-from omniva_resources import projects
+from omniva_app.api.routes.common import clip_of, ok, project_of, project_rows
+from omniva_app.api.schemas import Envelope, Strict
+from omniva_resources import copy_templates, projects
 from omniva_resources.resources import resources_from_env
 
 router = APIRouter()
@@ -66,6 +68,7 @@ def put_settings(request: Request, project_id: str, body: Annotated[dict[str, An
     if not changes:
         raise ApiError(400, "VALIDATION_ERROR", "no settings given: send {name: value, ...}")
     goals_file = resources_from_env()["horizon"].goals_file or None
+    _check_templates_on_clips(request, project_id, changes)
     try:
         diff = projects.set_settings(
             project_id.removeprefix(PREFIX), changes, ctx.store.layout, default_goals=goals_file
@@ -106,3 +109,109 @@ def settings_history(request: Request, project_id: str, limit: Annotated[int, Qu
         for r in rows
     ]
     return ok(request, {"project_id": project_id, "items": items})
+
+
+# ---------------------------------------------------------------- copy templates
+class TemplatePreview(Strict):
+    title_template: str | None = Field(default=None, max_length=300)
+    description_template: str | None = Field(default=None, max_length=5000)
+    tags_template: str | None = Field(default=None, max_length=1000)
+    clip_id: str | None = None  # default: the project's latest clip with copy
+
+
+def _chorus(request: Request, clip_id: str) -> ClipCopy | None:
+    rows = ctx_of(request).warehouse.query_file("clip_chorus_copy", [clip_id])
+    if not rows:
+        return None
+    r = rows[0]
+    return ClipCopy(
+        r["clip_id"], r["title"] or "", r["description"] or "", tuple(r["keywords"] or ()),
+        r["category_id"] or "22", r["language"] or "",
+    )  # fmt: skip
+
+
+def _project_clips(request: Request, project_id: str, limit: int = 20) -> list[str]:
+    rows, _ = project_rows(request, project_id, "project_clips", limit, 0)
+    return [str(r["clip_id"]) for r in rows]
+
+
+def _templates_after(request: Request, project_id: str, changes: dict[str, Any]) -> dict[str, str]:
+    own = projects.own_settings(project_id.removeprefix(PREFIX), ctx_of(request).store.layout)
+    merged = {**own, **{k: v for k, v in changes.items() if k in templates.FIELDS}}
+    return copy_templates.project_templates(merged)
+
+
+def _check_templates_on_clips(request: Request, project_id: str, changes: dict[str, Any]) -> None:
+    """A template whose output on one of the project's clips breaks YouTube's limits is refused
+    (the field, the clip and the limit named); its syntax is checked with the other settings."""
+    if not any(k in templates.FIELDS and isinstance(v, str) for k, v in changes.items()):
+        return
+    try:
+        tmpl = _templates_after(request, project_id, changes)
+        for value in tmpl.values():
+            templates.check(value)
+    except templates.TemplateError:
+        return  # named by the settings' own check
+    wh = ctx_of(request).warehouse
+    field_of = {v: k for k, v in templates.FIELDS.items()}
+    for clip_id in _project_clips(request, project_id):
+        chorus = _chorus(request, clip_id)
+        if chorus is None:
+            continue
+        _, bad = copy_templates.apply(chorus, copy_templates.source_values(wh, clip_id), tmpl)
+        bad = [p for p in bad if field_of.get(p["field"]) in tmpl]
+        if bad:
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                f"settings refused: on clip {clip_id} the templates give copy YouTube refuses: "
+                + "; ".join(p["problem"] for p in bad[:3]),
+                [
+                    {"field": field_of[p["field"]], "problem": f"on clip {clip_id}: {p['problem']}"}
+                    for p in bad
+                ],
+            )
+
+
+@router.post("/projects/{project_id}/templates/preview", response_model=Envelope)
+def preview_templates(request: Request, project_id: str, body: TemplatePreview):
+    """The copy the templates give on a real clip of the project (the latest, or ``clip_id``),
+    beside Chorus's, with every YouTube limit it breaks; the variables and their values."""
+    project_of(request, project_id)
+    changes = body.model_dump(exclude={"clip_id", "schema_version"}, exclude_none=True)
+    problems = []
+    for name, value in changes.items():
+        try:
+            templates.check(value)
+        except templates.TemplateError as exc:
+            problems.append({"field": name, "problem": str(exc)})
+    if problems:
+        raise ApiError(400, "VALIDATION_ERROR", f"template refused: {problems[0]['problem']}", problems)
+    if body.clip_id:
+        clip, owner = clip_of(request, body.clip_id)
+        if owner != project_id:
+            raise ApiError(404, "CLIP_NOT_FOUND", f"clip {body.clip_id} is not in project {project_id}")
+        candidates = [str(clip["clip_id"])]
+    else:
+        candidates = _project_clips(request, project_id)
+    chorus = next((c for c in (_chorus(request, i) for i in candidates) if c is not None), None)
+    if chorus is None:
+        raise ApiError(409, "NO_CLIPS", f"project {project_id} has no clip with copy yet to preview on")
+    wh = ctx_of(request).warehouse
+    source = copy_templates.source_values(wh, chorus.clip_id)
+    tmpl = _templates_after(request, project_id, changes)
+    copy, bad = copy_templates.apply(chorus, source, tmpl)
+    base = templates.Copy(chorus.title, chorus.description, chorus.tags)
+    return ok(
+        request,
+        {
+            "clip_id": chorus.clip_id,
+            "variables": [
+                {"name": k, "help": templates.VARIABLES[k], "value": v}
+                for k, v in templates.values_of(base, source).items()
+            ],
+            "chorus": {"title": chorus.title, "description": chorus.description, "tags": list(chorus.tags)},
+            "copy": {"title": copy.title, "description": copy.description, "tags": list(copy.tags)},
+            "problems": bad,
+        },
+    )

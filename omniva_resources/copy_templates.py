@@ -1,0 +1,76 @@
+"""A project's copy templates applied to a clip (#29): the values from the warehouse, the
+templates from the project's settings, YouTube's limits checked on the result.
+
+The upload asset sends the templated copy (a person's own edit of a clip still wins over it);
+the API previews it on a real clip and refuses a template whose output breaks YouTube's limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from omniva import templates
+from omniva.records import ClipCopy
+from omniva.settings import Layout
+from omniva_resources import projects
+from omniva_resources.warehouse import Warehouse
+from omniva_resources.youtube.metadata import UploadRequest, metadata_violations
+
+MAX_TAG_CHARS = 30
+
+
+def project_templates(own: dict[str, Any]) -> dict[str, str]:
+    """The templates among a project's own settings (empty ones left out)."""
+    return {k: str(own[k]) for k in templates.FIELDS if own.get(k)}
+
+
+def source_values(wh: Warehouse, clip_id: str) -> dict[str, Any]:
+    rows = wh.query_file("clip_template_values", [clip_id])
+    return dict(rows[0]) if rows else {}
+
+
+def apply(
+    chorus: ClipCopy, source: dict[str, Any], tmpl: dict[str, str]
+) -> tuple[ClipCopy, list[dict[str, str]]]:
+    """Chorus's copy through the templates, and every YouTube limit the result breaks (each
+    naming its field)."""
+    base = templates.Copy(chorus.title, chorus.description, chorus.tags)
+    out = templates.render_copy(tmpl, templates.values_of(base, source), base)
+    copy = dataclasses.replace(chorus, title=out.title, description=out.description, tags=out.tags)
+    return copy, problems(copy)
+
+
+def problems(copy: ClipCopy) -> list[dict[str, str]]:
+    req = UploadRequest(path=Path("-"), title=copy.title, description=copy.description, tags=copy.tags)
+    out = []
+    for problem in metadata_violations(req):
+        field = problem.split(" ", 1)[0]
+        out.append({"field": "tags" if field in ("tag", "tags") else field, "problem": problem})
+    out += [
+        {"field": "tags", "problem": f"tag {t!r} is {len(t)} characters (at most {MAX_TAG_CHARS})"}
+        for t in copy.tags
+        if len(t) > MAX_TAG_CHARS
+    ]
+    return out
+
+
+def templated(lay: Layout, wh: Warehouse, chorus: ClipCopy) -> tuple[ClipCopy, dict[str, str], str]:
+    """The copy an upload sends before a person's edit: the clip's project's templates over
+    Chorus's copy; (copy, the templates used, a note). A result YouTube would refuse is not
+    sent: Chorus's copy goes instead and the note says why."""
+    source = source_values(wh, chorus.clip_id)
+    owner = projects.project_of(str(source.get("creator") or ""), lay)
+    tmpl = project_templates(projects.own_settings(owner.name, lay)) if owner else {}
+    if not tmpl:
+        return chorus, {}, ""
+    copy, bad = apply(chorus, source, tmpl)
+    if bad:
+        why = "; ".join(p["problem"] for p in bad[:3])
+        return (
+            chorus,
+            {},
+            f"the project's copy templates give copy YouTube refuses ({why}): Chorus's copy sent",
+        )
+    return copy, tmpl, ""
