@@ -488,13 +488,16 @@ def to_ass(
     language: str | None = None,
     families_for: Callable[[str], Collection[str]] | None = None,
     blocks: Sequence[TextBlock] = (),
+    margins: Sequence[tuple[float, float, int]] = (),
 ) -> str:
     """An ASS script: one event per spoken word, its line drawn with that word highlighted.
 
     The style "Caption" has the font of the captions' main script; a line in another script
     uses the style "Caption <script>" with that script's font (``caption_fonts``). Text stays
     in logical order (libass lays out right-to-left lines). ``blocks`` are drawn for the
-    whole ``duration`` (each its own style, font by its script)."""
+    whole ``duration`` (each its own style, font by its script). ``margins``: (start, end,
+    MarginV) spans of the output timeline; a line starting in one is drawn that far from the
+    bottom instead of the style's ``margin_v`` (captions kept off a face, ``layout.caption_margins``)."""
     fonts = caption_fonts(words, style, language, families_for, breaks)
     main = next(iter(fonts))
     names = {s: "Caption" if s == main else f"Caption {s}" for s in fonts}
@@ -522,13 +525,14 @@ def to_ass(
     for line, start, end in _timed_lines(group_words(words, style, breaks=breaks), duration):
         ws = list(line.words)
         name = names.get(detect_script(line.text(), language), "Caption")
+        margin = next((m for a, b, m in margins if a <= start < b and m != style.margin_v), 0)
         for k, w in enumerate(ws):
             a = start if k == 0 else w.start
             b = ws[k + 1].start if k + 1 < len(ws) else end
             if b <= a:
                 continue
             events.append(
-                f"Dialogue: 0,{_ass_time(a)},{_ass_time(b)},{name},,0,0,0,,{_highlighted(ws, k, hl, style)}"
+                f"Dialogue: 0,{_ass_time(a)},{_ass_time(b)},{name},,0,0,{margin},,{_highlighted(ws, k, hl, style)}"
             )
     return "\n".join(head + events) + "\n"
 

@@ -16,6 +16,7 @@ safe area. Pure: numbers in, records out.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,59 @@ class AudiogramGeometry:
         w = max(2, int(image_w * scale) // 2 * 2)
         h = max(2, int(image_h * scale) // 2 * 2)
         return bx + (bw - w) // 2, by + (bh - h) // 2, w, h
+
+
+# --- captions clear of faces (#30) ----------------------------------------------------------
+
+FaceSample = tuple[float, tuple[float, float, float, float]]  # (output s, (x, y, w, h) output px)
+
+
+def caption_margins(
+    shots: Sequence[tuple[float, float]],
+    faces: Sequence[FaceSample],
+    margin_v: int,
+    block_h: int,
+    height: int = 1920,
+    safe_top: int = 150,
+    safe_bottom: int = 1510,
+    pad: int = 24,
+    head: float = 0.35,
+    chin: float = 0.1,
+) -> list[tuple[float, float, int]]:
+    """Per shot (start, end in output seconds), the captions' ``MarginV`` (distance of the
+    block's bottom from the frame's bottom) that keeps a ``block_h`` high caption block off
+    every face seen in that shot (``faces``: boxes in output pixels): the style's own
+    ``margin_v`` when it is clear, else just below the lowest chin or just above the highest
+    head, whichever moves the block less, inside the safe area (y ``safe_top``..``safe_bottom``).
+    When neither fits, the block goes as low as the safe area allows. A face detector's box runs
+    from the brows to the mouth: ``head`` and ``chin`` (shares of its height) add the hair and
+    the chin."""
+    out = []
+    lowest = height - safe_bottom  # the smallest margin the safe area allows
+    for a, b in shots:
+        boxes = [box for t, box in faces if a <= t < b]
+        if not boxes:
+            out.append((a, b, margin_v))
+            continue
+        top = min(y - head * h for _, y, _, h in boxes) - pad
+        bottom = max(y + h + chin * h for _, y, _, h in boxes) + pad
+        block_bottom = height - margin_v
+        if block_bottom <= top or block_bottom - block_h >= bottom:
+            out.append((a, b, margin_v))
+            continue
+        options = []
+        below = int(height - bottom - block_h)  # the block's top just under the chin
+        if below >= lowest:
+            options.append(below)
+        above = int(height - top)  # the block's bottom just over the head
+        if top - block_h >= safe_top:
+            options.append(above)
+        chosen = min(options, key=lambda m: abs(m - margin_v)) if options else lowest
+        out.append((a, b, chosen))
+    return out
+
+
+def shots_of(total: float, switches: Sequence[float]) -> list[tuple[float, float]]:
+    """The shots between the reframe's speaker switches (output seconds)."""
+    edges = [0.0, *sorted(s for s in switches if 0.0 < s < total), total]
+    return [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]

@@ -98,6 +98,9 @@ def render_short(
         if choice.layout == "audiogram":
             picture = audiogram_picture(source, edl, facts, times, frames, spec, Path(work), tools)
             ass_style, blocks = audiogram_text(picture, style, title, creator_name)
+        margins: list[tuple[float, float, int]] = []
+        if burn and picture is None and plan.reframe.mode == "crop" and plan.reframe.paths:
+            margins = clear_of_faces(plan, times, frames, scale, spec, style, total)
         captions_file = None
         if burn or blocks:
             ass_text = captions.to_ass(
@@ -110,6 +113,7 @@ def render_short(
                 language=language,
                 families_for=installed_families,
                 blocks=blocks,
+                margins=margins,
             )
             captions_file = media.write_text_atomic(ass, ass_text)
         result = media.render_vertical(
@@ -139,7 +143,9 @@ def render_short(
         str(thumb),
         result.commands,
         layout=result.layout,
-        reframe=plan.record() | {"layout_choice": choice.record(), **_cover_record(picture)},
+        reframe=plan.record()
+        | {"layout_choice": choice.record(), **_cover_record(picture)}
+        | ({"caption_margins": [[round(a, 3), round(b, 3), m] for a, b, m in margins]} if margins else {}),
         srt_path=str(srt) if words_out else "",
         captions_burned=burn,
         faststart=media.is_faststart(out),
@@ -218,6 +224,33 @@ def audiogram_text(
             )
         )
     return caption_style, blocks
+
+
+def clear_of_faces(
+    plan: faces.ReframePlan,
+    times: np.ndarray,
+    frames: np.ndarray,
+    scale: float,
+    spec: media.RenderSpec,
+    style: captions.CaptionStyle,
+    total: float,
+) -> list[tuple[float, float, int]]:
+    """Per shot, where the captions go so they cover no face the crop shows (#30): the faces
+    of the sampled frames mapped through the crop path into the output, then
+    ``layout.caption_margins``."""
+    path = plan.reframe.paths[0]
+    k = spec.height / path.height  # source px -> output px (the crop is full height)
+    seen: list[layout.FaceSample] = []
+    for t, boxes in zip(times, faces.detect_faces(frames), strict=False):
+        x0 = float(path.x_at(float(t)))
+        for fx, fy, fw, fh in boxes:
+            ox, oy = (fx * scale - x0) * k, (fy * scale - path.y) * k
+            ow, oh = fw * scale * k, fh * scale * k
+            if ox + ow > 0 and ox < spec.width:  # inside the crop
+                seen.append((float(t), (ox, oy, ow, oh)))
+    block_h = int(style.size * 1.3 + 2 * style.outline)
+    shots = layout.shots_of(total, plan.speaker_switches)
+    return layout.caption_margins(shots, seen, style.margin_v, block_h, spec.height)
 
 
 def _cover_record(picture: audiogram.AudiogramPicture | None) -> dict:
