@@ -24,7 +24,7 @@ W, H, FPS, SIZE, DURATION = 1280, 720, 30, 900, 6.0
 
 @pytest.fixture(scope="module")
 def talking_head(fixtures, tmp_path_factory) -> Path:
-    from skimage import data  # the bench's photograph; skimage is a test dependency
+    from skimage import data  # the photograph test_reframe and the bench use (requirements.txt)
 
     img = cv2.resize(data.astronaut(), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
     bg = np.full((H, W, 3), 60, np.uint8)
