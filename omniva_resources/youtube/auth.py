@@ -475,6 +475,7 @@ def _store_token(
     if previous.get("revoked_at"):
         data = store.raw(channel)
         data["omniva"].pop("revoked_at", None)
+        data["omniva"].pop("revoke_note", None)
         write_private_json(store.path(channel), data)
     return store.describe(channel)
 

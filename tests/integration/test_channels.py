@@ -31,6 +31,7 @@ from omniva_app.api.keys import KeyStore
 from omniva_app.api.routes.channels import FLOW_COOKIE
 from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources import notify, projects
+from omniva_resources.warehouse import Warehouse
 from omniva_resources.youtube.auth import BrowserFlows, TokenStore
 
 BASE = "http://127.0.0.1:8090"  # a Desktop OAuth client sends the browser back to loopback only
@@ -246,6 +247,26 @@ def test_connect_choose_brand_and_revoke_a_channel(farm, emulator):
     listed = {i["channel"]: i["status"] for i in data(alpha.get("/v1/projects/proj_alpha/channels"))["items"]}
     assert listed == {"alpha-channel": "valid", "alpha-second": "valid"}
     assert "revoked_at" not in json.loads(tokens.path("alpha-second").read_text())["omniva"]
+
+    # the audit log: who chose which channel (before and after), the connections, the revocation;
+    # and no secret anywhere in it
+    home = farm["home"]
+    rows = Warehouse(home / "warehouse", home / "omniva.duckdb").query(
+        "SELECT message, CAST(metadata AS VARCHAR) AS metadata FROM logs WHERE source = 'api' ORDER BY created_at"
+    )
+    messages = [r["message"] for r in rows]
+    assert "channel of proj_alpha changed: alpha-channel -> alpha-second" in messages, messages
+    assert messages.count("channel alpha-second connected for proj_alpha") == 2
+    assert any(m.startswith("channel alpha-second revoked") for m in messages)
+    changed = next(r for r in rows if r["message"].startswith("channel of proj_alpha changed"))
+    assert (
+        '"before": "alpha-channel"' in changed["metadata"]
+        and farm["secret"].split("_")[1] in changed["metadata"]
+    )
+    logged = json.dumps(rows)
+    for secret in (stored["token"], stored["refresh_token"], stored["client_secret"], farm["secret"]):
+        assert secret not in logged
+    assert "code=" not in logged and "state=" not in logged
 
 
 def test_another_projects_key_is_refused(farm, emulator):
