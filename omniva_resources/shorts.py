@@ -143,7 +143,7 @@ def render_short(
         str(thumb),
         result.commands,
         layout=result.layout,
-        reframe=plan.record()
+        reframe=_reframe_record(plan, result.layout)
         | {"layout_choice": choice.record(), **_cover_record(picture)}
         | ({"caption_margins": [[round(a, 3), round(b, 3), m] for a, b, m in margins]} if margins else {}),
         srt_path=str(srt) if words_out else "",
@@ -254,9 +254,19 @@ def clear_of_faces(
 
 
 def _cover_record(picture: audiogram.AudiogramPicture | None) -> dict:
+    """For an audiogram: its cover, and the layout the reframe alone would have drawn."""
     if picture is None:
         return {}
     return {"audiogram": {"cover": picture.cover_from, "cover_box": list(picture.cover_box)}}
+
+
+def _reframe_record(plan: faces.ReframePlan, layout_drawn: str) -> dict:
+    """The reframe plan's record; the layout is the one drawn (the plan's own stays as
+    ``reframe_layout`` when the audiogram replaced it)."""
+    record = plan.record()
+    if layout_drawn != record["layout"] and layout_drawn == "audiogram":
+        record |= {"layout": layout_drawn, "reframe_layout": record["layout"]}
+    return record
 
 
 def render_tools(encoder: str, tools: media.FFmpegTools = media.DEFAULT_TOOLS) -> dict[str, str]:

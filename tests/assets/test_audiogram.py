@@ -86,6 +86,7 @@ def still_render(sources) -> shorts.ShortRender:
 def test_a_still_source_is_measured_still_and_renders_as_an_audiogram(still_render):
     r = still_render.render
     assert r.layout == "audiogram", still_render.reason
+    assert r.reframe["layout"] == "audiogram" and r.reframe["reframe_layout"] == "fit-on-blurred"
     choice = r.reframe["layout_choice"]
     assert choice["forced_by"] == "" and choice["stillness"]["still"] is True
     assert choice["stillness"]["threshold"] == media.RenderSpec().still_threshold  # recorded with the render
