@@ -12,8 +12,8 @@ and answers the authorization URL; the browser goes there and comes back to
 ``GET /v1/oauth/callback``. That request comes from the authorization server's redirect and
 carries no API key (and, from Google, no SameSite=Strict session cookie): the ``state`` is its
 credential. Started from the dashboard (the session cookie), the flow is also bound to that
-browser by an ``omniva_oauth`` cookie (SameSite=Lax, path /v1/oauth, ten minutes) that the
-callback must bring back. The callback exchanges the code, stores the token as the CLI does and
+browser by an ``omniva_oauth`` cookie (random, HttpOnly, SameSite=Lax, path /v1, ten minutes)
+that the callback must bring back. The callback exchanges the code, stores the token as the CLI does and
 redirects to the dashboard's Channels page; every refusal is a clear error and is audited.
 """
 
@@ -281,7 +281,7 @@ def connect_channel(request: Request, project_id: str, body: ChannelChoice):
             FLOW_COOKIE,
             binding,
             max_age=FLOW_TTL_S,
-            path="/v1/oauth",
+            path="/v1",  # back with the next Connect too, so two flows in one browser share it
             secure=request.url.scheme == "https",
             httponly=True,
             samesite="lax",  # sent on the authorization server's top-level redirect back
@@ -361,8 +361,9 @@ def oauth_callback(
 
 
 def _back(location: str) -> RedirectResponse:
-    response = RedirectResponse(location, status_code=303)  # a relative Location: nothing from Host
-    response.delete_cookie(FLOW_COOKIE, path="/v1/oauth", httponly=True, samesite="lax")
+    # a relative Location: nothing from Host. The flow cookie stays (ten minutes): another flow
+    # of this browser may still be on its way back.
+    response = RedirectResponse(location, status_code=303)
     response.headers["Cache-Control"] = "no-store"
     return response
 
