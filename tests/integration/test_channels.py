@@ -32,7 +32,7 @@ from omniva_app.api.routes.channels import FLOW_COOKIE
 from omniva_devkit.youtube_emulator import YouTubeEmulator
 from omniva_resources import notify, projects
 from omniva_resources.warehouse import Warehouse
-from omniva_resources.youtube.auth import BrowserFlows, TokenStore
+from omniva_resources.youtube.auth import BrowserFlows, TokenStore, authorize
 
 BASE = "http://127.0.0.1:8090"  # a Desktop OAuth client sends the browser back to loopback only
 
@@ -359,3 +359,19 @@ def test_an_expired_state_or_an_authorization_refused_is_a_clear_answer(farm, em
     assert resp.status_code == 303
     assert resp.headers["location"] == "/app/#/projects/proj_alpha/channels/failed/access_denied"
     assert farm["tokens"].channels() == []
+
+
+def test_the_cli_leaves_its_oauth_client_for_the_dashboard(tmp_path, emulator):
+    """`omniva youtube auth` (its console flow here) keeps the client beside the tokens, 0600, and
+    the dashboard's Connect starts from it."""
+    client = tmp_path / "client_secret.json"
+    emulator.client_secrets(client)
+    store = TokenStore(tmp_path / "secrets" / "youtube")
+    printed: list[str] = []
+    authorize(client, "cli-channel", store=store, console=True, print_fn=printed.append,
+              input_fn=lambda _p: consent(printed[-1].split("\n\n    ", 1)[1].split("\n", 1)[0]))  # fmt: skip
+    assert stat.S_IMODE(store.client_path.stat().st_mode) == 0o600
+    assert store.load_client() == json.loads(client.read_text())
+    assert store.channels() == ["cli-channel"]  # the client file is no channel
+    url = BrowserFlows().start(store, "next", f"{BASE}/v1/oauth/callback", project_id="proj_a", key_id="k")
+    assert url.startswith(f"{emulator.url}o/oauth2/auth?") and "code_challenge=" in url
