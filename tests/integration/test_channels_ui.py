@@ -86,7 +86,7 @@ def test_connect_brand_choose_and_revoke_a_channel_from_the_page(ui, app, tmp_pa
     card = ".channel[data-channel='demo-channel']"
     assert "youtube.upload" in app.page.text_content(f"{card} .scopes")
     assert app.page.locator(f"{card} table.quota tr[data-bucket=shared]").count() == 1
-    app.shot("channels")
+    app.shot("channels-connected")
 
     # a logo that is not square is refused beside its field; nothing is kept
     bad, banner = tmp_path / "logo.png", tmp_path / "banner.png"
@@ -106,7 +106,7 @@ def test_connect_brand_choose_and_revoke_a_channel_from_the_page(ui, app, tmp_pa
     url = _emulator_state(ui["home"])["branding"]["image"]["bannerExternalUrl"]
     name = url.rsplit("/", 1)[1]
     assert (ui["home"] / "youtube-emulator" / "banners" / name).read_bytes() == banner.read_bytes()
-    app.shot("channels-branding")
+    app.shot("channels")
 
     # the project publishes to it (the dropdown), then it is revoked after the confirmation
     app.page.wait_for_selector(f"{card} .badge.selected")
