@@ -199,7 +199,8 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
 def _eligible(option: _Option, clip: ClipText) -> bool:
     """A title that stands alone: not the video's own title, long enough, cut (if at all) only at
     a clause and not to a lone subordinate clause ("When you've got ... ," without its main
-    clause), naming something and leaning on nothing it does not name ("... the front of it")."""
+    clause) and naming something. Whether it leans on what it does not name ("... the front of
+    it") is ``_leans``: such a title comes after the clip's key phrase of several words."""
     lang = ct.base_language(clip.language)
     if clip.video_title and option.text.lower() == _strip_markup(clip.video_title).lower().rstrip("."):
         return False
@@ -213,8 +214,11 @@ def _eligible(option: _Option, clip: ClipText) -> bool:
         return False
     if option.cut and ct.first_word(option.text) in ct.SUBORDINATORS.get(lang, ()):
         return False
-    named = (*clip.entities, *clip.noun_phrases)
-    return ct.names_something(option.text, lang, named) and not ct.leans_on_context(option.text, lang)
+    return ct.names_something(option.text, lang, (*clip.entities, *clip.noun_phrases))
+
+
+def _leans(option: _Option, clip: ClipText) -> bool:
+    return ct.leans_on_context(option.text, ct.base_language(clip.language))
 
 
 def _ellipsis(text: str, cut: str, language: str) -> str:
@@ -311,14 +315,23 @@ def make_title(
             context = memo([_strip_markup(clip.video_title)])[0]
             relevance = relevance + 0.1 * (memo([o.text for o in options]) @ context)
         scores = relevance - np.array([o.penalty for o in options])
-        for k in np.argsort(-scores, kind="stable"):
-            best = options[int(k)]
-            if best.cut != "word" or not phrases:
-                proposals.append(_finish_title(best.text, best.cut, lang, tone))
-    # Every sentence would be cut mid-phrase: the clip's key phrases make the title instead.
+        ranked = [options[int(k)] for k in np.argsort(-scores, kind="stable")]
+        ranked = [o for o in ranked if o.cut != "word" or not phrases]
+    else:
+        ranked = []
+    # A sentence that stands alone; else the clip's key phrase of several words (a name, a noun
+    # phrase); else a sentence that leans on an "it" it does not name; else a one-word phrase.
     built = _phrase_title(phrases, lang)
-    if built:
-        proposals.append(_finish_title(*ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR), lang, tone))
+    phrase_title = (
+        _finish_title(*ct.shorten(built, lang, TITLE_SHOWN, TITLE_FLOOR), lang, tone) if built else ""
+    )
+    several = bool(built) and (len(ct.words(built)) > 1 or ct.is_unspaced(built, lang))
+    proposals += [_finish_title(o.text, o.cut, lang, tone) for o in ranked if not _leans(o, clip)]
+    if several:
+        proposals.append(phrase_title)
+    proposals += [_finish_title(o.text, o.cut, lang, tone) for o in ranked if _leans(o, clip)]
+    if phrase_title and not several:
+        proposals.append(phrase_title)
     # No key phrase either: the text itself, whole or to a clause when it can be, cut mid-phrase
     # only when it is one enormous clause.
     fallback = ct.clean(" ".join(clip.sentences), lang, clip.entities)

@@ -530,9 +530,10 @@ DEMONSTRATIVES: dict[str, frozenset[str]] = {
 
 def leans_on_context(text: str, language: str = "en") -> bool:
     """Whether ``text`` refers to something it does not name: "it" (or the language's "that
-    thing" words) anywhere, or a demonstrative used as a pronoun (the title's first word before
-    a function word: "This is me"; or at a clause's end: "... of that"). Unspaced text: never
-    judged (no word boundaries to read)."""
+    thing" words) before any noun-like word it could stand for ("You just let it hit") or at a
+    clause's end ("... on the front of it"), or a demonstrative used as a pronoun (the title's
+    first word before a function word: "This is me"; or at a clause's end: "... of that").
+    Unspaced text: never judged (no word boundaries to read)."""
     lang = base_language(language)
     if is_unspaced(text, lang):
         return False
@@ -540,17 +541,19 @@ def leans_on_context(text: str, language: str = "en") -> bool:
     demonstratives = DEMONSTRATIVES.get(lang, frozenset())
     stop = stopwords(lang)
     found = list(WORD.finditer(text))
+    named = False  # a noun-like word before the pointer, which it can stand for
     for k, m in enumerate(found):
         word = re.split(r"['’]", m.group(0).lower())[0]
-        if word in pointers:
-            return True
-        if word not in demonstratives:
-            continue
         after = text[m.end() :].lstrip()
         at_end = not after or after[0] in ",;:.!?…"
-        following = found[k + 1].group(0).lower() if k + 1 < len(found) else ""
-        if at_end or (k == 0 and following in stop):
+        if word in pointers and (at_end or not named):
             return True
+        if word in demonstratives:
+            following = found[k + 1].group(0).lower() if k + 1 < len(found) else ""
+            if at_end or (k == 0 and following in stop):
+                return True
+        if word not in stop and not word.endswith("ing") and phrase_ok(m.group(0), lang):
+            named = True
     return False
 
 
