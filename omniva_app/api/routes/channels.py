@@ -11,7 +11,8 @@ Connecting: ``POST .../channels/connect`` starts the authorization-code flow wit
 and answers the authorization URL; the browser goes there and comes back to
 ``GET /v1/oauth/callback``. That request comes from the authorization server's redirect and
 carries no API key (and, from Google, no SameSite=Strict session cookie): the ``state`` is its
-credential. Started from the dashboard (the session cookie), the flow is also bound to that
+credential. An unknown state is refused in the server's log only (anyone can call the path);
+what happens to a real flow goes to the audit log. Started from the dashboard (the session cookie), the flow is also bound to that
 browser by an ``omniva_oauth`` cookie (random, HttpOnly, SameSite=Lax, path /v1, ten minutes)
 that the callback must bring back. The callback exchanges the code, stores the token as the CLI does and
 redirects to the dashboard's Channels page; every refusal is a clear error and is audited.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import logging
 import re
 import secrets
 import threading
@@ -58,6 +60,7 @@ from omniva_resources.youtube.errors import YouTubeError
 from omniva_resources.youtube_resource import YouTubeResource
 
 router = APIRouter()
+server_log = logging.getLogger("omniva_app.api")
 
 #: The OAuth redirect target (``omniva_app.api.app`` serves it without an API key).
 CALLBACK = "/v1/oauth/callback"
@@ -332,7 +335,8 @@ def oauth_callback(
     try:
         pending = _flows(request).take(state, request.cookies.get(FLOW_COOKIE))
     except YouTubeError as exc:
-        log("WARNING", f"OAuth callback refused: {exc}", event="oauth_state_refused")
+        # the server's log only: anyone can call this path, and must not fill the warehouse
+        server_log.warning("OAuth callback refused [request %s]: %s", rid, exc)
         return failure(ApiError(400, "OAUTH_STATE_INVALID", str(exc)), rid)
     fields = {"project_id": pending.project_id, "channel": pending.channel, "key_id": pending.key_id}
     page = f"/app/#/projects/{quote(pending.project_id)}/channels"
