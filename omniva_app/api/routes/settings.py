@@ -119,15 +119,18 @@ class TemplatePreview(Strict):
     clip_id: str | None = None  # default: the project's latest clip with copy
 
 
-def _chorus(request: Request, clip_id: str) -> ClipCopy | None:
-    rows = ctx_of(request).warehouse.query_file("clip_chorus_copy", [clip_id])
-    if not rows:
-        return None
-    r = rows[0]
-    return ClipCopy(
-        r["clip_id"], r["title"] or "", r["description"] or "", tuple(r["keywords"] or ()),
-        r["category_id"] or "22", r["language"] or "",
-    )  # fmt: skip
+def _inputs(request: Request, clip_ids: list[str]) -> list[tuple[ClipCopy, dict[str, Any]]]:
+    """Chorus's copy and the source's values of each clip that has copy (one query)."""
+    rows = ctx_of(request).warehouse.query_file("clips_template_inputs", [clip_ids]) if clip_ids else []
+    order = {c: i for i, c in enumerate(clip_ids)}
+    out = []
+    for r in sorted(rows, key=lambda r: order.get(r["clip_id"], len(order))):
+        copy = ClipCopy(
+            r["clip_id"], r["title"] or "", r["description"] or "", tuple(r["keywords"] or ()),
+            r["category_id"] or "22", r["language"] or "",
+        )  # fmt: skip
+        out.append((copy, dict(r)))
+    return out
 
 
 def _project_clips(request: Request, project_id: str, limit: int = 20) -> list[str]:
@@ -152,24 +155,18 @@ def _check_templates_on_clips(request: Request, project_id: str, changes: dict[s
             templates.check(value)
     except templates.TemplateError:
         return  # named by the settings' own check
-    wh = ctx_of(request).warehouse
     field_of = {v: k for k, v in templates.FIELDS.items()}
-    for clip_id in _project_clips(request, project_id):
-        chorus = _chorus(request, clip_id)
-        if chorus is None:
-            continue
-        _, bad = copy_templates.apply(chorus, copy_templates.source_values(wh, clip_id), tmpl)
+    for chorus, source in _inputs(request, _project_clips(request, project_id)):
+        _, bad = copy_templates.apply(chorus, source, tmpl)
         bad = [p for p in bad if field_of.get(p["field"]) in tmpl]
         if bad:
+            clip_id = chorus.clip_id
             raise ApiError(
                 400,
                 "VALIDATION_ERROR",
                 f"settings refused: on clip {clip_id} the templates give copy YouTube refuses: "
                 + "; ".join(p["problem"] for p in bad[:3]),
-                [
-                    {"field": field_of[p["field"]], "problem": f"on clip {clip_id}: {p['problem']}"}
-                    for p in bad
-                ],
+                [{"field": field_of[p["field"]], "problem": f"on clip {clip_id}: {p['problem']}"} for p in bad],
             )
 
 
@@ -194,11 +191,10 @@ def preview_templates(request: Request, project_id: str, body: TemplatePreview):
         candidates = [str(clip["clip_id"])]
     else:
         candidates = _project_clips(request, project_id)
-    chorus = next((c for c in (_chorus(request, i) for i in candidates) if c is not None), None)
-    if chorus is None:
+    found = _inputs(request, candidates)
+    if not found:
         raise ApiError(409, "NO_CLIPS", f"project {project_id} has no clip with copy yet to preview on")
-    wh = ctx_of(request).warehouse
-    source = copy_templates.source_values(wh, chorus.clip_id)
+    chorus, source = found[0]
     tmpl = _templates_after(request, project_id, changes)
     copy, bad = copy_templates.apply(chorus, source, tmpl)
     base = templates.Copy(chorus.title, chorus.description, chorus.tags)
