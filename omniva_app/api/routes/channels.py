@@ -205,7 +205,9 @@ def _view(request: Request, project_id: str) -> dict:
     return {
         "project_id": project_id,
         "channel": current,
-        "channel_connected": any(i["channel"] == current and i["status"] != "revoked" for i in items),
+        "channel_connected": any(
+            i["channel"] == current and i["status"] in ("valid", "expiring") for i in items
+        ),
         "connect_available": store.client_path.is_file(),
         "items": items,
     }
