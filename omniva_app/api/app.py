@@ -47,8 +47,20 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"the request body is larger than {limit} bytes")
 
 
+#: Uploads of a channel's banner and logo (#29: YouTube takes banners up to 6 MB, logos up to
+#: 4 MB) may be this large whatever the general limit (``OMNIVA_API_MAX_BODY_BYTES``) says.
+BRANDING_PATH = re.compile(r"^/v1/projects/[^/]+/channels/[^/]+/branding$")
+BRANDING_MAX_BYTES = 12 * 1024 * 1024
+
+
+def body_limit(path: str, general: int) -> int:
+    """The most bytes a request body to ``path`` may have."""
+    return max(general, BRANDING_MAX_BYTES) if BRANDING_PATH.match(path) else general
+
+
 class BodyLimit:
-    """Stops reading a request body at ``limit`` bytes, whatever its Content-Length said."""
+    """Stops reading a request body at its path's limit (``body_limit``), whatever its
+    Content-Length said."""
 
     def __init__(self, app: ASGIApp, limit: int):
         self.app, self.limit = app, limit
@@ -58,13 +70,14 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         seen = 0
+        limit = body_limit(scope.get("path", ""), self.limit)
 
         async def counted() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise BodyTooLarge(self.limit)
+            if seen > limit:
+                raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counted, send)
@@ -220,8 +233,9 @@ def create_app(ctx: ApiContext | None = None) -> FastAPI:
                 limit = ctx.settings.rate_limit_per_min
                 message = f"API key {key.key_id} is over {limit} requests a minute; retry in {wait} s"
                 return failure(ApiError(429, "RATE_LIMITED", message, retry_after=wait), rid)
-        if _content_length(request) > ctx.settings.max_body_bytes:
-            message = f"the request body is larger than {ctx.settings.max_body_bytes} bytes"
+        limit = body_limit(request.url.path, ctx.settings.max_body_bytes)
+        if _content_length(request) > limit:
+            message = f"the request body is larger than {limit} bytes"
             return failure(ApiError(413, "PAYLOAD_TOO_LARGE", message), rid)
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid

@@ -71,11 +71,7 @@ def uploads(
     slot = moved_slot(store, key, slot)
     if slot is None:
         raise youtube.YouTubeError(f"clip {key} is not in the publish plan; materialize publish_plan first")
-    # The project's copy templates over Chorus's copy (#29), then a person's own edit (#28).
-    clip_copy, templates_used, note = copy_templates.templated(store.layout, store.warehouse, clip_copy)
-    if note:
-        context.log.warning(f"{key}: {note}")
-    clip_copy, edited_by = edited_copy(store, key, clip_copy)
+    clip_copy, edited_by, templates_used = copy_to_send(context, store, key, clip_copy)
     request, when = upload_request(renders, clip_copy, slot, opts, publish_rules.privacy_status)
     channel = youtube_api.channel_name(slot.channel)
     uploader = youtube_api.uploader(channel, store.layout.home)
@@ -124,6 +120,18 @@ def _rejected(context: dg.AssetExecutionContext, store: OmnivaStore, key: str, c
     context.log.warning(message)
     store.log("uploads", "WARN", message, partition=key, clip_id=clip_id, run_id=context.run_id)
     return True
+
+
+def copy_to_send(
+    context: dg.AssetExecutionContext, store: OmnivaStore, key: str, chorus: ClipCopy
+) -> tuple[ClipCopy, str | None, dict[str, str]]:
+    """The project's copy templates over Chorus's copy (#29), then a person's own edit (#28);
+    (the copy, who edited it, the templates used)."""
+    copy, used, note = copy_templates.templated(store.layout, store.warehouse, chorus)
+    if note:
+        context.log.warning(f"{key}: {note}")
+    copy, edited_by = edited_copy(store, key, copy)
+    return copy, edited_by, used
 
 
 def edited_copy(store: OmnivaStore, key: str, copy: ClipCopy) -> tuple[ClipCopy, str | None]:

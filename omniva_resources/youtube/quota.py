@@ -55,6 +55,8 @@ QUOTA_TABLE: dict[str, tuple[str, int]] = {
     "playlistItems.list": (SHARED, 1),
     "playlists.insert": (SHARED, 50),
     "channels.list": (SHARED, 1),
+    "channels.update": (SHARED, 50),
+    "channelBanners.insert": (SHARED, 50),
 }
 LEGACY_INSERT_UNITS = 1600
 LEGACY_SEARCH_UNITS = 100

@@ -48,7 +48,6 @@ def farm(tmp_path: Path, emulator: YouTubeEmulator, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("OMNIVA_HOME", str(home))
     monkeypatch.setenv("OMNIVA_YOUTUBE_API_ROOT", emulator.url)
-    monkeypatch.setenv("OMNIVA_API_MAX_BODY_BYTES", str(16 * 2**20))  # banners are up to 6 MB
     monkeypatch.delenv("OMNIVA_YOUTUBE_SECRETS_DIR", raising=False)
     monkeypatch.delenv("OMNIVA_YOUTUBE_TOKEN_FILE", raising=False)
     lay = layout()
@@ -220,6 +219,15 @@ def test_connect_choose_brand_and_revoke_a_channel(farm, emulator):
     assert emulator.branding()["image"]["bannerExternalUrl"] == url
     assert emulator.banner(url) == banner
     assert done["logo"] == {"width": 200, "height": 200, "bytes": len(logo), "mime": "image/png"}
+    # a real banner is larger than the API's general body limit (1 MiB): its upload still goes
+    photo = io.BytesIO()
+    Image.frombytes("RGB", (2048, 1152), os.urandom(2048 * 1152 * 3)).save(photo, "JPEG", quality=90)
+    assert 2**20 < len(photo.getvalue()) < 6 * 10**6
+    big = {"banner": ("banner.jpg", photo.getvalue(), "image/jpeg")}
+    assert data(alpha.post("/v1/projects/proj_alpha/channels/alpha-second/branding", files=big))["banner"][
+        "applied"
+    ]
+    assert emulator.banner(emulator.branding()["image"]["bannerExternalUrl"]) == photo.getvalue()
     image = alpha.get(done["branding"]["logo"]["url"])
     assert image.status_code == 200 and image.content == logo and image.headers["content-type"] == "image/png"
 

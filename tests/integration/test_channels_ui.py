@@ -37,7 +37,7 @@ def ui(tmp_path_factory):
             "the Channels tab is not in the built dashboard yet (ProjectDetail.svelte, npm run build)"
         )
     home = tmp_path_factory.mktemp("channels-ui") / "home"
-    env = home_env(home) | {"OMNIVA_API_MAX_BODY_BYTES": str(16 * 2**20)}
+    env = home_env(home)
     env.pop("OMNIVA_YOUTUBE_SECRETS_DIR", None)
     cli_ok(env, "projects", "add", "demo", "--channel", "demo-channel")
     # the OAuth client `omniva youtube auth` would have kept: the emulator's, at the API's emulator
