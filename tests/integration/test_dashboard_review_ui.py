@@ -178,13 +178,17 @@ def test_a_title_template_previews_and_the_next_upload_carries_it(ui, app):
     app.page.wait_for_selector("[data-setting=title_template] .field-error")
     assert "100" in app.page.locator("[data-setting=title_template] .field-error").inner_text()
     # a good one: the preview shows its output on a real clip, and it is saved
-    app.page.fill("#set-title_template", "{{title}} | {{creator}}")
+    app.page.fill("#set-title_template", "{{creator}} · {{source_title}}")
     app.page.wait_for_function(
-        "() => (document.querySelector('[data-testid=preview-title]')?.textContent || '').endsWith(' | sample')"
+        "() => (document.querySelector('[data-testid=preview-title]')?.textContent || '').startsWith('sample · ')"
     )
     app.page.click(".settings-form button.primary")
     app.page.wait_for_selector(".settings-history tr[data-setting=title_template]")
     app.shot("templates")
+    expected = data(
+        ui["demo"].post("/v1/projects/proj_demo/templates/preview", json={"clip_id": clip["clip_id"]})
+    )["copy"]["title"]
+    assert expected.startswith("sample · ") and expected != chorus
 
     # approved and uploaded: the upload carries the template's output (no person's edit here)
     assert data(ui["demo"].post(f"/v1/clips/{clip['clip_id']}/review", json={"decision": "approve"}))
@@ -199,4 +203,4 @@ def test_a_title_template_previews_and_the_next_upload_carries_it(ui, app):
             break
         app.page.wait_for_timeout(1000)
     titles = [v["snippet"]["title"] for v in _sent(ui["home"])]
-    assert f"{chorus} | sample" in titles, titles
+    assert expected in titles, titles
