@@ -66,6 +66,8 @@ def templated(lay: Layout, wh: Warehouse, chorus: ClipCopy) -> tuple[ClipCopy, d
     if not tmpl:
         return chorus, {}, ""
     copy, bad = apply(chorus, source, tmpl)
+    written = {templates.FIELDS[k] for k in tmpl}  # only what a template wrote is its problem
+    bad = [p for p in bad if p["field"] in written]
     if bad:
         why = "; ".join(p["problem"] for p in bad[:3])
         return (
