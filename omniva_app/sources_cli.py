@@ -100,6 +100,8 @@ def cmd_projects(args) -> int:
             f"project {p.name}: automation {p.automation} (the sensors and the daily schedule "
             f"{'serve' if p.automation == 'on' else 'skip'} its creators; `omniva run` always runs them)"
         )
+    elif args.action == "settings":
+        return _project_settings(args)
     else:
         rows = projects.list_projects()
         if args.json:
@@ -112,6 +114,53 @@ def cmd_projects(args) -> int:
             )
         if not rows:
             print("no projects (add one with `omniva projects add NAME --channel CHANNEL`)")
+    return 0
+
+
+def _project_settings(args) -> int:
+    """``omniva projects settings NAME [--set KEY=VALUE ...] [--unset KEY ...]`` (#29): the same
+    settings, checks and audit as the dashboard's Settings page."""
+    from omniva.project_settings import SettingsError
+    from omniva_resources import projects
+    from omniva_resources.resources import OmnivaStore, resources_from_env
+
+    changes: dict = {}
+    for item in args.set or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise OmnivaError(f"--set {item!r}: write KEY=VALUE (a JSON value, or text)")
+        try:
+            changes[key.strip()] = json.loads(raw)
+        except ValueError:
+            changes[key.strip()] = raw
+    changes |= dict.fromkeys(args.unset or [])
+    goals = resources_from_env()["horizon"].goals_file or None
+    lay = layout()
+    if changes:
+        try:
+            diff = projects.set_settings(args.name, changes, lay, default_goals=goals)
+        except SettingsError as exc:
+            raise OmnivaError(f"settings of project {args.name} refused: {exc}") from None
+        if diff:
+            OmnivaStore(home=str(lay.home)).log(
+                "cli",
+                "INFO",
+                f"settings of proj_{args.name} changed: {', '.join(sorted(diff))}",
+                project_id=f"proj_{args.name}",
+                event="settings_changed",
+                changes=diff,
+                key_id="omniva-cli",
+            )
+        for name, c in diff.items():
+            print(f"{name}: {json.dumps(c['before'])} -> {json.dumps(c['after'])}")
+        if not diff:
+            print("nothing changed")
+    rows = projects.settings_in_force(args.name, lay, default_goals=goals)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], indent=1, default=str))
+        return 0
+    for r in rows:
+        print(f"{r.name}\t{json.dumps(r.value)}\t({r.source}: {r.where})")
     return 0
 
 
@@ -171,4 +220,14 @@ def add_parsers(sub) -> None:
         x = psub.add_parser(name)
         x.add_argument("project")
         x.add_argument("creator")
+    st = psub.add_parser(
+        "settings",
+        help="the project's settings with where each value comes from; --set / --unset change them",
+    )
+    st.add_argument("name")
+    st.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="e.g. daily_clips=3, slot_times='[\"09:00\"]'"
+    )
+    st.add_argument("--unset", action="append", metavar="KEY", help="give the setting back to the deployment")
+    st.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_projects)

@@ -4,7 +4,7 @@ SELECT CAST(log_id AS VARCHAR) AS log_id, message, created_at,
        json_extract_string(metadata, '$.key_id') AS key_id,
        CAST(json_extract(metadata, '$.changes') AS VARCHAR) AS changes
 FROM logs
-WHERE source = 'api'
+WHERE source IN ('api', 'cli')
   AND json_extract_string(metadata, '$.project_id') = $1
   AND json_extract_string(metadata, '$.event') = 'settings_changed'
 ORDER BY created_at DESC, log_id

@@ -198,3 +198,21 @@ def test_the_settings_page_changes_cadence_and_review_and_shows_the_audit(farm):
         "upload", [f"{r}|{ALPHA}" for r in range(1, 5)], "omniva-cli"
     )
     assert not decided.launches and {d.action for d in decided.decisions} == {"defer"}
+
+
+def test_the_cli_shows_and_changes_settings_with_the_same_checks_and_audit(farm, capsys):  # noqa: F811
+    from omniva_app.cli import main
+
+    assert (
+        main(["projects", "settings", "alpha", "--set", "daily_clips=3", "--set", "time_zone=Asia/Tokyo"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "daily_clips: 5 -> 3" in out and 'time_zone\t"Asia/Tokyo"\t(project: project settings)' in out
+    assert main(["projects", "settings", "alpha", "--set", "daily_clips=30"]) != 0
+    assert "daily_clips: must be from 1 to 10" in capsys.readouterr().err
+    assert main(["projects", "settings", "alpha", "--unset", "time_zone"]) == 0
+    assert 'time_zone\t"UTC"\t(default: built-in)' in capsys.readouterr().out
+    wh = Warehouse(farm["home"] / "warehouse", farm["home"] / "omniva.duckdb")
+    rows = wh.query_file("project_settings_history", ["proj_alpha", 10])
+    assert [r["key_id"] for r in rows] == ["omniva-cli", "omniva-cli"]
