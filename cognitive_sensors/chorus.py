@@ -1,14 +1,17 @@
 """Chorus: a Short's title, description and tags, written the way a person would write them.
 
-* Key phrases (``keyphrases``): KeyBERT-style. Candidate 1-3 word phrases from the clip (no stop
-  word or filler at either end) are embedded and ranked by cosine to the whole clip, then
+* Key phrases (``keyphrases``): KeyBERT-style. Candidates are noun phrases and names: the ones a
+  parser found (``ClipText.noun_phrases``), else the clip's entities and the 1-3 word n-grams
+  ``copytext.phrase_ok`` accepts (nothing but a linking "of" inside, no stop word, pronoun or
+  honorific at either end). They are embedded and ranked by cosine to the whole clip, then
   diversified with maximal marginal relevance, so "potential energy" and "kinetic energy" do
   not both crowd out "pendulum".
 * Title (``make_title``): the clip's most title-like sentence: central to the clip by embedding,
   4-14 words, not a fragment ("which ...", "to ..."), a question preferred. It is cleaned of
-  fillers and false starts and of a leading "And so," and shortened at a clause or word boundary
-  to about 40-70 characters; it never ends on a function word or a comma, and gets an ellipsis
-  only when it was cut. When no sentence will do, the title is built from the key phrases.
+  fillers and false starts and of a leading "And so," and used whole or cut at a clause, never
+  in mid-phrase; it never ends on a function word or a comma, is not a subordinate clause cut
+  from its main one, names something and, if it can, leans on no "it" it does not name. When no
+  sentence will do, the clip's top key phrase is the title.
 * Description (``make_description``): a one- or two-sentence extractive summary, the source
   credit, 3-5 hashtags from the key phrases and #Shorts.
 * Tags (``make_tags``): key phrases and named entities; never the creator's handle, never
