@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 from omniva.redact import MASK, redact_text
@@ -34,16 +34,7 @@ Kind = Literal[
     "token_revoked",
     "review_waiting",
 ]
-KINDS: tuple[Kind, ...] = (
-    "run_failed",
-    "crisis_entered",
-    "crisis_left",
-    "quota_exhausted",
-    "upload_limit",
-    "token_expiring",
-    "token_revoked",
-    "review_waiting",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 Severity = Literal["critical", "error", "warning", "info"]
 #: PagerDuty's four severities; Slack and e-mail show the same word.
 SEVERITY: dict[Kind, Severity] = {

@@ -1,7 +1,6 @@
 // A project's YouTube channels (#29): tokens, quota, the channel it publishes to, connecting
 // (the OAuth authorization URL), revoking, and the banner/logo upload (multipart).
-import { api, ApiError, request } from './client';
-import type { Envelope } from './types';
+import { request } from './client';
 
 export type TokenStatus = 'valid' | 'expiring' | 'expired' | 'revoked' | 'missing';
 
@@ -78,31 +77,9 @@ export interface BrandingResult {
 const enc = encodeURIComponent;
 const base = (id: string) => `/projects/${enc(id)}`;
 
-/** A multipart POST: `request` sends JSON only; the CSRF token comes from the session. */
-async function upload<T>(path: string, form: FormData): Promise<T> {
-  const { csrf_token } = await api.session();
-  let resp: Response;
-  try {
-    resp = await fetch(`/v1${path}`, {
-      method: 'POST',
-      headers: { Accept: 'application/json', 'X-CSRF-Token': csrf_token },
-      credentials: 'same-origin',
-      body: form,
-    });
-  } catch (e) {
-    throw new ApiError(0, 'NETWORK', `the API did not answer (${(e as Error).message})`);
-  }
-  let env: Envelope<T> | null = null;
-  try {
-    env = (await resp.json()) as Envelope<T>;
-  } catch {
-    env = null;
-  }
-  if (!resp.ok || !env || env.status !== 'success') {
-    const err = env?.error;
-    throw new ApiError(resp.status, err?.code ?? 'HTTP_ERROR', err?.message ?? `HTTP ${resp.status}`, err?.details ?? []);
-  }
-  return env.data as T;
+/** A multipart POST (``request`` sends a FormData body as it is, with the CSRF token). */
+function upload<T>(path: string, form: FormData): Promise<T> {
+  return request<T>('POST', path, form);
 }
 
 export const channelsApi = {

@@ -43,7 +43,9 @@ function url(path: string, query?: Query): string {
 
 export async function request<T>(method: Method, path: string, body?: unknown, query?: Query): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A FormData body goes as multipart (the browser sets its boundary); anything else as JSON.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let resp: Response;
   try {
@@ -51,7 +53,7 @@ export async function request<T>(method: Method, path: string, body?: unknown, q
       method,
       headers,
       credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, 'NETWORK', `the API did not answer (${(e as Error).message})`);
