@@ -189,3 +189,14 @@ class ApiServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+@pytest.fixture
+def app(ui):
+    """A dashboard page (``tests/browser.Page``) in the browser of the module's ``ui`` fixture;
+    its alerts and page errors are checked when the test ends."""
+    from tests.browser import Page
+
+    page = Page(ui)
+    yield page
+    page.close()

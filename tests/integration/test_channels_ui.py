@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from omniva_devkit.youtube_emulator import YouTubeEmulator
-from tests.browser import DASHBOARD, Page, dashboard, data, home_env
+from tests.browser import DASHBOARD, dashboard, data, home_env
 from tests.conftest import cli_ok
 
 pytestmark = pytest.mark.slow
@@ -50,13 +50,6 @@ def ui(tmp_path_factory):
     keys = {"demo": cli_ok(env, "api", "keys", "create", "--project", "demo")}
     with dashboard(home, env, keys) as ui:
         yield ui
-
-
-@pytest.fixture
-def app(ui):
-    page = Page(ui)
-    yield page
-    page.close()
 
 
 def _png(width: int, height: int) -> bytes:

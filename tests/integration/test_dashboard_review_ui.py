@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import Page, dashboard, data, home_env
+from tests.browser import dashboard, data, home_env
 from tests.conftest import cli_ok, free_port, run_demo
 
 pytestmark = pytest.mark.slow  # a whole demo run of its own
@@ -31,13 +31,6 @@ def ui(tmp_path_factory):
     keys = {"demo": cli_ok(env, "api", "keys", "create", "--project", "demo")}
     with dashboard(home, env, keys) as ui:
         yield ui
-
-
-@pytest.fixture
-def app(ui):
-    page = Page(ui)
-    yield page
-    page.close()
 
 
 def _sent(home: Path) -> list[dict]:

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from tests.browser import Page, dashboard, home_env
+from tests.browser import dashboard, home_env
 from tests.browser import data as _data
 from tests.conftest import cli_ok
 
@@ -40,13 +40,6 @@ def ui(demo, tmp_path_factory):
 
 def _clips(ui, who: str = "demo") -> list[dict]:
     return _data(ui[who].get("/v1/projects/proj_demo/clips", params={"limit": 500}))["items"]
-
-
-@pytest.fixture
-def app(ui):
-    page = Page(ui)
-    yield page
-    page.close()
 
 
 def test_sign_in_projects_and_funnel(ui, app):
