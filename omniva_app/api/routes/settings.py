@@ -24,6 +24,7 @@ from omniva_app.api.project_registry import PREFIX
 from omniva_app.api.routes.actions import audit
 from omniva_app.api.routes.common import clip_of, ok, project_of, project_rows
 from omniva_app.api.schemas import Envelope, Strict
+from omniva_app.launch import LaunchSettings
 from omniva_resources import copy_templates, projects
 from omniva_resources.resources import resources_from_env
 
@@ -37,6 +38,7 @@ def _view(request: Request, project_id: str) -> dict[str, Any]:
     goals_file = resources_from_env()["horizon"].goals_file or None
     lay = ctx.store.layout
     rows = projects.settings_in_force(project_id.removeprefix(PREFIX), lay, default_goals=goals_file)
+    launch = LaunchSettings.from_env()
     return {
         "project_id": project_id,
         "precedence": PRECEDENCE,
@@ -47,6 +49,9 @@ def _view(request: Request, project_id: str) -> dict[str, Any]:
             "media": str(lay.media),
             "warehouse": str(lay.duckdb_path),
             "dagster_home": str(lay.dagster_home),
+            "gpus (OMNIVA_GPUS)": str(launch.gpus),
+            "parallel renders (OMNIVA_RENDER_PARALLEL)": launch.render_parallel,
+            "runs launched through": launch.graphql_url or "this API process",
         },
     }
 
@@ -166,7 +171,10 @@ def _check_templates_on_clips(request: Request, project_id: str, changes: dict[s
                 "VALIDATION_ERROR",
                 f"settings refused: on clip {clip_id} the templates give copy YouTube refuses: "
                 + "; ".join(p["problem"] for p in bad[:3]),
-                [{"field": field_of[p["field"]], "problem": f"on clip {clip_id}: {p['problem']}"} for p in bad],
+                [
+                    {"field": field_of[p["field"]], "problem": f"on clip {clip_id}: {p['problem']}"}
+                    for p in bad
+                ],
             )
 
 
