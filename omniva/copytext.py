@@ -200,6 +200,8 @@ _JA_PARTICLES = (
     "の", "に", "を", "は", "が", "と", "で", "へ", "も", "や", "か", "ね", "よ",
 )  # fmt: skip
 _ZH_PARTICLES = tuple("的了和与在是就也都把被对从向给跟或而吗呢吧啊着过")
+# Languages whose adjectives mostly follow their noun ("énergie cinétique").
+_HEAD_FIRST = frozenset({"fr", "es", "pt", "it", "ca", "ro"})
 UNSPACED = frozenset({"ja", "zh", "yue", "th", "lo", "km", "my", "bo"})
 COORDINATORS: dict[str, tuple[str, ...]] = {
     "en": ("and", "but", "because", "while", "which", "so that"),
@@ -742,14 +744,29 @@ def candidate_phrases(text: str, language: str = "en", limit: int = 60) -> list[
                             add(gram, pos * 100 + i)
     else:
         pos = 0
+        stop = stopwords(lang)
+        # A word that is only ever a modifier in the clip ("kinetic energy", "fellow Americans";
+        # in French "énergie cinétique") does not end a phrase: its noun always stands beside it.
+        head_side = -1 if lang in _HEAD_FIRST else 1
+        alone: set[str] = set()
         for clause in re.split(r"[.,;:!?()\"“”«»—–…\[\]]+", text):
             tokens = words(clause)
+            for i, tok in enumerate(tokens):
+                k = i + head_side
+                pair = " ".join(tokens[min(i, k) : max(i, k) + 1])
+                if not 0 <= k < len(tokens) or tokens[k].lower() in stop or not phrase_ok(pair, lang):
+                    alone.add(tok.lower())
             for i in range(len(tokens)):
                 for n in (1, 2, 3):
                     gram = tokens[i : i + n]
                     if len(gram) == n and phrase_ok(" ".join(gram), lang):
                         add(" ".join(gram), pos + i)
             pos += len(tokens)
+        head = -1 if head_side == 1 else 0  # the phrase's noun: its last word (first in French)
+        dropped = [k for k in counts if k.split()[head] not in alone]
+        if len(dropped) < len(counts):
+            for key in dropped:
+                del counts[key]
         if not counts:  # every word a stop word ("five five"): the content-bearing words left
             never = (
                 FUNCTION_WORDS.get(lang, frozenset())
