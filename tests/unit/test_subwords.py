@@ -56,3 +56,21 @@ def test_titles_and_descriptions_never_keep_a_split_word():
     cleaned = ct.clean("um, she was so cold -hearted and ill -disposed, self -love.", "en")
     assert cleaned == "She was so cold-hearted and ill-disposed, self-love."
     assert not re.search(r"[^\W_]\s[-'’][^\W_]", cleaned)
+
+
+def test_an_honorifics_abbreviation_ends_no_sentence():
+    from omniva.records import Transcript, Word
+    from omniva_resources import nlp
+
+    assert ct.split_sentences("But Mrs. John Dashwood was there. Mr. Smith said so.") == [
+        "But Mrs. John Dashwood was there.",
+        "Mr. Smith said so.",
+    ]
+    said = "But Mrs. John Dashwood was not pleased at all. She said so to Mr. Smith at once."
+    words = tuple(Word(w, i * 0.4, i * 0.4 + 0.3, 0.9) for i, w in enumerate(said.split()))
+    transcript = Transcript("en", "test", said, words, 10.0, "faster-whisper", "faster-whisper")
+    sentences, _, _ = nlp.analyze_by_punctuation(transcript)
+    assert [s.text for s in sentences] == [
+        "But Mrs. John Dashwood was not pleased at all.",
+        "She said so to Mr. Smith at once.",
+    ]
