@@ -114,6 +114,23 @@ def test_settings_are_checked_audited_and_the_next_plan_follows_them(farm, api):
     )
     assert '"alpha-channel"' in str(packet) and "Europe/Berlin" in str(packet), packet
 
+    # the calendar offers the project's own slots, and a move to one of them is taken
+    cal = _data(c.get("/v1/projects/proj_alpha/calendar"))
+    assert cal["free_slots"]
+    free_local = {
+        datetime.fromisoformat(f.replace("Z", "+00:00")).astimezone(berlin).strftime("%H:%M")
+        for f in cal["free_slots"]
+    }
+    assert free_local <= {"09:00", "12:00"}, cal["free_slots"]
+    clip = next(s["clip_id"] for s in cal["slots"] if s["partition"].endswith(ALPHA))
+    moved = _data(
+        c.post(
+            "/v1/projects/proj_alpha/calendar/move",
+            json={"clip_id": clip, "publish_at": cal["free_slots"][-1]},
+        )
+    )
+    assert moved["publish_at"] == cal["free_slots"][-1]
+
     # null gives a setting back to the deployment
     back = _by_name(_data(c.put("/v1/projects/proj_alpha/settings", json={"daily_clips": None})))
     assert back["daily_clips"]["value"] == 5 and back["daily_clips"]["source"] == "goals"

@@ -296,17 +296,24 @@ def source_duration(ctx, video_key: str) -> float | None:
 
 
 # ---------------------------------------------------------------- calendar
-def _rules() -> PlanRules:
+def _rules(ctx, project_id: str) -> PlanRules:
+    """The project's cadence: its own clips a day, slots and time zone (#29), else the
+    deployment's (``OMNIVA_SLOT_*``, ``OMNIVA_DAILY_QUOTA``)."""
     pr = resources_from_env()["publish_rules"]
+    own = projects.own_settings(project_id.removeprefix(PREFIX), ctx.store.layout)
     return PlanRules(
-        daily_quota=pr.daily_quota,
-        slot_times_utc=tuple(t.strip() for t in pr.slot_times_utc.split(",")),
-        time_zone=pr.time_zone or "UTC",
+        daily_quota=int(own.get("daily_clips") or pr.daily_quota),
+        slot_times_utc=tuple(own.get("slot_times") or (t.strip() for t in pr.slot_times_utc.split(","))),
+        time_zone=own.get("time_zone") or pr.time_zone or "UTC",
     )
 
 
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def _status(row: dict, now: datetime, review: str) -> tuple[str, str | None]:
@@ -360,16 +367,16 @@ def calendar(
             }
         )
     taken = {s["publish_at"] for s in slots} | set(channel_taken(ctx, p["channel"], lo, hi))
-    free = [iso for iso in cadence_slots(start, end) if iso not in taken and iso > _iso(now)]
+    cadence = cadence_slots(start - timedelta(days=1), end + timedelta(days=1), _rules(ctx, project_id))
+    free = [iso for iso in cadence if iso not in taken and iso > _iso(now) and lo <= _parse(iso) < hi]
     return ok(
         request,
         {"project_id": project_id, "from": str(start), "to": str(end), "slots": slots, "free_slots": free},
     )
 
 
-def cadence_slots(start: date, end: date) -> list[str]:
-    """The cadence's slot times (``OMNIVA_SLOT_*``) on each day from ``start`` to ``end``."""
-    rules = _rules()
+def cadence_slots(start: date, end: date, rules: PlanRules) -> list[str]:
+    """The cadence's slot times on each day from ``start`` to ``end`` (days in ``rules``' zone)."""
     out = []
     day = start
     while day <= end:
@@ -406,7 +413,7 @@ def move(request: Request, project_id: str, body: MoveRequest):
     at = body.publish_at if body.publish_at.tzinfo else body.publish_at.replace(tzinfo=UTC)
     target = _iso(at)
     day = at.astimezone(UTC).date()
-    if target not in cadence_slots(day - timedelta(days=1), day + timedelta(days=1)):
+    if target not in cadence_slots(day - timedelta(days=1), day + timedelta(days=1), _rules(ctx, project_id)):
         raise ApiError(422, "INVALID_SLOT", f"{target} is not one of the project's slot times")
     if at <= datetime.now(UTC) + timedelta(minutes=15):
         raise ApiError(422, "INVALID_SLOT", f"{target} is not far enough ahead (15 minutes at least)")
