@@ -28,7 +28,7 @@ from omniva_assets import stardust_meta as stardust
 from omniva_assets.common import Lineage, launched_by_daemon, recorded, run_tag, with_user_errors
 from omniva_assets.editor import checks
 from omniva_assets.partitions import RECORDED_IN_METADATA, clip_partitions, split_clip_key
-from omniva_resources import media, scraper, shorts
+from omniva_resources import media, nlp, scraper, shorts
 from omniva_resources.resources import (
     ClipRules,
     CopyRules,
@@ -295,7 +295,7 @@ def source_rights(store: OmnivaStore, video_key: str) -> dict:
     ins=_video_ins("videos", "analyses", "clip_selections"),
     group_name="clips",
     kinds={"python"},
-    code_version="4",
+    code_version="5",  # 5: key phrases by part of speech, titles that stand alone (#30)
     check_specs=[checks.TITLE_NOT_USED_ON_CHANNEL],
 )
 @with_user_errors
@@ -316,7 +316,7 @@ def clip_copy(
     chosen = next(c for c in clip_selections.clips if c.rank == clips.rank)
     goals = horizon.goals_for(videos.creator, store.layout)  # the project's tone, if it has its own
     rights = source_rights(store, videos.video_key)
-    text = clip_text(chosen.candidate, analyses, rights.get("title") or "")
+    text = clip_text(chosen.candidate, analyses, rights.get("title") or "", nlp_model.pipeline)
     # One title at a time: clips rendered side by side must not pick the same title.
     with file_lock(store.layout.home / ".chorus-titles.lock"):
         used = [r["title"] for r in store.warehouse.query_file("titles_of_other_clips", [clips.clip_id])]
@@ -352,9 +352,10 @@ def clip_copy(
     yield check
 
 
-def clip_text(candidate: Candidate, analysis: Analysis, video_title: str) -> chorus.ClipText:
-    """The clip's sentences (by the candidate's sentence indexes, else its text), language and
-    named entities, as Chorus reads them."""
+def clip_text(candidate: Candidate, analysis: Analysis, video_title: str, pipeline: str) -> chorus.ClipText:
+    """The clip's sentences (by the candidate's sentence indexes, else its text), language,
+    named entities and the noun phrases spaCy's ``pipeline`` finds in them (none for a language
+    it does not parse: Chorus's own rule then), as Chorus reads them."""
     first, last = candidate.features.get("first_sentence"), candidate.features.get("last_sentence")
     if first is not None and last is not None and last < len(analysis.sentences):
         sentences = tuple(s.text for s in analysis.sentences[first : last + 1])
@@ -362,4 +363,5 @@ def clip_text(candidate: Candidate, analysis: Analysis, video_title: str) -> cho
         sentences = tuple(copytext.split_sentences(candidate.text, analysis.language))
     lowered = candidate.text.lower()
     entities = tuple(dict.fromkeys(e for e, _ in analysis.entities if e.lower() in lowered))
-    return chorus.ClipText(sentences, analysis.language, entities, video_title)
+    phrases = nlp.noun_phrases(" ".join(sentences), analysis.language, pipeline)
+    return chorus.ClipText(sentences, analysis.language, entities, video_title, phrases)
