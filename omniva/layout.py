@@ -103,7 +103,7 @@ def sharpest(frames: np.ndarray) -> int | None:
 class LayoutChoice:
     layout: str  # "audiogram" | "reframe"
     reason: str
-    forced_by: str  # "" (measured), "render setting", "creator setting"
+    forced_by: str  # "" (measured), "render setting", "project setting", "creator setting"
     stillness: Stillness | None  # None: the source has no picture
 
     def record(self) -> dict[str, Any]:
@@ -122,12 +122,16 @@ def check_layout(value: str, what: str) -> str:
     return v
 
 
-def choose_layout(setting: str, creator_setting: str, stillness: Stillness | None) -> LayoutChoice:
-    """The creator's setting beats the render setting; "auto" in both measures: a still (or
-    missing) picture gets the audiogram, moving video the reframe."""
+def choose_layout(
+    setting: str, creator_setting: str, stillness: Stillness | None, project_setting: str = "auto"
+) -> LayoutChoice:
+    """The creator's setting beats its project's (#29), which beats the render setting; "auto"
+    in all three measures: a still (or missing) picture gets the audiogram, moving video the
+    reframe."""
     creator = check_layout(creator_setting, "the creator's layout")
+    project = check_layout(project_setting, "the project's render_layout")
     render = check_layout(setting, "OMNIVA_RENDER_LAYOUT")
-    for value, by in ((creator, "creator setting"), (render, "render setting")):
+    for value, by in ((creator, "creator setting"), (project, "project setting"), (render, "render setting")):
         if value != "auto":
             return LayoutChoice(value, f"{value} forced by the {by}", by, stillness)
     if stillness is None:

@@ -222,6 +222,12 @@ SETTINGS: tuple[ProjectSetting, ...] = (
         "The length the editor agent favours.", advanced=True, influences=("clip_candidates",),
     ),
     ProjectSetting(
+        "render_layout", "Layout", "Clips", _choice("auto", "audiogram", "reframe"), "auto",
+        "auto: an audiogram for a still picture or audio only, the face-aware reframe for moving video; "
+        "or force either for the project's next renders (a creator's own layout still wins).",
+        env="OMNIVA_RENDER_LAYOUT", influences=("renders",),
+    ),
+    ProjectSetting(
         "max_clips_per_video", "Clips per video", "Clips", _int(1, 10), 3,
         "Most clips Pantheon picks from one video.",
         env="OMNIVA_MAX_CLIPS_PER_VIDEO", advanced=True, influences=("clip_selections",),

@@ -64,12 +64,13 @@ def render_short(
     title: str = "",
     creator_name: str = "",
     creator_layout: str = "auto",
+    project_layout: str = "auto",
 ) -> ShortRender:
     """Render ``edl`` from ``source`` to ``out`` (thumbnail ``.jpg`` and captions ``.srt``
     beside it). Captions are burned in when ``burn_captions`` and the style allow it.
 
-    The picture: ``layout.choose_layout`` from ``spec.layout``, ``creator_layout`` and the
-    stillness of the frames the reframe samples; the audiogram shows ``title`` and
+    The picture: ``layout.choose_layout`` from ``spec.layout``, ``creator_layout``,
+    ``project_layout`` and the stillness of the frames the reframe samples; the audiogram shows ``title`` and
     ``creator_name``."""
     thumb, srt, ass = out.with_suffix(".jpg"), out.with_suffix(".srt"), out.with_suffix(".ass")
     xfade, total = edl.crossfade_s, edl.output_duration_s
@@ -81,7 +82,7 @@ def render_short(
         times, frames, scale, facts.width or 0, facts.height or 0, total, spec.fps, reframe_rules
     )
     stillness = layout.measure_stillness(frames, spec.still_threshold) if facts.has_video else None
-    choice = layout.choose_layout(spec.layout, creator_layout, stillness)
+    choice = layout.choose_layout(spec.layout, creator_layout, stillness, project_layout)
     fillers = edl.rules.get("fillers", editing.DEFAULT_FILLERS)
     spoken = [w for w in edl.words if not editing.is_filler(w, fillers)]
     words_out = editing.words_in_output(spoken, edl.keep, xfade)

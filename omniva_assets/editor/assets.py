@@ -28,7 +28,7 @@ from omniva_assets import stardust_meta as stardust
 from omniva_assets.common import Lineage, launched_by_daemon, recorded, run_tag, with_user_errors
 from omniva_assets.editor import checks
 from omniva_assets.partitions import RECORDED_IN_METADATA, clip_partitions, split_clip_key
-from omniva_resources import media, nlp, scraper, shorts
+from omniva_resources import media, nlp, projects, scraper, shorts
 from omniva_resources.resources import (
     ClipRules,
     CopyRules,
@@ -270,6 +270,9 @@ def _short(
         title=post.title if post else "",
         creator_name=(scraper.provenance(post).get("source_creator") if post else None) or videos.creator,
         creator_layout=layout.creator_layout(videos.creator, store.layout.home),
+        # the creator's project may force one too (#29 settings: render_layout)
+        project_layout=projects.creator_settings(store.layout).get(videos.creator, {}).get("render_layout")
+        or "auto",
     )
 
 

@@ -72,3 +72,15 @@ def test_templates_check_fill_and_close_up_empty_values():
     assert out.description == "What Lewin shows.\n\nLicence:\n#FallingObjects #Energy"
     assert out.tags == ("falling objects", "energy", "lewin")
     assert templates.render_copy({}, values, chorus) == chorus  # no template: Chorus's copy
+
+
+def test_a_project_layout_sits_between_the_creator_and_the_render_setting():
+    from omniva import layout
+
+    assert layout.choose_layout("auto", "auto", None, "reframe").forced_by == "project setting"
+    picked = layout.choose_layout("audiogram", "auto", None, "reframe")
+    assert picked.layout == "reframe" and "project setting" in picked.reason
+    assert layout.choose_layout("auto", "audiogram", None, "reframe").layout == "audiogram"  # the creator's
+    assert layout.choose_layout("auto", "auto", None, "auto").layout == "audiogram"  # no picture: measured
+    with pytest.raises(ps.SettingsError, match="render_layout"):
+        ps.validate({"render_layout": "sideways"})
