@@ -39,6 +39,8 @@ TITLE_MAX = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX_CHARS = 500
 TAGS_MAX = 15
+#: Omniva's limit on one tag (a person's copy edit is held to it too: the API's copy check).
+TAG_MAX_CHARS = 30
 TONES = ("plain", "energetic", "calm")
 SHORTS = " #Shorts"
 TITLE_SHOWN = 70  # a title aims at most this many characters shown ...
@@ -446,7 +448,8 @@ def _norm(text: str) -> str:
 
 def make_tags(phrases: Sequence[str], entities: Sequence[str], creator: str) -> tuple[str, ...]:
     """Key phrases then entities, deduplicated; never the creator or "shorts"; at most 15 tags
-    and 500 characters, a tag with a space counting its quotes, commas between tags."""
+    of up to 30 characters and 500 in all, a tag with a space counting its quotes, commas
+    between tags."""
     handle = _norm(creator)
     banned = {"shorts", "short", "youtubeshorts", "shortsvideo", handle}
     tags: list[str] = []
@@ -457,7 +460,7 @@ def make_tags(phrases: Sequence[str], entities: Sequence[str], creator: str) -> 
     for raw in candidates:
         tag = re.sub(r"\s+", " ", re.sub(r"[<>,#\"]", " ", raw)).strip()
         key = _norm(tag)
-        if not key or key in seen or key in banned or len(tag) > 60:
+        if not key or key in seen or key in banned or len(tag) > TAG_MAX_CHARS:
             continue
         if handle and len(handle) >= 3 and handle in key:
             continue

@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from cognitive_sensors import chorus
 from omniva import templates
 from omniva.records import ClipCopy
 from omniva.settings import Layout
@@ -18,7 +19,7 @@ from omniva_resources import projects
 from omniva_resources.warehouse import Warehouse
 from omniva_resources.youtube.metadata import UploadRequest, metadata_violations
 
-MAX_TAG_CHARS = 30
+MAX_TAG_CHARS = chorus.TAG_MAX_CHARS
 
 
 def project_templates(own: dict[str, Any]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
+from cognitive_sensors import chorus
 from cognitive_sensors.horizon import PlanRules, slot_times
 from omniva_app.api.context import ctx_of, key_of
 from omniva_app.api.envelope import ApiError
@@ -33,7 +34,7 @@ from omniva_resources.youtube.metadata import metadata_violations
 
 router = APIRouter()
 
-MAX_TAG_CHARS = 30
+MAX_TAG_CHARS = chorus.TAG_MAX_CHARS
 MIN_CLIP_S, MAX_CLIP_S = 5.0, 120.0
 ON_YOUTUBE = ("SCHEDULED", "LIVE", "UPLOADED")
 
