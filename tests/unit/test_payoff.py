@@ -9,8 +9,9 @@ import numpy as np
 from cognitive_sensors.goals import Goals
 from cognitive_sensors.pantheon import PantheonConfig, council, select_clips
 from omniva.candidates import VideoContext, extract_candidates, payoff
-from omniva.records import AgentVote, Candidate, Sentence, Word
+from omniva.records import AgentVote, Candidate
 from omniva.vectors import to_bytes
+from tests.unit.test_judgement import _speech  # timed words and sentences of given texts
 
 # A setup, its question, the answer (the line people quote), then another subject.
 TALK = [
@@ -23,18 +24,6 @@ TALK = [
     "Serve it hot with basil and a little grated cheese.",
 ]
 QUESTION, ANSWER = 2, 3
-
-
-def _speech(texts, step=0.4):
-    words, sentences, t = [], [], 0.0
-    for text in texts:
-        first = len(words)
-        for w in text.split():
-            words.append(Word(w, t, t + 0.3, 0.9))
-            t += step
-        sentences.append(Sentence(text, words[first].start, words[-1].end, first, len(words) - 1))
-        t += 0.8
-    return words, sentences
 
 
 def _vectors(n_a, n_b, seed=4):
