@@ -114,6 +114,7 @@ def test_connect_choose_brand_and_revoke_a_channel(farm, emulator):
     alpha, tokens = farm["alpha"], farm["tokens"]
     view = data(alpha.get("/v1/projects/proj_alpha/channels"))
     assert view["items"] == [] and view["channel"] == "alpha-channel" and not view["channel_connected"]
+    assert view["emulator_dev_token"] == emulator.url  # emulator mode: its development token uploads
     assert view["connect_available"]
 
     # connect from the browser: PKCE, offline access, the state of this API

@@ -66,7 +66,7 @@ def test_connect_brand_choose_and_revoke_a_channel_from_the_page(ui, app, tmp_pa
     app.sign_in()
     app.goto("#/projects/proj_demo/channels")
     app.page.wait_for_selector("section.connect")
-    app.page.wait_for_selector(".not-connected")  # the project's channel has no token yet
+    app.page.wait_for_selector(".emulator-mode")  # no token yet: uploads would use the emulator's dev token
 
     # Connect: to the emulator's consent and back to this page, the token stored
     app.page.fill("#connect-channel", "demo-channel")

@@ -56,6 +56,8 @@ export interface ChannelsView {
   project_id: string;
   channel: string | null;
   channel_connected: boolean;
+  /** The emulator's address when uploads go there with its development token (no token needed). */
+  emulator_dev_token: string | null;
   connect_available: boolean;
   items: Channel[];
 }

@@ -209,8 +209,17 @@ def _view(request: Request, project_id: str) -> dict:
             i["channel"] == current and i["status"] in ("valid", "expiring") for i in items
         ),
         "connect_available": store.client_path.is_file(),
+        # emulator mode without a token file: uploads use the emulator's development token
+        # (make demo, tests), so a channel without a stored token still uploads there
+        "emulator_dev_token": _emulator_root(),
         "items": items,
     }
+
+
+def _emulator_root() -> str | None:
+    """The emulator's address when uploads go there with its development token, else None."""
+    api = _api()
+    return api.effective_api_root if api.is_emulator and not api.token_file else None
 
 
 # ------------------------------------------------------------------ channels
