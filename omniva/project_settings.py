@@ -96,6 +96,12 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return check
 
 
+def _flag(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError("true or false")
+    return v
+
+
 def _words(v: Any) -> list[str]:
     if not isinstance(v, list) or any(not isinstance(w, str) for w in v):
         raise ValueError("a list of words or phrases")
@@ -226,6 +232,11 @@ SETTINGS: tuple[ProjectSetting, ...] = (
         "auto: an audiogram for a still picture or audio only, the face-aware reframe for moving video; "
         "or force either for the project's next renders (a creator's own layout still wins).",
         env="OMNIVA_RENDER_LAYOUT", influences=("renders",),
+    ),
+    ProjectSetting(
+        "watermark", "Logo watermark", "Clips", _flag, False,
+        "Lay the channel's logo (uploaded on the Channels page) over the top-right corner of the "
+        "project's next renders.", influences=("renders",),
     ),
     ProjectSetting(
         "max_clips_per_video", "Clips per video", "Clips", _int(1, 10), 3,

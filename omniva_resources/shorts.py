@@ -65,6 +65,7 @@ def render_short(
     creator_name: str = "",
     creator_layout: str = "auto",
     project_layout: str = "auto",
+    watermark: Path | None = None,
 ) -> ShortRender:
     """Render ``edl`` from ``source`` to ``out`` (thumbnail ``.jpg`` and captions ``.srt``
     beside it). Captions are burned in when ``burn_captions`` and the style allow it.
@@ -118,7 +119,7 @@ def render_short(
             )
             captions_file = media.write_text_atomic(ass, ass_text)
         result = media.render_vertical(
-            source, edl.keep, out, facts, spec, plan.reframe, captions_file, xfade, tools, picture
+            source, edl.keep, out, facts, spec, plan.reframe, captions_file, xfade, tools, picture, watermark
         )
     w, h = THUMBNAIL_SIZE
     if result.layout != "audiogram" and facts.has_video and plan.thumbnail_t is not None:

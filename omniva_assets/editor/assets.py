@@ -39,6 +39,7 @@ from omniva_resources.resources import (
     RenderSettings,
 )
 from omniva_resources.warehouse import file_lock
+from omniva_resources.youtube.branding import BrandingStore
 
 # The renders' code version is "<this>-<the render settings' fingerprint>", and the uploads'
 # carries the renders' (omniva_assets.definitions applies both when the definitions load).
@@ -194,6 +195,7 @@ def renders(
             "crossfade_s": clips.crossfade_s,
             "reframe": reframe,
             "captions": asdict(style) | {"burned": r.captions_burned},
+            "watermark": _watermark_record(store, videos.creator),  # the project's logo (#29)
         },
         decision=f"layout {r.layout}: {short.reason}; {r.integrated_lufs:.1f} LUFS, {r.true_peak_dbtp:.1f} dBTP"
         + (f"; {'; '.join(r.loudness_corrections)}" if r.loudness_corrections else ""),
@@ -259,6 +261,7 @@ def _short(
     """``shorts.render_short`` with the creator's caption style and forced layout, and the
     post's title and source creator for an audiogram."""
     post = _post_of(store, videos.video_key)
+    own = projects.creator_settings(store.layout).get(videos.creator, {})
     return shorts.render_short(
         clips,
         Path(videos.file_path),
@@ -270,10 +273,23 @@ def _short(
         title=post.title if post else "",
         creator_name=(scraper.provenance(post).get("source_creator") if post else None) or videos.creator,
         creator_layout=layout.creator_layout(videos.creator, store.layout.home),
-        # the creator's project may force one too (#29 settings: render_layout)
-        project_layout=projects.creator_settings(store.layout).get(videos.creator, {}).get("render_layout")
-        or "auto",
+        # the creator's project may force one too, and lay its channel's logo over (#29)
+        project_layout=own.get("render_layout") or "auto",
+        watermark=_watermark(store, videos.creator, own),
     )
+
+
+def _watermark(store: OmnivaStore, creator: str, own: dict) -> Path | None:
+    """The logo of the creator's project's channel when the project asks for a watermark."""
+    owner = projects.project_of(creator, store.layout) if own.get("watermark") else None
+    found = BrandingStore(store.layout.home).image(owner.channel, "logo") if owner else None
+    return found[0] if found else None
+
+
+def _watermark_record(store: OmnivaStore, creator: str) -> dict | None:
+    own = projects.creator_settings(store.layout).get(creator, {})
+    logo = _watermark(store, creator, own)
+    return {"logo": logo.name, "sha256": media.sha256_file(logo)} if logo else None
 
 
 def _post_of(store: OmnivaStore, video_key: str) -> Post | None:

@@ -50,6 +50,24 @@ def video_codec_args(encoder: str, spec: RenderSpec, kbps: int, threads: int = 0
     return [*codec, *rate, "-pix_fmt", "yuv420p"]
 
 
+#: The logo watermark's width and its place from the top-right corner (inside the safe area:
+#: clear of YouTube's top bar, away from the right-hand buttons' lower column).
+WATERMARK_W, WATERMARK_MARGIN_X, WATERMARK_MARGIN_Y = 120, 60, 200
+
+
+def watermarked(inputs: list[str], graph: str, logo: Path) -> tuple[list[str], str]:
+    """``inputs`` and ``graph`` with ``logo`` laid over the picture's ``[vout]`` (which it
+    keeps as its output's name)."""
+    index = inputs.count("-i")
+    graph = graph.replace("[vout]", "[vbase]")
+    x = f"main_w-overlay_w-{WATERMARK_MARGIN_X}"
+    graph += (
+        f";[{index}:v]scale={WATERMARK_W}:-1,format=rgba,colorchannelmixer=aa=0.85[wm]"
+        f";[vbase][wm]overlay={x}:{WATERMARK_MARGIN_Y}:eof_action=repeat:format=auto,format=yuv420p[vout]"
+    )
+    return [*inputs, "-i", str(logo)], graph
+
+
 def render_vertical(
     source: Path,
     spans: Spans,
@@ -61,6 +79,7 @@ def render_vertical(
     crossfade_s: float | None = None,
     tools: FFmpegTools = DEFAULT_TOOLS,
     audiogram: AudiogramPicture | None = None,
+    watermark: Path | None = None,
 ) -> RenderResult:
     """Cut ``spans`` out of ``source``, lay them out 9:16, normalise loudness, encode H.264/AAC.
 
@@ -70,7 +89,8 @@ def render_vertical(
     and the fallback when there is no face); audio-only sources get a waveform. With
     ``audiogram`` the picture is the audiogram (``media.audiogram``) and the source's
     picture is not read at all.
-    Optional burned-in ASS captions (libass). Consecutive spans are joined with a
+    Optional burned-in ASS captions (libass); optional ``watermark`` (the channel's logo, #29)
+    in the top-right corner, 120 px wide at 85% opacity, inside the Shorts safe area. Consecutive spans are joined with a
     ``crossfade_s`` equal-power audio crossfade (default: one frame), the picture drops
     the same length, so sound and picture stay in sync. Audio: see ``loudnorm``.
     The file is written under a temporary name and renamed when it meets the size cap.
@@ -108,6 +128,8 @@ def render_vertical(
             graph = video_edit(rel, xfade) + ";" + pic
         else:
             layout, graph = "waveform", waveform_graph(spec, captions_ass)
+        if watermark is not None:
+            inputs, graph = watermarked(inputs, graph, watermark)
         tmp = partial_path(out_path)
         for _attempt in range(4):
             cmd = [tools.ffmpeg, "-nostdin", "-hide_banner", "-y", *inputs]
