@@ -27,9 +27,19 @@ def project_templates(own: dict[str, Any]) -> dict[str, str]:
     return {k: str(own[k]) for k in templates.FIELDS if own.get(k)}
 
 
-def source_values(wh: Warehouse, clip_id: str) -> dict[str, Any]:
-    rows = wh.query_file("clip_template_values", [clip_id])
-    return dict(rows[0]) if rows else {}
+def inputs(wh: Warehouse, clip_ids: list[str]) -> list[tuple[ClipCopy, dict[str, Any]]]:
+    """Chorus's copy and the source's values (creator, source title and address, licence,
+    language, key phrases) of each clip that has copy, in the order asked, in one query."""
+    rows = wh.query_file("clips_template_inputs", [clip_ids]) if clip_ids else []
+    order = {c: i for i, c in enumerate(clip_ids)}
+    out = []
+    for r in sorted(rows, key=lambda r: order.get(r["clip_id"], len(order))):
+        copy = ClipCopy(
+            r["clip_id"], r["title"] or "", r["description"] or "", tuple(r["keywords"] or ()),
+            r["category_id"] or "22", r["language"] or "",
+        )  # fmt: skip
+        out.append((copy, dict(r)))
+    return out
 
 
 def apply(
@@ -44,6 +54,8 @@ def apply(
 
 
 def problems(copy: ClipCopy) -> list[dict[str, str]]:
+    """Every reason YouTube (or Omniva's limit of 30 characters a tag) refuses ``copy``, each
+    naming its field: title, description or tags."""
     req = UploadRequest(path=Path("-"), title=copy.title, description=copy.description, tags=copy.tags)
     out = []
     for problem in metadata_violations(req):
@@ -61,7 +73,8 @@ def templated(lay: Layout, wh: Warehouse, chorus: ClipCopy) -> tuple[ClipCopy, d
     """The copy an upload sends before a person's edit: the clip's project's templates over
     Chorus's copy; (copy, the templates used, a note). A result YouTube would refuse is not
     sent: Chorus's copy goes instead and the note says why."""
-    source = source_values(wh, chorus.clip_id)
+    found = inputs(wh, [chorus.clip_id])
+    source = found[0][1] if found else {}
     owner = projects.project_of(str(source.get("creator") or ""), lay)
     tmpl = project_templates(projects.own_settings(owner.name, lay)) if owner else {}
     if not tmpl:

@@ -178,7 +178,7 @@ def renders(
     with true peak <= -1.5 dBTP, H.264 High + AAC 48 kHz, faststart, at most 60 MB."""
     spec, tools = render.spec(), ffmpeg_for_run(context, media_tools)
     out = store.layout.media / "renders" / clips.video_key / f"rank-{clips.rank}.mp4"
-    short = _short(store, videos, clips, render, spec, tools, out)
+    short, logo = _short(store, videos, clips, render, spec, tools, out)
     style = short.style
     r = short.render
     reframe = {k: v for k, v in r.reframe.items() if k != "keyframes"}
@@ -195,7 +195,8 @@ def renders(
             "crossfade_s": clips.crossfade_s,
             "reframe": reframe,
             "captions": asdict(style) | {"burned": r.captions_burned},
-            "watermark": _watermark_record(store, videos.creator),  # the project's logo (#29)
+            # the project's logo over the picture (#29), exactly the file the render read
+            "watermark": {"logo": logo.name, "sha256": media.sha256_file(logo)} if logo else None,
         },
         decision=f"layout {r.layout}: {short.reason}; {r.integrated_lufs:.1f} LUFS, {r.true_peak_dbtp:.1f} dBTP"
         + (f"; {'; '.join(r.loudness_corrections)}" if r.loudness_corrections else ""),
@@ -257,12 +258,13 @@ def _short(
     spec: media.RenderSpec,
     tools: media.FFmpegTools,
     out: Path,
-) -> shorts.ShortRender:
-    """``shorts.render_short`` with the creator's caption style and forced layout, and the
-    post's title and source creator for an audiogram."""
+) -> tuple[shorts.ShortRender, Path | None]:
+    """``shorts.render_short`` with the creator's caption style and forced layout, the post's
+    title and source creator for an audiogram, and the project's logo watermark (returned too)."""
     post = _post_of(store, videos.video_key)
     own = projects.creator_settings(store.layout).get(videos.creator, {})
-    return shorts.render_short(
+    logo = _watermark(store, videos.creator, own)
+    short = shorts.render_short(
         clips,
         Path(videos.file_path),
         out,
@@ -275,8 +277,9 @@ def _short(
         creator_layout=layout.creator_layout(videos.creator, store.layout.home),
         # the creator's project may force one too, and lay its channel's logo over (#29)
         project_layout=own.get("render_layout") or "auto",
-        watermark=_watermark(store, videos.creator, own),
+        watermark=logo,
     )
+    return short, logo
 
 
 def _watermark(store: OmnivaStore, creator: str, own: dict) -> Path | None:
@@ -284,12 +287,6 @@ def _watermark(store: OmnivaStore, creator: str, own: dict) -> Path | None:
     owner = projects.project_of(creator, store.layout) if own.get("watermark") else None
     found = BrandingStore(store.layout.home).image(owner.channel, "logo") if owner else None
     return found[0] if found else None
-
-
-def _watermark_record(store: OmnivaStore, creator: str) -> dict | None:
-    own = projects.creator_settings(store.layout).get(creator, {})
-    logo = _watermark(store, creator, own)
-    return {"logo": logo.name, "sha256": media.sha256_file(logo)} if logo else None
 
 
 def _post_of(store: OmnivaStore, video_key: str) -> Post | None:

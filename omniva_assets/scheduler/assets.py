@@ -94,6 +94,18 @@ def publish_plan(
     yield checks.no_double_booking(plan, rules, by_channel, {s.clip_key for s in committed})
 
 
+def own_cadence(rules: PlanRules, own: Mapping[str, Any]) -> PlanRules:
+    """``rules`` with a project's own clips a day, slots and time zone (#29) where it sets them."""
+    changes: dict[str, Any] = {}
+    if own.get("daily_clips") is not None:
+        changes["daily_quota"] = int(own["daily_clips"])
+    if own.get("slot_times"):
+        changes["slot_times_utc"] = tuple(str(t) for t in own["slot_times"])
+    if own.get("time_zone"):
+        changes["time_zone"] = str(own["time_zone"])
+    return dataclasses.replace(rules, **changes) if changes else rules
+
+
 def channel_rules(
     rules: PlanRules, own: Mapping[str, Mapping[str, Any]], channels: Collection[str]
 ) -> dict[str, PlanRules]:
@@ -101,16 +113,9 @@ def channel_rules(
     the deployment's ``rules`` with those replaced. A channel without its own keeps ``rules``."""
     out = {}
     for channel in sorted(channels):
-        mine = own.get(channel) or {}
-        changes: dict[str, Any] = {}
-        if mine.get("daily_clips") is not None:
-            changes["daily_quota"] = int(mine["daily_clips"])
-        if mine.get("slot_times"):
-            changes["slot_times_utc"] = tuple(str(t) for t in mine["slot_times"])
-        if mine.get("time_zone"):
-            changes["time_zone"] = str(mine["time_zone"])
-        if changes:
-            out[channel] = dataclasses.replace(rules, **changes)
+        mine = own_cadence(rules, own.get(channel) or {})
+        if mine is not rules:
+            out[channel] = mine
     return out
 
 

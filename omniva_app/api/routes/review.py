@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
-from cognitive_sensors import chorus
 from cognitive_sensors.horizon import PlanRules, slot_times
+from omniva.records import ClipCopy
 from omniva_app.api.context import ctx_of, key_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.project_registry import PREFIX
@@ -27,14 +26,12 @@ from omniva_app.api.routes.actions import Wait, audit
 from omniva_app.api.routes.clips import launch_edit, review_mode, review_of
 from omniva_app.api.routes.common import clip_of, ok, partition_of, project_of
 from omniva_app.api.schemas import EditRequest, Envelope, Strict
-from omniva_resources import projects
+from omniva_assets.scheduler.assets import own_cadence
+from omniva_resources import copy_templates, projects
 from omniva_resources.resources import resources_from_env
-from omniva_resources.youtube.metadata import UploadRequest as YouTubeUpload
-from omniva_resources.youtube.metadata import metadata_violations
 
 router = APIRouter()
 
-MAX_TAG_CHARS = chorus.TAG_MAX_CHARS
 MIN_CLIP_S, MAX_CLIP_S = 5.0, 120.0
 ON_YOUTUBE = ("SCHEDULED", "LIVE", "UPLOADED")
 
@@ -200,22 +197,9 @@ def review_clip(request: Request, clip_id: str, body: ReviewRequest):
 
 # ---------------------------------------------------------------- copy edits
 def copy_problems(title: str, description: str, tags: list[str]) -> list[dict]:
-    """YouTube's limits (omniva_resources.youtube.metadata) on the copy, one entry per problem,
-    each naming its field."""
-    req = YouTubeUpload(path=Path("-"), title=title, description=description, tags=tuple(tags))
-    out = []
-    for problem in metadata_violations(req):
-        field = problem.split(" ", 1)[0]
-        if field in ("title", "description"):
-            out.append({"field": field, "problem": problem})
-        elif field in ("tag", "tags"):
-            out.append({"field": "tags", "problem": problem})
-    out += [
-        {"field": "tags", "problem": f"tag {t!r} is {len(t)} characters (at most {MAX_TAG_CHARS})"}
-        for t in tags
-        if len(t) > MAX_TAG_CHARS
-    ]
-    return out
+    """YouTube's limits (and Omniva's 30 characters a tag) on the copy, one entry per problem,
+    each naming its field: the same check the copy templates' output gets."""
+    return copy_templates.problems(ClipCopy("", title, description, tuple(tags)))
 
 
 @router.put("/clips/{clip_id}/copy", response_model=CopyEnvelope)
@@ -301,12 +285,12 @@ def _rules(ctx, project_id: str) -> PlanRules:
     """The project's cadence: its own clips a day, slots and time zone (#29), else the
     deployment's (``OMNIVA_SLOT_*``, ``OMNIVA_DAILY_QUOTA``)."""
     pr = resources_from_env()["publish_rules"]
-    own = projects.own_settings(project_id.removeprefix(PREFIX), ctx.store.layout)
-    return PlanRules(
-        daily_quota=int(own.get("daily_clips") or pr.daily_quota),
-        slot_times_utc=tuple(own.get("slot_times") or (t.strip() for t in pr.slot_times_utc.split(","))),
-        time_zone=own.get("time_zone") or pr.time_zone or "UTC",
+    base = PlanRules(
+        daily_quota=pr.daily_quota,
+        slot_times_utc=tuple(t.strip() for t in pr.slot_times_utc.split(",")),
+        time_zone=pr.time_zone or "UTC",
     )
+    return own_cadence(base, projects.own_settings(project_id.removeprefix(PREFIX), ctx.store.layout))
 
 
 def _iso(at: datetime) -> str:

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import Field
 
 from omniva import project_settings, templates
-from omniva.records import ClipCopy
 from omniva_app.api.context import ctx_of
 from omniva_app.api.envelope import ApiError
 from omniva_app.api.project_registry import PREFIX
@@ -124,20 +123,6 @@ class TemplatePreview(Strict):
     clip_id: str | None = None  # default: the project's latest clip with copy
 
 
-def _inputs(request: Request, clip_ids: list[str]) -> list[tuple[ClipCopy, dict[str, Any]]]:
-    """Chorus's copy and the source's values of each clip that has copy (one query)."""
-    rows = ctx_of(request).warehouse.query_file("clips_template_inputs", [clip_ids]) if clip_ids else []
-    order = {c: i for i, c in enumerate(clip_ids)}
-    out = []
-    for r in sorted(rows, key=lambda r: order.get(r["clip_id"], len(order))):
-        copy = ClipCopy(
-            r["clip_id"], r["title"] or "", r["description"] or "", tuple(r["keywords"] or ()),
-            r["category_id"] or "22", r["language"] or "",
-        )  # fmt: skip
-        out.append((copy, dict(r)))
-    return out
-
-
 def _project_clips(request: Request, project_id: str, limit: int = 20) -> list[str]:
     rows, _ = project_rows(request, project_id, "project_clips", limit, 0)
     return [str(r["clip_id"]) for r in rows]
@@ -161,7 +146,9 @@ def _check_templates_on_clips(request: Request, project_id: str, changes: dict[s
     except templates.TemplateError:
         return  # named by the settings' own check
     field_of = {v: k for k, v in templates.FIELDS.items()}
-    for chorus, source in _inputs(request, _project_clips(request, project_id)):
+    for chorus, source in copy_templates.inputs(
+        ctx_of(request).warehouse, _project_clips(request, project_id)
+    ):
         _, bad = copy_templates.apply(chorus, source, tmpl)
         bad = [p for p in bad if field_of.get(p["field"]) in tmpl]
         if bad:
@@ -199,7 +186,7 @@ def preview_templates(request: Request, project_id: str, body: TemplatePreview):
         candidates = [str(clip["clip_id"])]
     else:
         candidates = _project_clips(request, project_id)
-    found = _inputs(request, candidates)
+    found = copy_templates.inputs(ctx_of(request).warehouse, candidates)
     if not found:
         raise ApiError(409, "NO_CLIPS", f"project {project_id} has no clip with copy yet to preview on")
     chorus, source = found[0]
