@@ -4,7 +4,8 @@ vote with a reason, and can disagree; the weighted consensus, with diversity, pi
 - strategist: the project's goals (relevance to its topics by embedding), Horizon's topic gap,
   engagement where the platform gave it (YouTube's most-replayed curve over the clip);
 - editor: the cut (pauses at both ends), pace, delivery (pitch and loudness movement,
-  emphasis, laughter), length;
+  emphasis, laughter), length, and the picture where the video has one (a face in shot, motion,
+  shot changes; a flash of another shot at an edge counts against it);
 - guardian: brand and safety rules (vetoes), near-duplicates of clips already on the channel
   (veto, by embedding), and the risk of misquoting the speaker (ASR confidence of the captions);
 - audience: the hook (first seconds: question, number, contrast, direct address, similarity to
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from cognitive_sensors.goals import Goals
+from omniva import picture
 from omniva.candidates import overlap_s
 from omniva.records import AgentVote, Ballot, Candidate, RankedClip, Selection
 from omniva.vectors import from_bytes
@@ -92,6 +94,12 @@ def editor(c: Candidate) -> AgentVote:
     )
     pace, voice, length = _cal(c, "pace"), _cal(c, "delivery"), _cal(c, "length_fit")
     score = 0.3 * length + 0.25 * pace + 0.25 * voice + 0.2 * air
+    seen = ""
+    if "visual" in f:  # the picture, where the video has one that moves or changes
+        score = 0.8 * score + 0.2 * _cal(c, "visual")
+        seen = f"; picture: {picture.describe(f)} ({_pct(_cal(c, 'visual'))})"
+        if f.get("start_on_cut") is not None or f.get("end_on_cut") is not None:
+            seen += "; cut on a shot change"
     ends = "clean pauses at both ends" if air >= 0.75 else "tight cut at an edge"
     lively = (
         f"delivery {_pct(voice)} (pitch moves {f['pitch_movement_st']:.1f} st)"
@@ -102,7 +110,7 @@ def editor(c: Candidate) -> AgentVote:
         "editor",
         score,
         f"{f.get('edited_s', f['duration_s']):.0f}s after cuts; {f['words_per_s']:.1f} words/s "
-        f"({_pct(pace)}); {lively}; {ends}",
+        f"({_pct(pace)}); {lively}; {ends}{seen}",
     )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from omniva import delivery as voice
+from omniva import picture as shots
 from omniva.records import Candidate, Sentence, Word
 from omniva.vectors import centroid, percentile_ranks, to_bytes
 
@@ -257,6 +258,7 @@ class VideoContext:
     null_vectors: np.ndarray | None = None  # off-topic examples (the relevance baseline)
     prosody: voice.ProsodyTrack | None = None
     heatmap: tuple[tuple[float, float, float], ...] = ()  # (start, end, value): most replayed
+    picture: shots.PictureTrack | None = None  # shot boundaries, faces, motion (a still: ignored)
 
 
 def overlap_s(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -310,17 +312,17 @@ def extract_candidates(
             if i > 0 and opener_problem(sentences[i].text, ctx.language):
                 continue
             for j in range(i, last_i + 1):
-                first, last = sentences[i], sentences[j]
-                start = max(0.0, first.start - rules.lead_in_s)
-                end = min(duration_s, last.end + rules.tail_s)
+                last = sentences[j]
+                start, end, snapped = _edges(sentences, i, j, duration_s, rules, ctx)
                 if end - start > rules.max_s:
                     break
                 if end - start < rules.min_s:
                     continue
                 if not ends_complete(last.text) and j != len(sentences) - 1:
                     continue
-                features = window_features(
-                    sentences, i, j, words, silences, keyword_set, start, end, rules, ctx
+                features = (
+                    window_features(sentences, i, j, words, silences, keyword_set, start, end, rules, ctx)
+                    | snapped
                 )
                 # What the viewer gets is the window after autocut: it must still fit the limits.
                 if features["edited_s"] < rules.min_s:
@@ -350,6 +352,30 @@ def extract_candidates(
         )
     found.sort(key=lambda c: (-c.score, c.start_time))
     return found[: rules.max_candidates]
+
+
+def _edges(
+    sentences: Sequence[Sentence], i: int, j: int, duration_s: float, rules: CandidateRules, ctx: VideoContext
+) -> tuple[float, float, dict[str, float]]:
+    """A window's start and end: a little air around its words, moved onto a shot boundary when
+    one lies in the pause beside the edge (within ``picture.SNAP_S``; never into a word), so the
+    clip opens and closes on a cut rather than a flash of the shot before or after."""
+    first, last = sentences[i], sentences[j]
+    start = max(0.0, first.start - rules.lead_in_s)
+    end = min(duration_s, last.end + rules.tail_s)
+    track = ctx.picture
+    if track is None or not track.cuts:
+        return start, end, {}
+    snapped: dict[str, float] = {}
+    before = sentences[i - 1].end if i else 0.0
+    cut = shots.snap(track.cuts, max(before, first.start - shots.SNAP_S), first.start - 0.02, start)
+    if cut is not None:
+        start = snapped["start_on_cut"] = cut
+    after = sentences[j + 1].start if j + 1 < len(sentences) else duration_s
+    cut = shots.snap(track.cuts, last.end + 0.05, min(after, last.end + shots.SNAP_S), end)
+    if cut is not None:
+        end = snapped["end_on_cut"] = cut
+    return start, end, snapped
 
 
 def _hook_cues(text: str) -> list[str]:
@@ -426,6 +452,8 @@ def window_features(
         f["ends_on_payoff"] = True
     f |= _embedding_features(i, j, ctx)
     f |= _delivery_features(span_words, start, end, ctx)
+    if ctx.picture is not None and not ctx.picture.is_still:
+        f |= shots.span_picture(ctx.picture, start, end)
     f["engagement"] = _engagement(ctx.heatmap, start, end)
     f["clarity"] = round((1.0 - min(1.0, 5 * f["filler_ratio"])) * (f["asr_confidence"] if probs else 1.0), 3)
     hook_sim = f.get("hook_similarity")
@@ -503,6 +531,7 @@ JUDGED = {
     "clarity": 0.05,
     "length_fit": 0.08,
     "engagement": 0.05,
+    "visual": 0.08,  # the picture: a face in shot, motion, no flash of another shot at an edge
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from omniva.delivery import ProsodyTrack
+from omniva.picture import PictureTrack
 
 NAMESPACE = uuid.UUID("5f0b6c1e-7a53-4c55-9d0e-0a1c1d5e0a11")
 
@@ -189,6 +190,8 @@ class Analysis:
     segments: tuple[tuple[int, int], ...] = ()  # topic segments: (first, last) sentence, inclusive
     prosody: ProsodyTrack | None = field(default=None, repr=False)
     scores_basis: str = ""  # what the video's scores were computed from
+    picture: PictureTrack | None = field(default=None, repr=False)  # shots, faces, motion (#30)
+    picture_note: str = ""  # why the picture was not measured, when it was not
 
     @property
     def analysis_id(self) -> str:
@@ -215,6 +218,7 @@ class Analysis:
                 "text_model": self.text_model,
                 "topic_segments": [list(s) for s in self.segments],
                 "scores": self.scores_basis,
+                "picture": self.picture.record() if self.picture else {"measured": False, "why": self.picture_note},
             },
         }
 

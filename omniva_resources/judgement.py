@@ -21,11 +21,13 @@ import yaml
 from cognitive_sensors.goals import Goals
 from cognitive_sensors.pantheon import ChannelClips
 from omniva.candidates import VideoContext, video_scores
-from omniva.errors import ConfigError
+from omniva.errors import ConfigError, MediaError
+from omniva.picture import PictureTrack
 from omniva.records import Analysis, Sentence, Transcript
 from omniva.topics import TopicRules, segment
 from omniva.vectors import from_bytes, to_bytes
 from omniva_resources import media, nlp
+from omniva_resources.picture_track import picture_track
 from omniva_resources.textmodel import TextModel
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "judgement.yaml"
@@ -107,8 +109,10 @@ def understand(
 ) -> Analysis:
     """The ``analyses`` step outside Dagster too (the judgement benchmark): sentences, keywords
     and entities (spaCy), silences (ffmpeg), prosody, sentence embeddings and topic segments,
-    and the video's scores (goal relevance, engagement or pace)."""
+    the picture (shot boundaries, faces, motion) and the video's scores (goal relevance,
+    engagement or pace)."""
     sentences, keywords, entities = nlp.analyze_text(transcript, pipeline)
+    picture, picture_note = read_picture(path, tools)
     silences = media.detect_silences(path, noise_db, 0.4, tools)
     prosody = media.prosody_track(path, tools)
     vectors = embed_sentences(model, sentences)
@@ -134,8 +138,22 @@ def understand(
         vector_dim=model.dim,
         segments=topic_segments(vectors, sentences),
         prosody=prosody,
+        picture=picture,
+        picture_note=picture_note,
         scores_basis=f"virality from {scores.basis}; relevance from the goal-topic margin {goal_sim}",
     )
+
+
+def read_picture(
+    path: Path, tools: media.FFmpegTools = media.DEFAULT_TOOLS
+) -> tuple[PictureTrack | None, str]:
+    """The video's picture track and, when there is none, why: a sound-only source, or a
+    picture stream ffmpeg cannot read (the words still judge the clips; the note says so)."""
+    try:
+        track = picture_track(path, tools=tools)
+    except MediaError as exc:
+        return None, f"picture unreadable: {exc}"
+    return track, "" if track is not None else "no picture stream"
 
 
 def video_context(
@@ -155,6 +173,7 @@ def video_context(
         null_vectors=off_topic_vectors(model, exemplars),
         prosody=analysis.prosody,
         heatmap=heatmap,
+        picture=getattr(analysis, "picture", None),
     )
 
 

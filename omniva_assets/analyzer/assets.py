@@ -111,8 +111,8 @@ def transcripts(
 @dg.asset(
     partitions_def=videos_partitions,
     group_name="understanding",
-    kinds={"spacy", "ffmpeg", "numpy"},
-    code_version="2",
+    kinds={"spacy", "ffmpeg", "numpy", "opencv"},
+    code_version="3",
 )
 @with_user_errors
 def analyses(
@@ -126,8 +126,8 @@ def analyses(
     transcripts: Transcript,
 ) -> dg.Output:
     """Sentences with times, keywords and entities (spaCy); silent spans (ffmpeg silencedetect);
-    sentence embeddings and topic segments (the text model); pitch and loudness (prosody); the
-    video's relevance to the project's goals and its engagement where the source gave it."""
+    sentence embeddings and topic segments (the text model); pitch and loudness (prosody); shot
+    boundaries, faces and motion (the picture: ffmpeg scdet, OpenCV); the video's relevance to the project's goals and its engagement where the source gave it."""
     goals = horizon.goals_for(videos.creator, store.layout)
     model = nlp_model.embedder()
     analysis = judgement.understand(
@@ -165,6 +165,12 @@ def analyses(
         "relevance_score": analysis.relevance_score,
         "scores": analysis.scores_basis,
         "text_model": model.label,
+        "picture": (
+            f"{len(analysis.picture.cuts)} shot changes; face in shot "
+            f"{analysis.picture.record()['face_share']:.0%}" + ("; a still" if analysis.picture.is_still else "")
+            if analysis.picture
+            else analysis.picture_note
+        ),
     }
     tables = {"analysis": [analysis.row(transcripts.text, stardust.now_iso())]}
     return recorded(analysis, lineage, tables, metadata, stardust.content_version(analysis))
@@ -174,7 +180,7 @@ def analyses(
     partitions_def=videos_partitions,
     group_name="understanding",
     kinds={"python"},
-    code_version="2",
+    code_version="3",
 )
 @with_user_errors
 def clip_candidates(
