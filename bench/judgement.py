@@ -253,6 +253,8 @@ def run(files: list[Path], cache: Path | None) -> dict:
                 "relevance": analysis.relevance_score,
                 "agents": stats,
                 "split_words": split_words,
+                # candidates that stop one sentence before the sentence completing their thought
+                "candidates_before_payoff": sum(1 for c in cands if c.features.get("payoff_after")),
                 "picks": picks,
                 "seconds": round(time.perf_counter() - started, 1),
             }

@@ -297,23 +297,31 @@ def _to_the_payoff(
     pool: list[tuple[float, Candidate, tuple[AgentVote, ...]]],
 ) -> tuple[list[tuple[float, Candidate, tuple[AgentVote, ...]]], list[tuple[str, str]]]:
     """A candidate that stops one sentence before the sentence completing its thought
-    (``features["payoff_after"]``: its answer, claim, punchline ...) gives way to the candidate
-    from the same start that includes it, when that one passed the council too."""
+    (``features["payoff_after"]``: its answer, claim, punchline ...) is never picked: it gives way
+    to the candidate from the same start that includes it when that one passed the council too,
+    and otherwise goes anyway (a clip that cuts off its own payoff is not a clip a person would
+    post; the take with it was too long or lost the vote)."""
     spans = {_span(t[1]) for t in pool}
     kept, rejected = [], []
     for item in pool:
         f = item[1].features
         first, last = _span(item[1])
         why = f.get("payoff_after")
-        if why and isinstance(last, int) and (first, last + 1) in spans:
-            rejected.append(
-                (
-                    item[1].candidate_id,
-                    f"stops one sentence before the next, which {why}; the clip to it is kept",
-                )
-            )
-        else:
+        if not why:
             kept.append(item)
+            continue
+        longer = isinstance(last, int) and (first, last + 1) in spans
+        rejected.append(
+            (
+                item[1].candidate_id,
+                f"stops one sentence before the next, which {why}; "
+                + (
+                    "the clip to it is kept"
+                    if longer
+                    else "the clip to it did not pass (too long or outvoted)"
+                ),
+            )
+        )
     return kept, rejected
 
 

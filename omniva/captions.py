@@ -459,22 +459,26 @@ def wrap_text(text: str, max_chars: int, max_lines: int) -> list[str]:
     """``text`` in lines of at most ``max_chars`` display width, broken where captions break
     (between spaced words and CJK / Thai characters, never before closing or after opening
     punctuation), at most ``max_lines`` (the last one ends in "…" when text was left out)."""
-    lines: list[str] = []
+    lines: list[list[str]] = []
     cur: list[str] = []
     for tok in _tokens(text):
         too_wide = text_width(join_words([*cur, tok])) > max_chars
         if cur and too_wide and tok[0] not in NO_BREAK_BEFORE and cur[-1][-1] not in NO_BREAK_AFTER:
-            lines.append(join_words(cur))
+            lines.append(cur)
             cur = []
         cur.append(tok)
     if cur:
-        lines.append(join_words(cur))
+        lines.append(cur)
     if len(lines) > max_lines:
-        last = lines[max_lines - 1]
-        while last and text_width(last + "…") > max_chars:
-            last = last[:-1].rstrip()
-        lines = [*lines[: max_lines - 1], last + "…"]
-    return lines
+        # The last line keeps whole words (a cut never falls inside one), then "…".
+        last = list(lines[max_lines - 1])
+        while len(last) > 1 and text_width(join_words(last) + "…") > max_chars:
+            last.pop()
+        shown = join_words(last).rstrip(",;:-–— ")
+        while shown and text_width(shown + "…") > max_chars:  # one word wider than the line
+            shown = shown[:-1].rstrip()
+        return [*(join_words(line) for line in lines[: max_lines - 1]), shown + "…"]
+    return [join_words(line) for line in lines]
 
 
 def to_ass(

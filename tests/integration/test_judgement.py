@@ -71,6 +71,16 @@ def test_picks_are_complete_thoughts_and_never_span_the_splice(report):
     assert len(splice["segments"]) >= 2
 
 
+def test_a_spliced_recording_keeps_the_payoff_after_its_setup(report):
+    """The splice (the lecture, then a phone call) has setups whose payoff is the next sentence
+    ("I can lift it up one meter." / "That means I've done work."; "If ..." / "then ..."): the
+    candidates that stop before such a payoff exist, and no pick is one of them."""
+    splice = next(v for v in report["videos"] if v["video"].endswith("splice.wav"))
+    assert splice["candidates_before_payoff"] > 0
+    for _, p in _picks(report):
+        assert not p["stops_before_payoff"], (p["last_sentence"], p["stops_before_payoff"])
+
+
 def test_the_council_deliberates_on_the_sample(report):
     sample = [v for v in report["videos"] if Path(v["video"]).name in SAMPLE]
     assert len(sample) == 3
