@@ -169,6 +169,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._upload_chunk(query["upload_id"], headers.get("content-range"), body)
             elif method == "GET" and path == "/youtube/v3/videos":
                 self._send(200, videos.list_videos(store, query))
+            elif method == "PUT" and path == "/youtube/v3/videos":
+                self._send(200, videos.update_video(store, query, body))
             elif method == "POST" and path in _THUMBNAIL_PATHS:
                 self._send(200, videos.set_thumbnail(store, query, headers, body, self.backend.url))
             elif method == "POST" and path in _CAPTION_PATHS:

@@ -43,6 +43,7 @@ QUOTA_BUCKETS: dict[str, tuple[str, int]] = {
     "playlistItems.insert": (SHARED, 50),
     "channelBanners.insert": (SHARED, 50),
     "channels.update": (SHARED, 50),
+    "videos.update": (SHARED, 50),
 }
 #: The legacy model: one pool, videos.insert 1,600 units.
 QUOTA_COSTS = {

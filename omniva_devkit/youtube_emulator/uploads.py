@@ -31,6 +31,24 @@ _CONTENT_RANGE_RE = re.compile(r"^bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 _PRIVACY_VALUES = ("private", "public", "unlisted")
 
 
+def publish_time(status: dict) -> dt.datetime | None:
+    """A video status's ``publishAt`` as YouTube checks it: only for a private video, a valid
+    RFC 3339 time (None without one)."""
+    if not status.get("publishAt"):
+        return None
+    if status.get("privacyStatus") != "private":
+        raise ApiError(
+            400,
+            "The request metadata specifies a scheduled-publishing time, but the video's privacy status is not private.",
+            "invalidPublishAt",
+            "youtube.video",
+        )
+    try:
+        return dt.datetime.fromisoformat(str(status["publishAt"]).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(400, "The publishAt time is invalid.", "invalidPublishAt", "youtube.video") from exc
+
+
 def insert_start(store: Store, query: dict[str, str], headers: dict[str, str], body: bytes, base: str) -> str:
     """Check the metadata as YouTube would, charge the insert, open a session; its URI under ``base``."""
     if query.get("uploadType") != "resumable":
@@ -57,20 +75,7 @@ def insert_start(store: Store, query: dict[str, str], headers: dict[str, str], b
     privacy = status.setdefault("privacyStatus", "public")
     if privacy not in _PRIVACY_VALUES:
         raise ApiError(400, f"Invalid privacyStatus {privacy!r}.", "invalidVideoMetadata", "youtube.video")
-    if status.get("publishAt"):
-        if privacy != "private":
-            raise ApiError(
-                400,
-                "The request metadata specifies a scheduled-publishing time, but the video's privacy status is not private.",
-                "invalidPublishAt",
-                "youtube.video",
-            )
-        try:
-            dt.datetime.fromisoformat(status["publishAt"].replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ApiError(
-                400, "The publishAt time is invalid.", "invalidPublishAt", "youtube.video"
-            ) from exc
+    publish_time(status)
     total = headers.get("x-upload-content-length")
     store.count_upload()  # the channel's daily upload limit is checked before the quota
     store.charge("videos.insert")

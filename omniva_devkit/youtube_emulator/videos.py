@@ -1,4 +1,5 @@
-"""Videos once uploaded: ``videos.list``, ``thumbnails.set`` and ``captions.insert``."""
+"""Videos once uploaded: ``videos.list``, ``videos.update`` (status), ``thumbnails.set`` and
+``captions.insert``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import secrets
 
 from omniva_devkit.youtube_emulator.errors import ApiError, required_parts
 from omniva_devkit.youtube_emulator.store import Store, now_rfc3339
+from omniva_devkit.youtube_emulator.uploads import publish_time
 
 MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
 
@@ -27,6 +29,37 @@ def list_videos(store: Store, query: dict[str, str]) -> dict:
         "items": items,
         "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
     }
+
+
+def update_video(store: Store, query: dict[str, str], body: bytes) -> dict:
+    """``videos.update``: this emulator takes ``part=status`` (the part Omniva changes: a
+    scheduled video's ``publishAt``), replacing the whole part as YouTube does."""
+    parts = required_parts(query)
+    if parts != {"status"}:
+        raise ApiError(400, "This emulator updates part=status only.", "invalidPart")
+    try:
+        resource = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise ApiError(400, "The request body is not JSON.", "parseError") from exc
+    vid = str(resource.get("id") or "")
+    status = dict(resource.get("status") or {})
+    with store.lock:
+        if vid not in store.videos:
+            raise ApiError(404, f"The video {vid!r} cannot be found.", "videoNotFound", "youtube.video")
+    privacy = status.get("privacyStatus")
+    if privacy not in ("private", "public", "unlisted"):
+        raise ApiError(400, "status.privacyStatus is required.", "invalidVideoMetadata", "youtube.video")
+    at = publish_time(status)
+    if at is not None and at <= store.clock():
+        raise ApiError(400, "The publishAt time must be in the future.", "invalidPublishAt", "youtube.video")
+    store.charge("videos.update")
+    with store.lock:
+        video = store.videos[vid]
+        kept = {k: v for k, v in (video.get("status") or {}).items() if k in ("uploadStatus",)}
+        video["status"] = {**kept, **status}
+        video["etag"] = hashlib.sha1(json.dumps(video["status"], sort_keys=True).encode()).hexdigest()[:27]
+        store.save_video(vid)
+        return store.render(video, {"status"})
 
 
 def insert_caption(store: Store, query: dict[str, str], headers: dict[str, str], body: bytes) -> dict:

@@ -180,6 +180,18 @@ def build_service(api_root: str | None, credentials: Any) -> Any:
 
 
 # --------------------------------------------------------------------- client
+#: The fields of a video's ``status`` that ``videos.update`` takes (the rest are read-only).
+STATUS_WRITABLE = (
+    "privacyStatus",
+    "publishAt",
+    "license",
+    "embeddable",
+    "publicStatsViewable",
+    "selfDeclaredMadeForKids",
+    "containsSyntheticMedia",
+)
+
+
 class YouTubeClient:
     """Authorized calls with Omniva's retry policy, quota accounting and error sorting; reads.
 
@@ -301,6 +313,28 @@ class YouTubeClient:
             resp = self.execute(self.service.videos().list(part=part, id=batch), "videos.list", "videos.list")
             items.extend(resp.get("items", []))
         return items
+
+    # ----------------------------------------------------------------- writes
+    def reschedule(self, video_id: str, publish_at: str) -> dict:
+        """Move a scheduled (private until ``publishAt``) video to ``publish_at`` (RFC 3339):
+        ``videos.list`` for its status, then ``videos.update(part=status)`` with that status and
+        the new time (an update replaces the whole part, so the other fields are sent back as
+        they were). Returns the video's new status."""
+        found = self.get_videos([video_id], part="status")
+        if not found:
+            raise YouTubeError(f"video {video_id} is not on the channel (deleted on YouTube?)")
+        status = {k: v for k, v in (found[0].get("status") or {}).items() if k in STATUS_WRITABLE}
+        if status.get("privacyStatus") != "private" or not status.get("publishAt"):
+            raise YouTubeError(
+                f"video {video_id} is not scheduled (privacy {status.get('privacyStatus')!r}): "
+                "only a private video waiting for its publish time can be moved"
+            )
+        status["publishAt"] = publish_at
+        body = {"id": video_id, "status": status}
+        resp = self.execute(
+            self.service.videos().update(part="status", body=body), "videos.update", "videos.update"
+        )
+        return dict(resp.get("status") or {})
 
     def my_channel(self) -> dict | None:
         """The authorized channel (``channels.list(mine=True)``): id, title, uploads playlist."""

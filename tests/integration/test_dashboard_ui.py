@@ -9,6 +9,7 @@ Each test takes screenshots of its pages: into a temporary folder, or into the d
 leaves the work tree as it was.
 """
 
+import json
 import re
 import shutil
 
@@ -196,12 +197,16 @@ def test_drag_a_clip_to_another_slot(ui, app):
     assert moved.value.request.headers.get("x-csrf-token")
     day = target_at[:10]
     cal = _data(ui["demo"].get("/v1/projects/proj_demo/calendar", params={"from": day, "to": day}))
-    if uploaded:
-        assert moved.value.status == 409, moved.value.text()
-        app.page.wait_for_selector(".toast-error")
-        assert "ALREADY_UPLOADED" in app.page.locator(".toast-error").inner_text()
-        # the clip is not at the target (it may still have its own slot that day)
-        assert not any(s["clip_id"] == clip_id and s["publish_at"] == target_at for s in cal["slots"]), cal
+    if uploaded:  # on YouTube, private until its time: moved there too (videos.update)
+        assert moved.value.status == 200, moved.value.text()
+        app.page.wait_for_selector(f".slot[data-clip='{clip_id}'][data-at='{target_at}']")
+        assert any(s["clip_id"] == clip_id and s["publish_at"] == target_at for s in cal["slots"]), cal
+        job = _data(ui["demo"].get(f"/v1/clips/{clip_id}"))["upload_job"]
+        stored = json.loads(
+            (ui["home"] / "youtube-emulator" / "videos" / f"{job['yt_video_id']}.json").read_text()
+        )
+        assert stored["status"]["publishAt"] == target_at and stored["status"]["privacyStatus"] == "private"
+        assert str(job["scheduled_time"]).replace("+00:00", "Z").replace(" ", "T").startswith(target_at[:16])
     else:
         assert moved.value.status == 200, moved.value.text()
         app.page.wait_for_selector(f".slot[data-clip='{clip_id}'][data-at='{target_at}']")

@@ -10,7 +10,9 @@ Every change is recorded in the warehouse (``clip_reviews``, ``clip_copy_edits``
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -18,6 +20,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
 from cognitive_sensors.horizon import PlanRules, slot_times
+from omniva.errors import OmnivaError
 from omniva.records import ClipCopy
 from omniva_app.api.context import ctx_of, key_of
 from omniva_app.api.envelope import ApiError
@@ -378,9 +381,11 @@ def channel_taken(ctx, channel: str, lo: datetime, hi: datetime) -> list[str]:
 
 @router.post("/projects/{project_id}/calendar/move", response_model=MoveEnvelope)
 def move(request: Request, project_id: str, body: MoveRequest):
-    """Move a clip not yet uploaded to another of the cadence's slots: a free one, or swap with
-    the project's clip there (not uploaded either). The clip's committed slot is rewritten, so
-    the publish plan keeps it and the upload sends it."""
+    """Move a clip to another of the cadence's slots: a free one, or swap with the project's clip
+    there. A clip not yet uploaded gets its committed slot rewritten, so the publish plan keeps it
+    and the upload sends it; a clip already on YouTube and still waiting for its publish time is
+    moved there too (``videos.update`` of its ``publishAt``, 51 units) before its slot and upload
+    record are rewritten. A published clip stays where it is."""
     ctx = ctx_of(request)
     p = project_of(request, project_id)
     clip, owner = _owned_clip(request, body.clip_id)
@@ -393,8 +398,8 @@ def move(request: Request, project_id: str, body: MoveRequest):
     if not mine:
         raise ApiError(409, "NOT_SCHEDULED", f"clip {body.clip_id} has no publish slot yet")
     current = mine[0]
-    if current["upload_status"] in ON_YOUTUBE:
-        raise ApiError(409, "ALREADY_UPLOADED", f"clip {body.clip_id} is already uploaded; its slot stays")
+    if current["upload_status"] in ON_YOUTUBE and not _waiting_on_youtube(current):
+        raise ApiError(409, "ALREADY_UPLOADED", f"clip {body.clip_id} is already published; its slot stays")
     at = body.publish_at if body.publish_at.tzinfo else body.publish_at.replace(tzinfo=UTC)
     target = _iso(at)
     day = at.astimezone(UTC).date()
@@ -413,9 +418,12 @@ def move(request: Request, project_id: str, body: MoveRequest):
         other_owner = ctx.projects.owner_of(other["creator"]) if other["creator"] else None
         if other_owner != p["project_id"]:
             raise ApiError(409, "SLOT_TAKEN", f"{target} is taken on channel {current['channel']}")
-        if other["upload_status"] in ON_YOUTUBE:
-            raise ApiError(409, "ALREADY_UPLOADED", f"the clip at {target} is already uploaded")
+        if other["upload_status"] in ON_YOUTUBE and not _waiting_on_youtube(other):
+            raise ApiError(409, "ALREADY_UPLOADED", f"the clip at {target} is already published")
         swapped = str(other["clip_id"])
+    # YouTube first: a refusal there leaves every record as it was.
+    _move_on_youtube(ctx, current, other if swapped else None, target, old)
+    if swapped:
         _write_slot(ctx, other, old, f"swapped by {_author(request)} with {partition}")
     _write_slot(ctx, current, target, f"moved by {_author(request)} from {old}")
     audit(
@@ -427,6 +435,43 @@ def move(request: Request, project_id: str, body: MoveRequest):
         clip_id=body.clip_id,
     )
     return ok(request, {"clip_id": body.clip_id, "publish_at": target, "from": old, "swapped_with": swapped})
+
+
+def _waiting_on_youtube(row: dict) -> bool:
+    """On YouTube, private, with a publish time still ahead (15 minutes at least)."""
+    at = row.get("final_scheduled_time")
+    if row.get("upload_status") != "SCHEDULED" or not row.get("yt_video_id") or at is None:
+        return False
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return bool(at > datetime.now(UTC) + timedelta(minutes=15))
+
+
+def _move_on_youtube(ctx, current: dict, other: dict | None, target: str, old: str) -> None:
+    """Move the scheduled videos among ``current`` (to ``target``) and ``other`` (to ``old``)
+    on YouTube, and their upload records; a refusal undoes what was moved and answers 502."""
+    moves = [(r, at, back) for r, at, back in ((current, target, old), (other, old, target)) if r]
+    moves = [(r, at, back) for r, at, back in moves if r["upload_status"] in ON_YOUTUBE]
+    done: list[tuple[dict, str]] = []
+    youtube = resources_from_env()["youtube_api"]
+    try:
+        for row, at, back in moves:
+            client = youtube.uploader(row["channel"], ctx.layout.home)
+            client.reschedule(str(row["yt_video_id"]), at)
+            done.append((row, back))
+    except OmnivaError as exc:
+        failed = row["yt_video_id"]
+        for moved, back in done:  # best effort: put the first one back where it was
+            with contextlib.suppress(OmnivaError):
+                youtube.uploader(moved["channel"], ctx.layout.home).reschedule(
+                    str(moved["yt_video_id"]), back
+                )
+        raise ApiError(502, "YOUTUBE_REFUSED", f"YouTube did not move video {failed}: {exc}") from exc
+    for row, at, _ in moves:
+        jobs = ctx.warehouse.query_file("upload_job_of_clip", [str(row["clip_id"])])
+        if jobs:
+            job = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in jobs[0].items()}
+            job["scheduled_time"] = at
+            ctx.store.record("upload_jobs", row["clip_key"], [job])
 
 
 def _write_slot(ctx, row: dict, at: str, why: str) -> None:
