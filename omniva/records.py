@@ -218,7 +218,9 @@ class Analysis:
                 "text_model": self.text_model,
                 "topic_segments": [list(s) for s in self.segments],
                 "scores": self.scores_basis,
-                "picture": self.picture.record() if self.picture else {"measured": False, "why": self.picture_note},
+                "picture": self.picture.record()
+                if self.picture
+                else {"measured": False, "why": self.picture_note},
             },
         }
 

@@ -167,7 +167,8 @@ def analyses(
         "text_model": model.label,
         "picture": (
             f"{len(analysis.picture.cuts)} shot changes; face in shot "
-            f"{analysis.picture.record()['face_share']:.0%}" + ("; a still" if analysis.picture.is_still else "")
+            f"{analysis.picture.record()['face_share']:.0%}"
+            + ("; a still" if analysis.picture.is_still else "")
             if analysis.picture
             else analysis.picture_note
         ),
