@@ -502,9 +502,11 @@ export interface paths {
         put?: never;
         /**
          * Move
-         * @description Move a clip not yet uploaded to another of the cadence's slots: a free one, or swap with
-         *     the project's clip there (not uploaded either). The clip's committed slot is rewritten, so
-         *     the publish plan keeps it and the upload sends it.
+         * @description Move a clip to another of the cadence's slots: a free one, or swap with the project's clip
+         *     there. A clip not yet uploaded gets its committed slot rewritten, so the publish plan keeps it
+         *     and the upload sends it; a clip already on YouTube and still waiting for its publish time is
+         *     moved there too (``videos.update`` of its ``publishAt``, 51 units) before its slot and upload
+         *     record are rewritten. A published clip stays where it is.
          */
         post: operations["move_v1_projects__project_id__calendar_move_post"];
         delete?: never;
