@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import subprocess
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,27 @@ def run(cmd: Sequence[str], what: str, check: bool = True) -> subprocess.Complet
 def run_binary(cmd: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
     """Run a command whose stdout is raw data (PCM, frames); the caller checks the exit code."""
     return subprocess.run(cmd, capture_output=True, check=False)
+
+
+def stream_frames(cmd: Sequence[str], frame_bytes: int) -> Iterator[bytes]:
+    """Run a command whose stdout is fixed-size frames and yield them one at a time (memory stays
+    one frame whatever the file's length); a failed command raises ``RenderError`` with its
+    stderr's tail after the last frame."""
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        except FileNotFoundError as exc:
+            raise RenderError(f"{cmd[0]} is not installed or not on PATH.") from exc
+        assert proc.stdout is not None  # stdout=PIPE
+        try:
+            while len(frame := proc.stdout.read(frame_bytes)) == frame_bytes:
+                yield frame
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            err.seek(0)
+            raise RenderError(err.read().decode("utf-8", "replace")[-300:].strip() or f"exit {code}")
 
 
 def try_run(cmd: Sequence[str], timeout_s: float) -> subprocess.CompletedProcess[str] | None:

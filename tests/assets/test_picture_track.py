@@ -75,3 +75,17 @@ def test_sound_only_and_broken_pictures(fixtures, tmp_path):
     assert subprocess.run(["ffprobe", "-v", "error", str(garbage)], capture_output=True).returncode != 0
     track, note = read_picture(garbage)
     assert track is None and note
+
+
+def test_frames_come_one_at_a_time_and_a_failure_is_named():
+    from omniva.errors import RenderError
+    from omniva_resources.media.run import stream_frames
+
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=32x32:rate=10"]
+    frames = stream_frames([*cmd, "-t", "3", "-f", "rawvideo", "-pix_fmt", "gray", "-"], 32 * 32)
+    first = next(frames)  # a generator: the first frame before the command has finished
+    assert len(first) == 32 * 32 and sum(1 for _ in frames) == 29
+    with pytest.raises(RenderError, match="nosuchfile"):
+        list(
+            stream_frames(["ffmpeg", "-nostdin", "-v", "error", "-i", "nosuchfile.mp4", "-f", "null", "-"], 4)
+        )
