@@ -455,6 +455,9 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
+OPENING, CLOSING = "([{（「【《", ")]}）」】》"
+
+
 def wrap_text(text: str, max_chars: int, max_lines: int) -> list[str]:
     """``text`` in lines of at most ``max_chars`` display width, broken where captions break
     (between spaced words and CJK / Thai characters, never before closing or after opening
@@ -471,13 +474,18 @@ def wrap_text(text: str, max_chars: int, max_lines: int) -> list[str]:
         lines.append(cur)
     if len(lines) > max_lines:
         # The last line keeps whole words (a cut never falls inside one), then "…".
+        head = [list(line) for line in lines[: max_lines - 1]]
         last = list(lines[max_lines - 1])
         while len(last) > 1 and text_width(join_words(last) + "…") > max_chars:
             last.pop()
+        # ... and never leaves a bracket open: cut before it (or end the line before instead).
+        opened = [k for k, tok in enumerate(last) if tok[0] in OPENING and not any(c in CLOSING for c in tok)]
+        if opened and not any(c in CLOSING for t in last[opened[-1] + 1 :] for c in t):
+            last = last[: opened[-1]] or (head.pop() if head else last)
         shown = join_words(last).rstrip(",;:-–— ")
         while shown and text_width(shown + "…") > max_chars:  # one word wider than the line
             shown = shown[:-1].rstrip()
-        return [*(join_words(line) for line in lines[: max_lines - 1]), shown + "…"]
+        return [*(join_words(line) for line in head), shown + "…"]
     return [join_words(line) for line in lines]
 
 
