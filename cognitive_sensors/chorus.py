@@ -181,6 +181,13 @@ def _title_option(sentence: str, clip: ClipText, phrases: Sequence[str]) -> _Opt
     shown, cut = ct.shorten(text, lang, TITLE_WHOLE, TITLE_FLOOR)
     if cut in ("word", "phrase"):
         shown, cut = ct.shorten(text, lang, TITLE_SHOWN, TITLE_FLOOR)
+    # A clause that leans on what it does not name ("..., even heavier than this") gives way to
+    # an earlier clause of the same sentence that does not ("You lift up a very heavy object").
+    while cut == "clause" and ct.leans_on_context(shown, lang):
+        shorter, how = ct.shorten(text, lang, ct.display_width(shown) - 1, TITLE_FLOOR)
+        if how != "clause":
+            break
+        shown = shorter
     penalty = 0.002 * max(0, ct.display_width(shown) - TITLE_SHOWN)
     if n < 4:
         penalty += 0.03 * (4 - n)

@@ -450,3 +450,19 @@ def test_no_title_across_the_fixtures_has_an_ellipsis_in_mid_phrase(embed):
         title = chorus.compose(clip, CREATOR, URL, embed)[0]
         body = title.removesuffix(" #Shorts")
         assert "…" not in body, (name, title)
+
+
+def test_a_leaning_clause_gives_way_to_an_earlier_one_of_the_same_sentence(embed):
+    """The demo's 'Heavy object #Shorts': the sentence's longest clause leaned on 'this', so the
+    title fell back to a key phrase; the clause before it names something on its own."""
+    clip = chorus.ClipText(
+        (
+            "You lift up a very heavy object, even heavier than this, and then you let it go, you "
+            "swing it, thereby converting gravitational potential energy into kinetic energy and "
+            "that way you can demolish a building.",
+        ),
+        "en",
+    )
+    title = chorus.compose(clip, CREATOR, URL, embed)[0]
+    assert title == "You lift up a very heavy object #Shorts", title
+    assert not ct.leans_on_context(title.removesuffix(" #Shorts"), "en")
