@@ -252,7 +252,8 @@ def choose_font(script: str, installed: Collection[str] | None = None, preferred
 NO_BREAK_BEFORE = frozenset(
     "、。，．,.・：；:;？！?!）)]］｝}〕〉》」』】〙〗〟’”»ゝゞーァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎゕゖㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻‐゠–〜～…‥"
 )
-NO_BREAK_AFTER = frozenset("（([［｛{〔〈《「『【〘〖〝‘“«")
+NO_BREAK_AFTER = frozenset("（([［｛{〔〈《「『【〘〖〝‘“«")  # opening brackets and quotes
+CLOSING = frozenset("）)]］｝}〕〉》」』】〙〗〟’”»")  # ... and what closes them
 _SENTENCE_END = re.compile(r"[.!?。！？…؟।۔]$")
 
 
@@ -455,7 +456,16 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-OPENING, CLOSING = "([{（「【《", ")]}）」】》"
+def _first_unclosed(tokens: Sequence[str]) -> int | None:
+    """The index of the token holding the first bracket or quote the tokens open and never close."""
+    opened: list[int] = []
+    for k, tok in enumerate(tokens):
+        for ch in tok:
+            if ch in NO_BREAK_AFTER:
+                opened.append(k)
+            elif ch in CLOSING and opened:
+                opened.pop()
+    return opened[0] if opened else None
 
 
 def wrap_text(text: str, max_chars: int, max_lines: int) -> list[str]:
@@ -479,9 +489,9 @@ def wrap_text(text: str, max_chars: int, max_lines: int) -> list[str]:
         while len(last) > 1 and text_width(join_words(last) + "…") > max_chars:
             last.pop()
         # ... and never leaves a bracket open: cut before it (or end the line before instead).
-        opened = [k for k, tok in enumerate(last) if tok[0] in OPENING and not any(c in CLOSING for c in tok)]
-        if opened and not any(c in CLOSING for t in last[opened[-1] + 1 :] for c in t):
-            last = last[: opened[-1]] or (head.pop() if head else last)
+        opened = _first_unclosed(last)
+        if opened is not None:
+            last = last[:opened] or (head.pop() if head else last)
         shown = join_words(last).rstrip(",;:-–— ")
         while shown and text_width(shown + "…") > max_chars:  # one word wider than the line
             shown = shown[:-1].rstrip()

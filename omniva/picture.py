@@ -72,14 +72,27 @@ class PictureTrack:
         }
 
 
+def summary(track: PictureTrack | None, note: str = "") -> str:
+    """The track in a line (the ``analyses`` asset's metadata), or why there is none."""
+    if track is None:
+        return note
+    record = track.record()
+    still = "; a still" if record["still"] else ""
+    return f"{len(track.cuts)} shot changes; face in shot {record['face_share']:.0%}{still}"
+
+
 def span_picture(track: PictureTrack, start: float, end: float) -> dict[str, Any]:
     """The picture features of the span [start, end) (see the module doc)."""
     lo, hi = track.window(start, end)
     faces = track.faces[lo:hi]
+    fps = track.sample_fps
     near_cut = {
-        k for c in track.cuts for k in (math.floor(c * track.sample_fps), math.ceil(c * track.sample_fps))
+        k
+        for c in track.cuts_in(start - 1 / fps, end + 1 / fps)
+        for k in (math.floor(c * fps), math.ceil(c * fps))
     }
-    motion = [track.motion[k] for k in range(lo, hi) if k not in near_cut and k not in (lo,)]
+    # a sample's motion is its change from the sample before: the span's first looks outside it
+    motion = [track.motion[k] for k in range(lo + 1, hi) if k not in near_cut]
     sized = sorted(f for f in faces if f > 0)
     cuts = track.cuts_in(start, end)
     f: dict[str, Any] = {

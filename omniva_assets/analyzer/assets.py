@@ -12,7 +12,7 @@ import dagster as dg
 from cognitive_sensors import halolux
 from cognitive_sensors.goals import mix_gap
 from cognitive_sensors.pantheon import agent_stats, council, select_clips
-from omniva import contracts
+from omniva import contracts, picture
 from omniva.candidates import CandidateRules, extract_candidates
 from omniva.records import Analysis, Candidate, Selection, Transcript, Video, stable_id
 from omniva_assets import stardust_meta as stardust
@@ -127,7 +127,8 @@ def analyses(
 ) -> dg.Output:
     """Sentences with times, keywords and entities (spaCy); silent spans (ffmpeg silencedetect);
     sentence embeddings and topic segments (the text model); pitch and loudness (prosody); shot
-    boundaries, faces and motion (the picture: ffmpeg scdet, OpenCV); the video's relevance to the project's goals and its engagement where the source gave it."""
+    boundaries, faces and motion (the picture: ffmpeg scdet, OpenCV); the video's relevance to
+    the project's goals and its engagement where the source gave it."""
     goals = horizon.goals_for(videos.creator, store.layout)
     model = nlp_model.embedder()
     analysis = judgement.understand(
@@ -165,13 +166,7 @@ def analyses(
         "relevance_score": analysis.relevance_score,
         "scores": analysis.scores_basis,
         "text_model": model.label,
-        "picture": (
-            f"{len(analysis.picture.cuts)} shot changes; face in shot "
-            f"{analysis.picture.record()['face_share']:.0%}"
-            + ("; a still" if analysis.picture.is_still else "")
-            if analysis.picture
-            else analysis.picture_note
-        ),
+        "picture": picture.summary(analysis.picture, analysis.picture_note),
     }
     tables = {"analysis": [analysis.row(transcripts.text, stardust.now_iso())]}
     return recorded(analysis, lineage, tables, metadata, stardust.content_version(analysis))

@@ -422,7 +422,7 @@ def move(request: Request, project_id: str, body: MoveRequest):
             raise ApiError(409, "ALREADY_UPLOADED", f"the clip at {target} is already published")
         swapped = str(other["clip_id"])
     # YouTube first: a refusal there leaves every record as it was.
-    _move_on_youtube(ctx, current, other if swapped else None, target, old)
+    _move_on_youtube(ctx, [(current, target, old), *([(other, old, target)] if swapped else [])])
     if swapped:
         _write_slot(ctx, other, old, f"swapped by {_author(request)} with {partition}")
     _write_slot(ctx, current, target, f"moved by {_author(request)} from {old}")
@@ -446,26 +446,25 @@ def _waiting_on_youtube(row: dict) -> bool:
     return bool(at > datetime.now(UTC) + timedelta(minutes=15))
 
 
-def _move_on_youtube(ctx, current: dict, other: dict | None, target: str, old: str) -> None:
-    """Move the scheduled videos among ``current`` (to ``target``) and ``other`` (to ``old``)
-    on YouTube, and their upload records; a refusal undoes what was moved and answers 502."""
-    moves = [(r, at, back) for r, at, back in ((current, target, old), (other, old, target)) if r]
-    moves = [(r, at, back) for r, at, back in moves if r["upload_status"] in ON_YOUTUBE]
-    done: list[tuple[dict, str]] = []
-    youtube = resources_from_env()["youtube_api"]
-    try:
-        for row, at, back in moves:
-            client = youtube.uploader(row["channel"], ctx.layout.home)
-            client.reschedule(str(row["yt_video_id"]), at)
-            done.append((row, back))
-    except OmnivaError as exc:
-        failed = row["yt_video_id"]
-        for moved, back in done:  # best effort: put the first one back where it was
-            with contextlib.suppress(OmnivaError):
-                youtube.uploader(moved["channel"], ctx.layout.home).reschedule(
-                    str(moved["yt_video_id"]), back
-                )
-        raise ApiError(502, "YOUTUBE_REFUSED", f"YouTube did not move video {failed}: {exc}") from exc
+def _move_on_youtube(ctx, moves: list[tuple[dict, str, str]]) -> None:
+    """Move the clips among ``moves`` (row, to, back) that are on YouTube there (one channel:
+    a swap stays on it), then their upload records; a refusal puts back what was moved and
+    answers 502."""
+    moves = [m for m in moves if m[0]["upload_status"] in ON_YOUTUBE]
+    if not moves:
+        return
+    client = resources_from_env()["youtube_api"].uploader(moves[0][0]["channel"], ctx.layout.home)
+    done: list[tuple[str, str]] = []
+    for row, at, back in moves:
+        video = str(row["yt_video_id"])
+        try:
+            client.reschedule(video, at)
+        except OmnivaError as exc:
+            for moved, where in done:  # best effort: the first one back where it was
+                with contextlib.suppress(OmnivaError):
+                    client.reschedule(moved, where)
+            raise ApiError(502, "YOUTUBE_REFUSED", f"YouTube did not move video {video}: {exc}") from exc
+        done.append((video, back))
     for row, at, _ in moves:
         jobs = ctx.warehouse.query_file("upload_job_of_clip", [str(row["clip_id"])])
         if jobs:
